@@ -4,6 +4,18 @@
 //! engine lives here so integration tests and benchmarks can reuse pieces such
 //! as the embedded cluster.
 
+pub mod blueprint;
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod connection;
+pub mod context;
 pub mod error;
+pub mod lock;
+pub mod migrate;
+pub mod output;
+pub mod provisioner;
+pub mod registry;
 pub mod sandbox;
+pub mod shared;
+pub mod tenant;

@@ -1,0 +1,236 @@
+//! Blueprints: the versioned tera templates a tenant schema is stamped from.
+//!
+//! A blueprint is a directory `templates/<name>/` holding `blueprint.toml` and
+//! `V{n}__{name}.sql.tera` files. Rendering depends only on the tenant's
+//! stable identity (code, schema, UUID), because refinery checksums the
+//! rendered SQL: a template that read mutable configuration would make every
+//! applied version look edited the day that configuration changed.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use refinery_core::Migration;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::error::{bad_input, failed};
+use crate::tenant::TenantCode;
+
+const MANIFEST: &str = "blueprint.toml";
+const TEMPLATE_SUFFIX: &str = ".sql.tera";
+
+/// `blueprint.toml`: what the blueprint is. Later concerns (partitioned
+/// tables, audit coverage) add keys here, never Rust per table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// One versioned template, unrendered.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub version: i32,
+    /// refinery's migration name: `V{version}__{label}`.
+    pub migration_name: String,
+    pub file: PathBuf,
+    source: String,
+}
+
+/// The identity a template may depend on, and nothing else.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub code: TenantCode,
+    pub tenant_id: Uuid,
+}
+
+/// A loaded blueprint: manifest plus its steps in version order.
+#[derive(Debug, Clone)]
+pub struct Blueprint {
+    pub name: String,
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    pub steps: Vec<Step>,
+}
+
+impl Blueprint {
+    /// Loads `templates_dir/<name>`; a missing blueprint is bad input.
+    pub fn load(templates_dir: &Path, name: &str) -> Result<Blueprint> {
+        let dir = templates_dir.join(name);
+        if !dir.is_dir() {
+            return Err(bad_input(format!(
+                "blueprint {name:?} not found: no directory {}; available: {}",
+                dir.display(),
+                available(templates_dir)
+            )));
+        }
+        let manifest_path = dir.join(MANIFEST);
+        let text = std::fs::read_to_string(&manifest_path)
+            .map_err(|e| bad_input(format!("cannot read {}: {e}", manifest_path.display())))?;
+        let manifest: Manifest = toml::from_str(&text)
+            .map_err(|e| bad_input(format!("{}: {}", manifest_path.display(), e.message())))?;
+        let steps = load_steps(&dir)?;
+        Ok(Blueprint {
+            name: name.to_owned(),
+            dir,
+            manifest,
+            steps,
+        })
+    }
+
+    /// The version a fully upgraded tenant of this blueprint is at.
+    pub fn latest_version(&self) -> i32 {
+        self.steps.last().map_or(0, |s| s.version)
+    }
+
+    /// Renders every step for one tenant, as refinery migrations.
+    pub fn render(&self, identity: &Identity) -> Result<Vec<Migration>> {
+        let mut tera = tera::Tera::default();
+        tera.autoescape_on(vec![]);
+        let mut context = tera::Context::new();
+        context.insert("schema", &identity.code.schema_ident());
+        context.insert("schema_name", &identity.code.schema_name());
+        context.insert("code", identity.code.as_str());
+        context.insert("tenant_id", &identity.tenant_id.to_string());
+        self.steps
+            .iter()
+            .map(|step| {
+                let sql = tera.render_str(&step.source, &context).map_err(|e| {
+                    failed(format!(
+                        "cannot render {}: {}",
+                        step.file.display(),
+                        tera_cause(&e)
+                    ))
+                })?;
+                Migration::unapplied(&step.migration_name, &sql).with_context(|| {
+                    format!("{} is not a valid refinery migration", step.file.display())
+                })
+            })
+            .collect()
+    }
+}
+
+fn load_steps(dir: &Path) -> Result<Vec<Step>> {
+    let mut steps = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    for entry in entries {
+        let file = entry?.path();
+        let Some(file_name) = file.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = file_name.strip_suffix(TEMPLATE_SUFFIX) else {
+            continue;
+        };
+        let version = parse_version(stem).ok_or_else(|| {
+            bad_input(format!(
+                "{}: template names must look like V<n>__<name>{TEMPLATE_SUFFIX}",
+                file.display()
+            ))
+        })?;
+        if let Some(twin) = steps.iter().find(|s: &&Step| s.version == version) {
+            return Err(bad_input(format!(
+                "{} and {} both claim version {version}; give each template its own version",
+                twin.file.display(),
+                file.display()
+            )));
+        }
+        let source = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        steps.push(Step {
+            version,
+            migration_name: stem.to_owned(),
+            file,
+            source,
+        });
+    }
+    steps.sort_by_key(|s| s.version);
+    if steps.is_empty() {
+        return Err(bad_input(format!(
+            "blueprint {} has no V<n>__<name>{TEMPLATE_SUFFIX} templates",
+            dir.display()
+        )));
+    }
+    Ok(steps)
+}
+
+/// `V12__add_claims` → 12. The label must be a plain word: refinery splices
+/// the name into its history INSERT unquoted.
+fn parse_version(stem: &str) -> Option<i32> {
+    let (version, label) = stem.strip_prefix('V')?.split_once("__")?;
+    let label_ok =
+        !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let version: i32 = version.parse().ok()?;
+    (label_ok && version > 0).then_some(version)
+}
+
+fn available(templates_dir: &Path) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(templates_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join(MANIFEST).is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        format!("none in {}", templates_dir.display())
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Tera hides the useful part of a render error in its source chain.
+fn tera_cause(error: &tera::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message = format!("{message}: {cause}");
+        source = cause.source();
+    }
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_versions() {
+        assert_eq!(parse_version("V1__identity"), Some(1));
+        assert_eq!(parse_version("V12__add_claims_2"), Some(12));
+        for bad in ["1__x", "V__x", "V1_x", "V1__", "V0__x", "V1__it's"] {
+            assert_eq!(parse_version(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn renders_identity_only_and_deterministically() {
+        let dir = tempfile::tempdir().unwrap();
+        let bp = dir.path().join("demo");
+        std::fs::create_dir(&bp).unwrap();
+        std::fs::write(bp.join(MANIFEST), "name = \"demo\"\n").unwrap();
+        std::fs::write(bp.join("V2__b.sql.tera"), "CREATE TABLE {{ schema }}.b ();").unwrap();
+        std::fs::write(
+            bp.join("V1__a.sql.tera"),
+            "SELECT '{{ tenant_id }}'::uuid, '{{ code }}';",
+        )
+        .unwrap();
+        let blueprint = Blueprint::load(dir.path(), "demo").unwrap();
+        assert_eq!(blueprint.latest_version(), 2);
+        let identity = Identity {
+            code: TenantCode::parse("lic").unwrap(),
+            tenant_id: Uuid::nil(),
+        };
+        let first = blueprint.render(&identity).unwrap();
+        let again = blueprint.render(&identity).unwrap();
+        assert_eq!(first[1].sql(), Some("CREATE TABLE \"lic_schema\".b ();"));
+        assert_eq!(first[0].checksum(), again[0].checksum());
+        assert!(Blueprint::load(dir.path(), "nope")
+            .unwrap_err()
+            .to_string()
+            .contains("available: demo"));
+    }
+}

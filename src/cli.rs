@@ -1,0 +1,183 @@
+//! The command tree, and nothing else: parsing stays apart from the engine.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Builds and keeps multi-tenant PostgreSQL databases for insurance platforms.
+///
+/// Without a database URL or PG* variables, provision starts (and reuses) a
+/// private PostgreSQL in ./.provision.
+#[derive(Debug, Parser)]
+#[command(name = "provision", version, propagate_version = true)]
+#[command(
+    after_help = "Example:\n  provision up                       # embedded PostgreSQL, every tenant of tenants.toml\n  provision --database-url postgres://dba@db.internal/app tenant add hdfc"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The tenants file.
+    #[arg(long, global = true, env = "PROVISION_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// PostgreSQL URL or key=value string; its password is never printed.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Print one JSON document on stdout (diagnostics stay on stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print only errors and warnings.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail (SQL versions, timings) on stderr.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+
+    /// OS user that runs the embedded PostgreSQL when provision runs as root.
+    #[arg(
+        long,
+        global = true,
+        env = "PROVISION_SANDBOX_USER",
+        value_name = "USER"
+    )]
+    pub sandbox_user: Option<String>,
+
+    /// How long to wait for another process's locks, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "PROVISION_LOCK_TIMEOUT",
+        default_value_t = 60,
+        value_name = "SECONDS"
+    )]
+    pub lock_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply shared migrations, create missing tenants, upgrade tenants that are behind.
+    #[command(after_help = "Example:\n  provision up\n  provision --json up > summary.json")]
+    Up(UpArgs),
+
+    /// Apply the shared (cluster-wide) migrations only.
+    #[command(after_help = "Example:\n  provision migrate --dry-run")]
+    Migrate(DryRun),
+
+    /// Show the shared version and, per tenant, blueprint and versions.
+    #[command(after_help = "Example:\n  provision status\n  provision --json status")]
+    Status,
+
+    /// Create, list, render and remove tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+
+    /// Manage the embedded PostgreSQL in ./.provision.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Print what would be done; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DryRun {
+    /// Print the pending migrations; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create one tenant from its tenants.toml entry or from the arguments.
+    #[command(
+        after_help = "Example:\n  provision tenant add hdfc\n  provision tenant add sbi --name 'SBI Life' --type insurance_provider"
+    )]
+    Add(TenantAddArgs),
+
+    /// List registered tenants.
+    #[command(after_help = "Example:\n  provision tenant list")]
+    List,
+
+    /// Print the exact SQL a new tenant would receive (pipe it into psql -1).
+    #[command(
+        after_help = "Example:\n  provision tenant render hdfc | psql -X -1 -v ON_ERROR_STOP=1 -f -"
+    )]
+    Render(TenantSpecArgs),
+
+    /// Drop a tenant's schema and registry row (or only deactivate it).
+    #[command(
+        after_help = "Example:\n  provision tenant remove icici --yes\n  provision tenant remove icici --keep-data"
+    )]
+    Remove(TenantRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TenantSpecArgs {
+    /// Tenant code: lower-case letters, digits and '_' (schema <code>_schema).
+    pub code: String,
+    /// Display name (default: from tenants.toml).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// insurance_provider, independent_agent or agent_network.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub tenant_type: Option<String>,
+    /// Blueprint directory under templates/ (default: agent_mitra).
+    #[arg(long)]
+    pub blueprint: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantAddArgs {
+    #[command(flatten)]
+    pub spec: TenantSpecArgs,
+    /// Print what would be created; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantRemoveArgs {
+    /// Tenant code.
+    pub code: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Keep the schema and data; only mark the tenant inactive.
+    #[arg(long)]
+    pub keep_data: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Start the embedded PostgreSQL (creating it on first use).
+    #[command(after_help = "Example:\n  provision sandbox start")]
+    Start,
+    /// Stop the embedded PostgreSQL.
+    #[command(after_help = "Example:\n  provision sandbox stop")]
+    Stop,
+    /// Say whether the embedded PostgreSQL exists and runs.
+    #[command(after_help = "Example:\n  provision sandbox status")]
+    Status,
+    /// Print the connection URL of the embedded PostgreSQL.
+    #[command(after_help = "Example:\n  psql \"$(provision sandbox url)\"")]
+    Url,
+}

@@ -1,0 +1,29 @@
+//! One file per command; this module only dispatches.
+
+mod migrate;
+mod sandbox;
+mod status;
+mod tenant_add;
+mod tenant_list;
+mod tenant_remove;
+mod tenant_render;
+mod tenant_spec;
+mod up;
+
+use anyhow::Result;
+
+use crate::cli::{Command, TenantCommand};
+use crate::context::Context;
+
+pub async fn run(ctx: &Context, command: Command) -> Result<()> {
+    match command {
+        Command::Up(args) => up::run(ctx, &args).await,
+        Command::Migrate(args) => migrate::run(ctx, args.dry_run).await,
+        Command::Status => status::run(ctx).await,
+        Command::Tenant(TenantCommand::Add(args)) => tenant_add::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::List) => tenant_list::run(ctx).await,
+        Command::Tenant(TenantCommand::Render(args)) => tenant_render::run(ctx, &args),
+        Command::Tenant(TenantCommand::Remove(args)) => tenant_remove::run(ctx, &args).await,
+        Command::Sandbox(command) => sandbox::run(ctx, command).await,
+    }
+}

@@ -1,0 +1,338 @@
+//! `provision up`: the main job. Shared migrations, then every tenant of
+//! tenants.toml that is missing, then every registered tenant that is behind.
+//! One tenant's failure does not stop the others; the exit code reports it.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::json;
+use tokio_postgres::Client;
+
+use crate::blueprint::{Blueprint, Identity};
+use crate::cli::UpArgs;
+use crate::config::{Config, TenantSpec};
+use crate::context::Context;
+use crate::error::failed;
+use crate::migrate::Plan;
+use crate::output::{bad, good, strong};
+use crate::provisioner::{self, Outcome};
+use crate::registry::{self, Registered};
+use crate::shared;
+
+#[derive(Debug, Serialize)]
+struct TenantReport {
+    tenant: String,
+    schema: String,
+    blueprint: String,
+    #[serde(flatten)]
+    outcome: Option<Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    would_apply: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// What `up` decided for one tenant before touching it.
+enum Work<'a> {
+    Create(&'a TenantSpec),
+    Upgrade(&'a Registered, Plan),
+    Current(&'a Registered),
+}
+
+pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
+    let started = Instant::now();
+    let config = ctx.config()?;
+    let (mut client, target) = ctx.connect().await?;
+    let shared_applied = if args.dry_run {
+        shared::plan(&client)
+            .await?
+            .pending
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    } else {
+        shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?
+    };
+    let registered = registry::snapshot(&client, None).await?;
+    let mut blueprints = Blueprints::new(&config);
+    let mut reports = Vec::new();
+    let work = decide(&config, &registered, &mut blueprints, &mut reports);
+    let bar = ctx.printer.progress(work.len() as u64, "tenants");
+    for item in work {
+        let report = match args.dry_run {
+            true => preview(item, &mut blueprints),
+            false => perform(ctx, &mut client, item, &mut blueprints).await,
+        };
+        bar.inc(1);
+        reports.push(report);
+    }
+    bar.finish_and_clear();
+    reports.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+    let seconds = started.elapsed().as_secs_f64();
+    summarize(
+        ctx,
+        &target.describe(),
+        &shared_applied,
+        &reports,
+        seconds,
+        args.dry_run,
+    )
+}
+
+/// Sorts tenants into create / upgrade / current; unusable ones become reports.
+fn decide<'a>(
+    config: &'a Config,
+    registered: &'a [Registered],
+    blueprints: &mut Blueprints<'_>,
+    reports: &mut Vec<TenantReport>,
+) -> Vec<Work<'a>> {
+    let mut work: Vec<Work> = config
+        .tenants
+        .iter()
+        .filter(|spec| !registered.iter().any(|t| t.code == spec.code))
+        .map(Work::Create)
+        .collect();
+    for tenant in registered.iter().filter(|t| t.is_active()) {
+        let plan = blueprints.get(&tenant.blueprint).and_then(|bp| {
+            if !tenant.schema_exists {
+                return Err(format!(
+                    "schema {} is missing; `tenant remove {}` then `tenant add` it again",
+                    tenant.schema_name, tenant.code
+                ));
+            }
+            let migrations = bp
+                .render(&Identity {
+                    code: tenant.code.clone(),
+                    tenant_id: tenant.id,
+                })
+                .map_err(|e| format!("{e:#}"))?;
+            Ok(Plan::new(&migrations, &tenant.applied))
+        });
+        match plan {
+            Err(error) => reports.push(report(
+                tenant.code.as_str(),
+                &tenant.blueprint,
+                None,
+                Some(error),
+            )),
+            Ok(plan) if !plan.edited.is_empty() => {
+                let versions: Vec<String> =
+                    plan.edited.iter().map(|(name, _)| name.clone()).collect();
+                let error = format!(
+                    "applied versions were edited since they ran: {}; restore the templates",
+                    versions.join(", ")
+                );
+                reports.push(report(
+                    tenant.code.as_str(),
+                    &tenant.blueprint,
+                    None,
+                    Some(error),
+                ));
+            }
+            Ok(plan) if plan.pending.is_empty() => work.push(Work::Current(tenant)),
+            Ok(plan) => work.push(Work::Upgrade(tenant, plan)),
+        }
+    }
+    work
+}
+
+async fn perform(
+    ctx: &Context,
+    client: &mut Client,
+    item: Work<'_>,
+    blueprints: &mut Blueprints<'_>,
+) -> TenantReport {
+    let (code, blueprint_name) = match &item {
+        Work::Create(spec) => (spec.code.as_str(), spec.blueprint.as_str()),
+        Work::Upgrade(t, _) | Work::Current(t) => (t.code.as_str(), t.blueprint.as_str()),
+    };
+    let blueprint = match blueprints.get(blueprint_name) {
+        Ok(bp) => bp,
+        Err(error) => return report(code, blueprint_name, None, Some(error)),
+    };
+    let result = match item {
+        Work::Create(spec) => {
+            provisioner::create(client, spec, &blueprint, ctx.lock_timeout(), &ctx.printer).await
+        }
+        Work::Upgrade(tenant, _) => {
+            provisioner::upgrade(client, tenant, &blueprint, ctx.lock_timeout(), &ctx.printer).await
+        }
+        Work::Current(tenant) => Ok(Outcome::Current {
+            version: tenant.version(),
+        }),
+    };
+    match result {
+        Ok(outcome) => report(code, blueprint_name, Some(outcome), None),
+        Err(error) => report(code, blueprint_name, None, Some(format!("{error:#}"))),
+    }
+}
+
+fn preview(item: Work<'_>, blueprints: &mut Blueprints<'_>) -> TenantReport {
+    match item {
+        Work::Create(spec) => {
+            let mut r = report(spec.code.as_str(), &spec.blueprint, None, None);
+            r.would_apply = Some(match blueprints.get(&spec.blueprint) {
+                Ok(bp) => bp.steps.iter().map(|s| s.migration_name.clone()).collect(),
+                Err(error) => {
+                    return report(spec.code.as_str(), &spec.blueprint, None, Some(error))
+                }
+            });
+            r
+        }
+        Work::Upgrade(tenant, plan) => {
+            let mut r = report(tenant.code.as_str(), &tenant.blueprint, None, None);
+            r.would_apply = Some(plan.pending.iter().map(ToString::to_string).collect());
+            r
+        }
+        Work::Current(tenant) => report(
+            tenant.code.as_str(),
+            &tenant.blueprint,
+            Some(Outcome::Current {
+                version: tenant.version(),
+            }),
+            None,
+        ),
+    }
+}
+
+fn report(
+    code: &str,
+    blueprint: &str,
+    outcome: Option<Outcome>,
+    error: Option<String>,
+) -> TenantReport {
+    TenantReport {
+        tenant: code.to_owned(),
+        schema: format!("{code}_schema"),
+        blueprint: blueprint.to_owned(),
+        outcome,
+        would_apply: None,
+        error,
+    }
+}
+
+fn summarize(
+    ctx: &Context,
+    database: &str,
+    shared_applied: &[String],
+    reports: &[TenantReport],
+    seconds: f64,
+    dry_run: bool,
+) -> Result<()> {
+    let count = |f: fn(&TenantReport) -> bool| reports.iter().filter(|r| f(r)).count();
+    let created = count(|r| matches!(r.outcome, Some(Outcome::Created { .. })));
+    let upgraded = count(|r| matches!(r.outcome, Some(Outcome::Upgraded { .. })));
+    let pending = count(|r| r.would_apply.is_some());
+    let failed_codes: Vec<&str> = reports
+        .iter()
+        .filter(|r| r.error.is_some())
+        .map(|r| r.tenant.as_str())
+        .collect();
+    let objects: i64 = reports
+        .iter()
+        .map(|r| match r.outcome {
+            Some(Outcome::Created { objects, .. }) | Some(Outcome::Upgraded { objects, .. }) => {
+                objects
+            }
+            _ => 0,
+        })
+        .sum();
+    let changed = !dry_run && (!shared_applied.is_empty() || created + upgraded > 0);
+    ctx.printer.json(&json!({
+        "database": database, "dry_run": dry_run, "changed": changed,
+        "shared": { "applied": if dry_run { Vec::new() } else { shared_applied.to_vec() },
+                    "pending": if dry_run { shared_applied.to_vec() } else { Vec::new() } },
+        "tenants": reports, "created": created, "upgraded": upgraded, "objects_created": objects,
+        "failed": failed_codes, "seconds": seconds,
+    }));
+    print_human(ctx, shared_applied, reports, dry_run);
+    let verdict = if !failed_codes.is_empty() {
+        format!("{} failed", failed_codes.len())
+    } else if dry_run {
+        format!("{pending} would change")
+    } else if changed {
+        format!("{created} created, {upgraded} upgraded, {objects} objects created")
+    } else {
+        "nothing to do, everything is up to date".to_owned()
+    };
+    ctx.printer.line(format!(
+        "{} tenants: {verdict} ({seconds:.2} s)",
+        reports.len()
+    ));
+    match failed_codes.is_empty() {
+        true => Ok(()),
+        false => Err(failed(format!(
+            "tenants failed: {}",
+            failed_codes.join(", ")
+        ))),
+    }
+}
+
+fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport], dry_run: bool) {
+    if !shared_applied.is_empty() {
+        let verb = if dry_run { "would apply" } else { "applied" };
+        ctx.printer
+            .line(format!("shared: {verb} {}", shared_applied.join(", ")));
+    }
+    for r in reports {
+        let what = match (&r.outcome, &r.would_apply, &r.error) {
+            (_, _, Some(error)) => format!("{} {error}", bad("failed")),
+            (_, Some(steps), _) => format!("would apply {}", steps.join(", ")),
+            (
+                Some(Outcome::Created {
+                    version, objects, ..
+                }),
+                _,
+                _,
+            ) => format!(
+                "{} at version {version} ({objects} objects)",
+                good("created")
+            ),
+            (
+                Some(Outcome::Upgraded {
+                    from,
+                    version,
+                    objects,
+                    ..
+                }),
+                _,
+                _,
+            ) => format!(
+                "{} {from} → {version} ({objects:+} objects)",
+                good("upgraded")
+            ),
+            (Some(Outcome::Current { version }), _, _) => {
+                format!("up to date at version {version}")
+            }
+            _ => "already exists".to_owned(),
+        };
+        ctx.printer
+            .line(format!("{:<16} {what}", strong(&r.tenant)));
+    }
+}
+
+/// Blueprints loaded once per run, by name; load errors are per tenant.
+struct Blueprints<'c> {
+    config: &'c Config,
+    loaded: HashMap<String, Result<Blueprint, String>>,
+}
+
+impl<'c> Blueprints<'c> {
+    fn new(config: &'c Config) -> Self {
+        Blueprints {
+            config,
+            loaded: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, name: &str) -> Result<Blueprint, String> {
+        self.loaded
+            .entry(name.to_owned())
+            .or_insert_with(|| {
+                Blueprint::load(&self.config.templates_dir, name).map_err(|e| format!("{e:#}"))
+            })
+            .clone()
+    }
+}

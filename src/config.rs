@@ -1,0 +1,289 @@
+//! `tenants.toml`: which tenants exist and how they are built.
+//!
+//! The file is parsed strictly (unknown keys are errors) and every error names
+//! the file, line, column and key, because a DBA editing it by hand needs to
+//! find the mistake without reading Rust. Duplicate tenant codes are duplicate
+//! TOML keys, which the parser itself rejects with a position.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Deserialize;
+use toml::Spanned;
+use uuid::Uuid;
+
+use crate::error::bad_input;
+use crate::tenant::TenantCode;
+
+/// The blueprint a tenant gets when neither it nor `[defaults]` names one.
+pub const DEFAULT_BLUEPRINT: &str = "agent_mitra";
+
+/// The tenant types seed 001 §2.1 allows for `shared.tenants.tenant_type`.
+pub const TENANT_TYPES: &[&str] = &["insurance_provider", "independent_agent", "agent_network"];
+
+/// Namespace for tenant UUIDs derived from codes (UUID v5), so a tenant has
+/// the same id in every environment and `tenant render` is deterministic.
+const TENANT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1d_2c3a_8b7e_4f5d_9a10_3c2b_1e0f_a7d4);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    templates: Option<String>,
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    tenants: BTreeMap<String, Spanned<RawTenant>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    blueprint: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTenant {
+    name: String,
+    #[serde(rename = "type")]
+    tenant_type: Option<String>,
+    blueprint: Option<String>,
+    id: Option<String>,
+}
+
+/// One tenant as declared (or as given on the command line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSpec {
+    pub code: TenantCode,
+    pub name: String,
+    pub tenant_type: String,
+    pub blueprint: String,
+    pub id: Uuid,
+}
+
+/// The parsed configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where blueprints live (`templates/<blueprint>/`).
+    pub templates_dir: PathBuf,
+    pub default_blueprint: String,
+    /// Tenants in code order.
+    pub tenants: Vec<TenantSpec>,
+}
+
+impl Config {
+    /// Loads `path`. A missing file is an error only when `explicit` (given
+    /// with `--config`/`PROVISION_CONFIG`); otherwise it means "no tenants".
+    pub fn load(path: &Path, explicit: bool) -> Result<Config> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                Ok(Config::empty(path))
+            }
+            Err(e) => Err(bad_input(format!(
+                "cannot read {}: {e}; pass --config with the path of your tenants.toml",
+                path.display()
+            ))),
+        }
+    }
+
+    fn empty(path: &Path) -> Config {
+        Config {
+            templates_dir: base_dir(path).join("templates"),
+            default_blueprint: DEFAULT_BLUEPRINT.to_owned(),
+            tenants: Vec::new(),
+        }
+    }
+
+    /// Parses the text of `path`; errors carry `file:line:column`.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let at = |span: Option<std::ops::Range<usize>>, message: &str| {
+            let (line, column) = line_column(text, span.map_or(0, |s| s.start));
+            bad_input(format!(
+                "{}:{line}:{column}: {}",
+                path.display(),
+                one_line(message)
+            ))
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| at(e.span(), e.message()))?;
+        let default_blueprint = raw
+            .defaults
+            .blueprint
+            .unwrap_or_else(|| DEFAULT_BLUEPRINT.to_owned());
+        check_blueprint_name(&default_blueprint)
+            .map_err(|m| at(None, &format!("[defaults] blueprint: {m}")))?;
+        let mut tenants = Vec::with_capacity(raw.tenants.len());
+        for (code, entry) in raw.tenants {
+            let span = Some(entry.span());
+            let spec = tenant_spec(&code, entry.into_inner(), &default_blueprint)
+                .map_err(|m| at(span.clone(), &format!("[tenants.{code}] {m}")))?;
+            tenants.push(spec);
+        }
+        let templates = raw.templates.unwrap_or_else(|| "templates".to_owned());
+        Ok(Config {
+            templates_dir: base_dir(path).join(templates),
+            default_blueprint,
+            tenants,
+        })
+    }
+
+    pub fn tenant(&self, code: &TenantCode) -> Option<&TenantSpec> {
+        self.tenants.iter().find(|t| &t.code == code)
+    }
+}
+
+fn tenant_spec(code: &str, raw: RawTenant, default_blueprint: &str) -> Result<TenantSpec, String> {
+    let code = TenantCode::parse(code).map_err(|e| e.to_string())?;
+    let blueprint = raw
+        .blueprint
+        .unwrap_or_else(|| default_blueprint.to_owned());
+    check_blueprint_name(&blueprint).map_err(|m| format!("blueprint: {m}"))?;
+    let tenant_type = raw
+        .tenant_type
+        .unwrap_or_else(|| TENANT_TYPES[0].to_owned());
+    check_tenant_type(&tenant_type)?;
+    let id = match raw.id {
+        Some(id) => Uuid::parse_str(&id).map_err(|e| format!("id: {id:?} is not a UUID ({e})"))?,
+        None => derived_tenant_id(&code),
+    };
+    check_name(&raw.name)?;
+    Ok(TenantSpec {
+        code,
+        name: raw.name,
+        tenant_type,
+        blueprint,
+        id,
+    })
+}
+
+/// The UUID a tenant gets when none is configured: stable per code.
+pub fn derived_tenant_id(code: &TenantCode) -> Uuid {
+    Uuid::new_v5(&TENANT_ID_NAMESPACE, code.as_str().as_bytes())
+}
+
+/// Blueprint names are directory names under `templates/`.
+pub fn check_blueprint_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let ok = matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("invalid blueprint name {name:?}: use lower-case letters, digits and '_' (a directory under templates/)"))
+    }
+}
+
+pub fn check_tenant_type(tenant_type: &str) -> Result<(), String> {
+    if TENANT_TYPES.contains(&tenant_type) {
+        Ok(())
+    } else {
+        Err(format!(
+            "type: {tenant_type:?} is not a tenant type; use one of {}",
+            TENANT_TYPES.join(", ")
+        ))
+    }
+}
+
+/// `shared.tenants.tenant_name` is VARCHAR(255).
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() || name.chars().count() > 255 {
+        Err(format!(
+            "name: must be 1 to 255 characters, got {}",
+            name.chars().count()
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn base_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{exit_code_of, ExitCode};
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("conf/tenants.toml"))
+    }
+
+    fn error(text: &str) -> String {
+        let err = parse(text).unwrap_err();
+        assert_eq!(exit_code_of(&err), ExitCode::BadInput);
+        let message = err.to_string();
+        assert!(!message.contains('\n'), "{message}");
+        message
+    }
+
+    #[test]
+    fn parses_tenants_with_defaults() {
+        let config = parse("[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\ntype = \"agent_network\"\n").unwrap();
+        assert_eq!(config.templates_dir, Path::new("conf/templates"));
+        let codes: Vec<_> = config.tenants.iter().map(|t| t.code.as_str()).collect();
+        assert_eq!(codes, ["hdfc", "lic"]);
+        let lic = &config.tenants[1];
+        assert_eq!(
+            (lic.blueprint.as_str(), lic.tenant_type.as_str()),
+            ("agent_mitra", "insurance_provider")
+        );
+        assert_eq!(lic.id, derived_tenant_id(&lic.code));
+        assert_ne!(config.tenants[0].id, lic.id);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_column_and_key() {
+        let message = error("[tenants.lic]\nname = \"LIC\"\nnmae = \"x\"\n");
+        assert!(message.starts_with("conf/tenants.toml:"), "{message}");
+        assert!(message.contains("nmae"), "{message}");
+        assert!(message.contains(":3:"), "{message}");
+    }
+
+    #[test]
+    fn duplicate_tenant_is_an_error_with_position() {
+        let message = error("[tenants.lic]\nname = \"A\"\n\n[tenants.lic]\nname = \"B\"\n");
+        assert!(message.contains("conf/tenants.toml:4:"), "{message}");
+        assert!(message.contains("lic"), "{message}");
+    }
+
+    #[test]
+    fn bad_code_type_and_id_are_errors() {
+        let message = error("[tenants.\"Bad-Code\"]\nname = \"x\"\n");
+        assert!(
+            message.contains("Bad-Code") && message.contains("conf/tenants.toml:"),
+            "{message}"
+        );
+        assert!(
+            error("[tenants.lic]\nname = \"x\"\ntype = \"bank\"\n").contains("insurance_provider")
+        );
+        assert!(error("[tenants.lic]\nname = \"x\"\nid = \"nope\"\n").contains("not a UUID"));
+        assert!(error("[tenants.lic]\n").contains("name"));
+    }
+
+    #[test]
+    fn missing_default_file_is_empty_but_explicit_is_an_error() {
+        let missing = Path::new("/nonexistent/tenants.toml");
+        assert!(Config::load(missing, false).unwrap().tenants.is_empty());
+        assert_eq!(
+            exit_code_of(&Config::load(missing, true).unwrap_err()),
+            ExitCode::BadInput
+        );
+    }
+}

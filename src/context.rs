@@ -1,0 +1,89 @@
+//! What every command gets: the printer, the configuration and a way to reach
+//! the database (starting the embedded sandbox when nothing else is given).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio_postgres::Client;
+
+use crate::cli::Global;
+use crate::config::Config;
+use crate::connection::{self, Target};
+use crate::output::{Printer, Verbosity};
+use crate::sandbox::Sandbox;
+
+pub struct Context {
+    pub printer: Printer,
+    pub global: Global,
+}
+
+impl Context {
+    pub fn new(global: Global) -> Context {
+        let verbosity = if global.quiet {
+            Verbosity::Quiet
+        } else if global.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        };
+        Context {
+            printer: Printer::new(global.json, verbosity),
+            global,
+        }
+    }
+
+    /// `tenants.toml`: `--config`/`PROVISION_CONFIG`, else `./tenants.toml`
+    /// (whose absence just means "no tenants declared").
+    pub fn config(&self) -> Result<Config> {
+        match &self.global.config {
+            Some(path) => Config::load(path, true),
+            None => Config::load(Path::new("tenants.toml"), false),
+        }
+    }
+
+    pub fn lock_timeout(&self) -> Duration {
+        Duration::from_secs(self.global.lock_timeout)
+    }
+
+    /// The embedded sandbox of the current directory.
+    pub fn sandbox(&self) -> Result<Sandbox> {
+        let dir = std::env::current_dir()?;
+        Ok(Sandbox::in_dir(&dir, self.global.sandbox_user.clone()))
+    }
+
+    /// The configured target, or `None` for the embedded default.
+    pub fn explicit_target(&self) -> Result<Option<Target>> {
+        connection::resolve(self.global.database_url.as_deref(), &|name| {
+            std::env::var(name).ok()
+        })
+    }
+
+    /// Connects to the configured database, starting the sandbox if needed.
+    pub async fn connect(&self) -> Result<(Client, Target)> {
+        let target = match self.explicit_target()? {
+            Some(target) => target,
+            None => {
+                let sandbox = self.sandbox()?;
+                let started = sandbox.start().await?;
+                let root = sandbox.root().display();
+                self.printer.note(format!(
+                    "using the embedded PostgreSQL in {root} ({started})"
+                ));
+                sandbox.target()
+            }
+        };
+        self.printer
+            .detail(format!("connecting to {}", target.describe()));
+        let client = target.connect().await?;
+        Ok((client, target))
+    }
+}
+
+/// Where a relative path in output should be shown from.
+pub fn display_path(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+}

@@ -1,0 +1,124 @@
+//! The printer: the one place that decides what reaches the terminal.
+//!
+//! Results go to stdout (as text, or as one JSON document with `--json`);
+//! everything else — progress, waits, warnings — goes to stderr so pipes and
+//! log shippers get clean data. Colour and progress bars appear only on a
+//! terminal, never with `--json`, `--quiet` or `NO_COLOR`.
+
+use std::io::{IsTerminal, Write};
+
+use console::{style, StyledObject};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+/// How chatty the human output is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+#[derive(Debug, Clone)]
+pub struct Printer {
+    json: bool,
+    verbosity: Verbosity,
+    stderr_is_terminal: bool,
+}
+
+impl Printer {
+    pub fn new(json: bool, verbosity: Verbosity) -> Printer {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let stdout_color = std::io::stdout().is_terminal() && !no_color && !json;
+        let stderr_is_terminal = std::io::stderr().is_terminal();
+        console::set_colors_enabled(stdout_color);
+        console::set_colors_enabled_stderr(stderr_is_terminal && !no_color);
+        Printer {
+            json,
+            verbosity,
+            stderr_is_terminal,
+        }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// A human result line on stdout (suppressed by `--json` and `--quiet`).
+    pub fn line(&self, text: impl AsRef<str>) {
+        if !self.json && self.verbosity != Verbosity::Quiet {
+            println!("{}", text.as_ref());
+        }
+    }
+
+    /// Output that *is* the result (rendered SQL, a URL): always on stdout.
+    pub fn data(&self, text: impl AsRef<str>) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_ref().as_bytes());
+        let _ = out.flush();
+    }
+
+    /// The `--json` document, on stdout.
+    pub fn json<T: Serialize>(&self, value: &T) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).expect("JSON output is serializable")
+            );
+        }
+    }
+
+    /// Progress chatter on stderr (suppressed by `--quiet`).
+    pub fn note(&self, text: impl AsRef<str>) {
+        if self.verbosity != Verbosity::Quiet {
+            eprintln!("{}", style(text.as_ref()).for_stderr().dim());
+        }
+    }
+
+    /// Detail for `--verbose` only, on stderr.
+    pub fn detail(&self, text: impl AsRef<str>) {
+        if self.verbosity == Verbosity::Verbose {
+            eprintln!("{}", text.as_ref());
+        }
+    }
+
+    /// A warning on stderr; shown even with `--quiet`.
+    pub fn warn(&self, text: impl AsRef<str>) {
+        eprintln!(
+            "{} {}",
+            style("warning:").for_stderr().yellow().bold(),
+            text.as_ref()
+        );
+    }
+
+    /// A progress bar that draws only on an interactive stderr.
+    pub fn progress(&self, len: u64, message: &str) -> ProgressBar {
+        let visible = self.stderr_is_terminal && !self.json && self.verbosity != Verbosity::Quiet;
+        let target = if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(Some(len), target);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(message.to_owned());
+        bar
+    }
+}
+
+/// Styling helpers for stdout text (no-ops when colour is off).
+pub fn good<D>(value: D) -> StyledObject<D> {
+    style(value).green()
+}
+
+pub fn bad<D>(value: D) -> StyledObject<D> {
+    style(value).red().bold()
+}
+
+pub fn strong<D>(value: D) -> StyledObject<D> {
+    style(value).bold()
+}

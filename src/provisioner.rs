@@ -1,0 +1,154 @@
+//! Building and upgrading one tenant schema, all-or-nothing.
+//!
+//! A tenant is created in one transaction: advisory locks, registry row,
+//! `CREATE SCHEMA`, every template version and its history row. Any failure
+//! rolls all of it back, so a half-built tenant never exists.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+use tokio_postgres::{Client, Transaction};
+
+use crate::blueprint::{Blueprint, Identity};
+use crate::config::TenantSpec;
+use crate::error::failed;
+use crate::lock::{self, Mode, Resource};
+use crate::migrate;
+use crate::output::Printer;
+use crate::registry::{self, Registered};
+use crate::tenant::TenantCode;
+
+/// What happened to one tenant.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Created {
+        version: i32,
+        applied: Vec<String>,
+        objects: i64,
+    },
+    Upgraded {
+        from: i32,
+        version: i32,
+        applied: Vec<String>,
+        objects: i64,
+    },
+    Current {
+        version: i32,
+    },
+    AlreadyExists,
+}
+
+/// The history table inside a tenant's schema.
+pub fn history_table(code: &TenantCode) -> String {
+    format!("{}.{}", code.schema_ident(), migrate::HISTORY_TABLE)
+}
+
+/// Creates `spec`'s tenant. Returns `AlreadyExists` (changing nothing) when
+/// it is registered already — including when another process registered it
+/// while we waited for its lock.
+pub async fn create(
+    client: &mut Client,
+    spec: &TenantSpec,
+    blueprint: &Blueprint,
+    lock_timeout: Duration,
+    printer: &Printer,
+) -> Result<Outcome> {
+    let migrations = blueprint.render(&Identity {
+        code: spec.code.clone(),
+        tenant_id: spec.id,
+    })?;
+    let tx = begin_locked(client, &spec.code, lock_timeout, printer).await?;
+    if !registry::snapshot(&tx, Some(&spec.code)).await?.is_empty() {
+        return Ok(Outcome::AlreadyExists);
+    }
+    let schema = spec.code.schema_name();
+    let schema_taken: bool = tx
+        .query_one(include_str!("sql/schema_exists.sql"), &[&schema])
+        .await?
+        .get(0);
+    if schema_taken {
+        return Err(failed(format!(
+            "cannot create tenant {}: schema {schema} already exists but is not registered; drop or rename it first",
+            spec.code
+        )));
+    }
+    registry::insert(&tx, spec).await?;
+    tx.batch_execute(&format!("CREATE SCHEMA {}", spec.code.schema_ident()))
+        .await?;
+    let applied = migrate::apply(&tx, &migrations, &history_table(&spec.code))
+        .await
+        .with_context(|| format!("tenant {} was not created (nothing was kept)", spec.code))?;
+    let objects = count_objects(&tx, &schema).await?;
+    tx.commit().await?;
+    Ok(Outcome::Created {
+        version: blueprint.latest_version(),
+        applied: names(&applied),
+        objects,
+    })
+}
+
+/// Applies the pending versions of `tenant`'s blueprint in one transaction.
+pub async fn upgrade(
+    client: &mut Client,
+    tenant: &Registered,
+    blueprint: &Blueprint,
+    lock_timeout: Duration,
+    printer: &Printer,
+) -> Result<Outcome> {
+    let migrations = blueprint.render(&Identity {
+        code: tenant.code.clone(),
+        tenant_id: tenant.id,
+    })?;
+    let tx = begin_locked(client, &tenant.code, lock_timeout, printer).await?;
+    let before = count_objects(&tx, &tenant.schema_name).await?;
+    let applied = migrate::apply(&tx, &migrations, &history_table(&tenant.code))
+        .await
+        .with_context(|| {
+            format!(
+                "tenant {} was not upgraded (still at version {})",
+                tenant.code,
+                tenant.version()
+            )
+        })?;
+    if applied.is_empty() {
+        return Ok(Outcome::Current {
+            version: tenant.version(),
+        });
+    }
+    let objects = count_objects(&tx, &tenant.schema_name).await? - before;
+    tx.commit().await?;
+    Ok(Outcome::Upgraded {
+        from: tenant.version(),
+        version: blueprint.latest_version(),
+        applied: names(&applied),
+        objects,
+    })
+}
+
+/// Opens the tenant's transaction holding the shared lock (shared mode) and
+/// the tenant's lock (exclusive), both bounded by `lock_timeout`.
+async fn begin_locked<'c>(
+    client: &'c mut Client,
+    code: &TenantCode,
+    lock_timeout: Duration,
+    printer: &Printer,
+) -> Result<Transaction<'c>> {
+    let tx = client.transaction().await?;
+    lock::set_lock_timeout(&tx, lock_timeout).await?;
+    lock::acquire(&tx, Resource::Shared, Mode::Shared, printer).await?;
+    lock::acquire(&tx, Resource::Tenant(code), Mode::Exclusive, printer).await?;
+    Ok(tx)
+}
+
+async fn count_objects(tx: &Transaction<'_>, schema: &str) -> Result<i64> {
+    let row = tx
+        .query_opt(include_str!("sql/schema_objects.sql"), &[&schema])
+        .await?;
+    Ok(row.map_or(0, |r| r.get(0)))
+}
+
+fn names(applied: &[refinery_core::Migration]) -> Vec<String> {
+    applied.iter().map(ToString::to_string).collect()
+}

@@ -1,0 +1,144 @@
+//! Tenant identity: the validated code and the names derived from it.
+//!
+//! A tenant code arrives from the command line or `tenants.toml` and ends up
+//! spliced into DDL as a schema name. It is validated exactly once, here, into
+//! [`TenantCode`]; everything downstream takes the newtype and quotes it.
+
+use std::fmt;
+
+use crate::error::bad_input;
+
+/// PostgreSQL truncates identifiers longer than this many bytes (NAMEDATALEN - 1).
+pub const MAX_IDENTIFIER_BYTES: usize = 63;
+
+/// Suffix that turns a tenant code into its schema name.
+const SCHEMA_SUFFIX: &str = "_schema";
+
+/// Longest suffix any derived name gets (`<code>_schema`); later role names
+/// (`<code>_app`, `<code>_ro`, `<code>_owner`) are shorter.
+const LONGEST_SUFFIX: usize = SCHEMA_SUFFIX.len();
+
+/// Schemas provision owns or PostgreSQL reserves; a tenant may not be named so.
+const RESERVED: &[&str] = &[
+    "public",
+    "shared",
+    "audit",
+    "portal",
+    "information_schema",
+    crate::migrate::HISTORY_SCHEMA,
+];
+
+/// A tenant code that is safe to use as an identifier stem.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TenantCode(String);
+
+impl TenantCode {
+    /// Validates `raw` against `^[a-z][a-z0-9_]*$`, the reserved names and the
+    /// identifier length limit (no silent truncation of `<code>_schema`).
+    pub fn parse(raw: &str) -> anyhow::Result<TenantCode> {
+        let mut chars = raw.chars();
+        let well_formed = matches!(chars.next(), Some('a'..='z'))
+            && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'));
+        if !well_formed {
+            return Err(bad_input(format!(
+                "invalid tenant code {raw:?}: use lower-case letters, digits and '_', starting with a letter (e.g. hdfc)"
+            )));
+        }
+        if raw.starts_with("pg_") || RESERVED.contains(&raw) {
+            return Err(bad_input(format!(
+                "invalid tenant code {raw:?}: the name is reserved; choose another code"
+            )));
+        }
+        let max = MAX_IDENTIFIER_BYTES - LONGEST_SUFFIX;
+        if raw.len() > max {
+            return Err(bad_input(format!(
+                "invalid tenant code {raw:?}: at most {max} characters, so that schema and role names fit PostgreSQL's 63-byte limit"
+            )));
+        }
+        Ok(TenantCode(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The tenant's schema name, unquoted (e.g. `lic_schema`).
+    pub fn schema_name(&self) -> String {
+        format!("{}{SCHEMA_SUFFIX}", self.0)
+    }
+
+    /// The tenant's schema as a quoted identifier, ready to splice into SQL.
+    pub fn schema_ident(&self) -> String {
+        quote_ident(&self.schema_name())
+    }
+}
+
+impl fmt::Display for TenantCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Quotes an identifier the way `quote_ident` does in PostgreSQL (always quoted).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes a string literal (standard_conforming_strings is on since 9.1).
+pub fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{exit_code_of, ExitCode};
+
+    #[test]
+    fn accepts_ordinary_codes() {
+        for code in ["lic", "hdfc", "icici", "a", "sbi_life2"] {
+            assert_eq!(TenantCode::parse(code).unwrap().as_str(), code);
+        }
+        assert_eq!(
+            TenantCode::parse("lic").unwrap().schema_ident(),
+            "\"lic_schema\""
+        );
+    }
+
+    #[test]
+    fn rejects_bad_codes_as_bad_input() {
+        let long = "a".repeat(57);
+        for code in [
+            "",
+            "1abc",
+            "Lic",
+            "lic-x",
+            "lic schema",
+            "pg_x",
+            "public",
+            "shared",
+            "audit",
+            "portal",
+            "information_schema",
+            "provision",
+            long.as_str(),
+            "é",
+        ] {
+            let err = TenantCode::parse(code).unwrap_err();
+            assert_eq!(exit_code_of(&err), ExitCode::BadInput, "{code:?}");
+            assert!(!err.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn longest_code_fits_the_identifier_limit() {
+        let code = TenantCode::parse(&"a".repeat(56)).unwrap();
+        assert_eq!(code.schema_name().len(), MAX_IDENTIFIER_BYTES);
+    }
+
+    #[test]
+    fn quoting_doubles_quotes() {
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_literal("o'neil"), "'o''neil'");
+    }
+}
