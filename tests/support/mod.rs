@@ -1,0 +1,453 @@
+//! Test harness: one throwaway PostgreSQL per test binary, one database per
+//! test, and a fluent runner for the real `provision` binary.
+//!
+//! With `TEST_DATABASE_URL` set, databases are created on that server instead
+//! of a private cluster. Either way no test depends on a server someone
+//! started by hand, and tests never share a database.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use provision::connection::Target;
+use provision::sandbox::Sandbox;
+use tokio_postgres::Client;
+
+/// The repository root (templates/, tenants.toml).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Variables that would make the binary connect somewhere else.
+pub const CONNECTION_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSSLMODE",
+    "PGPASSFILE",
+    "PGSERVICE",
+    "PROVISION_CONFIG",
+    "PROVISION_SANDBOX_USER",
+    "PROVISION_LOCK_TIMEOUT",
+];
+
+/// The server all tests of this binary share.
+pub struct Server {
+    /// Connection string of the maintenance database (`postgres`).
+    admin_url: String,
+    admin: Target,
+    /// Keeps the private cluster's directory alive for the process.
+    _dir: Option<tempfile::TempDir>,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+
+pub fn server() -> &'static Server {
+    SERVER.get_or_init(|| match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let admin = provision::connection::resolve(Some(&url), &|_| None)
+                .unwrap()
+                .expect("a target");
+            Server {
+                admin_url: url,
+                admin,
+                _dir: None,
+            }
+        }
+        _ => start_private_cluster(),
+    })
+}
+
+fn start_private_cluster() -> Server {
+    let dir = reachable_tempdir("provision-test-");
+    let sandbox = Sandbox::new(dir.path().join("pg"), None);
+    runtime()
+        .block_on(sandbox.start())
+        .expect("start the test cluster");
+    stop_when_this_process_exits(&sandbox);
+    let admin = sandbox.admin_target();
+    let admin_url = sandbox.url().replace("/provision?", "/postgres?");
+    Server {
+        admin_url,
+        admin,
+        _dir: Some(dir),
+    }
+}
+
+/// Test binaries never run static destructors, so a watchdog shell stops the
+/// cluster once this process is gone (also after a panic or abort).
+fn stop_when_this_process_exits(sandbox: &Sandbox) {
+    let pid = std::process::id();
+    let data = sandbox.data_dir();
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
+         pid=$(head -1 '{data}/postmaster.pid' 2>/dev/null) && kill -INT \"$pid\" 2>/dev/null; sleep 2; rm -rf '{root}'",
+        data = data.display(),
+        root = sandbox.root().parent().unwrap().display()
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the cluster watchdog");
+}
+
+/// A temp dir the sandbox's unprivileged OS user can enter (tempfile makes
+/// them 0700, and as root the server runs as `postgres`).
+fn reachable_tempdir(prefix: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+    target: Target,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let server = server();
+        let name = format!(
+            "t_{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, Ordering::SeqCst)
+        );
+        runtime().block_on(async {
+            let admin = server
+                .admin
+                .connect()
+                .await
+                .expect("connect to the test server");
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create the test database");
+        });
+        TestDb {
+            url: with_database(&server.admin_url, &name),
+            target: server.admin.with_dbname(&name),
+            name,
+        }
+    }
+
+    /// Runs `f` with a fresh connection to this database.
+    pub fn with<T>(&self, f: impl AsyncFnOnce(&Client) -> T) -> T {
+        runtime().block_on(async {
+            let client = self
+                .target
+                .connect()
+                .await
+                .expect("connect to the test database");
+            f(&client).await
+        })
+    }
+
+    /// First column of every row, as text.
+    pub fn strings(&self, sql: &str) -> Vec<String> {
+        self.with(async |c| {
+            let rows = c
+                .query(sql, &[])
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+            rows.iter()
+                .map(|r| r.get::<_, Option<String>>(0).unwrap_or_default())
+                .collect()
+        })
+    }
+
+    pub fn scalar(&self, sql: &str) -> String {
+        self.strings(sql).into_iter().next().unwrap_or_default()
+    }
+
+    pub fn execute(&self, sql: &str) {
+        self.with(async |c| {
+            c.batch_execute(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+        });
+    }
+
+    /// Everything a schema-changing command could touch, normalised to text,
+    /// so "nothing changed" is asserted on the catalog itself.
+    pub fn catalog(&self) -> Vec<String> {
+        self.strings(include_str!("../sql/catalog_snapshot.sql"))
+    }
+
+    /// The catalog of one schema with the schema name replaced by `S`, so two
+    /// tenants (or two databases) can be compared.
+    pub fn schema_catalog(&self, schema: &str) -> Vec<String> {
+        let sql = include_str!("../sql/catalog_snapshot.sql");
+        let rows = self.strings(&format!(
+            "SELECT x FROM ({}) s(x) WHERE x LIKE '{schema}.%'",
+            sql.trim_end().trim_end_matches(';')
+        ));
+        rows.into_iter().map(|r| r.replace(schema, "S")).collect()
+    }
+
+    /// A runner for the binary pointed at this database.
+    pub fn provision(&self) -> Run {
+        Run::new().env("DATABASE_URL", &self.url)
+    }
+}
+
+/// Replaces the database of a URL (`postgresql://u@h/db?x` or key=value form).
+pub fn with_database(url: &str, db: &str) -> String {
+    if !url.contains("://") {
+        return format!("{url} dbname={db}");
+    }
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").unwrap() + 3;
+    let path_start = base[authority_end..]
+        .find('/')
+        .map_or(base.len(), |i| authority_end + i);
+    let mut out = format!("{}/{db}", &base[..path_start]);
+    if let Some(query) = query {
+        out = format!("{out}?{query}");
+    }
+    out
+}
+
+/// A workspace: a temp directory with a tenants.toml that points at the
+/// repository's templates (or a copy the test may break).
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new(tenants_toml: &str) -> Workspace {
+        let dir = reachable_tempdir("provision-ws-");
+        let ws = Workspace { dir };
+        ws.write_config(tenants_toml);
+        ws
+    }
+
+    /// The shipped tenants.toml (lic, hdfc, icici).
+    pub fn shipped() -> Workspace {
+        Workspace::new(&std::fs::read_to_string(repo().join("tenants.toml")).unwrap())
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.path().join("tenants.toml")
+    }
+
+    /// Writes tenants.toml, pointing `templates` at the repository's.
+    pub fn write_config(&self, text: &str) {
+        let rest: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("templates"))
+            .collect();
+        let templates = repo().join("templates").display().to_string();
+        std::fs::write(
+            self.config_path(),
+            format!("templates = {templates:?}\n{}\n", rest.join("\n")),
+        )
+        .unwrap();
+    }
+
+    /// Copies the repository's templates here so a test can add or break one.
+    pub fn own_templates(&self) -> PathBuf {
+        let target = self.path().join("templates");
+        copy_dir(&repo().join("templates"), &target);
+        let config = std::fs::read_to_string(self.config_path()).unwrap();
+        let rest: Vec<&str> = config
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("templates"))
+            .collect();
+        std::fs::write(
+            self.config_path(),
+            format!("templates = \"templates\"\n{}\n", rest.join("\n")),
+        )
+        .unwrap();
+        target
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A fluent runner for the real binary (after just's tests/test.rs).
+pub struct Run {
+    command: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Run {
+    pub fn new() -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_provision"));
+        for var in CONNECTION_VARS {
+            command.env_remove(var);
+        }
+        command.env("NO_COLOR", "1");
+        Run {
+            command,
+            stdin: None,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Run {
+        self.command.arg(arg);
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(mut self, args: I) -> Run {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Run {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Run {
+        self.command.env_remove(key);
+        self
+    }
+
+    pub fn in_workspace(mut self, ws: &Workspace) -> Run {
+        self.command.current_dir(ws.path());
+        self
+    }
+
+    pub fn stdin(mut self, input: &str) -> Run {
+        self.stdin = Some(input.as_bytes().to_vec());
+        self
+    }
+
+    /// Starts the process without waiting (for concurrency tests).
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.command.spawn().expect("spawn provision")
+    }
+
+    pub fn output(mut self) -> Outcome {
+        use std::io::Write;
+        self.command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("spawn provision");
+        let input = self.stdin.take().unwrap_or_default();
+        child.stdin.take().unwrap().write_all(&input).ok();
+        Outcome::from(child.wait_with_output().unwrap())
+    }
+
+    /// Runs and asserts the exit code.
+    pub fn status(self, code: i32) -> Outcome {
+        let described = format!("{:?}", self.command);
+        let out = self.output();
+        assert_eq!(
+            out.code, code,
+            "{described}\n--- stdout\n{}\n--- stderr\n{}",
+            out.stdout, out.stderr
+        );
+        out
+    }
+
+    pub fn success(self) -> Outcome {
+        self.status(0)
+    }
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Outcome {
+    fn from(out: Output) -> Outcome {
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Outcome {
+    pub fn stdout_has(self, text: &str) -> Outcome {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}:\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    pub fn stderr_has(self, text: &str) -> Outcome {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// The error is one line (plus nothing else on stderr).
+    pub fn one_line_error(self) -> Outcome {
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected a one-line error, got:\n{}",
+            self.stderr
+        );
+        assert!(lines[0].starts_with("error: "), "{}", self.stderr);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
