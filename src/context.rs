@@ -73,8 +73,10 @@ impl Context {
                 sandbox.target()
             }
         };
-        self.printer
-            .detail(format!("connecting to {}", target.describe()));
+        for warning in target.warnings() {
+            self.printer.warn(warning);
+        }
+        self.printer.detail(format!("connecting to {}", target.describe()));
         let client = target.connect().await?;
         Ok((client, target))
     }

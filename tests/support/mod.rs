@@ -23,6 +23,14 @@ pub fn repo() -> PathBuf {
 /// Variables that would make the binary connect somewhere else.
 pub const CONNECTION_VARS: &[&str] = &[
     "DATABASE_URL",
+    "PGSERVICEFILE",
+    "PGSSLROOTCERT",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGOPTIONS",
+    "PGAPPNAME",
+    "PGCONNECT_TIMEOUT",
+    "PGREQUIRESSL",
     "PGHOST",
     "PGHOSTADDR",
     "PGPORT",
