@@ -76,7 +76,8 @@ impl Context {
         for warning in target.warnings() {
             self.printer.warn(warning);
         }
-        self.printer.detail(format!("connecting to {}", target.describe()));
+        self.printer
+            .detail(format!("connecting to {}", target.describe()));
         let client = target.connect().await?;
         Ok((client, target))
     }

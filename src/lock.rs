@@ -76,7 +76,7 @@ pub async fn acquire(
     if acquired {
         return Ok(());
     }
-    printer.note(&format!(
+    printer.note(format!(
         "waiting for {}: another provision process holds its lock",
         resource.describe()
     ));

@@ -100,7 +100,9 @@ fn stop_when_this_process_exits(sandbox: &Sandbox) {
         data = data.display(),
         root = sandbox.root().parent().unwrap().display()
     );
-    Command::new("sh")
+    // Deliberately not waited for: it must outlive this process.
+    #[allow(clippy::zombie_processes)]
+    let _watchdog = Command::new("sh")
         .args(["-c", &script])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
