@@ -19,14 +19,53 @@ use crate::tenant::TenantCode;
 const MANIFEST: &str = "blueprint.toml";
 const TEMPLATE_SUFFIX: &str = ".sql.tera";
 
-/// `blueprint.toml`: what the blueprint is. Later concerns (partitioned
-/// tables, audit coverage) add keys here, never Rust per table.
+/// `blueprint.toml`: what the blueprint is. Later concerns (audit coverage,
+/// retention) add keys here, never Rust per table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// Time-partitioned tables whose partitions provision creates.
+    #[serde(default)]
+    pub partitioned: Vec<PartitionSpec>,
+    /// Template (in the blueprint directory) that creates the tenant's first
+    /// administrator: `$1` is the e-mail, `$2` the password or NULL.
+    pub admin_template: Option<String>,
+}
+
+/// One RANGE-partitioned table, as `[[partitioned]]` in blueprint.toml.
+/// Its partitions are made outside the versioned templates because their
+/// bounds depend on the date, and templates must render the same forever.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionSpec {
+    pub table: String,
+    pub column: String,
+    pub interval: Interval,
+    /// Periods ahead of the current one that must exist.
+    pub premake: u32,
+}
+
+/// The period one partition covers.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Interval {
+    Day,
+    Week,
+    Month,
+}
+
+impl Interval {
+    /// The `date_trunc` field name, which is also a valid interval unit.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Interval::Day => "day",
+            Interval::Week => "week",
+            Interval::Month => "month",
+        }
+    }
 }
 
 /// One versioned template, unrendered.
@@ -53,6 +92,8 @@ pub struct Blueprint {
     pub dir: PathBuf,
     pub manifest: Manifest,
     pub steps: Vec<Step>,
+    /// Source of the admin template, when the manifest names one.
+    admin: Option<String>,
 }
 
 impl Blueprint {
@@ -69,15 +110,17 @@ impl Blueprint {
         let manifest_path = dir.join(MANIFEST);
         let text = std::fs::read_to_string(&manifest_path)
             .map_err(|e| bad_input(format!("cannot read {}: {e}", manifest_path.display())))?;
-        let manifest: Manifest = toml::from_str(&text)
-            .map_err(|e| bad_input(format!("{}: {}", manifest_path.display(), e.message())))?;
+        let manifest: Manifest =
+            toml::from_str(&text).map_err(|e| bad_input(format!("{}: {}", manifest_path.display(), e.message())))?;
+        check_manifest(&manifest).map_err(|m| bad_input(format!("{}: {m}", manifest_path.display())))?;
         let steps = load_steps(&dir)?;
-        Ok(Blueprint {
-            name: name.to_owned(),
-            dir,
-            manifest,
-            steps,
-        })
+        let admin = match &manifest.admin_template {
+            Some(file) => Some(std::fs::read_to_string(dir.join(file)).map_err(|e| {
+                bad_input(format!("{}: admin_template {file:?} cannot be read: {e}", manifest_path.display()))
+            })?),
+            None => None,
+        };
+        Ok(Blueprint { name: name.to_owned(), dir, manifest, steps, admin })
     }
 
     /// The version a fully upgraded tenant of this blueprint is at.
@@ -85,37 +128,77 @@ impl Blueprint {
         self.steps.last().map_or(0, |s| s.version)
     }
 
+    /// Renders the admin template for one tenant, if the blueprint has one.
+    pub fn render_admin(&self, identity: &Identity) -> Result<Option<String>> {
+        let Some(source) = &self.admin else { return Ok(None) };
+        let file = self.dir.join(self.manifest.admin_template.as_deref().unwrap_or_default());
+        let sql = tera_engine()
+            .render_str(source, &tera_context(identity))
+            .map_err(|e| failed(format!("cannot render {}: {}", file.display(), tera_cause(&e))))?;
+        Ok(Some(sql))
+    }
+
     /// Renders every step for one tenant, as refinery migrations.
     pub fn render(&self, identity: &Identity) -> Result<Vec<Migration>> {
-        let mut tera = tera::Tera::default();
-        tera.autoescape_on(vec![]);
-        let mut context = tera::Context::new();
-        context.insert("schema", &identity.code.schema_ident());
-        context.insert("schema_name", &identity.code.schema_name());
-        context.insert("code", identity.code.as_str());
-        context.insert("tenant_id", &identity.tenant_id.to_string());
+        let mut tera = tera_engine();
+        let context = tera_context(identity);
         self.steps
             .iter()
             .map(|step| {
-                let sql = tera.render_str(&step.source, &context).map_err(|e| {
-                    failed(format!(
-                        "cannot render {}: {}",
-                        step.file.display(),
-                        tera_cause(&e)
-                    ))
-                })?;
-                Migration::unapplied(&step.migration_name, &sql).with_context(|| {
-                    format!("{} is not a valid refinery migration", step.file.display())
-                })
+                let sql = tera
+                    .render_str(&step.source, &context)
+                    .map_err(|e| failed(format!("cannot render {}: {}", step.file.display(), tera_cause(&e))))?;
+                Migration::unapplied(&step.migration_name, &sql)
+                    .with_context(|| format!("{} is not a valid refinery migration", step.file.display()))
             })
             .collect()
     }
 }
 
+/// Tera without autoescaping: SQL is not HTML, and `"lic_schema"` must stay as is.
+fn tera_engine() -> tera::Tera {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![]);
+    tera
+}
+
+/// The only variables a template sees: the tenant's stable identity.
+fn tera_context(identity: &Identity) -> tera::Context {
+    let mut context = tera::Context::new();
+    context.insert("schema", &identity.code.schema_ident());
+    context.insert("schema_name", &identity.code.schema_name());
+    context.insert("code", identity.code.as_str());
+    context.insert("tenant_id", &identity.tenant_id.to_string());
+    context
+}
+
+/// Partitioned table and column names are spliced into DDL (quoted), so they
+/// must be plain identifiers; premake is bounded so a typo cannot create
+/// thousands of tables.
+fn check_manifest(manifest: &Manifest) -> Result<(), String> {
+    let plain = |s: &str| {
+        let mut chars = s.chars();
+        matches!(chars.next(), Some('a'..='z' | '_'))
+            && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+            && s.len() <= 40
+    };
+    for spec in &manifest.partitioned {
+        if !plain(&spec.table) || !plain(&spec.column) {
+            return Err(format!(
+                "[[partitioned]] table {:?} / column {:?}: use plain lower-case identifiers of at most 40 characters",
+                spec.table, spec.column
+            ));
+        }
+        if spec.premake > 366 {
+            return Err(format!("[[partitioned]] {}: premake {} is more than 366 periods", spec.table, spec.premake));
+        }
+    }
+    Ok(())
+}
+
 fn load_steps(dir: &Path) -> Result<Vec<Step>> {
     let mut steps = Vec::new();
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
     for entry in entries {
         let file = entry?.path();
         let Some(file_name) = file.file_name().and_then(|n| n.to_str()) else {
@@ -125,10 +208,7 @@ fn load_steps(dir: &Path) -> Result<Vec<Step>> {
             continue;
         };
         let version = parse_version(stem).ok_or_else(|| {
-            bad_input(format!(
-                "{}: template names must look like V<n>__<name>{TEMPLATE_SUFFIX}",
-                file.display()
-            ))
+            bad_input(format!("{}: template names must look like V<n>__<name>{TEMPLATE_SUFFIX}", file.display()))
         })?;
         if let Some(twin) = steps.iter().find(|s: &&Step| s.version == version) {
             return Err(bad_input(format!(
@@ -137,21 +217,12 @@ fn load_steps(dir: &Path) -> Result<Vec<Step>> {
                 file.display()
             )));
         }
-        let source = std::fs::read_to_string(&file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        steps.push(Step {
-            version,
-            migration_name: stem.to_owned(),
-            file,
-            source,
-        });
+        let source = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        steps.push(Step { version, migration_name: stem.to_owned(), file, source });
     }
     steps.sort_by_key(|s| s.version);
     if steps.is_empty() {
-        return Err(bad_input(format!(
-            "blueprint {} has no V<n>__<name>{TEMPLATE_SUFFIX} templates",
-            dir.display()
-        )));
+        return Err(bad_input(format!("blueprint {} has no V<n>__<name>{TEMPLATE_SUFFIX} templates", dir.display())));
     }
     Ok(steps)
 }
@@ -160,8 +231,7 @@ fn load_steps(dir: &Path) -> Result<Vec<Step>> {
 /// the name into its history INSERT unquoted.
 fn parse_version(stem: &str) -> Option<i32> {
     let (version, label) = stem.strip_prefix('V')?.split_once("__")?;
-    let label_ok =
-        !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let label_ok = !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     let version: i32 = version.parse().ok()?;
     (label_ok && version > 0).then_some(version)
 }
@@ -213,24 +283,14 @@ mod tests {
         std::fs::create_dir(&bp).unwrap();
         std::fs::write(bp.join(MANIFEST), "name = \"demo\"\n").unwrap();
         std::fs::write(bp.join("V2__b.sql.tera"), "CREATE TABLE {{ schema }}.b ();").unwrap();
-        std::fs::write(
-            bp.join("V1__a.sql.tera"),
-            "SELECT '{{ tenant_id }}'::uuid, '{{ code }}';",
-        )
-        .unwrap();
+        std::fs::write(bp.join("V1__a.sql.tera"), "SELECT '{{ tenant_id }}'::uuid, '{{ code }}';").unwrap();
         let blueprint = Blueprint::load(dir.path(), "demo").unwrap();
         assert_eq!(blueprint.latest_version(), 2);
-        let identity = Identity {
-            code: TenantCode::parse("lic").unwrap(),
-            tenant_id: Uuid::nil(),
-        };
+        let identity = Identity { code: TenantCode::parse("lic").unwrap(), tenant_id: Uuid::nil() };
         let first = blueprint.render(&identity).unwrap();
         let again = blueprint.render(&identity).unwrap();
         assert_eq!(first[1].sql(), Some("CREATE TABLE \"lic_schema\".b ();"));
         assert_eq!(first[0].checksum(), again[0].checksum());
-        assert!(Blueprint::load(dir.path(), "nope")
-            .unwrap_err()
-            .to_string()
-            .contains("available: demo"));
+        assert!(Blueprint::load(dir.path(), "nope").unwrap_err().to_string().contains("available: demo"));
     }
 }

@@ -27,13 +27,7 @@ pub struct Global {
     pub config: Option<PathBuf>,
 
     /// PostgreSQL URL or key=value string; its password is never printed.
-    #[arg(
-        long,
-        global = true,
-        env = "DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Print one JSON document on stdout (diagnostics stay on stderr).
@@ -49,22 +43,11 @@ pub struct Global {
     pub verbose: bool,
 
     /// OS user that runs the embedded PostgreSQL when provision runs as root.
-    #[arg(
-        long,
-        global = true,
-        env = "PROVISION_SANDBOX_USER",
-        value_name = "USER"
-    )]
+    #[arg(long, global = true, env = "PROVISION_SANDBOX_USER", value_name = "USER")]
     pub sandbox_user: Option<String>,
 
     /// How long to wait for another process's locks, in seconds.
-    #[arg(
-        long,
-        global = true,
-        env = "PROVISION_LOCK_TIMEOUT",
-        default_value_t = 60,
-        value_name = "SECONDS"
-    )]
+    #[arg(long, global = true, env = "PROVISION_LOCK_TIMEOUT", default_value_t = 60, value_name = "SECONDS")]
     pub lock_timeout: u64,
 }
 
@@ -82,6 +65,10 @@ pub enum Command {
     #[command(after_help = "Example:\n  provision status\n  provision --json status")]
     Status,
 
+    /// Load realistic, deterministic sample data into tenants (for CI and benchmarks).
+    #[command(after_help = "Example:\n  provision seed --sample 1000\n  provision seed --tenant lic --sample 100000 --rng-seed 7")]
+    Seed(SeedArgs),
+
     /// Create, list, render and remove tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -96,6 +83,19 @@ pub struct UpArgs {
     /// Print what would be done; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Tenant to load (repeatable; default: every active tenant).
+    #[arg(long = "tenant", value_name = "CODE")]
+    pub tenants: Vec<String>,
+    /// How many policies per tenant (agents, users, holders, payments and events scale with it).
+    #[arg(long, value_name = "N")]
+    pub sample: u32,
+    /// Seed of the random generator: the same seed gives the same rows.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub rng_seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -118,9 +118,7 @@ pub enum TenantCommand {
     List,
 
     /// Print the exact SQL a new tenant would receive (pipe it into psql -1).
-    #[command(
-        after_help = "Example:\n  provision tenant render hdfc | psql -X -1 -v ON_ERROR_STOP=1 -f -"
-    )]
+    #[command(after_help = "Example:\n  provision tenant render hdfc | psql -X -1 -v ON_ERROR_STOP=1 -f -")]
     Render(TenantSpecArgs),
 
     /// Drop a tenant's schema and registry row (or only deactivate it).

@@ -78,9 +78,7 @@ impl Config {
     pub fn load(path: &Path, explicit: bool) -> Result<Config> {
         match std::fs::read_to_string(path) {
             Ok(text) => Config::parse(&text, path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-                Ok(Config::empty(path))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(Config::empty(path)),
             Err(e) => Err(bad_input(format!(
                 "cannot read {}: {e}; pass --config with the path of your tenants.toml",
                 path.display()
@@ -100,19 +98,11 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let at = |span: Option<std::ops::Range<usize>>, message: &str| {
             let (line, column) = line_column(text, span.map_or(0, |s| s.start));
-            bad_input(format!(
-                "{}:{line}:{column}: {}",
-                path.display(),
-                one_line(message)
-            ))
+            bad_input(format!("{}:{line}:{column}: {}", path.display(), one_line(message)))
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| at(e.span(), e.message()))?;
-        let default_blueprint = raw
-            .defaults
-            .blueprint
-            .unwrap_or_else(|| DEFAULT_BLUEPRINT.to_owned());
-        check_blueprint_name(&default_blueprint)
-            .map_err(|m| at(None, &format!("[defaults] blueprint: {m}")))?;
+        let default_blueprint = raw.defaults.blueprint.unwrap_or_else(|| DEFAULT_BLUEPRINT.to_owned());
+        check_blueprint_name(&default_blueprint).map_err(|m| at(None, &format!("[defaults] blueprint: {m}")))?;
         let mut tenants = Vec::with_capacity(raw.tenants.len());
         for (code, entry) in raw.tenants {
             let span = Some(entry.span());
@@ -121,11 +111,7 @@ impl Config {
             tenants.push(spec);
         }
         let templates = raw.templates.unwrap_or_else(|| "templates".to_owned());
-        Ok(Config {
-            templates_dir: base_dir(path).join(templates),
-            default_blueprint,
-            tenants,
-        })
+        Ok(Config { templates_dir: base_dir(path).join(templates), default_blueprint, tenants })
     }
 
     pub fn tenant(&self, code: &TenantCode) -> Option<&TenantSpec> {
@@ -135,26 +121,16 @@ impl Config {
 
 fn tenant_spec(code: &str, raw: RawTenant, default_blueprint: &str) -> Result<TenantSpec, String> {
     let code = TenantCode::parse(code).map_err(|e| e.to_string())?;
-    let blueprint = raw
-        .blueprint
-        .unwrap_or_else(|| default_blueprint.to_owned());
+    let blueprint = raw.blueprint.unwrap_or_else(|| default_blueprint.to_owned());
     check_blueprint_name(&blueprint).map_err(|m| format!("blueprint: {m}"))?;
-    let tenant_type = raw
-        .tenant_type
-        .unwrap_or_else(|| TENANT_TYPES[0].to_owned());
+    let tenant_type = raw.tenant_type.unwrap_or_else(|| TENANT_TYPES[0].to_owned());
     check_tenant_type(&tenant_type)?;
     let id = match raw.id {
         Some(id) => Uuid::parse_str(&id).map_err(|e| format!("id: {id:?} is not a UUID ({e})"))?,
         None => derived_tenant_id(&code),
     };
     check_name(&raw.name)?;
-    Ok(TenantSpec {
-        code,
-        name: raw.name,
-        tenant_type,
-        blueprint,
-        id,
-    })
+    Ok(TenantSpec { code, name: raw.name, tenant_type, blueprint, id })
 }
 
 /// The UUID a tenant gets when none is configured: stable per code.
@@ -165,12 +141,13 @@ pub fn derived_tenant_id(code: &TenantCode) -> Uuid {
 /// Blueprint names are directory names under `templates/`.
 pub fn check_blueprint_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
-    let ok = matches!(chars.next(), Some('a'..='z'))
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'));
+    let ok = matches!(chars.next(), Some('a'..='z')) && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'));
     if ok {
         Ok(())
     } else {
-        Err(format!("invalid blueprint name {name:?}: use lower-case letters, digits and '_' (a directory under templates/)"))
+        Err(format!(
+            "invalid blueprint name {name:?}: use lower-case letters, digits and '_' (a directory under templates/)"
+        ))
     }
 }
 
@@ -178,20 +155,14 @@ pub fn check_tenant_type(tenant_type: &str) -> Result<(), String> {
     if TENANT_TYPES.contains(&tenant_type) {
         Ok(())
     } else {
-        Err(format!(
-            "type: {tenant_type:?} is not a tenant type; use one of {}",
-            TENANT_TYPES.join(", ")
-        ))
+        Err(format!("type: {tenant_type:?} is not a tenant type; use one of {}", TENANT_TYPES.join(", ")))
     }
 }
 
 /// `shared.tenants.tenant_name` is VARCHAR(255).
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.trim().is_empty() || name.chars().count() > 255 {
-        Err(format!(
-            "name: must be 1 to 255 characters, got {}",
-            name.chars().count()
-        ))
+        Err(format!("name: must be 1 to 255 characters, got {}", name.chars().count()))
     } else {
         Ok(())
     }
@@ -235,15 +206,14 @@ mod tests {
 
     #[test]
     fn parses_tenants_with_defaults() {
-        let config = parse("[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\ntype = \"agent_network\"\n").unwrap();
+        let config =
+            parse("[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\ntype = \"agent_network\"\n")
+                .unwrap();
         assert_eq!(config.templates_dir, Path::new("conf/templates"));
         let codes: Vec<_> = config.tenants.iter().map(|t| t.code.as_str()).collect();
         assert_eq!(codes, ["hdfc", "lic"]);
         let lic = &config.tenants[1];
-        assert_eq!(
-            (lic.blueprint.as_str(), lic.tenant_type.as_str()),
-            ("agent_mitra", "insurance_provider")
-        );
+        assert_eq!((lic.blueprint.as_str(), lic.tenant_type.as_str()), ("agent_mitra", "insurance_provider"));
         assert_eq!(lic.id, derived_tenant_id(&lic.code));
         assert_ne!(config.tenants[0].id, lic.id);
     }
@@ -266,13 +236,8 @@ mod tests {
     #[test]
     fn bad_code_type_and_id_are_errors() {
         let message = error("[tenants.\"Bad-Code\"]\nname = \"x\"\n");
-        assert!(
-            message.contains("Bad-Code") && message.contains("conf/tenants.toml:"),
-            "{message}"
-        );
-        assert!(
-            error("[tenants.lic]\nname = \"x\"\ntype = \"bank\"\n").contains("insurance_provider")
-        );
+        assert!(message.contains("Bad-Code") && message.contains("conf/tenants.toml:"), "{message}");
+        assert!(error("[tenants.lic]\nname = \"x\"\ntype = \"bank\"\n").contains("insurance_provider"));
         assert!(error("[tenants.lic]\nname = \"x\"\nid = \"nope\"\n").contains("not a UUID"));
         assert!(error("[tenants.lic]\n").contains("name"));
     }
@@ -281,9 +246,6 @@ mod tests {
     fn missing_default_file_is_empty_but_explicit_is_an_error() {
         let missing = Path::new("/nonexistent/tenants.toml");
         assert!(Config::load(missing, false).unwrap().tenants.is_empty());
-        assert_eq!(
-            exit_code_of(&Config::load(missing, true).unwrap_err()),
-            ExitCode::BadInput
-        );
+        assert_eq!(exit_code_of(&Config::load(missing, true).unwrap_err()), ExitCode::BadInput);
     }
 }

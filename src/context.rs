@@ -27,10 +27,7 @@ impl Context {
         } else {
             Verbosity::Normal
         };
-        Context {
-            printer: Printer::new(global.json, verbosity),
-            global,
-        }
+        Context { printer: Printer::new(global.json, verbosity), global }
     }
 
     /// `tenants.toml`: `--config`/`PROVISION_CONFIG`, else `./tenants.toml`
@@ -54,9 +51,7 @@ impl Context {
 
     /// The configured target, or `None` for the embedded default.
     pub fn explicit_target(&self) -> Result<Option<Target>> {
-        connection::resolve(self.global.database_url.as_deref(), &|name| {
-            std::env::var(name).ok()
-        })
+        connection::resolve(self.global.database_url.as_deref(), &|name| std::env::var(name).ok())
     }
 
     /// Connects to the configured database, starting the sandbox if needed.
@@ -67,17 +62,14 @@ impl Context {
                 let sandbox = self.sandbox()?;
                 let started = sandbox.start().await?;
                 let root = sandbox.root().display();
-                self.printer.note(format!(
-                    "using the embedded PostgreSQL in {root} ({started})"
-                ));
+                self.printer.note(format!("using the embedded PostgreSQL in {root} ({started})"));
                 sandbox.target()
             }
         };
         for warning in target.warnings() {
             self.printer.warn(warning);
         }
-        self.printer
-            .detail(format!("connecting to {}", target.describe()));
+        self.printer.detail(format!("connecting to {}", target.describe()));
         let client = target.connect().await?;
         Ok((client, target))
     }

@@ -36,29 +36,17 @@ impl std::error::Error for Classified {}
 
 /// Bad input (exit 2): the message names the thing and what to do.
 pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
-    Classified {
-        code: ExitCode::BadInput,
-        message: message.into(),
-    }
-    .into()
+    Classified { code: ExitCode::BadInput, message: message.into() }.into()
 }
 
 /// The database cannot be reached or a lock could not be had in time (exit 3).
 pub fn unavailable(message: impl Into<String>) -> anyhow::Error {
-    Classified {
-        code: ExitCode::Unavailable,
-        message: message.into(),
-    }
-    .into()
+    Classified { code: ExitCode::Unavailable, message: message.into() }.into()
 }
 
 /// The operation failed (exit 1).
 pub fn failed(message: impl Into<String>) -> anyhow::Error {
-    Classified {
-        code: ExitCode::Failed,
-        message: message.into(),
-    }
-    .into()
+    Classified { code: ExitCode::Failed, message: message.into() }.into()
 }
 
 /// Picks the exit code for an error by walking its cause chain.

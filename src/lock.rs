@@ -50,36 +50,21 @@ pub enum Mode {
 /// Bounds every lock wait of `tx` (advisory and DDL locks alike).
 pub async fn set_lock_timeout(tx: &Transaction<'_>, timeout: Duration) -> Result<()> {
     // SET LOCAL takes no parameters; the value is a number we formatted.
-    tx.batch_execute(&format!(
-        "SET LOCAL lock_timeout = '{}ms'",
-        timeout.as_millis()
-    ))
-    .await?;
+    tx.batch_execute(&format!("SET LOCAL lock_timeout = '{}ms'", timeout.as_millis())).await?;
     Ok(())
 }
 
 /// Takes the lock for the rest of `tx`. If another process holds it, says
 /// what it waits for and waits up to the transaction's lock_timeout; a
 /// timeout becomes exit code 3 naming the resource.
-pub async fn acquire(
-    tx: &Transaction<'_>,
-    resource: Resource<'_>,
-    mode: Mode,
-    printer: &Printer,
-) -> Result<()> {
+pub async fn acquire(tx: &Transaction<'_>, resource: Resource<'_>, mode: Mode, printer: &Printer) -> Result<()> {
     let key = resource.key();
     let shared = mode == Mode::Shared;
-    let acquired: bool = tx
-        .query_one(include_str!("sql/lock_try.sql"), &[&key, &shared])
-        .await?
-        .get(0);
+    let acquired: bool = tx.query_one(include_str!("sql/lock_try.sql"), &[&key, &shared]).await?.get(0);
     if acquired {
         return Ok(());
     }
-    printer.note(format!(
-        "waiting for {}: another provision process holds its lock",
-        resource.describe()
-    ));
+    printer.note(format!("waiting for {}: another provision process holds its lock", resource.describe()));
     match tx.query_one(include_str!("sql/lock_wait.sql"), &[&key, &shared]).await {
         Ok(_) => Ok(()),
         Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Err(unavailable(format!(

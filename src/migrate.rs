@@ -52,10 +52,7 @@ pub fn parse_applied(text: Option<&str>) -> Vec<Applied> {
         .split(',')
         .filter_map(|pair| {
             let (version, checksum) = pair.split_once(':')?;
-            Some(Applied {
-                version: version.trim().parse().ok()?,
-                checksum: checksum.trim().parse().ok()?,
-            })
+            Some(Applied { version: version.trim().parse().ok()?, checksum: checksum.trim().parse().ok()? })
         })
         .collect()
 }
@@ -72,16 +69,13 @@ pub struct Plan {
 impl Plan {
     pub fn new(migrations: &[Migration], applied: &[Applied]) -> Plan {
         let current = applied.iter().map(|a| a.version).max().unwrap_or(0);
-        let mut plan = Plan {
-            current,
-            ..Plan::default()
-        };
+        let mut plan = Plan { current, ..Plan::default() };
         for migration in migrations {
             match applied.iter().find(|a| a.version == migration.version()) {
                 None => plan.pending.push(migration.clone()),
-                Some(a) if a.checksum != migration.checksum() => plan
-                    .edited
-                    .push((migration.to_string(), migration.version())),
+                Some(a) if a.checksum != migration.checksum() => {
+                    plan.edited.push((migration.to_string(), migration.version()))
+                }
                 Some(_) => {}
             }
         }
@@ -92,18 +86,9 @@ impl Plan {
 /// Applies what is pending of `migrations` inside `tx`, recording each in
 /// `history_table` (created if missing). Returns the applied migrations.
 /// Nothing is committed here: the caller decides.
-pub async fn apply(
-    tx: &Transaction<'_>,
-    migrations: &[Migration],
-    history_table: &str,
-) -> Result<Vec<Migration>> {
-    let mut adapter = InTransaction {
-        tx,
-        last_batch: Mutex::new(String::new()),
-    };
-    let mut runner = Runner::new(migrations)
-        .set_abort_divergent(true)
-        .set_abort_missing(true);
+pub async fn apply(tx: &Transaction<'_>, migrations: &[Migration], history_table: &str) -> Result<Vec<Migration>> {
+    let mut adapter = InTransaction { tx, last_batch: Mutex::new(String::new()) };
+    let mut runner = Runner::new(migrations).set_abort_divergent(true).set_abort_missing(true);
     runner.set_migration_table_name(history_table);
     match runner.run_async(&mut adapter).await {
         Ok(report) => Ok(report.applied_migrations().clone()),
@@ -151,9 +136,7 @@ fn explain(error: refinery_core::Error, last_batch: &str) -> anyhow::Error {
     }
 }
 
-fn db_error<'e>(
-    error: &'e (dyn std::error::Error + 'static),
-) -> Option<&'e tokio_postgres::error::DbError> {
+fn db_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e tokio_postgres::error::DbError> {
     let mut source = Some(error);
     while let Some(cause) = source {
         if let Some(db) = cause.downcast_ref::<tokio_postgres::error::DbError>() {
@@ -173,12 +156,7 @@ pub fn describe_db_error(db: &tokio_postgres::error::DbError, sql: &str) -> Stri
         }
         _ => String::new(),
     };
-    format!(
-        "{}: {}{line} [SQLSTATE {}]",
-        db.severity(),
-        db.message(),
-        db.code().code()
-    )
+    format!("{}: {}{line} [SQLSTATE {}]", db.severity(), db.message(), db.code().code())
 }
 
 struct InTransaction<'c, 't> {
@@ -192,10 +170,7 @@ impl AsyncTransaction for InTransaction<'_, '_> {
 
     /// Sends all statements of one call as a single batch: one round trip per
     /// migration, and no COMMIT (the caller owns the transaction).
-    async fn execute<'a, T: Iterator<Item = &'a str> + Send + 'a>(
-        &mut self,
-        queries: T,
-    ) -> Result<usize, Self::Error> {
+    async fn execute<'a, T: Iterator<Item = &'a str> + Send + 'a>(&mut self, queries: T) -> Result<usize, Self::Error> {
         let queries: Vec<&str> = queries.collect();
         // "\n;\n": a migration ending in a `--` comment must not swallow the separator.
         let batch = queries.join("\n;\n");

@@ -33,11 +33,7 @@ impl Printer {
         let stderr_is_terminal = std::io::stderr().is_terminal();
         console::set_colors_enabled(stdout_color);
         console::set_colors_enabled_stderr(stderr_is_terminal && !no_color);
-        Printer {
-            json,
-            verbosity,
-            stderr_is_terminal,
-        }
+        Printer { json, verbosity, stderr_is_terminal }
     }
 
     pub fn is_json(&self) -> bool {
@@ -61,10 +57,7 @@ impl Printer {
     /// The `--json` document, on stdout.
     pub fn json<T: Serialize>(&self, value: &T) {
         if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(value).expect("JSON output is serializable")
-            );
+            println!("{}", serde_json::to_string_pretty(value).expect("JSON output is serializable"));
         }
     }
 
@@ -84,21 +77,13 @@ impl Printer {
 
     /// A warning on stderr; shown even with `--quiet`.
     pub fn warn(&self, text: impl AsRef<str>) {
-        eprintln!(
-            "{} {}",
-            style("warning:").for_stderr().yellow().bold(),
-            text.as_ref()
-        );
+        eprintln!("{} {}", style("warning:").for_stderr().yellow().bold(), text.as_ref());
     }
 
     /// A progress bar that draws only on an interactive stderr.
     pub fn progress(&self, len: u64, message: &str) -> ProgressBar {
         let visible = self.stderr_is_terminal && !self.json && self.verbosity != Verbosity::Quiet;
-        let target = if visible {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
+        let target = if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         let bar = ProgressBar::with_draw_target(Some(len), target);
         bar.set_style(
             ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")

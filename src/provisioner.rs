@@ -23,20 +23,9 @@ use crate::tenant::TenantCode;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Created {
-        version: i32,
-        applied: Vec<String>,
-        objects: i64,
-    },
-    Upgraded {
-        from: i32,
-        version: i32,
-        applied: Vec<String>,
-        objects: i64,
-    },
-    Current {
-        version: i32,
-    },
+    Created { version: i32, applied: Vec<String>, objects: i64 },
+    Upgraded { from: i32, version: i32, applied: Vec<String>, objects: i64 },
+    Current { version: i32 },
     AlreadyExists,
 }
 
@@ -55,19 +44,13 @@ pub async fn create(
     lock_timeout: Duration,
     printer: &Printer,
 ) -> Result<Outcome> {
-    let migrations = blueprint.render(&Identity {
-        code: spec.code.clone(),
-        tenant_id: spec.id,
-    })?;
+    let migrations = blueprint.render(&Identity { code: spec.code.clone(), tenant_id: spec.id })?;
     let tx = begin_locked(client, &spec.code, lock_timeout, printer).await?;
     if !registry::snapshot(&tx, Some(&spec.code)).await?.is_empty() {
         return Ok(Outcome::AlreadyExists);
     }
     let schema = spec.code.schema_name();
-    let schema_taken: bool = tx
-        .query_one(include_str!("sql/schema_exists.sql"), &[&schema])
-        .await?
-        .get(0);
+    let schema_taken: bool = tx.query_one(include_str!("sql/schema_exists.sql"), &[&schema]).await?.get(0);
     if schema_taken {
         return Err(failed(format!(
             "cannot create tenant {}: schema {schema} already exists but is not registered; drop or rename it first",
@@ -75,18 +58,13 @@ pub async fn create(
         )));
     }
     registry::insert(&tx, spec).await?;
-    tx.batch_execute(&format!("CREATE SCHEMA {}", spec.code.schema_ident()))
-        .await?;
+    tx.batch_execute(&format!("CREATE SCHEMA {}", spec.code.schema_ident())).await?;
     let applied = migrate::apply(&tx, &migrations, &history_table(&spec.code))
         .await
         .with_context(|| format!("tenant {} was not created (nothing was kept)", spec.code))?;
     let objects = count_objects(&tx, &schema).await?;
     tx.commit().await?;
-    Ok(Outcome::Created {
-        version: blueprint.latest_version(),
-        applied: names(&applied),
-        objects,
-    })
+    Ok(Outcome::Created { version: blueprint.latest_version(), applied: names(&applied), objects })
 }
 
 /// Applies the pending versions of `tenant`'s blueprint in one transaction.
@@ -97,25 +75,14 @@ pub async fn upgrade(
     lock_timeout: Duration,
     printer: &Printer,
 ) -> Result<Outcome> {
-    let migrations = blueprint.render(&Identity {
-        code: tenant.code.clone(),
-        tenant_id: tenant.id,
-    })?;
+    let migrations = blueprint.render(&Identity { code: tenant.code.clone(), tenant_id: tenant.id })?;
     let tx = begin_locked(client, &tenant.code, lock_timeout, printer).await?;
     let before = count_objects(&tx, &tenant.schema_name).await?;
     let applied = migrate::apply(&tx, &migrations, &history_table(&tenant.code))
         .await
-        .with_context(|| {
-            format!(
-                "tenant {} was not upgraded (still at version {})",
-                tenant.code,
-                tenant.version()
-            )
-        })?;
+        .with_context(|| format!("tenant {} was not upgraded (still at version {})", tenant.code, tenant.version()))?;
     if applied.is_empty() {
-        return Ok(Outcome::Current {
-            version: tenant.version(),
-        });
+        return Ok(Outcome::Current { version: tenant.version() });
     }
     let objects = count_objects(&tx, &tenant.schema_name).await? - before;
     tx.commit().await?;
@@ -143,9 +110,7 @@ async fn begin_locked<'c>(
 }
 
 async fn count_objects(tx: &Transaction<'_>, schema: &str) -> Result<i64> {
-    let row = tx
-        .query_opt(include_str!("sql/schema_objects.sql"), &[&schema])
-        .await?;
+    let row = tx.query_opt(include_str!("sql/schema_objects.sql"), &[&schema]).await?;
     Ok(row.map_or(0, |r| r.get(0)))
 }
 

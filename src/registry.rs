@@ -38,17 +38,12 @@ impl Registered {
 
 /// Whether the shared migrations have created the registry yet.
 pub async fn exists(client: &impl GenericClient) -> Result<bool> {
-    let row = client
-        .query_one("SELECT to_regclass('shared.tenants') IS NOT NULL", &[])
-        .await?;
+    let row = client.query_one("SELECT to_regclass('shared.tenants') IS NOT NULL", &[]).await?;
     Ok(row.get(0))
 }
 
 /// Every registered tenant (or just `only`), with applied versions, in one query.
-pub async fn snapshot(
-    client: &impl GenericClient,
-    only: Option<&TenantCode>,
-) -> Result<Vec<Registered>> {
+pub async fn snapshot(client: &impl GenericClient, only: Option<&TenantCode>) -> Result<Vec<Registered>> {
     if !exists(client).await? {
         return Ok(Vec::new());
     }
@@ -66,9 +61,7 @@ pub async fn snapshot(
                 id: row.get("tenant_id"),
                 name: row.get("tenant_name"),
                 tenant_type: row.get("tenant_type"),
-                schema_name: row
-                    .get::<_, Option<String>>("schema_name")
-                    .unwrap_or_default(),
+                schema_name: row.get::<_, Option<String>>("schema_name").unwrap_or_default(),
                 blueprint: row.get("blueprint"),
                 status: row.get::<_, Option<String>>("status").unwrap_or_default(),
                 schema_exists: row.get("schema_exists"),
@@ -84,14 +77,7 @@ pub async fn insert(client: &impl GenericClient, spec: &TenantSpec) -> Result<()
     client
         .execute(
             include_str!("sql/registry_insert.sql"),
-            &[
-                &spec.id,
-                &spec.code.as_str(),
-                &spec.name,
-                &spec.tenant_type,
-                &spec.code.schema_name(),
-                &spec.blueprint,
-            ],
+            &[&spec.id, &spec.code.as_str(), &spec.name, &spec.tenant_type, &spec.code.schema_name(), &spec.blueprint],
         )
         .await
         .with_context(|| format!("cannot register tenant {} in shared.tenants", spec.code))?;
@@ -100,19 +86,12 @@ pub async fn insert(client: &impl GenericClient, spec: &TenantSpec) -> Result<()
 
 /// Deletes the registry row (and its configuration rows).
 pub async fn remove(client: &impl GenericClient, code: &TenantCode) -> Result<u64> {
-    Ok(client
-        .execute(include_str!("sql/registry_remove.sql"), &[&code.as_str()])
-        .await?)
+    Ok(client.execute(include_str!("sql/registry_remove.sql"), &[&code.as_str()]).await?)
 }
 
 /// Marks the tenant inactive, keeping everything.
 pub async fn deactivate(client: &impl GenericClient, code: &TenantCode) -> Result<u64> {
-    Ok(client
-        .execute(
-            include_str!("sql/registry_deactivate.sql"),
-            &[&code.as_str()],
-        )
-        .await?)
+    Ok(client.execute(include_str!("sql/registry_deactivate.sql"), &[&code.as_str()]).await?)
 }
 
 /// The SQL `tenant render` prints for the registry row, with literals inlined.

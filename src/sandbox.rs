@@ -93,11 +93,7 @@ impl fmt::Display for Started {
             (self.started, "started"),
             (self.created_database, "created database provision"),
         ];
-        let parts: Vec<&str> = done
-            .iter()
-            .filter(|(did, _)| *did)
-            .map(|(_, what)| *what)
-            .collect();
+        let parts: Vec<&str> = done.iter().filter(|(did, _)| *did).map(|(_, what)| *what).collect();
         if parts.is_empty() {
             return f.write_str("already running");
         }
@@ -182,9 +178,7 @@ impl Sandbox {
         // A postmaster that lost its socket (say the project directory was
         // moved while it ran) cannot be reached through `target()`.
         match self.live_postmaster()? {
-            Some((pid, port)) if self.socket_file().exists() => {
-                Ok(SandboxStatus::Running { pid, port })
-            }
+            Some((pid, port)) if self.socket_file().exists() => Ok(SandboxStatus::Running { pid, port }),
             _ => Ok(SandboxStatus::Stopped),
         }
     }
@@ -221,8 +215,7 @@ impl Sandbox {
             return Ok(());
         };
         self.stop_locked()?;
-        fs::remove_dir_all(&self.root)
-            .with_context(|| format!("cannot remove the sandbox {}", self.root.display()))?;
+        fs::remove_dir_all(&self.root).with_context(|| format!("cannot remove the sandbox {}", self.root.display()))?;
         drop(lock);
         Ok(())
     }
@@ -233,9 +226,7 @@ impl Sandbox {
         let binaries = Binaries::find()?;
         self.check_socket_path()?;
         let run_as = RunAs::detect(self.os_user.as_deref())?;
-        let lock = self
-            .lock(true)?
-            .context("the sandbox lock was not created")?;
+        let lock = self.lock(true)?.context("the sandbox lock was not created")?;
         self.prepare_layout(&run_as)?;
         let mut started = Started::default();
         if !self.is_initialized() {
@@ -331,13 +322,11 @@ impl Sandbox {
         // Keeps the cluster out of git without the user editing .gitignore.
         let ignore = self.root.join(".gitignore");
         if !ignore.exists() {
-            fs::write(&ignore, "*\n")
-                .with_context(|| format!("cannot write {}", ignore.display()))?;
+            fs::write(&ignore, "*\n").with_context(|| format!("cannot write {}", ignore.display()))?;
         }
         let staging = self.staging_dir();
         if staging.exists() {
-            fs::remove_dir_all(&staging)
-                .with_context(|| format!("cannot remove {}", staging.display()))?;
+            fs::remove_dir_all(&staging).with_context(|| format!("cannot remove {}", staging.display()))?;
         }
         if let RunAs::User { name, uid, .. } = run_as {
             if self.needs_chown(*uid)? {
@@ -349,19 +338,12 @@ impl Sandbox {
     }
 
     fn needs_chown(&self, uid: u32) -> Result<bool> {
-        for path in [
-            self.root.clone(),
-            self.socket_dir(),
-            self.data_dir(),
-            self.log_file(),
-        ] {
+        for path in [self.root.clone(), self.socket_dir(), self.data_dir(), self.log_file()] {
             match fs::symlink_metadata(&path) {
                 Ok(meta) if meta.uid() != uid => return Ok(true),
                 Ok(_) => {}
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot inspect {}", path.display()))
-                }
+                Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", path.display())),
             }
         }
         Ok(false)
@@ -408,8 +390,7 @@ impl Sandbox {
                 indented_tail(&String::from_utf8_lossy(&output.stderr), LOG_TAIL)
             )));
         }
-        fs::rename(&staging, self.data_dir())
-            .with_context(|| format!("cannot move {} into place", staging.display()))
+        fs::rename(&staging, self.data_dir()).with_context(|| format!("cannot move {} into place", staging.display()))
     }
 
     /// Starts the server on our private socket. A stale `postmaster.pid` left
@@ -446,16 +427,11 @@ impl Sandbox {
     /// only says "Examine the log output"), or pg_ctl's if the log is empty.
     fn start_failure(&self, output: &Output) -> anyhow::Error {
         let log = self.log_file();
-        let log_text = fs::read(&log)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
+        let log_text = fs::read(&log).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
         let (source, tail) = match indented_tail(&log_text, LOG_TAIL) {
             tail if tail.is_empty() => {
                 let pg_ctl = String::from_utf8_lossy(&output.stderr);
-                (
-                    "pg_ctl's output".to_string(),
-                    indented_tail(&pg_ctl, LOG_TAIL),
-                )
+                ("pg_ctl's output".to_string(), indented_tail(&pg_ctl, LOG_TAIL))
             }
             tail => (log.display().to_string(), tail),
         };
@@ -476,16 +452,12 @@ impl Sandbox {
         let socket_lock = self.socket_dir().join(format!(".s.PGSQL.{PORT}.lock"));
         for path in [self.data_dir().join("postmaster.pid"), socket_lock] {
             let pid = match fs::read_to_string(&path) {
-                Ok(text) => text
-                    .lines()
-                    .next()
-                    .and_then(|l| l.trim().parse::<u32>().ok()),
+                Ok(text) => text.lines().next().and_then(|l| l.trim().parse::<u32>().ok()),
                 Err(e) if e.kind() == ErrorKind::NotFound => continue,
                 Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
             };
             if !pid.is_some_and(is_postgres_process) {
-                fs::remove_file(&path)
-                    .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+                fs::remove_file(&path).with_context(|| format!("cannot remove the stale {}", path.display()))?;
             }
         }
         Ok(())
@@ -549,16 +521,11 @@ impl Sandbox {
         if found.is_some() {
             return Ok(false);
         }
-        match client
-            .batch_execute(&format!("CREATE DATABASE {DATABASE}"))
-            .await
-        {
+        match client.batch_execute(&format!("CREATE DATABASE {DATABASE}")).await {
             Ok(()) => Ok(true),
             // Someone outside our lock (a person with psql) got there first.
             Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) => Ok(false),
-            Err(e) => Err(failed(format!(
-                "cannot create the sandbox database {DATABASE}: {e}"
-            ))),
+            Err(e) => Err(failed(format!("cannot create the sandbox database {DATABASE}: {e}"))),
         }
     }
 }
@@ -575,10 +542,7 @@ impl Binaries {
         candidate_dirs()
             .into_iter()
             .find(|dir| is_executable(&dir.join("initdb")) && is_executable(&dir.join("pg_ctl")))
-            .map(|dir| Binaries {
-                initdb: dir.join("initdb"),
-                pg_ctl: dir.join("pg_ctl"),
-            })
+            .map(|dir| Binaries { initdb: dir.join("initdb"), pg_ctl: dir.join("pg_ctl") })
             .ok_or_else(|| unavailable(MISSING_BINARIES))
     }
 }
@@ -586,9 +550,8 @@ impl Binaries {
 /// PATH first (the user's choice), then `pg_config --bindir`, then the
 /// Debian/Ubuntu layout, newest major version first.
 fn candidate_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     if let Ok(output) = Command::new("pg_config").arg("--bindir").output() {
         let bindir = String::from_utf8_lossy(&output.stdout).trim().to_string();
         if output.status.success() && !bindir.is_empty() {
@@ -601,10 +564,7 @@ fn candidate_dirs() -> Vec<PathBuf> {
         .flatten()
         .filter_map(|entry| {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let version = name
-                .split('.')
-                .map(|part| part.parse().ok())
-                .collect::<Option<Vec<u32>>>()?;
+            let version = name.split('.').map(|part| part.parse().ok()).collect::<Option<Vec<u32>>>()?;
             Some((version, entry.path().join("bin")))
         })
         .collect();
@@ -614,20 +574,14 @@ fn candidate_dirs() -> Vec<PathBuf> {
 }
 
 fn is_executable(path: &Path) -> bool {
-    fs::metadata(path)
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+    fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
 /// Who runs the PostgreSQL tools: ourselves, or, when we are root (which
 /// initdb and postgres refuse), an unprivileged user.
 enum RunAs {
     Me,
-    User {
-        name: String,
-        uid: u32,
-        runuser: Option<PathBuf>,
-    },
+    User { name: String, uid: u32, runuser: Option<PathBuf> },
 }
 
 impl RunAs {
@@ -642,15 +596,10 @@ impl RunAs {
                 "the sandbox cannot run as {name}: PostgreSQL refuses to run with root privileges; pass --sandbox-user with an unprivileged user, or --database-url"
             )));
         }
-        let runuser = [
-            "/usr/sbin/runuser",
-            "/sbin/runuser",
-            "/usr/bin/runuser",
-            "/bin/runuser",
-        ]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| is_executable(p));
+        let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser", "/bin/runuser"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| is_executable(p));
         Ok(RunAs::User { name, uid, runuser })
     }
 
@@ -662,20 +611,12 @@ impl RunAs {
                 command.args(args);
                 command
             }
-            RunAs::User {
-                name,
-                runuser: Some(runuser),
-                ..
-            } => {
+            RunAs::User { name, runuser: Some(runuser), .. } => {
                 let mut command = Command::new(runuser);
                 command.args(["-u", name, "--"]).arg(program).args(args);
                 command
             }
-            RunAs::User {
-                name,
-                runuser: None,
-                ..
-            } => {
+            RunAs::User { name, runuser: None, .. } => {
                 // su takes one shell command line, so every word is quoted.
                 let mut line = shell_quote(program);
                 for arg in args {
@@ -704,18 +645,11 @@ fn running_as_root() -> bool {
     if let Ok(meta) = fs::metadata("/proc/self") {
         return meta.uid() == 0;
     }
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
 fn user_uid(name: &str) -> Result<u32> {
-    let output = Command::new("id")
-        .args(["-u", "--", name])
-        .output()
-        .context("cannot run id")?;
+    let output = Command::new("id").args(["-u", "--", name]).output().context("cannot run id")?;
     let uid = String::from_utf8_lossy(&output.stdout).trim().parse().ok();
     match uid {
         Some(uid) if output.status.success() => Ok(uid),
@@ -727,12 +661,8 @@ fn user_uid(name: &str) -> Result<u32> {
 
 fn chown_tree(root: &Path, user: &str) -> Result<()> {
     // `user:` also sets the group to the user's login group.
-    let output = Command::new("chown")
-        .arg("-R")
-        .arg(format!("{user}:"))
-        .arg(root)
-        .output()
-        .context("cannot run chown")?;
+    let output =
+        Command::new("chown").arg("-R").arg(format!("{user}:")).arg(root).output().context("cannot run chown")?;
     if output.status.success() {
         return Ok(());
     }
@@ -748,8 +678,7 @@ fn chown_tree(root: &Path, user: &str) -> Result<()> {
 fn create_private_dir(dir: &Path, parents: bool) -> Result<()> {
     if parents {
         if let Some(parent) = dir.parent() {
-            fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         }
     }
     match DirBuilder::new().mode(0o700).create(dir) {
@@ -778,11 +707,7 @@ fn is_postgres_process(pid: u32) -> bool {
             .map(|cmdline| cmdline.windows(8).any(|w| w == b"postgres"))
             .unwrap_or(false);
     }
-    Command::new("kill")
-        .args(["-0", &pid.to_string()])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+    Command::new("kill").args(["-0", &pid.to_string()]).output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 /// Single-quotes a word for `/bin/sh`.
@@ -814,25 +739,16 @@ fn percent_encode(bytes: &[u8]) -> String {
 
 /// The last non-empty line of a tool's stderr, else its stdout.
 fn last_line(output: &Output) -> Option<String> {
-    [&output.stderr, &output.stdout]
-        .into_iter()
-        .find_map(|stream| {
-            String::from_utf8_lossy(stream)
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .map(|l| l.trim().to_string())
-        })
+    [&output.stderr, &output.stdout].into_iter().find_map(|stream| {
+        String::from_utf8_lossy(stream).lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string())
+    })
 }
 
 /// The last `count` non-empty lines of `text`, each on its own indented line.
 fn indented_tail(text: &str, count: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let start = lines.len().saturating_sub(count);
-    lines[start..]
-        .iter()
-        .map(|line| format!("\n  {line}"))
-        .collect()
+    lines[start..].iter().map(|line| format!("\n  {line}")).collect()
 }
 
 #[cfg(test)]
@@ -842,32 +758,19 @@ mod tests {
     #[test]
     fn url_encodes_the_socket_dir() {
         let sandbox = Sandbox::new("/tmp/my project/.provision", None);
-        assert_eq!(
-            sandbox.url(),
-            "postgresql://postgres@/provision?host=/tmp/my%20project/.provision/run&port=5432"
-        );
+        assert_eq!(sandbox.url(), "postgresql://postgres@/provision?host=/tmp/my%20project/.provision/run&port=5432");
     }
 
     #[test]
     fn started_reads_as_a_phrase() {
         assert_eq!(Started::default().to_string(), "already running");
-        let fresh = Started {
-            initialized: true,
-            started: true,
-            created_database: true,
-        };
-        assert_eq!(
-            fresh.to_string(),
-            "initialized, started, created database provision"
-        );
+        let fresh = Started { initialized: true, started: true, created_database: true };
+        assert_eq!(fresh.to_string(), "initialized, started, created database provision");
     }
 
     #[test]
     fn shell_quote_escapes_single_quotes() {
-        assert_eq!(
-            shell_quote(OsStr::new("a'b c")),
-            OsString::from("'a'\\''b c'")
-        );
+        assert_eq!(shell_quote(OsStr::new("a'b c")), OsString::from("'a'\\''b c'"));
     }
 
     #[test]

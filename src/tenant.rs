@@ -19,14 +19,8 @@ const SCHEMA_SUFFIX: &str = "_schema";
 const LONGEST_SUFFIX: usize = SCHEMA_SUFFIX.len();
 
 /// Schemas provision owns or PostgreSQL reserves; a tenant may not be named so.
-const RESERVED: &[&str] = &[
-    "public",
-    "shared",
-    "audit",
-    "portal",
-    "information_schema",
-    crate::migrate::HISTORY_SCHEMA,
-];
+const RESERVED: &[&str] =
+    &["public", "shared", "audit", "portal", "information_schema", crate::migrate::HISTORY_SCHEMA];
 
 /// A tenant code that is safe to use as an identifier stem.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -37,17 +31,15 @@ impl TenantCode {
     /// identifier length limit (no silent truncation of `<code>_schema`).
     pub fn parse(raw: &str) -> anyhow::Result<TenantCode> {
         let mut chars = raw.chars();
-        let well_formed = matches!(chars.next(), Some('a'..='z'))
-            && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'));
+        let well_formed =
+            matches!(chars.next(), Some('a'..='z')) && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'));
         if !well_formed {
             return Err(bad_input(format!(
                 "invalid tenant code {raw:?}: use lower-case letters, digits and '_', starting with a letter (e.g. hdfc)"
             )));
         }
         if raw.starts_with("pg_") || RESERVED.contains(&raw) {
-            return Err(bad_input(format!(
-                "invalid tenant code {raw:?}: the name is reserved; choose another code"
-            )));
+            return Err(bad_input(format!("invalid tenant code {raw:?}: the name is reserved; choose another code")));
         }
         let max = MAX_IDENTIFIER_BYTES - LONGEST_SUFFIX;
         if raw.len() > max {
@@ -99,10 +91,7 @@ mod tests {
         for code in ["lic", "hdfc", "icici", "a", "sbi_life2"] {
             assert_eq!(TenantCode::parse(code).unwrap().as_str(), code);
         }
-        assert_eq!(
-            TenantCode::parse("lic").unwrap().schema_ident(),
-            "\"lic_schema\""
-        );
+        assert_eq!(TenantCode::parse("lic").unwrap().schema_ident(), "\"lic_schema\"");
     }
 
     #[test]

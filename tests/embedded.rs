@@ -8,17 +8,9 @@ use support::{Run, Workspace};
 #[test]
 fn up_without_a_url_uses_the_embedded_sandbox() {
     let ws = Workspace::shipped();
-    Run::new()
-        .in_workspace(&ws)
-        .arg("up")
-        .success()
-        .stdout_has("3 tenants");
+    Run::new().in_workspace(&ws).arg("up").success().stdout_has("3 tenants");
     assert!(ws.path().join(".provision/data/PG_VERSION").exists());
-    let url = Run::new()
-        .in_workspace(&ws)
-        .args(["sandbox", "url"])
-        .success()
-        .stdout;
+    let url = Run::new().in_workspace(&ws).args(["sandbox", "url"]).success().stdout;
     let psql = std::process::Command::new("psql")
         .args([
             "-X",
@@ -30,28 +22,9 @@ fn up_without_a_url_uses_the_embedded_sandbox() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&psql.stdout).trim(),
-        "hdfc,icici,lic",
-        "{psql:?}"
-    );
-    Run::new()
-        .in_workspace(&ws)
-        .args(["--json", "up"])
-        .success()
-        .stdout_has("\"changed\": false");
-    Run::new()
-        .in_workspace(&ws)
-        .args(["sandbox", "status"])
-        .success()
-        .stdout_has("running");
-    Run::new()
-        .in_workspace(&ws)
-        .args(["sandbox", "stop"])
-        .success();
-    Run::new()
-        .in_workspace(&ws)
-        .args(["sandbox", "status"])
-        .success()
-        .stdout_has("stopped");
+    assert_eq!(String::from_utf8_lossy(&psql.stdout).trim(), "hdfc,icici,lic", "{psql:?}");
+    Run::new().in_workspace(&ws).args(["--json", "up"]).success().stdout_has("\"changed\": false");
+    Run::new().in_workspace(&ws).args(["sandbox", "status"]).success().stdout_has("running");
+    Run::new().in_workspace(&ws).args(["sandbox", "stop"]).success();
+    Run::new().in_workspace(&ws).args(["sandbox", "status"]).success().stdout_has("stopped");
 }

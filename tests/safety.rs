@@ -9,10 +9,7 @@ use support::{Run, TestDb, Workspace};
 fn bad_tenant_codes_exit_2_and_change_nothing() {
     let db = TestDb::new();
     let ws = Workspace::shipped();
-    db.provision()
-        .in_workspace(&ws)
-        .args(["tenant", "add", "lic"])
-        .success();
+    db.provision().in_workspace(&ws).args(["tenant", "add", "lic"]).success();
     let before = db.catalog();
     let too_long = "a".repeat(57);
     for code in [
@@ -68,20 +65,9 @@ fn bad_tenants_toml_exits_2_naming_file_line_and_key() {
         .stderr_has("tenants.toml:4:")
         .stderr_has("nmae");
     ws.write_config("[tenants.lic]\nname = \"A\"\n\n[tenants.lic]\nname = \"B\"\n");
-    db.provision()
-        .in_workspace(&ws)
-        .arg("up")
-        .status(2)
-        .one_line_error()
-        .stderr_has("tenants.toml:")
-        .stderr_has("lic");
+    db.provision().in_workspace(&ws).arg("up").status(2).one_line_error().stderr_has("tenants.toml:").stderr_has("lic");
     ws.write_config("[tenants.\"Lic\"]\nname = \"A\"\n");
-    db.provision()
-        .in_workspace(&ws)
-        .arg("up")
-        .status(2)
-        .one_line_error()
-        .stderr_has("Lic");
+    db.provision().in_workspace(&ws).arg("up").status(2).one_line_error().stderr_has("Lic");
     Run::new()
         .env("DATABASE_URL", &db.url)
         .args(["--config", "/nonexistent/tenants.toml", "up"])
@@ -100,9 +86,7 @@ fn passwords_never_appear_in_output() {
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provision_pw_test') THEN CREATE ROLE provision_pw_test LOGIN SUPERUSER PASSWORD '{secret}'; END IF; END $$"
     ));
     // A URL with a password, over TCP if the server listens there, else the socket (trust ignores it).
-    let url = db
-        .url
-        .replacen("postgres@", &format!("provision_pw_test:{secret}@"), 1);
+    let url = db.url.replacen("postgres@", &format!("provision_pw_test:{secret}@"), 1);
     let runs = [
         vec!["--verbose", "up"],
         vec!["--verbose", "--json", "status"],
@@ -111,39 +95,20 @@ fn passwords_never_appear_in_output() {
         vec!["tenant", "add", "BAD"],
     ];
     for args in runs {
-        let out = Run::new()
-            .in_workspace(&ws)
-            .env("DATABASE_URL", &url)
-            .args(&args)
-            .output();
-        assert!(
-            !out.stdout.contains(secret) && !out.stderr.contains(secret),
-            "{args:?} leaked the password:\n{out:?}"
-        );
+        let out = Run::new().in_workspace(&ws).env("DATABASE_URL", &url).args(&args).output();
+        assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret), "{args:?} leaked the password:\n{out:?}");
     }
     // A server that is not there: the error names where, never the password.
     let nowhere = format!("postgresql://bob:{secret}@127.0.0.1:1/app");
-    let out = Run::new()
-        .in_workspace(&ws)
-        .env("DATABASE_URL", &nowhere)
-        .arg("status")
-        .status(3)
-        .one_line_error();
+    let out = Run::new().in_workspace(&ws).env("DATABASE_URL", &nowhere).arg("status").status(3).one_line_error();
     assert!(
-        out.stderr.contains("127.0.0.1")
-            && out.stderr.contains("app")
-            && out.stderr.contains("bob"),
+        out.stderr.contains("127.0.0.1") && out.stderr.contains("app") && out.stderr.contains("bob"),
         "{}",
         out.stderr
     );
     assert!(!out.stderr.contains(secret), "{}", out.stderr);
     let garbage = format!("postgresql://bob:{secret}@host:notaport/app");
-    let out = Run::new()
-        .in_workspace(&ws)
-        .env("DATABASE_URL", &garbage)
-        .arg("status")
-        .status(2)
-        .one_line_error();
+    let out = Run::new().in_workspace(&ws).env("DATABASE_URL", &garbage).arg("status").status(2).one_line_error();
     assert!(!out.stderr.contains(secret), "{}", out.stderr);
 }
 
@@ -155,28 +120,13 @@ fn lock_wait_times_out_with_exit_3_and_changes_nothing() {
     let before = db.catalog();
     db.with(async |holder| {
         holder
-            .batch_execute(
-                "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('provision:tenant:lic', 0));",
-            )
+            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('provision:tenant:lic', 0));")
             .await
             .unwrap();
-        let out = db
-            .provision()
-            .in_workspace(&ws)
-            .args(["--lock-timeout", "1", "tenant", "add", "lic"])
-            .output();
+        let out = db.provision().in_workspace(&ws).args(["--lock-timeout", "1", "tenant", "add", "lic"]).output();
         assert_eq!(out.code, 3, "{out:?}");
-        assert!(
-            out.stderr.contains("waiting for tenant lic"),
-            "{}",
-            out.stderr
-        );
-        assert!(
-            out.stderr
-                .contains("timed out waiting for the lock on tenant lic"),
-            "{}",
-            out.stderr
-        );
+        assert!(out.stderr.contains("waiting for tenant lic"), "{}", out.stderr);
+        assert!(out.stderr.contains("timed out waiting for the lock on tenant lic"), "{}", out.stderr);
         holder.batch_execute("ROLLBACK").await.unwrap();
     });
     assert_eq!(db.catalog(), before);
@@ -198,11 +148,7 @@ fn every_command_has_help_with_an_example() {
         vec!["sandbox", "url"],
     ] {
         let out = Run::new().args(&args).arg("--help").success();
-        assert!(
-            out.stdout.contains("Example:"),
-            "{args:?} --help has no example:\n{}",
-            out.stdout
-        );
+        assert!(out.stdout.contains("Example:"), "{args:?} --help has no example:\n{}", out.stdout);
     }
     Run::new().arg("frobnicate").status(2);
 }

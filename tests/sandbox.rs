@@ -9,26 +9,16 @@ use std::time::{Duration, Instant};
 use provision::sandbox::{Sandbox, SandboxStatus, Started};
 
 async fn select_one(sandbox: &Sandbox) {
-    let client = sandbox
-        .target()
-        .connect()
-        .await
-        .expect("connect through target()");
+    let client = sandbox.target().connect().await.expect("connect through target()");
     let row = client.query_one("select 1", &[]).await.expect("select 1");
     assert_eq!(row.get::<_, i32>(0), 1);
 }
 
 async fn select_one_via_url(sandbox: &Sandbox) {
     let config: tokio_postgres::Config = sandbox.url().parse().expect("url() parses");
-    let (client, connection) = config
-        .connect(tokio_postgres::NoTls)
-        .await
-        .expect("connect through url()");
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await.expect("connect through url()");
     tokio::spawn(connection);
-    let row = client
-        .query_one("select current_database()", &[])
-        .await
-        .expect("query");
+    let row = client.query_one("select current_database()", &[]).await.expect("query");
     assert_eq!(row.get::<_, String>(0), "provision");
 }
 
@@ -57,10 +47,7 @@ fn reachable_tempdir() -> tempfile::TempDir {
 async fn wait_until_stopped(sandbox: &Sandbox) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while sandbox.status().expect("status") != SandboxStatus::Stopped {
-        assert!(
-            Instant::now() < deadline,
-            "the killed postmaster is still reported running"
-        );
+        assert!(Instant::now() < deadline, "the killed postmaster is still reported running");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -71,16 +58,10 @@ async fn lifecycle_reuse_and_crash_recovery() {
     let sandbox = Sandbox::in_dir(dir.path(), None);
     let _cleanup = DestroyOnDrop(sandbox.clone());
     assert_eq!(sandbox.status().unwrap(), SandboxStatus::NotCreated);
-    assert!(
-        !sandbox.stop().unwrap(),
-        "stopping a sandbox that does not exist"
-    );
+    assert!(!sandbox.stop().unwrap(), "stopping a sandbox that does not exist");
 
     let first = sandbox.start().await.expect("first start");
-    assert!(
-        first.initialized && first.started && first.created_database,
-        "{first:?}"
-    );
+    assert!(first.initialized && first.started && first.created_database, "{first:?}");
     select_one(&sandbox).await;
     select_one_via_url(&sandbox).await;
     let SandboxStatus::Running { pid, port } = sandbox.status().unwrap() else {
@@ -91,33 +72,21 @@ async fn lifecycle_reuse_and_crash_recovery() {
     let again = sandbox.start().await.expect("second start");
     assert_eq!(again, Started::default(), "a running sandbox is reused");
     assert!(!again.changed());
-    assert_eq!(
-        sandbox.status().unwrap(),
-        SandboxStatus::Running { pid, port }
-    );
+    assert_eq!(sandbox.status().unwrap(), SandboxStatus::Running { pid, port });
 
     assert!(sandbox.stop().unwrap());
     assert_eq!(sandbox.status().unwrap(), SandboxStatus::Stopped);
     assert!(!sandbox.stop().unwrap(), "stopping twice");
 
     let restarted = sandbox.start().await.expect("start after stop");
-    assert_eq!(
-        restarted,
-        Started {
-            started: true,
-            ..Started::default()
-        }
-    );
+    assert_eq!(restarted, Started { started: true, ..Started::default() });
     select_one(&sandbox).await;
 
     // A crash leaves postmaster.pid and the socket file behind.
     let SandboxStatus::Running { pid, .. } = sandbox.status().unwrap() else {
         panic!("not running after restart");
     };
-    let killed = Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
     assert!(killed.success());
     wait_until_stopped(&sandbox).await;
     let recovered = sandbox.start().await.expect("start after kill -9");
@@ -138,15 +107,9 @@ async fn concurrent_starts_initialize_once() {
     let _cleanup = DestroyOnDrop(a.clone());
     let (first, second) = tokio::join!(a.start(), b.start());
     let (first, second) = (first.expect("first start"), second.expect("second start"));
-    assert!(
-        first.initialized ^ second.initialized,
-        "initdb ran once: {first:?} {second:?}"
-    );
+    assert!(first.initialized ^ second.initialized, "initdb ran once: {first:?} {second:?}");
     assert!(first.started ^ second.started, "{first:?} {second:?}");
-    assert!(
-        first.created_database ^ second.created_database,
-        "{first:?} {second:?}"
-    );
+    assert!(first.created_database ^ second.created_database, "{first:?} {second:?}");
     select_one(&a).await;
     a.destroy().expect("destroy");
 }
@@ -164,14 +127,8 @@ async fn unreachable_directory_is_reported_as_root() {
     let error = sandbox.start().await.expect_err("start must fail");
     let message = error.to_string();
     assert!(message.contains("postgres cannot write to"), "{message}");
-    assert!(
-        message.contains(&sandbox.root().display().to_string()),
-        "{message}"
-    );
+    assert!(message.contains(&sandbox.root().display().to_string()), "{message}");
     assert!(!message.contains('\n'), "one line: {message}");
-    assert_eq!(
-        provision::error::exit_code_of(&error),
-        provision::error::ExitCode::Unavailable
-    );
+    assert_eq!(provision::error::exit_code_of(&error), provision::error::ExitCode::Unavailable);
     assert!(!Path::new(&sandbox.data_dir()).exists(), "no initdb");
 }

@@ -15,125 +15,60 @@ fn history(db: &TestDb, schema: &str) -> Vec<String> {
 fn up_twice_second_run_is_a_no_op() {
     let db = TestDb::new();
     let ws = Workspace::shipped();
-    let first = db
-        .provision()
-        .in_workspace(&ws)
-        .args(["--json", "up"])
-        .success()
-        .json();
+    let first = db.provision().in_workspace(&ws).args(["--json", "up"]).success().json();
     assert_eq!(first["changed"], true);
     assert_eq!(first["created"], 3);
     for schema in ["lic_schema", "hdfc_schema", "icici_schema"] {
-        assert_eq!(
-            db.scalar(&format!(
-                "SELECT count(*)::text FROM pg_namespace WHERE nspname = '{schema}'"
-            )),
-            "1"
-        );
+        assert_eq!(db.scalar(&format!("SELECT count(*)::text FROM pg_namespace WHERE nspname = '{schema}'")), "1");
     }
     let catalog = db.catalog();
-    let shared_history = db
-        .strings("SELECT version || applied_on FROM provision.refinery_schema_history ORDER BY 1");
+    let shared_history = db.strings("SELECT version || applied_on FROM provision.refinery_schema_history ORDER BY 1");
     let lic_history = history(&db, "lic_schema");
     assert!(!lic_history.is_empty());
 
-    let second = db
-        .provision()
-        .in_workspace(&ws)
-        .args(["--json", "up"])
-        .success()
-        .json();
+    let second = db.provision().in_workspace(&ws).args(["--json", "up"]).success().json();
     assert_eq!(second["changed"], false);
     assert_eq!(second["created"], 0);
     assert_eq!(second["upgraded"], 0);
     assert_eq!(db.catalog(), catalog, "second up changed the catalog");
     assert_eq!(
-        db.strings(
-            "SELECT version || applied_on FROM provision.refinery_schema_history ORDER BY 1"
-        ),
+        db.strings("SELECT version || applied_on FROM provision.refinery_schema_history ORDER BY 1"),
         shared_history
     );
     assert_eq!(history(&db, "lic_schema"), lic_history);
-    db.provision()
-        .in_workspace(&ws)
-        .arg("up")
-        .success()
-        .stdout_has("nothing to do");
+    db.provision().in_workspace(&ws).arg("up").success().stdout_has("nothing to do");
 }
 
 #[test]
 fn users_tenant_id_defaults_to_the_registered_uuid() {
     let db = TestDb::new();
     let ws = Workspace::new(ONE_TENANT);
-    db.provision()
-        .in_workspace(&ws)
-        .args(["tenant", "add", "lic"])
-        .success()
-        .stdout_has("created");
-    let registered =
-        db.scalar("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = 'lic'");
+    db.provision().in_workspace(&ws).args(["tenant", "add", "lic"]).success().stdout_has("created");
+    let registered = db.scalar("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = 'lic'");
     let default = db.scalar(
         "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum \
          WHERE d.adrelid = 'lic_schema.users'::regclass AND a.attname = 'tenant_id'",
     );
-    assert!(
-        default.contains(&registered),
-        "default {default} lacks {registered}"
-    );
-    assert_eq!(
-        db.scalar("SELECT blueprint FROM shared.tenants WHERE tenant_code = 'lic'"),
-        "agent_mitra"
-    );
+    assert!(default.contains(&registered), "default {default} lacks {registered}");
+    assert_eq!(db.scalar("SELECT blueprint FROM shared.tenants WHERE tenant_code = 'lic'"), "agent_mitra");
 }
 
 #[test]
 fn tenant_add_list_render_remove() {
     let db = TestDb::new();
     let ws = Workspace::shipped();
+    db.provision().in_workspace(&ws).args(["tenant", "add", "hdfc"]).success();
     db.provision()
         .in_workspace(&ws)
-        .args(["tenant", "add", "hdfc"])
+        .args(["tenant", "add", "sbi", "--name", "SBI Life", "--type", "insurance_provider"])
         .success();
-    db.provision()
-        .in_workspace(&ws)
-        .args([
-            "tenant",
-            "add",
-            "sbi",
-            "--name",
-            "SBI Life",
-            "--type",
-            "insurance_provider",
-        ])
-        .success();
-    let list = db
-        .provision()
-        .in_workspace(&ws)
-        .args(["--json", "tenant", "list"])
-        .success()
-        .json();
-    let codes: Vec<&str> = list["tenants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["code"].as_str().unwrap())
-        .collect();
+    let list = db.provision().in_workspace(&ws).args(["--json", "tenant", "list"]).success().json();
+    let codes: Vec<&str> = list["tenants"].as_array().unwrap().iter().map(|t| t["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["hdfc", "sbi"]);
-    assert_eq!(
-        list["declared_not_created"],
-        serde_json::json!(["icici", "lic"])
-    );
-    db.provision()
-        .in_workspace(&ws)
-        .args(["tenant", "list"])
-        .success()
-        .stdout_has("sbi_schema");
+    assert_eq!(list["declared_not_created"], serde_json::json!(["icici", "lic"]));
+    db.provision().in_workspace(&ws).args(["tenant", "list"]).success().stdout_has("sbi_schema");
 
-    let rendered = db
-        .provision()
-        .in_workspace(&ws)
-        .args(["tenant", "render", "icici"])
-        .success();
+    let rendered = db.provision().in_workspace(&ws).args(["tenant", "render", "icici"]).success();
     assert!(rendered.stdout.contains("CREATE SCHEMA \"icici_schema\""));
     assert_eq!(
         db.scalar("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'icici_schema'"),
@@ -141,46 +76,16 @@ fn tenant_add_list_render_remove() {
         "render must not touch the database"
     );
 
-    db.provision()
-        .in_workspace(&ws)
-        .args(["tenant", "remove", "sbi", "--keep-data"])
-        .success();
-    assert_eq!(
-        db.scalar("SELECT status FROM shared.tenants WHERE tenant_code = 'sbi'"),
-        "inactive"
-    );
-    assert_eq!(
-        db.scalar("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'sbi_schema'"),
-        "1"
-    );
+    db.provision().in_workspace(&ws).args(["tenant", "remove", "sbi", "--keep-data"]).success();
+    assert_eq!(db.scalar("SELECT status FROM shared.tenants WHERE tenant_code = 'sbi'"), "inactive");
+    assert_eq!(db.scalar("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'sbi_schema'"), "1");
 
-    db.provision()
-        .in_workspace(&ws)
-        .args(["tenant", "remove", "hdfc"])
-        .status(2)
-        .one_line_error()
-        .stderr_has("--yes");
-    assert_eq!(
-        db.scalar("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'hdfc_schema'"),
-        "1"
-    );
-    db.provision()
-        .in_workspace(&ws)
-        .args(["tenant", "remove", "hdfc", "--yes"])
-        .success();
-    assert_eq!(
-        db.scalar("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'hdfc_schema'"),
-        "0"
-    );
-    assert_eq!(
-        db.scalar("SELECT count(*)::text FROM shared.tenants WHERE tenant_code = 'hdfc'"),
-        "0"
-    );
-    db.provision()
-        .in_workspace(&ws)
-        .args(["tenant", "remove", "hdfc", "--yes"])
-        .status(2)
-        .one_line_error();
+    db.provision().in_workspace(&ws).args(["tenant", "remove", "hdfc"]).status(2).one_line_error().stderr_has("--yes");
+    assert_eq!(db.scalar("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'hdfc_schema'"), "1");
+    db.provision().in_workspace(&ws).args(["tenant", "remove", "hdfc", "--yes"]).success();
+    assert_eq!(db.scalar("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'hdfc_schema'"), "0");
+    assert_eq!(db.scalar("SELECT count(*)::text FROM shared.tenants WHERE tenant_code = 'hdfc'"), "0");
+    db.provision().in_workspace(&ws).args(["tenant", "remove", "hdfc", "--yes"]).status(2).one_line_error();
 }
 
 #[test]
@@ -188,51 +93,26 @@ fn rendered_sql_through_psql_builds_the_same_catalog_as_tenant_add() {
     let added = TestDb::new();
     let piped = TestDb::new();
     let ws = Workspace::new(ONE_TENANT);
-    added
-        .provision()
-        .in_workspace(&ws)
-        .args(["tenant", "add", "lic"])
-        .success();
+    added.provision().in_workspace(&ws).args(["tenant", "add", "lic"]).success();
     piped.provision().in_workspace(&ws).arg("migrate").success();
-    let sql = piped
-        .provision()
-        .in_workspace(&ws)
-        .args(["tenant", "render", "lic"])
-        .success()
-        .stdout;
+    let sql = piped.provision().in_workspace(&ws).args(["tenant", "render", "lic"]).success().stdout;
     let script = ws.path().join("lic.sql");
     std::fs::write(&script, sql).unwrap();
     let psql = std::process::Command::new("psql")
-        .args([
-            "-X",
-            "-q",
-            "-1",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            &piped.url,
-            "-f",
-        ])
+        .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &piped.url, "-f"])
         .arg(&script)
         .output()
         .expect("psql is installed");
-    assert!(
-        psql.status.success(),
-        "psql failed: {}",
-        String::from_utf8_lossy(&psql.stderr)
-    );
+    assert!(psql.status.success(), "psql failed: {}", String::from_utf8_lossy(&psql.stderr));
     assert_eq!(added.catalog(), piped.catalog());
     let versions = |db: &TestDb| {
-        db.strings("SELECT version || ' ' || name || ' ' || checksum FROM lic_schema.refinery_schema_history ORDER BY version")
+        db.strings(
+            "SELECT version || ' ' || name || ' ' || checksum FROM lic_schema.refinery_schema_history ORDER BY version",
+        )
     };
     assert_eq!(versions(&added), versions(&piped));
     // The history rows psql wrote are readable by refinery: `up` sees nothing to do.
-    let again = piped
-        .provision()
-        .in_workspace(&ws)
-        .args(["--json", "up"])
-        .success()
-        .json();
+    let again = piped.provision().in_workspace(&ws).args(["--json", "up"]).success().json();
     assert_eq!(again["changed"], false);
 }
 
@@ -241,36 +121,14 @@ fn dry_runs_change_nothing() {
     let db = TestDb::new();
     let ws = Workspace::shipped();
     let empty = db.catalog();
-    db.provision()
-        .in_workspace(&ws)
-        .args(["migrate", "--dry-run"])
-        .success()
-        .stdout_has("would apply");
-    db.provision()
-        .in_workspace(&ws)
-        .args(["up", "--dry-run"])
-        .success()
-        .stdout_has("would apply");
-    db.provision()
-        .in_workspace(&ws)
-        .args(["tenant", "add", "lic", "--dry-run"])
-        .success()
-        .stdout_has("would create");
+    db.provision().in_workspace(&ws).args(["migrate", "--dry-run"]).success().stdout_has("would apply");
+    db.provision().in_workspace(&ws).args(["up", "--dry-run"]).success().stdout_has("would apply");
+    db.provision().in_workspace(&ws).args(["tenant", "add", "lic", "--dry-run"]).success().stdout_has("would create");
     assert_eq!(db.catalog(), empty);
-    db.provision()
-        .in_workspace(&ws)
-        .args(["tenant", "add", "lic"])
-        .success();
+    db.provision().in_workspace(&ws).args(["tenant", "add", "lic"]).success();
     let one = db.catalog();
-    db.provision()
-        .in_workspace(&ws)
-        .args(["up", "--dry-run"])
-        .success()
-        .stdout_has("would apply");
-    db.provision()
-        .in_workspace(&ws)
-        .args(["tenant", "add", "hdfc", "--dry-run"])
-        .success();
+    db.provision().in_workspace(&ws).args(["up", "--dry-run"]).success().stdout_has("would apply");
+    db.provision().in_workspace(&ws).args(["tenant", "add", "hdfc", "--dry-run"]).success();
     assert_eq!(db.catalog(), one);
 }
 
@@ -286,24 +144,13 @@ fn a_template_failing_half_way_leaves_no_trace() {
     .unwrap();
     db.provision().in_workspace(&ws).arg("migrate").success();
     let before = db.catalog();
-    let out = db
-        .provision()
-        .in_workspace(&ws)
-        .args(["tenant", "add", "lic"])
-        .status(1)
-        .one_line_error();
+    let out = db.provision().in_workspace(&ws).args(["tenant", "add", "lic"]).status(1).one_line_error();
     assert!(
-        out.stderr.contains("V9__broken")
-            && out.stderr.contains("no_such_table")
-            && out.stderr.contains("line 2"),
+        out.stderr.contains("V9__broken") && out.stderr.contains("no_such_table") && out.stderr.contains("line 2"),
         "{}",
         out.stderr
     );
-    assert_eq!(
-        db.catalog(),
-        before,
-        "a failed tenant add left objects behind"
-    );
+    assert_eq!(db.catalog(), before, "a failed tenant add left objects behind");
     assert_eq!(db.scalar("SELECT count(*)::text FROM shared.tenants"), "0");
 }
 
@@ -312,27 +159,15 @@ fn concurrent_adds_of_one_tenant_apply_once() {
     let db = TestDb::new();
     let ws = Workspace::new(ONE_TENANT);
     db.provision().in_workspace(&ws).arg("migrate").success();
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            db.provision()
-                .in_workspace(&ws)
-                .args(["tenant", "add", "lic"])
-                .spawn()
-        })
-        .collect();
-    let outcomes: Vec<support::Outcome> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap().into())
-        .collect();
+    let children: Vec<_> =
+        (0..2).map(|_| db.provision().in_workspace(&ws).args(["tenant", "add", "lic"]).spawn()).collect();
+    let outcomes: Vec<support::Outcome> = children.into_iter().map(|c| c.wait_with_output().unwrap().into()).collect();
     let codes: Vec<i32> = outcomes.iter().map(|o| o.code).collect();
     assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{outcomes:?}");
     let loser = outcomes.iter().find(|o| o.code != 0).unwrap();
     assert_eq!(loser.code, 1, "{loser:?}");
     assert!(loser.stderr.contains("already exists"), "{}", loser.stderr);
-    assert_eq!(
-        db.scalar("SELECT count(*)::text FROM shared.tenants WHERE tenant_code = 'lic'"),
-        "1"
-    );
+    assert_eq!(db.scalar("SELECT count(*)::text FROM shared.tenants WHERE tenant_code = 'lic'"), "1");
     let versions = db.strings("SELECT version::text FROM lic_schema.refinery_schema_history");
     let mut unique = versions.clone();
     unique.dedup();
@@ -345,35 +180,18 @@ fn different_tenants_added_concurrently_both_succeed() {
     let ws = Workspace::shipped();
     let children: Vec<_> = ["lic", "hdfc"]
         .iter()
-        .map(|code| {
-            db.provision()
-                .in_workspace(&ws)
-                .args(["tenant", "add", code])
-                .spawn()
-        })
+        .map(|code| db.provision().in_workspace(&ws).args(["tenant", "add", code]).spawn())
         .collect();
     for child in children {
         let out: support::Outcome = child.wait_with_output().unwrap().into();
         assert_eq!(out.code, 0, "{out:?}");
     }
-    assert_eq!(
-        db.strings("SELECT tenant_code FROM shared.tenants ORDER BY 1"),
-        ["hdfc", "lic"]
-    );
+    assert_eq!(db.strings("SELECT tenant_code FROM shared.tenants ORDER BY 1"), ["hdfc", "lic"]);
     // Same blueprint, same catalog: only the schema name (and the tenant UUID default) differ.
     let lic_id = db.scalar("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = 'lic'");
-    let hdfc_id =
-        db.scalar("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = 'hdfc'");
-    let lic: Vec<String> = db
-        .schema_catalog("lic_schema")
-        .into_iter()
-        .map(|r| r.replace(&lic_id, "ID"))
-        .collect();
-    let hdfc: Vec<String> = db
-        .schema_catalog("hdfc_schema")
-        .into_iter()
-        .map(|r| r.replace(&hdfc_id, "ID"))
-        .collect();
+    let hdfc_id = db.scalar("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = 'hdfc'");
+    let lic: Vec<String> = db.schema_catalog("lic_schema").into_iter().map(|r| r.replace(&lic_id, "ID")).collect();
+    let hdfc: Vec<String> = db.schema_catalog("hdfc_schema").into_iter().map(|r| r.replace(&hdfc_id, "ID")).collect();
     assert!(lic.len() > 100, "{lic:?}");
     assert_eq!(lic, hdfc);
 }
@@ -389,29 +207,13 @@ fn status_reports_versions_and_pending() {
         "CREATE TABLE {{ schema }}.extra (id int PRIMARY KEY);\n",
     )
     .unwrap();
-    let status = db
-        .provision()
-        .in_workspace(&ws)
-        .args(["--json", "status"])
-        .success()
-        .json();
+    let status = db.provision().in_workspace(&ws).args(["--json", "status"]).success().json();
     let lic = &status["tenants"][0];
     assert_eq!(lic["tenant"], "lic");
     assert_eq!(lic["pending"], serde_json::json!(["V9__extra"]));
     assert_eq!(status["shared"]["pending"], serde_json::json!([]));
-    let up = db
-        .provision()
-        .in_workspace(&ws)
-        .args(["--json", "up"])
-        .success()
-        .json();
+    let up = db.provision().in_workspace(&ws).args(["--json", "up"]).success().json();
     assert_eq!(up["upgraded"], 1);
-    assert_eq!(
-        db.scalar("SELECT to_regclass('lic_schema.extra')::text"),
-        "lic_schema.extra"
-    );
-    assert_eq!(
-        db.scalar("SELECT max(version)::text FROM lic_schema.refinery_schema_history"),
-        "9"
-    );
+    assert_eq!(db.scalar("SELECT to_regclass('lic_schema.extra')::text"), "lic_schema.extra");
+    assert_eq!(db.scalar("SELECT max(version)::text FROM lic_schema.refinery_schema_history"), "9");
 }

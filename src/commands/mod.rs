@@ -2,6 +2,7 @@
 
 mod migrate;
 mod sandbox;
+mod seed;
 mod status;
 mod tenant_add;
 mod tenant_list;
@@ -20,6 +21,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Up(args) => up::run(ctx, &args).await,
         Command::Migrate(args) => migrate::run(ctx, args.dry_run).await,
         Command::Status => status::run(ctx).await,
+        Command::Seed(args) => seed::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Add(args)) => tenant_add::run(ctx, &args).await,
         Command::Tenant(TenantCommand::List) => tenant_list::run(ctx).await,
         Command::Tenant(TenantCommand::Render(args)) => tenant_render::run(ctx, &args),

@@ -13,17 +13,13 @@ pub async fn run(ctx: &Context, command: SandboxCommand) -> Result<()> {
     match command {
         SandboxCommand::Start => {
             let started = sandbox.start().await?;
-            ctx.printer.json(
-                &json!({ "root": root, "result": started.to_string(), "url": sandbox.url() }),
-            );
-            ctx.printer
-                .line(format!("embedded PostgreSQL in {root}: {started}"));
+            ctx.printer.json(&json!({ "root": root, "result": started.to_string(), "url": sandbox.url() }));
+            ctx.printer.line(format!("embedded PostgreSQL in {root}: {started}"));
             ctx.printer.line(format!("url: {}", sandbox.url()));
         }
         SandboxCommand::Stop => {
             let stopped = sandbox.stop()?;
-            ctx.printer
-                .json(&json!({ "root": root, "stopped": stopped }));
+            ctx.printer.json(&json!({ "root": root, "stopped": stopped }));
             ctx.printer.line(match stopped {
                 true => format!("stopped the embedded PostgreSQL in {root}"),
                 false => format!("the embedded PostgreSQL in {root} was not running"),
@@ -36,8 +32,7 @@ pub async fn run(ctx: &Context, command: SandboxCommand) -> Result<()> {
                 SandboxStatus::Stopped => ("stopped", None),
                 SandboxStatus::Running { pid, .. } => ("running", Some(pid)),
             };
-            ctx.printer
-                .json(&json!({ "root": root, "state": state, "pid": pid, "url": sandbox.url() }));
+            ctx.printer.json(&json!({ "root": root, "state": state, "pid": pid, "url": sandbox.url() }));
             ctx.printer.line(match pid {
                 Some(pid) => format!("embedded PostgreSQL in {root}: running (pid {pid})"),
                 None => format!("embedded PostgreSQL in {root}: {state}"),

@@ -16,16 +16,9 @@ pub async fn run(ctx: &Context) -> Result<()> {
     let shared_plan = shared::plan(&client).await?;
     let latest = shared_migrations().last().map_or(0, |m| m.version());
     let tenants = registry::snapshot(&client, None).await?;
-    let rows: Vec<serde_json::Value> = tenants
-        .iter()
-        .map(|t| tenant_row(t, &config.templates_dir))
-        .collect();
-    let declared: Vec<&str> = config
-        .tenants
-        .iter()
-        .filter(|s| !tenants.iter().any(|t| t.code == s.code))
-        .map(|s| s.code.as_str())
-        .collect();
+    let rows: Vec<serde_json::Value> = tenants.iter().map(|t| tenant_row(t, &config.templates_dir)).collect();
+    let declared: Vec<&str> =
+        config.tenants.iter().filter(|s| !tenants.iter().any(|t| t.code == s.code)).map(|s| s.code.as_str()).collect();
     ctx.printer.json(&json!({
         "database": target.describe(),
         "shared": { "version": shared_plan.current, "latest": latest,
@@ -40,10 +33,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
     ));
     for row in &rows {
         let pending = row["pending"].as_array().map_or(0, Vec::len);
-        let problem = row["problem"]
-            .as_str()
-            .map(|p| format!("  ({p})"))
-            .unwrap_or_default();
+        let problem = row["problem"].as_str().map(|p| format!("  ({p})")).unwrap_or_default();
         ctx.printer.line(format!(
             "{:<16} {:<24} {:<14} version {:>3}, {pending} pending  {}{problem}",
             row["tenant"].as_str().unwrap_or(""),
@@ -54,40 +44,25 @@ pub async fn run(ctx: &Context) -> Result<()> {
         ));
     }
     if !declared.is_empty() {
-        ctx.printer.line(format!(
-            "declared in tenants.toml but not created: {}",
-            declared.join(", ")
-        ));
+        ctx.printer.line(format!("declared in tenants.toml but not created: {}", declared.join(", ")));
     }
     Ok(())
 }
 
 fn tenant_row(tenant: &Registered, templates_dir: &std::path::Path) -> serde_json::Value {
     let plan = Blueprint::load(templates_dir, &tenant.blueprint)
-        .and_then(|bp| {
-            bp.render(&Identity {
-                code: tenant.code.clone(),
-                tenant_id: tenant.id,
-            })
-        })
+        .and_then(|bp| bp.render(&Identity { code: tenant.code.clone(), tenant_id: tenant.id }))
         .map(|migrations| Plan::new(&migrations, &tenant.applied));
     let (pending, problem) = match &plan {
         Ok(plan) if !plan.edited.is_empty() => {
             let names: Vec<&str> = plan.edited.iter().map(|(n, _)| n.as_str()).collect();
-            (
-                Vec::new(),
-                Some(format!(
-                    "applied versions edited since they ran: {}",
-                    names.join(", ")
-                )),
-            )
+            (Vec::new(), Some(format!("applied versions edited since they ran: {}", names.join(", "))))
         }
         Ok(plan) => (plan.pending.iter().map(ToString::to_string).collect(), None),
         Err(e) => (Vec::new(), Some(format!("{e:#}"))),
     };
-    let problem = problem.or_else(|| {
-        (!tenant.schema_exists).then(|| format!("schema {} is missing", tenant.schema_name))
-    });
+    let problem =
+        problem.or_else(|| (!tenant.schema_exists).then(|| format!("schema {} is missing", tenant.schema_name)));
     json!({
         "tenant": tenant.code.as_str(), "schema": tenant.schema_name, "blueprint": tenant.blueprint,
         "status": tenant.status, "version": tenant.version(), "pending": pending, "problem": problem,

@@ -24,20 +24,8 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
         return dry_run(ctx, &client, &spec, &blueprint).await;
     }
     let shared_applied = shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
-    let outcome = provisioner::create(
-        &mut client,
-        &spec,
-        &blueprint,
-        ctx.lock_timeout(),
-        &ctx.printer,
-    )
-    .await?;
-    let Outcome::Created {
-        version,
-        ref applied,
-        objects,
-    } = outcome
-    else {
+    let outcome = provisioner::create(&mut client, &spec, &blueprint, ctx.lock_timeout(), &ctx.printer).await?;
+    let Outcome::Created { version, ref applied, objects } = outcome else {
         return Err(failed(format!(
             "tenant {} already exists (schema {}); nothing was changed — `provision up` upgrades it",
             spec.code,
@@ -68,35 +56,19 @@ async fn dry_run(
     blueprint: &Blueprint,
 ) -> Result<()> {
     let shared_plan = shared::plan(client).await?;
-    let exists = !registry::snapshot(client, Some(&spec.code))
-        .await?
-        .is_empty();
-    let versions: Vec<String> = blueprint
-        .steps
-        .iter()
-        .map(|s| s.migration_name.clone())
-        .collect();
-    let shared_pending: Vec<String> = shared_plan
-        .pending
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let exists = !registry::snapshot(client, Some(&spec.code)).await?.is_empty();
+    let versions: Vec<String> = blueprint.steps.iter().map(|s| s.migration_name.clone()).collect();
+    let shared_pending: Vec<String> = shared_plan.pending.iter().map(ToString::to_string).collect();
     ctx.printer.json(&json!({
         "dry_run": true, "tenant": spec.code.as_str(), "schema": spec.code.schema_name(), "exists": exists,
         "blueprint": blueprint.name, "versions": if exists { Vec::new() } else { versions.clone() },
         "shared_pending": shared_pending,
     }));
     if !shared_pending.is_empty() {
-        ctx.printer.line(format!(
-            "would apply shared migrations: {}",
-            shared_pending.join(", ")
-        ));
+        ctx.printer.line(format!("would apply shared migrations: {}", shared_pending.join(", ")));
     }
     if exists {
-        ctx.printer.line(format!(
-            "tenant {} already exists; nothing would be created",
-            spec.code
-        ));
+        ctx.printer.line(format!("tenant {} already exists; nothing would be created", spec.code));
     } else {
         ctx.printer.line(format!(
             "would create tenant {} (schema {}, blueprint {}) applying {}",

@@ -43,10 +43,8 @@ pub async fn run(ctx: &Context) -> Result<()> {
         }
     }
     if !missing.is_empty() {
-        ctx.printer.line(format!(
-            "declared in tenants.toml but not created: {} (run `provision up`)",
-            missing.join(", ")
-        ));
+        ctx.printer
+            .line(format!("declared in tenants.toml but not created: {} (run `provision up`)", missing.join(", ")));
     }
     Ok(())
 }

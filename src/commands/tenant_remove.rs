@@ -33,24 +33,14 @@ pub async fn run(ctx: &Context, args: &TenantRemoveArgs) -> Result<()> {
         registry::deactivate(&tx, &code).await?;
         "deactivated"
     } else {
-        tx.batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {} CASCADE",
-            code.schema_ident()
-        ))
-        .await?;
+        tx.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", code.schema_ident())).await?;
         registry::remove(&tx, &code).await?;
         "removed"
     };
     tx.commit().await?;
-    ctx.printer
-        .json(&json!({ "tenant": code.as_str(), "schema": code.schema_name(), "action": action }));
-    let detail = if args.keep_data {
-        "schema and data kept"
-    } else {
-        "schema dropped"
-    };
-    ctx.printer
-        .line(format!("{action} tenant {} ({detail})", strong(&code)));
+    ctx.printer.json(&json!({ "tenant": code.as_str(), "schema": code.schema_name(), "action": action }));
+    let detail = if args.keep_data { "schema and data kept" } else { "schema dropped" };
+    ctx.printer.line(format!("{action} tenant {} ({detail})", strong(&code)));
     Ok(())
 }
 
@@ -62,17 +52,12 @@ fn confirm(code: &TenantCode) -> Result<()> {
         )));
     }
     let term = console::Term::stderr();
-    term.write_line(&format!(
-        "This drops schema {} with all its data and forgets tenant {code}.",
-        code.schema_name()
-    ))?;
+    term.write_line(&format!("This drops schema {} with all its data and forgets tenant {code}.", code.schema_name()))?;
     term.write_str(&format!("Type {code} to confirm: "))?;
     let answer = term.read_line()?;
     if answer.trim() == code.as_str() {
         Ok(())
     } else {
-        Err(bad_input(format!(
-            "not confirmed; tenant {code} was not removed"
-        )))
+        Err(bad_input(format!("not confirmed; tenant {code} was not removed")))
     }
 }

@@ -15,10 +15,7 @@ pub fn run(ctx: &Context, args: &TenantSpecArgs) -> Result<()> {
     let config = ctx.config()?;
     let spec = tenant_spec::resolve(args, &config)?;
     let blueprint = Blueprint::load(&config.templates_dir, &spec.blueprint)?;
-    let migrations = blueprint.render(&Identity {
-        code: spec.code.clone(),
-        tenant_id: spec.id,
-    })?;
+    let migrations = blueprint.render(&Identity { code: spec.code.clone(), tenant_id: spec.id })?;
     let table = history_table(&spec.code);
     let mut script = format!(
         "-- provision tenant render {code}: blueprint {bp}, versions 1..{latest}\n\

@@ -34,11 +34,5 @@ pub fn resolve(args: &TenantSpecArgs, config: &Config) -> Result<TenantSpec> {
         .unwrap_or_else(|| config.default_blueprint.clone());
     config::check_blueprint_name(&blueprint).map_err(|m| bad_input(format!("--blueprint: {m}")))?;
     let id = declared.map_or_else(|| config::derived_tenant_id(&code), |s| s.id);
-    Ok(TenantSpec {
-        code,
-        name,
-        tenant_type,
-        blueprint,
-        id,
-    })
+    Ok(TenantSpec { code, name, tenant_type, blueprint, id })
 }

@@ -46,12 +46,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     let config = ctx.config()?;
     let (mut client, target) = ctx.connect().await?;
     let shared_applied = if args.dry_run {
-        shared::plan(&client)
-            .await?
-            .pending
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        shared::plan(&client).await?.pending.iter().map(ToString::to_string).collect()
     } else {
         shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?
     };
@@ -71,14 +66,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     bar.finish_and_clear();
     reports.sort_by(|a, b| a.tenant.cmp(&b.tenant));
     let seconds = started.elapsed().as_secs_f64();
-    summarize(
-        ctx,
-        &target.describe(),
-        &shared_applied,
-        &reports,
-        seconds,
-        args.dry_run,
-    )
+    summarize(ctx, &target.describe(), &shared_applied, &reports, seconds, args.dry_run)
 }
 
 /// Sorts tenants into create / upgrade / current; unusable ones become reports.
@@ -103,33 +91,19 @@ fn decide<'a>(
                 ));
             }
             let migrations = bp
-                .render(&Identity {
-                    code: tenant.code.clone(),
-                    tenant_id: tenant.id,
-                })
+                .render(&Identity { code: tenant.code.clone(), tenant_id: tenant.id })
                 .map_err(|e| format!("{e:#}"))?;
             Ok(Plan::new(&migrations, &tenant.applied))
         });
         match plan {
-            Err(error) => reports.push(report(
-                tenant.code.as_str(),
-                &tenant.blueprint,
-                None,
-                Some(error),
-            )),
+            Err(error) => reports.push(report(tenant.code.as_str(), &tenant.blueprint, None, Some(error))),
             Ok(plan) if !plan.edited.is_empty() => {
-                let versions: Vec<String> =
-                    plan.edited.iter().map(|(name, _)| name.clone()).collect();
+                let versions: Vec<String> = plan.edited.iter().map(|(name, _)| name.clone()).collect();
                 let error = format!(
                     "applied versions were edited since they ran: {}; restore the templates",
                     versions.join(", ")
                 );
-                reports.push(report(
-                    tenant.code.as_str(),
-                    &tenant.blueprint,
-                    None,
-                    Some(error),
-                ));
+                reports.push(report(tenant.code.as_str(), &tenant.blueprint, None, Some(error)));
             }
             Ok(plan) if plan.pending.is_empty() => work.push(Work::Current(tenant)),
             Ok(plan) => work.push(Work::Upgrade(tenant, plan)),
@@ -138,12 +112,7 @@ fn decide<'a>(
     work
 }
 
-async fn perform(
-    ctx: &Context,
-    client: &mut Client,
-    item: Work<'_>,
-    blueprints: &mut Blueprints<'_>,
-) -> TenantReport {
+async fn perform(ctx: &Context, client: &mut Client, item: Work<'_>, blueprints: &mut Blueprints<'_>) -> TenantReport {
     let (code, blueprint_name) = match &item {
         Work::Create(spec) => (spec.code.as_str(), spec.blueprint.as_str()),
         Work::Upgrade(t, _) | Work::Current(t) => (t.code.as_str(), t.blueprint.as_str()),
@@ -153,15 +122,11 @@ async fn perform(
         Err(error) => return report(code, blueprint_name, None, Some(error)),
     };
     let result = match item {
-        Work::Create(spec) => {
-            provisioner::create(client, spec, &blueprint, ctx.lock_timeout(), &ctx.printer).await
-        }
+        Work::Create(spec) => provisioner::create(client, spec, &blueprint, ctx.lock_timeout(), &ctx.printer).await,
         Work::Upgrade(tenant, _) => {
             provisioner::upgrade(client, tenant, &blueprint, ctx.lock_timeout(), &ctx.printer).await
         }
-        Work::Current(tenant) => Ok(Outcome::Current {
-            version: tenant.version(),
-        }),
+        Work::Current(tenant) => Ok(Outcome::Current { version: tenant.version() }),
     };
     match result {
         Ok(outcome) => report(code, blueprint_name, Some(outcome), None),
@@ -175,9 +140,7 @@ fn preview(item: Work<'_>, blueprints: &mut Blueprints<'_>) -> TenantReport {
             let mut r = report(spec.code.as_str(), &spec.blueprint, None, None);
             r.would_apply = Some(match blueprints.get(&spec.blueprint) {
                 Ok(bp) => bp.steps.iter().map(|s| s.migration_name.clone()).collect(),
-                Err(error) => {
-                    return report(spec.code.as_str(), &spec.blueprint, None, Some(error))
-                }
+                Err(error) => return report(spec.code.as_str(), &spec.blueprint, None, Some(error)),
             });
             r
         }
@@ -186,23 +149,13 @@ fn preview(item: Work<'_>, blueprints: &mut Blueprints<'_>) -> TenantReport {
             r.would_apply = Some(plan.pending.iter().map(ToString::to_string).collect());
             r
         }
-        Work::Current(tenant) => report(
-            tenant.code.as_str(),
-            &tenant.blueprint,
-            Some(Outcome::Current {
-                version: tenant.version(),
-            }),
-            None,
-        ),
+        Work::Current(tenant) => {
+            report(tenant.code.as_str(), &tenant.blueprint, Some(Outcome::Current { version: tenant.version() }), None)
+        }
     }
 }
 
-fn report(
-    code: &str,
-    blueprint: &str,
-    outcome: Option<Outcome>,
-    error: Option<String>,
-) -> TenantReport {
+fn report(code: &str, blueprint: &str, outcome: Option<Outcome>, error: Option<String>) -> TenantReport {
     TenantReport {
         tenant: code.to_owned(),
         schema: format!("{code}_schema"),
@@ -225,17 +178,11 @@ fn summarize(
     let created = count(|r| matches!(r.outcome, Some(Outcome::Created { .. })));
     let upgraded = count(|r| matches!(r.outcome, Some(Outcome::Upgraded { .. })));
     let pending = count(|r| r.would_apply.is_some());
-    let failed_codes: Vec<&str> = reports
-        .iter()
-        .filter(|r| r.error.is_some())
-        .map(|r| r.tenant.as_str())
-        .collect();
+    let failed_codes: Vec<&str> = reports.iter().filter(|r| r.error.is_some()).map(|r| r.tenant.as_str()).collect();
     let objects: i64 = reports
         .iter()
         .map(|r| match r.outcome {
-            Some(Outcome::Created { objects, .. }) | Some(Outcome::Upgraded { objects, .. }) => {
-                objects
-            }
+            Some(Outcome::Created { objects, .. }) | Some(Outcome::Upgraded { objects, .. }) => objects,
             _ => 0,
         })
         .sum();
@@ -257,59 +204,34 @@ fn summarize(
     } else {
         "nothing to do, everything is up to date".to_owned()
     };
-    ctx.printer.line(format!(
-        "{} tenants: {verdict} ({seconds:.2} s)",
-        reports.len()
-    ));
+    ctx.printer.line(format!("{} tenants: {verdict} ({seconds:.2} s)", reports.len()));
     match failed_codes.is_empty() {
         true => Ok(()),
-        false => Err(failed(format!(
-            "tenants failed: {}",
-            failed_codes.join(", ")
-        ))),
+        false => Err(failed(format!("tenants failed: {}", failed_codes.join(", ")))),
     }
 }
 
 fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport], dry_run: bool) {
     if !shared_applied.is_empty() {
         let verb = if dry_run { "would apply" } else { "applied" };
-        ctx.printer
-            .line(format!("shared: {verb} {}", shared_applied.join(", ")));
+        ctx.printer.line(format!("shared: {verb} {}", shared_applied.join(", ")));
     }
     for r in reports {
         let what = match (&r.outcome, &r.would_apply, &r.error) {
             (_, _, Some(error)) => format!("{} {error}", bad("failed")),
             (_, Some(steps), _) => format!("would apply {}", steps.join(", ")),
-            (
-                Some(Outcome::Created {
-                    version, objects, ..
-                }),
-                _,
-                _,
-            ) => format!(
-                "{} at version {version} ({objects} objects)",
-                good("created")
-            ),
-            (
-                Some(Outcome::Upgraded {
-                    from,
-                    version,
-                    objects,
-                    ..
-                }),
-                _,
-                _,
-            ) => format!(
-                "{} {from} → {version} ({objects:+} objects)",
-                good("upgraded")
-            ),
+            (Some(Outcome::Created { version, objects, .. }), _, _) => {
+                format!("{} at version {version} ({objects} objects)", good("created"))
+            }
+            (Some(Outcome::Upgraded { from, version, objects, .. }), _, _) => {
+                format!("{} {from} → {version} ({objects:+} objects)", good("upgraded"))
+            }
             (Some(Outcome::Current { version }), _, _) => {
                 format!("up to date at version {version}")
             }
             _ => "already exists".to_owned(),
         };
-        ctx.printer
-            .line(format!("{:<16} {what}", strong(&r.tenant)));
+        ctx.printer.line(format!("{:<16} {what}", strong(&r.tenant)));
     }
 }
 
@@ -321,18 +243,13 @@ struct Blueprints<'c> {
 
 impl<'c> Blueprints<'c> {
     fn new(config: &'c Config) -> Self {
-        Blueprints {
-            config,
-            loaded: HashMap::new(),
-        }
+        Blueprints { config, loaded: HashMap::new() }
     }
 
     fn get(&mut self, name: &str) -> Result<Blueprint, String> {
         self.loaded
             .entry(name.to_owned())
-            .or_insert_with(|| {
-                Blueprint::load(&self.config.templates_dir, name).map_err(|e| format!("{e:#}"))
-            })
+            .or_insert_with(|| Blueprint::load(&self.config.templates_dir, name).map_err(|e| format!("{e:#}")))
             .clone()
     }
 }

@@ -25,20 +25,14 @@ pub(crate) fn parse(text: &str) -> Result<Vec<(String, String)>, SyntaxError> {
         return parse_uri(rest);
     }
     if let Some((scheme, _)) = text.split_once("://") {
-        if !scheme.is_empty()
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
-        {
+        if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)) {
             return Err(SyntaxError::new(format!(
                 "the scheme \"{scheme}\" is not supported; use postgresql:// or postgres://"
             )));
         }
     }
     if !text.contains('=') {
-        return Err(SyntaxError::new(
-            "expected a postgresql:// URL or key=value pairs such as \"host=db dbname=app\"",
-        ));
+        return Err(SyntaxError::new("expected a postgresql:// URL or key=value pairs such as \"host=db dbname=app\""));
     }
     parse_key_values(text)
 }
@@ -88,18 +82,16 @@ fn parse_uri(rest: &str) -> Result<Vec<(String, String)>, SyntaxError> {
         let mut any_port = false;
         for chunk in hostspec.split(',') {
             let (host, port) = if let Some(bracketed) = chunk.strip_prefix('[') {
-                let close = bracketed.find(']').ok_or_else(|| {
-                    SyntaxError::new("an IPv6 host address is missing its closing ']'")
-                })?;
+                let close = bracketed
+                    .find(']')
+                    .ok_or_else(|| SyntaxError::new("an IPv6 host address is missing its closing ']'"))?;
                 let after = &bracketed[close + 1..];
                 let port = if after.is_empty() {
                     None
                 } else if let Some(port) = after.strip_prefix(':') {
                     Some(port)
                 } else {
-                    return Err(SyntaxError::new(
-                        "unexpected characters after an IPv6 host address",
-                    ));
+                    return Err(SyntaxError::new("unexpected characters after an IPv6 host address"));
                 };
                 (&bracketed[..close], port)
             } else {
@@ -135,9 +127,9 @@ fn parse_uri(rest: &str) -> Result<Vec<(String, String)>, SyntaxError> {
 
     if let Some(query) = s.strip_prefix('?') {
         for part in query.split('&').filter(|part| !part.is_empty()) {
-            let (key, value) = part.split_once('=').ok_or_else(|| {
-                SyntaxError::new("a query parameter has no '=' (expected ?key=value&...)")
-            })?;
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| SyntaxError::new("a query parameter has no '=' (expected ?key=value&...)"))?;
             let key = decode(key, "a query parameter name")?;
             let value = decode(value, "a query parameter value")?;
             if key == "ssl" {
@@ -146,9 +138,7 @@ fn parse_uri(rest: &str) -> Result<Vec<(String, String)>, SyntaxError> {
                     params.push(("sslmode".to_owned(), "require".to_owned()));
                     continue;
                 }
-                return Err(SyntaxError::new(
-                    "the query parameter \"ssl\" only accepts \"true\"",
-                ));
+                return Err(SyntaxError::new("the query parameter \"ssl\" only accepts \"true\""));
             }
             params.push((key, value));
         }
@@ -166,9 +156,7 @@ fn decode(text: &str, what: &str) -> Result<String, SyntaxError> {
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| {
-                    SyntaxError::new(format!("{what} has an invalid percent-encoding"))
-                })?;
+                .ok_or_else(|| SyntaxError::new(format!("{what} has an invalid percent-encoding")))?;
             out.push(hex);
             i += 3;
         } else {
@@ -176,8 +164,7 @@ fn decode(text: &str, what: &str) -> Result<String, SyntaxError> {
             i += 1;
         }
     }
-    String::from_utf8(out)
-        .map_err(|_| SyntaxError::new(format!("{what} is not valid UTF-8 once percent-decoded")))
+    String::from_utf8(out).map_err(|_| SyntaxError::new(format!("{what} is not valid UTF-8 once percent-decoded")))
 }
 
 /// `key = value key2 = 'quoted \' value'`, with backslash escapes.
@@ -198,20 +185,14 @@ fn parse_key_values(text: &str) -> Result<Vec<(String, String)>, SyntaxError> {
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.next() != Some('=') {
-            return Err(SyntaxError::new(
-                "a keyword is not followed by '=' (expected key=value pairs)",
-            ));
+            return Err(SyntaxError::new("a keyword is not followed by '=' (expected key=value pairs)"));
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         let mut value = String::new();
         if chars.next_if_eq(&'\'').is_some() {
             loop {
                 match chars.next() {
-                    None => {
-                        return Err(SyntaxError::new(
-                            "a quoted value is missing its closing quote",
-                        ))
-                    }
+                    None => return Err(SyntaxError::new("a quoted value is missing its closing quote")),
                     Some('\'') => break,
                     Some('\\') => {
                         if let Some(c) = chars.next() {
@@ -255,10 +236,7 @@ pub(crate) fn quote(value: &str) -> String {
 pub(crate) fn encode(text: &str, keep: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
-        if b.is_ascii_alphanumeric()
-            || b"-._~".contains(&b)
-            || (b.is_ascii() && keep.contains(b as char))
-        {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || (b.is_ascii() && keep.contains(b as char)) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -272,16 +250,13 @@ mod tests {
     use super::*;
 
     fn get<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
-        params
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        params.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     #[test]
     fn full_uri() {
-        let p = parse("postgresql://bob:s%40cret@db.example.com:6432/app?sslmode=verify-full&application_name=x").unwrap();
+        let p =
+            parse("postgresql://bob:s%40cret@db.example.com:6432/app?sslmode=verify-full&application_name=x").unwrap();
         assert_eq!(get(&p, "user"), Some("bob"));
         assert_eq!(get(&p, "password"), Some("s@cret"));
         assert_eq!(get(&p, "host"), Some("db.example.com"));
@@ -337,20 +312,13 @@ mod tests {
 
     #[test]
     fn key_values() {
-        let p = parse(
-            "host=db port = 5433 user=bob password='it\\'s a secret' dbname=app sslmode=verify-ca",
-        )
-        .unwrap();
+        let p = parse("host=db port = 5433 user=bob password='it\\'s a secret' dbname=app sslmode=verify-ca").unwrap();
         assert_eq!(get(&p, "host"), Some("db"));
         assert_eq!(get(&p, "port"), Some("5433"));
         assert_eq!(get(&p, "password"), Some("it's a secret"));
         assert_eq!(get(&p, "sslmode"), Some("verify-ca"));
         assert!(parse("host=db password='open").is_err());
-        assert!(parse("host=db sekrit")
-            .unwrap_err()
-            .0
-            .find("sekrit")
-            .is_none());
+        assert!(parse("host=db sekrit").unwrap_err().0.find("sekrit").is_none());
     }
 
     #[test]

@@ -74,16 +74,8 @@ const DEFAULT_SOCKET_DIR: &str = "/var/run/postgresql";
 const APPLICATION_NAME: &str = "provision";
 
 /// Any of these set (non-empty) means "use the libpq variables".
-const LIBPQ_TRIGGERS: &[&str] = &[
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGUSER",
-    "PGDATABASE",
-    "PGPASSWORD",
-    "PGSSLMODE",
-    "PGSERVICE",
-];
+const LIBPQ_TRIGGERS: &[&str] =
+    &["PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSSLMODE", "PGSERVICE"];
 
 /// libpq's environment variables and the keywords they default.
 const LIBPQ_ENV: &[(&str, &str)] = &[
@@ -201,10 +193,7 @@ struct Settings {
 
 impl Settings {
     fn get(&self, key: &str) -> Option<&str> {
-        self.map
-            .get(key)
-            .map(|s| s.value.as_str())
-            .filter(|v| !v.is_empty())
+        self.map.get(key).map(|s| s.value.as_str()).filter(|v| !v.is_empty())
     }
 
     fn source(&self, key: &str) -> Option<&Source> {
@@ -214,13 +203,7 @@ impl Settings {
     /// Sets `key` unless a value is already there.
     fn fill(&mut self, key: &str, value: &str, source: Source) {
         if self.get(key).is_none() && !value.is_empty() {
-            self.map.insert(
-                key.to_owned(),
-                Setting {
-                    value: value.to_owned(),
-                    source,
-                },
-            );
+            self.map.insert(key.to_owned(), Setting { value: value.to_owned(), source });
         }
     }
 
@@ -231,16 +214,10 @@ impl Settings {
 
     fn invalid_from(&self, source: Source, why: impl fmt::Display) -> anyhow::Error {
         bad_input(match source {
-            Source::Url => format!(
-                "{} is not a valid PostgreSQL URL: {why}",
-                self.origin.url_name()
-            ),
+            Source::Url => format!("{} is not a valid PostgreSQL URL: {why}", self.origin.url_name()),
             Source::Env(var) => format!("{var} is not valid: {why}"),
             Source::Service => match &self.service {
-                Some((name, file)) => format!(
-                    "service \"{name}\" in \"{}\" is not valid: {why}",
-                    file.display()
-                ),
+                Some((name, file)) => format!("service \"{name}\" in \"{}\" is not valid: {why}", file.display()),
                 None => format!("the connection service is not valid: {why}"),
             },
         })
@@ -259,7 +236,8 @@ impl Settings {
             None => {
                 // Name the keyword only when it looks like one: a mangled string
                 // could otherwise put part of a password here.
-                let shown = !key.is_empty() && key.len() <= 40 && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+                let shown =
+                    !key.is_empty() && key.len() <= 40 && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
                 Err(self.invalid_from(
                     source,
                     if shown {
@@ -306,10 +284,7 @@ impl Endpoint {
         }
         match (&self.host, self.hostaddr) {
             (Some(Host::Unix(dir)), None) => {
-                format!(
-                    "socket {}",
-                    dir.join(format!(".s.PGSQL.{}", self.port)).display()
-                )
+                format!("socket {}", dir.join(format!(".s.PGSQL.{}", self.port)).display())
             }
             (Some(Host::Tcp(host)), None) => format!("{}:{}", bracket(host), self.port),
             (Some(Host::Tcp(host)), Some(addr)) => format!("{host} ({addr}):{}", self.port),
@@ -368,21 +343,11 @@ impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Target")
             .field("origin", &self.origin)
-            .field(
-                "endpoints",
-                &self
-                    .endpoints
-                    .iter()
-                    .map(Endpoint::display)
-                    .collect::<Vec<_>>(),
-            )
+            .field("endpoints", &self.endpoints.iter().map(Endpoint::display).collect::<Vec<_>>())
             .field("user", &self.user)
             .field("dbname", &self.dbname)
             .field("password", &self.password.as_ref().map(|_| "***"))
-            .field(
-                "passfile",
-                &self.pgpass.as_ref().map(|p| p.path().to_owned()),
-            )
+            .field("passfile", &self.pgpass.as_ref().map(|p| p.path().to_owned()))
             .field("sslmode", &self.tls.effective_mode().as_str())
             .field("sslrootcert", &self.tls.root_cert)
             .field("application_name", &self.options.get_application_name())
@@ -394,11 +359,7 @@ impl Target {
     /// A server listening on a Unix socket in `dir` (the embedded sandbox, the test cluster).
     pub fn socket(dir: &Path, port: u16, user: &str, dbname: &str) -> Target {
         Target {
-            endpoints: vec![Endpoint {
-                host: Some(Host::Unix(dir.to_owned())),
-                hostaddr: None,
-                port,
-            }],
+            endpoints: vec![Endpoint { host: Some(Host::Unix(dir.to_owned())), hostaddr: None, port }],
             user: user.to_owned(),
             dbname: dbname.to_owned(),
             password: None,
@@ -448,20 +409,11 @@ impl Target {
     /// One line naming host, port, database and user; never the password.
     /// E.g. `database "app" as user "bob" on localhost:5432`.
     pub fn describe(&self) -> String {
-        format!(
-            "database \"{}\" as user \"{}\" on {}",
-            self.dbname,
-            self.user,
-            self.places()
-        )
+        format!("database \"{}\" as user \"{}\" on {}", self.dbname, self.user, self.places())
     }
 
     fn places(&self) -> String {
-        self.endpoints
-            .iter()
-            .map(Endpoint::display)
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.endpoints.iter().map(Endpoint::display).collect::<Vec<_>>().join(", ")
     }
 
     /// A `postgresql://` URL for this target with the password shown as `***`
@@ -474,10 +426,7 @@ impl Target {
         }
         url.push('@');
         let mut query: Vec<(&str, String)> = Vec::new();
-        let in_authority = self
-            .endpoints
-            .iter()
-            .all(|e| !matches!(e.host, Some(Host::Unix(_))));
+        let in_authority = self.endpoints.iter().all(|e| !matches!(e.host, Some(Host::Unix(_))));
         if in_authority {
             let hosts: Vec<String> = self
                 .endpoints
@@ -488,11 +437,7 @@ impl Target {
                         (_, Some(addr)) => addr.to_string(),
                         _ => String::new(),
                     };
-                    let host = if host.contains(':') {
-                        format!("[{host}]")
-                    } else {
-                        conninfo::encode(&host, "")
-                    };
+                    let host = if host.contains(':') { format!("[{host}]") } else { conninfo::encode(&host, "") };
                     format!("{host}:{}", e.port)
                 })
                 .collect();
@@ -508,25 +453,11 @@ impl Target {
                 })
                 .collect();
             query.push(("host", hosts.join(",")));
-            query.push((
-                "port",
-                self.endpoints
-                    .iter()
-                    .map(|e| e.port.to_string())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ));
+            query.push(("port", self.endpoints.iter().map(|e| e.port.to_string()).collect::<Vec<_>>().join(",")));
         }
-        if self
-            .endpoints
-            .iter()
-            .any(|e| e.host.is_some() && e.hostaddr.is_some())
-        {
-            let addrs: Vec<String> = self
-                .endpoints
-                .iter()
-                .map(|e| e.hostaddr.map(|a| a.to_string()).unwrap_or_default())
-                .collect();
+        if self.endpoints.iter().any(|e| e.host.is_some() && e.hostaddr.is_some()) {
+            let addrs: Vec<String> =
+                self.endpoints.iter().map(|e| e.hostaddr.map(|a| a.to_string()).unwrap_or_default()).collect();
             query.push(("hostaddr", conninfo::encode(&addrs.join(","), ":,")));
         }
         url.push('/');
@@ -536,18 +467,14 @@ impl Target {
             query.push(("sslmode", self.tls.mode.as_str().to_owned()));
         }
         match &self.tls.root_cert {
-            Some(tls::RootCert::File(path)) => query.push((
-                "sslrootcert",
-                conninfo::encode(&path.display().to_string(), "/"),
-            )),
+            Some(tls::RootCert::File(path)) => {
+                query.push(("sslrootcert", conninfo::encode(&path.display().to_string(), "/")))
+            }
             Some(tls::RootCert::System) => query.push(("sslrootcert", "system".to_owned())),
             None => {}
         }
         if let Some((cert, key)) = &self.tls.client_cert {
-            query.push((
-                "sslcert",
-                conninfo::encode(&cert.display().to_string(), "/"),
-            ));
+            query.push(("sslcert", conninfo::encode(&cert.display().to_string(), "/")));
             query.push(("sslkey", conninfo::encode(&key.display().to_string(), "/")));
         }
         if let Some(name) = self.options.get_application_name() {
@@ -560,23 +487,13 @@ impl Target {
             query.push(("connect_timeout", timeout.as_secs().to_string()));
         }
         match self.options.get_target_session_attrs() {
-            TargetSessionAttrs::ReadWrite => {
-                query.push(("target_session_attrs", "read-write".to_owned()))
-            }
-            TargetSessionAttrs::ReadOnly => {
-                query.push(("target_session_attrs", "read-only".to_owned()))
-            }
+            TargetSessionAttrs::ReadWrite => query.push(("target_session_attrs", "read-write".to_owned())),
+            TargetSessionAttrs::ReadOnly => query.push(("target_session_attrs", "read-only".to_owned())),
             _ => {}
         }
         if !query.is_empty() {
             url.push('?');
-            url.push_str(
-                &query
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("&"),
-            );
+            url.push_str(&query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&"));
         }
         url
     }
@@ -591,10 +508,7 @@ impl Target {
         let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
         pgpass
             .lookup_any(&hosts, &endpoint.port.to_string(), &self.dbname, &self.user)
-            .map(|value| Password {
-                value: value.to_owned(),
-                source: PasswordSource::PgPass(pgpass.path().to_owned()),
-            })
+            .map(|value| Password { value: value.to_owned(), source: PasswordSource::PgPass(pgpass.path().to_owned()) })
     }
 
     fn config_for(&self, endpoint: &Endpoint, password: Option<&Password>) -> Config {
@@ -617,10 +531,7 @@ impl Target {
         if let Some(addr) = endpoint.hostaddr {
             config.hostaddr(addr);
         }
-        config
-            .port(endpoint.port)
-            .user(&self.user)
-            .dbname(&self.dbname);
+        config.port(endpoint.port).user(&self.user).dbname(&self.dbname);
         if config.get_application_name().is_none() {
             config.application_name(APPLICATION_NAME);
         }
@@ -647,13 +558,8 @@ impl Target {
     /// database and user with a hint, classified `unavailable` (exit 3); a
     /// TLS file that cannot be used (`sslrootcert`, ...) is `bad_input` (exit 2).
     pub async fn connect(&self) -> Result<Client> {
-        let tls = if self.tls.effective_mode() != SslMode::Disable
-            && self.endpoints.iter().any(|e| !e.is_unix())
-        {
-            let config = self
-                .tls
-                .client_config()
-                .map_err(|e| bad_input(redact(&e)))?;
+        let tls = if self.tls.effective_mode() != SslMode::Disable && self.endpoints.iter().any(|e| !e.is_unix()) {
+            let config = self.tls.client_config().map_err(|e| bad_input(redact(&e)))?;
             Some(MakeRustlsConnect::new(config))
         } else {
             None
@@ -666,13 +572,10 @@ impl Target {
             let result = match &tls {
                 Some(tls) if !endpoint.is_unix() => {
                     config.ssl_mode(self.tls.wire_mode());
-                    config
-                        .connect(tls.clone())
-                        .await
-                        .map(|(client, connection)| {
-                            tokio::spawn(connection);
-                            client
-                        })
+                    config.connect(tls.clone()).await.map(|(client, connection)| {
+                        tokio::spawn(connection);
+                        client
+                    })
                 }
                 // Unix-domain sockets never use TLS.
                 _ => {
@@ -689,19 +592,10 @@ impl Target {
             }
         }
         let (index, error, source) = failure.expect("a target has at least one endpoint");
-        Err(unavailable(self.connect_error(
-            index,
-            &error,
-            source.as_ref(),
-        )))
+        Err(unavailable(self.connect_error(index, &error, source.as_ref())))
     }
 
-    fn connect_error(
-        &self,
-        index: usize,
-        error: &tokio_postgres::Error,
-        password: Option<&PasswordSource>,
-    ) -> String {
+    fn connect_error(&self, index: usize, error: &tokio_postgres::Error, password: Option<&PasswordSource>) -> String {
         let endpoint = &self.endpoints[index];
         let place = if self.endpoints.len() == 1 {
             endpoint.display()
@@ -718,20 +612,14 @@ impl Target {
     fn credentials_hint(&self, password: Option<&PasswordSource>) -> String {
         match password {
             Some(PasswordSource::Url) => {
-                format!(
-                    "check the user name and password in {}",
-                    self.origin.url_name()
-                )
+                format!("check the user name and password in {}", self.origin.url_name())
             }
             Some(PasswordSource::Env) => "check the user name and PGPASSWORD".to_owned(),
             Some(PasswordSource::Service) => {
                 "check the user name and the password in the connection service file".to_owned()
             }
             Some(PasswordSource::PgPass(path)) => {
-                format!(
-                    "check the user name and the password on the matching line of \"{}\"",
-                    path.display()
-                )
+                format!("check the user name and the password on the matching line of \"{}\"", path.display())
             }
             None => "check the credentials (URL, PGPASSWORD or ~/.pgpass)".to_owned(),
         }
@@ -758,8 +646,7 @@ impl Target {
                     self.credentials_hint(password)
                 }
             } else if *code == SqlState::INVALID_CATALOG_NAME {
-                "check the database name (URL path or PGDATABASE); it must exist on the server"
-                    .to_owned()
+                "check the database name (URL path or PGDATABASE); it must exist on the server".to_owned()
             } else if *code == SqlState::TOO_MANY_CONNECTIONS {
                 "the server has no free connection slots; try again later".to_owned()
             } else if *code == SqlState::CANNOT_CONNECT_NOW {
@@ -803,10 +690,7 @@ impl Target {
             );
         }
         if text.starts_with("authentication error") {
-            return (
-                format!("authentication failed: {innermost}"),
-                self.credentials_hint(password),
-            );
+            return (format!("authentication failed: {innermost}"), self.credentials_hint(password));
         }
         if let Some(io) = io_error(error) {
             use std::io::ErrorKind;
@@ -901,9 +785,7 @@ fn one_line(text: &str) -> String {
 pub fn resolve(url: Option<&str>, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Target>> {
     let from_env = env("DATABASE_URL");
     match url {
-        Some(url) if from_env.as_deref() == Some(url) => {
-            resolve_with_origin(Some(url), Origin::DatabaseUrl, env)
-        }
+        Some(url) if from_env.as_deref() == Some(url) => resolve_with_origin(Some(url), Origin::DatabaseUrl, env),
         Some(url) => resolve_with_origin(Some(url), Origin::Flag, env),
         None => match from_env.filter(|u| !u.trim().is_empty()) {
             Some(url) => resolve_with_origin(Some(&url), Origin::DatabaseUrl, env),
@@ -938,9 +820,7 @@ fn resolve_in(
     let url = match url {
         Some(url) if url.trim().is_empty() => {
             if origin == Origin::Flag {
-                return Err(bad_input(
-                    "--database-url is empty; give a postgresql:// URL or leave the flag out",
-                ));
+                return Err(bad_input("--database-url is empty; give a postgresql:// URL or leave the flag out"));
             }
             None
         }
@@ -948,21 +828,9 @@ fn resolve_in(
     };
     let (explicit, origin) = match url {
         Some(url) => {
-            let params = conninfo::parse(url).map_err(|e| {
-                bad_input(format!(
-                    "{} is not a valid PostgreSQL URL: {}",
-                    origin.url_name(),
-                    e.0
-                ))
-            })?;
-            (
-                params,
-                if origin == Origin::Libpq || origin == Origin::Sandbox {
-                    Origin::Flag
-                } else {
-                    origin
-                },
-            )
+            let params = conninfo::parse(url)
+                .map_err(|e| bad_input(format!("{} is not a valid PostgreSQL URL: {}", origin.url_name(), e.0)))?;
+            (params, if origin == Origin::Libpq || origin == Origin::Sandbox { Origin::Flag } else { origin })
         }
         None => {
             if !LIBPQ_TRIGGERS.iter().any(|var| env(var).is_some()) {
@@ -972,20 +840,10 @@ fn resolve_in(
         }
     };
 
-    let mut settings = Settings {
-        map: BTreeMap::new(),
-        origin,
-        service: None,
-    };
+    let mut settings = Settings { map: BTreeMap::new(), origin, service: None };
     for (key, value) in explicit {
         settings.check_keyword(&key, &value, Source::Url)?;
-        settings.map.insert(
-            key,
-            Setting {
-                value,
-                source: Source::Url,
-            },
-        );
+        settings.map.insert(key, Setting { value, source: Source::Url });
     }
 
     // The service file fills what the URL left out; the variables come after.
@@ -1021,37 +879,27 @@ fn build(
 
     // Hosts, addresses and ports.
     let list = |key: &str| -> Vec<String> {
-        settings
-            .get(key)
-            .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
-            .unwrap_or_default()
+        settings.get(key).map(|v| v.split(',').map(|s| s.trim().to_owned()).collect()).unwrap_or_default()
     };
     let hosts = list("host");
     let addrs = list("hostaddr");
     let ports = list("port");
     if !hosts.is_empty() && !addrs.is_empty() && hosts.len() != addrs.len() {
-        return Err(settings.invalid(
-            "hostaddr",
-            format!(
-                "hostaddr lists {} addresses for {} hosts",
-                addrs.len(),
-                hosts.len()
-            ),
-        ));
+        return Err(
+            settings.invalid("hostaddr", format!("hostaddr lists {} addresses for {} hosts", addrs.len(), hosts.len()))
+        );
     }
     let count = hosts.len().max(addrs.len()).max(1);
     if ports.len() > 1 && ports.len() != count {
-        return Err(settings.invalid(
-            "port",
-            format!("port lists {} ports for {} hosts", ports.len(), count),
-        ));
+        return Err(settings.invalid("port", format!("port lists {} ports for {} hosts", ports.len(), count)));
     }
     let mut endpoints = Vec::with_capacity(count);
     for i in 0..count {
         let hostaddr = match addrs.get(i).filter(|a| !a.is_empty()) {
-            Some(addr) => Some(addr.parse::<IpAddr>().map_err(|_| {
-                settings.invalid("hostaddr", "hostaddr must be numeric IP addresses")
-            })?),
+            Some(addr) => Some(
+                addr.parse::<IpAddr>()
+                    .map_err(|_| settings.invalid("hostaddr", "hostaddr must be numeric IP addresses"))?,
+            ),
             None => None,
         };
         let host = match hosts.get(i).filter(|h| !h.is_empty()) {
@@ -1063,25 +911,15 @@ fn build(
                 None => Host::Tcp("localhost".to_owned()),
             }),
         };
-        let port = match ports.get(i).or(if ports.len() == 1 {
-            ports.first()
-        } else {
-            None
-        }) {
+        let port = match ports.get(i).or(if ports.len() == 1 { ports.first() } else { None }) {
             Some(port) if !port.is_empty() => port
                 .parse::<u16>()
                 .ok()
                 .filter(|&p| p != 0)
-                .ok_or_else(|| {
-                    settings.invalid("port", "the port must be a number from 1 to 65535")
-                })?,
+                .ok_or_else(|| settings.invalid("port", "the port must be a number from 1 to 65535"))?,
             _ => DEFAULT_PORT,
         };
-        endpoints.push(Endpoint {
-            host,
-            hostaddr,
-            port,
-        });
+        endpoints.push(Endpoint { host, hostaddr, port });
     }
 
     let user = match settings.get("user") {
@@ -1090,10 +928,7 @@ fn build(
             bad_input("cannot tell which user to connect as (USER is not set); set PGUSER or put the user in the URL")
         })?,
     };
-    let dbname = settings
-        .get("dbname")
-        .map(str::to_owned)
-        .unwrap_or_else(|| user.clone());
+    let dbname = settings.get("dbname").map(str::to_owned).unwrap_or_else(|| user.clone());
 
     // Password, else the password file.
     let password = settings.get("password").map(|value| Password {
@@ -1106,10 +941,7 @@ fn build(
     });
     let mut pgpass = None;
     if password.is_none() {
-        let path = settings
-            .get("passfile")
-            .map(PathBuf::from)
-            .or_else(|| home.as_ref().map(|h| h.join(".pgpass")));
+        let path = settings.get("passfile").map(PathBuf::from).or_else(|| home.as_ref().map(|h| h.join(".pgpass")));
         if let Some(path) = path {
             match pgpass::load(&path) {
                 pgpass::Loaded::Found(file) => pgpass = Some(Arc::new(file)),
@@ -1123,11 +955,7 @@ fn build(
     let root_cert = match settings.get("sslrootcert") {
         Some("system") => Some(tls::RootCert::System),
         Some(path) => Some(tls::RootCert::File(PathBuf::from(path))),
-        None => home
-            .as_ref()
-            .map(|h| h.join(".postgresql/root.crt"))
-            .filter(|p| p.is_file())
-            .map(tls::RootCert::File),
+        None => home.as_ref().map(|h| h.join(".postgresql/root.crt")).filter(|p| p.is_file()).map(tls::RootCert::File),
     };
     let mode = match settings.get("sslmode") {
         Some(text) => SslMode::parse(text).ok_or_else(|| {
@@ -1150,10 +978,7 @@ fn build(
     if root_cert == Some(tls::RootCert::System) && mode != SslMode::VerifyFull {
         return Err(settings.invalid(
             "sslmode",
-            format!(
-                "sslmode \"{}\" may not be used with sslrootcert=system (use verify-full)",
-                mode.as_str()
-            ),
+            format!("sslmode \"{}\" may not be used with sslrootcert=system (use verify-full)", mode.as_str()),
         ));
     }
     let cert = settings
@@ -1180,14 +1005,9 @@ fn build(
         if keyword(key) != Some(Keyword::PassThrough) || setting.value.is_empty() {
             continue;
         }
-        let name = if key == "keepalives_count" {
-            "keepalives_retries"
-        } else {
-            key.as_str()
-        };
+        let name = if key == "keepalives_count" { "keepalives_retries" } else { key.as_str() };
         let pair = format!("{name}={}", conninfo::quote(&setting.value));
-        pair.parse::<Config>()
-            .map_err(|_| settings.invalid(key, format!("invalid value for {key}")))?;
+        pair.parse::<Config>().map_err(|_| settings.invalid(key, format!("invalid value for {key}")))?;
         options.push(pair);
     }
     if settings.get("application_name").is_none() {
@@ -1198,10 +1018,7 @@ fn build(
     let options: Config = if options.is_empty() {
         Config::new()
     } else {
-        options
-            .join(" ")
-            .parse()
-            .map_err(|_| bad_input("invalid connection options"))?
+        options.join(" ").parse().map_err(|_| bad_input("invalid connection options"))?
     };
     let load_balance = settings.get("load_balance_hosts") == Some("random");
 
@@ -1211,11 +1028,7 @@ fn build(
         dbname,
         password,
         pgpass,
-        tls: tls::TlsSettings {
-            mode,
-            root_cert,
-            client_cert,
-        },
+        tls: tls::TlsSettings { mode, root_cert, client_cert },
         options,
         load_balance,
         origin: settings.origin,

@@ -31,15 +31,7 @@ fn passwd_name() -> Option<String> {
     // SAFETY: every pointer is valid for the sizes passed; `pwd` is larger
     // and more aligned than `struct passwd` on every Unix; getpwuid_r writes
     // only into `pwd` and `buf`, and `result` is null or points to `pwd`.
-    let rc = unsafe {
-        getpwuid_r(
-            geteuid(),
-            &mut pwd,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
+    let rc = unsafe { getpwuid_r(geteuid(), &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
     if rc != 0 || result.is_null() {
         return None;
     }
@@ -52,10 +44,7 @@ fn passwd_name() -> Option<String> {
         }
         CStr::from_ptr(name_ptr)
     };
-    name.to_str()
-        .ok()
-        .filter(|n| !n.is_empty())
-        .map(str::to_owned)
+    name.to_str().ok().filter(|n| !n.is_empty()).map(str::to_owned)
 }
 
 #[cfg(not(unix))]
@@ -69,14 +58,8 @@ mod tests {
 
     #[test]
     fn env_first() {
-        assert_eq!(
-            os_user(&|k| (k == "USER").then(|| "alice".to_owned())).as_deref(),
-            Some("alice")
-        );
-        assert_eq!(
-            os_user(&|k| (k == "LOGNAME").then(|| "lg".to_owned())).as_deref(),
-            Some("lg")
-        );
+        assert_eq!(os_user(&|k| (k == "USER").then(|| "alice".to_owned())).as_deref(), Some("alice"));
+        assert_eq!(os_user(&|k| (k == "LOGNAME").then(|| "lg".to_owned())).as_deref(), Some("lg"));
     }
 
     #[cfg(unix)]

@@ -41,10 +41,7 @@ pub(crate) struct PgPass {
 
 impl std::fmt::Debug for PgPass {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgPass")
-            .field("path", &self.path)
-            .field("entries", &self.entries.len())
-            .finish()
+        f.debug_struct("PgPass").field("path", &self.path).field("entries", &self.entries.len()).finish()
     }
 }
 
@@ -79,10 +76,7 @@ pub(crate) fn load(path: &Path) -> Loaded {
         }
     }
     match std::fs::read(path) {
-        Ok(bytes) => Loaded::Found(PgPass {
-            path: path.to_owned(),
-            entries: parse(&String::from_utf8_lossy(&bytes)),
-        }),
+        Ok(bytes) => Loaded::Found(PgPass { path: path.to_owned(), entries: parse(&String::from_utf8_lossy(&bytes)) }),
         Err(_) => Loaded::Missing,
     }
 }
@@ -90,10 +84,7 @@ pub(crate) fn load(path: &Path) -> Loaded {
 impl PgPass {
     #[cfg(test)]
     pub(crate) fn from_text(path: &Path, text: &str) -> PgPass {
-        PgPass {
-            path: path.to_owned(),
-            entries: parse(text),
-        }
+        PgPass { path: path.to_owned(), entries: parse(text) }
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -102,25 +93,13 @@ impl PgPass {
 
     /// The password of the first line matching all four fields.
     #[cfg(test)]
-    pub(crate) fn lookup(
-        &self,
-        host: &str,
-        port: &str,
-        database: &str,
-        user: &str,
-    ) -> Option<&str> {
+    pub(crate) fn lookup(&self, host: &str, port: &str, database: &str, user: &str) -> Option<&str> {
         self.lookup_any(&[host], port, database, user)
     }
 
     /// The password of the first line matching all four fields, trying each spelling of the host in turn
     /// (a Unix socket matches both `localhost` and its directory).
-    pub(crate) fn lookup_any(
-        &self,
-        hosts: &[&str],
-        port: &str,
-        database: &str,
-        user: &str,
-    ) -> Option<&str> {
+    pub(crate) fn lookup_any(&self, hosts: &[&str], port: &str, database: &str, user: &str) -> Option<&str> {
         self.entries
             .iter()
             .find(|e| {
@@ -210,12 +189,8 @@ mod tests {
 
     #[test]
     fn escapes() {
-        let p =
-            pgpass("my\\:host:5432:d\\\\b:bob:pa\\:ss\\\\word:trailing\n\\*:*:*:*:literal-star\n");
-        assert_eq!(
-            p.lookup("my:host", "5432", "d\\b", "bob"),
-            Some("pa:ss\\word")
-        );
+        let p = pgpass("my\\:host:5432:d\\\\b:bob:pa\\:ss\\\\word:trailing\n\\*:*:*:*:literal-star\n");
+        assert_eq!(p.lookup("my:host", "5432", "d\\b", "bob"), Some("pa:ss\\word"));
         // An escaped '*' is a literal star, not a wildcard.
         assert_eq!(p.lookup("other", "1", "d", "u"), None);
         assert_eq!(p.lookup("*", "1", "d", "u"), Some("literal-star"));
@@ -226,10 +201,7 @@ mod tests {
         let p = pgpass("db:5432:app:bob\nlocalhost:5432:app:bob:pw\r\n");
         assert_eq!(p.lookup("db", "5432", "app", "bob"), None);
         assert_eq!(p.lookup("localhost", "5432", "app", "bob"), Some("pw"));
-        assert_eq!(
-            p.lookup_any(&["/run/pg", "localhost"], "5432", "app", "bob"),
-            Some("pw")
-        );
+        assert_eq!(p.lookup_any(&["/run/pg", "localhost"], "5432", "app", "bob"), Some("pw"));
         let p = pgpass("db:5432:app:bob:\n");
         assert_eq!(p.lookup("db", "5432", "app", "bob"), Some(""));
     }

@@ -63,9 +63,8 @@ fn mask_userinfo(text: &str) -> String {
         let authority_start = scheme_end + 3;
         out.push_str(&rest[..authority_start]);
         rest = &rest[authority_start..];
-        let segment_end = rest
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
-            .unwrap_or(rest.len());
+        let segment_end =
+            rest.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`')).unwrap_or(rest.len());
         let segment = &rest[..segment_end];
         match (segment.find(':'), segment.rfind('@')) {
             (Some(colon), Some(at)) if colon < at => {
@@ -87,23 +86,11 @@ mod tests {
 
     #[test]
     fn masks_key_value_passwords() {
-        assert_eq!(
-            redact("host=db password=hunter2 user=bob"),
-            "host=db password=*** user=bob"
-        );
-        assert_eq!(
-            redact("password = 'a b\\' c' dbname=x"),
-            "password = *** dbname=x"
-        );
+        assert_eq!(redact("host=db password=hunter2 user=bob"), "host=db password=*** user=bob");
+        assert_eq!(redact("password = 'a b\\' c' dbname=x"), "password = *** dbname=x");
         assert_eq!(redact("PGPASSWORD=hunter2"), "PGPASSWORD=***");
-        assert_eq!(
-            redact("a?user=x&password=hunter2&sslmode=require"),
-            "a?user=x&password=***&sslmode=require"
-        );
-        assert_eq!(
-            redact("no secrets, password missing"),
-            "no secrets, password missing"
-        );
+        assert_eq!(redact("a?user=x&password=hunter2&sslmode=require"), "a?user=x&password=***&sslmode=require");
+        assert_eq!(redact("no secrets, password missing"), "no secrets, password missing");
         assert_eq!(redact("password="), "password=");
     }
 
@@ -114,14 +101,8 @@ mod tests {
             "cannot parse postgres://bob:***@db:5432/app now"
         );
         assert_eq!(redact("postgresql://bob@db/app"), "postgresql://bob@db/app");
-        assert_eq!(
-            redact("\"postgres://u:p@ss@h/d\""),
-            "\"postgres://u:***@h/d\""
-        );
-        assert_eq!(
-            redact("x postgres://a:b@h y postgres://c:d@h"),
-            "x postgres://a:***@h y postgres://c:***@h"
-        );
+        assert_eq!(redact("\"postgres://u:p@ss@h/d\""), "\"postgres://u:***@h/d\"");
+        assert_eq!(redact("x postgres://a:b@h y postgres://c:d@h"), "x postgres://a:***@h y postgres://c:***@h");
         let masked = redact("postgres://u:hunter2@h/d?password=hunter2");
         assert!(!masked.contains("hunter2"), "{masked}");
         assert_eq!(redact("héllo wörld ://"), "héllo wörld ://");

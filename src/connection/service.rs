@@ -30,25 +30,15 @@ pub(crate) fn find(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<S
         let Ok(text) = std::fs::read_to_string(file) else {
             continue;
         };
-        if let Some(params) = section(&text, name).map_err(|line| {
-            format!(
-                "syntax error in service file \"{}\", line {line}",
-                file.display()
-            )
-        })? {
-            return Ok(Service {
-                file: file.clone(),
-                params,
-            });
+        if let Some(params) = section(&text, name)
+            .map_err(|line| format!("syntax error in service file \"{}\", line {line}", file.display()))?
+        {
+            return Ok(Service { file: file.clone(), params });
         }
     }
     Err(format!(
         "definition of service \"{name}\" not found (looked in {})",
-        files
-            .iter()
-            .map(|f| format!("\"{}\"", f.display()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        files.iter().map(|f| format!("\"{}\"", f.display())).collect::<Vec<_>>().join(", ")
     ))
 }
 
@@ -77,9 +67,7 @@ fn section(text: &str, name: &str) -> Result<Option<Vec<(String, String)>>, usiz
             if key == "service" {
                 return Err(index + 1);
             }
-            found
-                .get_or_insert_with(Vec::new)
-                .push((key.to_owned(), value.trim().to_owned()));
+            found.get_or_insert_with(Vec::new).push((key.to_owned(), value.trim().to_owned()));
         }
     }
     Ok(found)
@@ -91,8 +79,7 @@ mod tests {
 
     #[test]
     fn finds_the_section() {
-        let text =
-            "# c\n[other]\nhost=x\n[prod]\nhost=db.prod\nport = 6432\ndbname=app\n[next]\nhost=y\n";
+        let text = "# c\n[other]\nhost=x\n[prod]\nhost=db.prod\nport = 6432\ndbname=app\n[next]\nhost=y\n";
         let params = section(text, "prod").unwrap().unwrap();
         assert_eq!(
             params,
@@ -119,10 +106,7 @@ mod tests {
             _ => None,
         };
         let found = find("prod", &env).unwrap();
-        assert_eq!(
-            found.params,
-            vec![("host".to_owned(), "db.prod".to_owned())]
-        );
+        assert_eq!(found.params, vec![("host".to_owned(), "db.prod".to_owned())]);
         assert!(find("nope", &env).err().unwrap().contains("not found"));
     }
 }

@@ -2,10 +2,7 @@ use super::*;
 use crate::error::{exit_code_of, ExitCode};
 
 fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let pairs: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     move |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
 }
 
@@ -35,56 +32,31 @@ fn tcp_host(t: &Target) -> (&str, u16) {
 #[test]
 fn nothing_set_means_sandbox() {
     assert!(tcp(None, Origin::Libpq, &[]).unwrap().is_none());
-    assert!(
-        resolve(None, &env_of(&[("HOME", "/nonexistent"), ("USER", "bob")]))
-            .unwrap()
-            .is_none()
-    );
+    assert!(resolve(None, &env_of(&[("HOME", "/nonexistent"), ("USER", "bob")])).unwrap().is_none());
     // Empty values and variables that do not name a server do not count.
-    let env = [
-        ("PGHOST", ""),
-        ("PGPASSFILE", "/x"),
-        ("PGAPPNAME", "x"),
-        ("PGCONNECT_TIMEOUT", "3"),
-        ("DATABASE_URL", ""),
-    ];
+    let env =
+        [("PGHOST", ""), ("PGPASSFILE", "/x"), ("PGAPPNAME", "x"), ("PGCONNECT_TIMEOUT", "3"), ("DATABASE_URL", "")];
     assert!(resolve(None, &env_of(&env)).unwrap().is_none());
 }
 
 #[test]
 fn each_trigger_variable_selects_libpq() {
-    for var in [
-        "PGHOST",
-        "PGPORT",
-        "PGUSER",
-        "PGDATABASE",
-        "PGPASSWORD",
-        "PGSSLMODE",
-        "PGHOSTADDR",
-    ] {
+    for var in ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSSLMODE", "PGHOSTADDR"] {
         let value = match var {
             "PGPORT" => "5433",
             "PGSSLMODE" => "require",
             "PGHOSTADDR" => "127.0.0.1",
             _ => "x",
         };
-        let t = tcp(None, Origin::Libpq, &[(var, value), ("USER", "u")])
-            .unwrap()
-            .expect(var);
+        let t = tcp(None, Origin::Libpq, &[(var, value), ("USER", "u")]).unwrap().expect(var);
         assert_eq!(t.origin(), Origin::Libpq, "{var}");
     }
 }
 
 #[test]
 fn flag_beats_database_url_beats_libpq() {
-    let env = env_of(&[
-        ("DATABASE_URL", "postgres://envhost/envdb"),
-        ("PGHOST", "pghost"),
-        ("PGDATABASE", "pgdb"),
-    ]);
-    let t = resolve(Some("postgres://flaghost/flagdb"), &env)
-        .unwrap()
-        .unwrap();
+    let env = env_of(&[("DATABASE_URL", "postgres://envhost/envdb"), ("PGHOST", "pghost"), ("PGDATABASE", "pgdb")]);
+    let t = resolve(Some("postgres://flaghost/flagdb"), &env).unwrap().unwrap();
     assert_eq!(t.origin(), Origin::Flag);
     assert_eq!(tcp_host(&t).0, "flaghost");
     assert_eq!(t.dbname(), "flagdb");
@@ -95,22 +67,13 @@ fn flag_beats_database_url_beats_libpq() {
     assert_eq!(t.dbname(), "envdb");
 
     // clap's `env = "DATABASE_URL"` hands the variable's value over as the flag.
-    let t = resolve(Some("postgres://envhost/envdb"), &env)
-        .unwrap()
-        .unwrap();
+    let t = resolve(Some("postgres://envhost/envdb"), &env).unwrap().unwrap();
     assert_eq!(t.origin(), Origin::DatabaseUrl);
 
-    let t = resolve_with_origin(Some("postgres://envhost/envdb"), Origin::Flag, &env)
-        .unwrap()
-        .unwrap();
+    let t = resolve_with_origin(Some("postgres://envhost/envdb"), Origin::Flag, &env).unwrap().unwrap();
     assert_eq!(t.origin(), Origin::Flag);
 
-    let t = resolve(
-        None,
-        &env_of(&[("PGHOST", "pghost"), ("PGDATABASE", "pgdb"), ("USER", "u")]),
-    )
-    .unwrap()
-    .unwrap();
+    let t = resolve(None, &env_of(&[("PGHOST", "pghost"), ("PGDATABASE", "pgdb"), ("USER", "u")])).unwrap().unwrap();
     assert_eq!(t.origin(), Origin::Libpq);
     assert_eq!(tcp_host(&t).0, "pghost");
     assert_eq!(t.dbname(), "pgdb");
@@ -123,27 +86,17 @@ fn empty_urls() {
     assert_eq!(code, ExitCode::BadInput);
     // An empty DATABASE_URL is unset.
     assert!(tcp(Some(""), Origin::DatabaseUrl, &[]).unwrap().is_none());
-    assert!(resolve(Some(""), &env_of(&[("DATABASE_URL", "")]))
-        .unwrap()
-        .is_none());
+    assert!(resolve(Some(""), &env_of(&[("DATABASE_URL", "")])).unwrap().is_none());
 }
 
 #[test]
 fn url_values_win_and_libpq_variables_fill_the_rest() {
-    let env = [
-        ("PGHOST", "pghost"),
-        ("PGUSER", "pguser"),
-        ("PGPASSWORD", "pgpw"),
-        ("PGPORT", "6000"),
-    ];
+    let env = [("PGHOST", "pghost"), ("PGUSER", "pguser"), ("PGPASSWORD", "pgpw"), ("PGPORT", "6000")];
     let t = target(Some("postgres://urluser@urlhost/app"), &env);
     assert_eq!(tcp_host(&t), ("urlhost", 6000));
     assert_eq!(t.user(), "urluser");
     let password = t.password.as_ref().unwrap();
-    assert_eq!(
-        (password.value.as_str(), &password.source),
-        ("pgpw", &PasswordSource::Env)
-    );
+    assert_eq!((password.value.as_str(), &password.source), ("pgpw", &PasswordSource::Env));
 
     let t = target(Some("postgres://u:urlpw@urlhost:5544/app"), &env);
     assert_eq!(tcp_host(&t), ("urlhost", 5544));
@@ -155,61 +108,32 @@ fn url_values_win_and_libpq_variables_fill_the_rest() {
 #[test]
 fn libpq_defaults() {
     let env = env_of(&[("PGUSER", "bob")]);
-    let t = resolve_in(None, Origin::Libpq, &env, &|| {
-        Some(PathBuf::from("/var/run/postgresql"))
-    })
-    .unwrap()
-    .unwrap();
+    let t = resolve_in(None, Origin::Libpq, &env, &|| Some(PathBuf::from("/var/run/postgresql"))).unwrap().unwrap();
     assert_eq!(
         t.endpoints,
-        vec![Endpoint {
-            host: Some(Host::Unix("/var/run/postgresql".into())),
-            hostaddr: None,
-            port: 5432
-        }]
+        vec![Endpoint { host: Some(Host::Unix("/var/run/postgresql".into())), hostaddr: None, port: 5432 }]
     );
     assert_eq!(t.user(), "bob");
     assert_eq!(t.dbname(), "bob");
     assert_eq!(t.ssl_mode(), SslMode::Prefer);
-    assert_eq!(
-        t.describe(),
-        "database \"bob\" as user \"bob\" on socket /var/run/postgresql/.s.PGSQL.5432"
-    );
+    assert_eq!(t.describe(), "database \"bob\" as user \"bob\" on socket /var/run/postgresql/.s.PGSQL.5432");
 
     let t = target(None, &[("PGDATABASE", "app"), ("USER", "alice")]);
     assert_eq!(tcp_host(&t), ("localhost", 5432));
     assert_eq!(t.user(), "alice");
     assert_eq!(t.dbname(), "app");
-    assert_eq!(
-        t.describe(),
-        "database \"app\" as user \"alice\" on localhost:5432"
-    );
+    assert_eq!(t.describe(), "database \"app\" as user \"alice\" on localhost:5432");
 
-    let t = target(
-        None,
-        &[("PGHOST", "/tmp/pg"), ("PGPORT", "5555"), ("LOGNAME", "lg")],
-    );
-    assert_eq!(
-        t.describe(),
-        "database \"lg\" as user \"lg\" on socket /tmp/pg/.s.PGSQL.5555"
-    );
+    let t = target(None, &[("PGHOST", "/tmp/pg"), ("PGPORT", "5555"), ("LOGNAME", "lg")]);
+    assert_eq!(t.describe(), "database \"lg\" as user \"lg\" on socket /tmp/pg/.s.PGSQL.5555");
 }
 
 #[test]
 fn multiple_hosts_and_hostaddr() {
     let t = target(Some("postgres://u@a:5433,[::1],c/app"), &[]);
-    assert_eq!(
-        t.describe(),
-        "database \"app\" as user \"u\" on a:5433, [::1]:5432, c:5432"
-    );
-    let t = target(
-        Some("host=a,b port=1,2 hostaddr=10.0.0.1,10.0.0.2 user=u"),
-        &[],
-    );
-    assert_eq!(
-        t.describe(),
-        "database \"u\" as user \"u\" on a (10.0.0.1):1, b (10.0.0.2):2"
-    );
+    assert_eq!(t.describe(), "database \"app\" as user \"u\" on a:5433, [::1]:5432, c:5432");
+    let t = target(Some("host=a,b port=1,2 hostaddr=10.0.0.1,10.0.0.2 user=u"), &[]);
+    assert_eq!(t.describe(), "database \"u\" as user \"u\" on a (10.0.0.1):1, b (10.0.0.2):2");
     let t = target(Some("hostaddr=10.0.0.9 port=7 user=u"), &[]);
     assert_eq!(t.describe(), "database \"u\" as user \"u\" on 10.0.0.9:7");
     let (msg, code) = error(Some("host=a,b port=1,2,3 user=u"), Origin::Flag, &[]);
@@ -221,22 +145,13 @@ fn multiple_hosts_and_hostaddr() {
 
 #[test]
 fn url_and_key_value_forms() {
-    let t = target(
-        Some("postgresql://bob:pw@db.example.com:6432/app?application_name=x&connect_timeout=5"),
-        &[],
-    );
+    let t = target(Some("postgresql://bob:pw@db.example.com:6432/app?application_name=x&connect_timeout=5"), &[]);
     assert_eq!(tcp_host(&t), ("db.example.com", 6432));
     assert_eq!((t.user(), t.dbname()), ("bob", "app"));
     assert_eq!(t.options.get_application_name(), Some("x"));
-    assert_eq!(
-        t.options.get_connect_timeout(),
-        Some(&std::time::Duration::from_secs(5))
-    );
+    assert_eq!(t.options.get_connect_timeout(), Some(&std::time::Duration::from_secs(5)));
 
-    let t = target(
-        Some("host=db.example.com port=6432 user=bob password='p w' dbname=app"),
-        &[],
-    );
+    let t = target(Some("host=db.example.com port=6432 user=bob password='p w' dbname=app"), &[]);
     assert_eq!(tcp_host(&t), ("db.example.com", 6432));
     assert_eq!((t.user(), t.dbname()), ("bob", "app"));
     assert_eq!(t.password.as_ref().unwrap().value, "p w");
@@ -248,23 +163,11 @@ fn url_and_key_value_forms() {
 #[test]
 fn application_name_defaults_to_provision() {
     let t = target(Some("postgres://u@h/d"), &[]);
-    assert_eq!(
-        t.config_for(&t.endpoints[0], None).get_application_name(),
-        Some("provision")
-    );
+    assert_eq!(t.config_for(&t.endpoints[0], None).get_application_name(), Some("provision"));
     let t = target(Some("postgres://u@h/d?fallback_application_name=fb"), &[]);
-    assert_eq!(
-        t.config_for(&t.endpoints[0], None).get_application_name(),
-        Some("fb")
-    );
-    let t = target(
-        Some("postgres://u@h/d?application_name=mine"),
-        &[("PGAPPNAME", "env")],
-    );
-    assert_eq!(
-        t.config_for(&t.endpoints[0], None).get_application_name(),
-        Some("mine")
-    );
+    assert_eq!(t.config_for(&t.endpoints[0], None).get_application_name(), Some("fb"));
+    let t = target(Some("postgres://u@h/d?application_name=mine"), &[("PGAPPNAME", "env")]);
+    assert_eq!(t.config_for(&t.endpoints[0], None).get_application_name(), Some("mine"));
 }
 
 #[test]
@@ -280,22 +183,13 @@ fn bad_urls_are_bad_input_and_never_echo_the_url() {
         "hunter2",
         "mysql://bob:hunter2@db/app",
     ];
-    for (url, origin, name) in cases.iter().flat_map(|u| {
-        [
-            (*u, Origin::Flag, "--database-url"),
-            (*u, Origin::DatabaseUrl, "DATABASE_URL"),
-        ]
-    }) {
+    for (url, origin, name) in
+        cases.iter().flat_map(|u| [(*u, Origin::Flag, "--database-url"), (*u, Origin::DatabaseUrl, "DATABASE_URL")])
+    {
         let (msg, code) = error(Some(url), origin, &[]);
         assert_eq!(code, ExitCode::BadInput, "{url}: {msg}");
-        assert!(
-            msg.starts_with(&format!("{name} is not a valid PostgreSQL URL: ")),
-            "{url}: {msg}"
-        );
-        assert!(
-            !msg.contains("hunter2") && !msg.contains("ter2"),
-            "{url}: {msg}"
-        );
+        assert!(msg.starts_with(&format!("{name} is not a valid PostgreSQL URL: ")), "{url}: {msg}");
+        assert!(!msg.contains("hunter2") && !msg.contains("ter2"), "{url}: {msg}");
     }
     let (msg, _) = error(Some("postgres://h/d?bogus_option=1"), Origin::Flag, &[]);
     assert!(msg.contains("unknown option \"bogus_option\""), "{msg}");
@@ -308,24 +202,9 @@ fn bad_libpq_variables_name_the_variable() {
     let (msg, code) = error(None, Origin::Libpq, &[("PGPORT", "lots"), ("USER", "u")]);
     assert_eq!(code, ExitCode::BadInput);
     assert!(msg.starts_with("PGPORT is not valid"), "{msg}");
-    let (msg, _) = error(
-        None,
-        Origin::Libpq,
-        &[("PGSSLMODE", "verify_full"), ("USER", "u")],
-    );
-    assert!(
-        msg.starts_with("PGSSLMODE is not valid") && msg.contains("\"verify_full\""),
-        "{msg}"
-    );
-    let (msg, _) = error(
-        None,
-        Origin::Libpq,
-        &[
-            ("PGHOST", "h"),
-            ("PGCONNECT_TIMEOUT", "soon"),
-            ("USER", "u"),
-        ],
-    );
+    let (msg, _) = error(None, Origin::Libpq, &[("PGSSLMODE", "verify_full"), ("USER", "u")]);
+    assert!(msg.starts_with("PGSSLMODE is not valid") && msg.contains("\"verify_full\""), "{msg}");
+    let (msg, _) = error(None, Origin::Libpq, &[("PGHOST", "h"), ("PGCONNECT_TIMEOUT", "soon"), ("USER", "u")]);
     assert!(msg.starts_with("PGCONNECT_TIMEOUT is not valid"), "{msg}");
 }
 
@@ -345,17 +224,11 @@ fn sslmode_from_url_key_value_and_pgsslmode() {
         assert_eq!(t.ssl_mode(), expected, "URL {mode}");
         let t = target(Some(&format!("host=db user=u sslmode={mode}")), &[]);
         assert_eq!(t.ssl_mode(), expected, "key=value {mode}");
-        let t = target(
-            None,
-            &[("PGHOST", "db"), ("PGUSER", "u"), ("PGSSLMODE", mode)],
-        );
+        let t = target(None, &[("PGHOST", "db"), ("PGUSER", "u"), ("PGSSLMODE", mode)]);
         assert_eq!(t.ssl_mode(), expected, "PGSSLMODE {mode}");
     }
     // The URL wins over PGSSLMODE; PGSSLMODE fills in for a URL without one.
-    let t = target(
-        Some("postgres://u@db/app?sslmode=require"),
-        &[("PGSSLMODE", "verify-full")],
-    );
+    let t = target(Some("postgres://u@db/app?sslmode=require"), &[("PGSSLMODE", "verify-full")]);
     assert_eq!(t.ssl_mode(), SslMode::Require);
     let t = target(Some("postgres://u@db/app"), &[("PGSSLMODE", "verify-full")]);
     assert_eq!(t.ssl_mode(), SslMode::VerifyFull);
@@ -376,39 +249,18 @@ fn wire_modes_for_tokio_postgres() {
 
 #[test]
 fn sslrootcert() {
-    let t = target(
-        Some("postgres://u@db/app?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem"),
-        &[],
-    );
-    assert_eq!(
-        t.tls.root_cert,
-        Some(tls::RootCert::File("/etc/ssl/ca.pem".into()))
-    );
+    let t = target(Some("postgres://u@db/app?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem"), &[]);
+    assert_eq!(t.tls.root_cert, Some(tls::RootCert::File("/etc/ssl/ca.pem".into())));
     assert_eq!(t.ssl_mode(), SslMode::VerifyFull);
     // libpq: require with a root certificate verifies the chain.
-    let t = target(
-        Some("host=db user=u sslmode=require sslrootcert=/ca.pem"),
-        &[],
-    );
+    let t = target(Some("host=db user=u sslmode=require sslrootcert=/ca.pem"), &[]);
     assert_eq!(t.ssl_mode(), SslMode::VerifyCa);
-    let t = target(
-        None,
-        &[
-            ("PGHOST", "db"),
-            ("USER", "u"),
-            ("PGSSLROOTCERT", "/ca.pem"),
-            ("PGSSLMODE", "verify-ca"),
-        ],
-    );
+    let t = target(None, &[("PGHOST", "db"), ("USER", "u"), ("PGSSLROOTCERT", "/ca.pem"), ("PGSSLMODE", "verify-ca")]);
     assert_eq!(t.tls.root_cert, Some(tls::RootCert::File("/ca.pem".into())));
     // sslrootcert=system means verify-full.
     let t = target(Some("postgres://u@db/app?sslrootcert=system"), &[]);
     assert_eq!(t.ssl_mode(), SslMode::VerifyFull);
-    let (msg, code) = error(
-        Some("postgres://u@db/app?sslrootcert=system&sslmode=require"),
-        Origin::Flag,
-        &[],
-    );
+    let (msg, code) = error(Some("postgres://u@db/app?sslrootcert=system&sslmode=require"), Origin::Flag, &[]);
     assert_eq!(code, ExitCode::BadInput);
     assert!(msg.contains("sslrootcert=system"), "{msg}");
     // ~/.postgresql/root.crt is used when present.
@@ -416,10 +268,7 @@ fn sslrootcert() {
     std::fs::create_dir(home.path().join(".postgresql")).unwrap();
     std::fs::write(home.path().join(".postgresql/root.crt"), "x").unwrap();
     let home_s = home.path().display().to_string();
-    let t = target(
-        Some("postgres://u@db/app?sslmode=require"),
-        &[("HOME", &home_s)],
-    );
+    let t = target(Some("postgres://u@db/app?sslmode=require"), &[("HOME", &home_s)]);
     assert_eq!(t.ssl_mode(), SslMode::VerifyCa);
 }
 
@@ -450,19 +299,9 @@ fn pgpass_supplies_missing_passwords() {
     assert_eq!(pw.source, PasswordSource::PgPass(PathBuf::from(&file)));
     // Looked up again for another database.
     let other = t.with_dbname("other");
-    assert_eq!(
-        other.password_for(&other.endpoints[0]).unwrap().value,
-        "any-db-pw"
-    );
+    assert_eq!(other.password_for(&other.endpoints[0]).unwrap().value, "any-db-pw");
     // A Unix socket matches "localhost".
-    let t = target(
-        None,
-        &[
-            ("PGHOST", "/run/pg"),
-            ("PGUSER", "bob"),
-            ("PGPASSFILE", &file),
-        ],
-    );
+    let t = target(None, &[("PGHOST", "/run/pg"), ("PGUSER", "bob"), ("PGPASSFILE", &file)]);
     assert_eq!(t.password_for(&t.endpoints[0]).unwrap().value, "local-pw");
     // passfile= in the URL, and ~/.pgpass.
     let t = target(Some(&format!("postgres://carol@x/y?passfile={file}")), &[]);
@@ -480,20 +319,9 @@ fn pgpass_supplies_missing_passwords() {
 fn pgpass_is_not_used_when_a_password_is_given() {
     let dir = tempfile::tempdir().unwrap();
     let file = passfile(dir.path(), "*:*:*:*:from-file\n", 0o600);
-    let t = target(
-        Some("postgres://bob:from-url@db/app"),
-        &[("PGPASSFILE", &file)],
-    );
+    let t = target(Some("postgres://bob:from-url@db/app"), &[("PGPASSFILE", &file)]);
     assert_eq!(t.password_for(&t.endpoints[0]).unwrap().value, "from-url");
-    let t = target(
-        None,
-        &[
-            ("PGHOST", "db"),
-            ("PGUSER", "u"),
-            ("PGPASSWORD", "from-env"),
-            ("PGPASSFILE", &file),
-        ],
-    );
+    let t = target(None, &[("PGHOST", "db"), ("PGUSER", "u"), ("PGPASSWORD", "from-env"), ("PGPASSFILE", &file)]);
     assert_eq!(t.password_for(&t.endpoints[0]).unwrap().value, "from-env");
     assert!(t.pgpass.is_none());
 }
@@ -507,10 +335,7 @@ fn pgpass_with_group_or_world_access_is_ignored_with_a_warning() {
     assert!(t.password_for(&t.endpoints[0]).is_none());
     assert_eq!(t.warnings().len(), 1);
     let warning = &t.warnings()[0];
-    assert!(
-        warning.contains(&file) && warning.contains("group or world access"),
-        "{warning}"
-    );
+    assert!(warning.contains(&file) && warning.contains("group or world access"), "{warning}");
     assert!(!warning.contains("topsecret") && !warning.contains('\n'));
 }
 
@@ -530,49 +355,24 @@ fn passwords_never_show() {
         for text in [&describe, &redacted, &debug, &pretty] {
             assert!(!text.contains("hunter2"), "{text}");
         }
-        assert_eq!(
-            describe,
-            "database \"app\" as user \"bob\" on db.example.com:6432"
-        );
-        assert_eq!(
-            redacted,
-            "postgresql://bob:***@db.example.com:6432/app?sslmode=verify-full"
-        );
+        assert_eq!(describe, "database \"app\" as user \"bob\" on db.example.com:6432");
+        assert_eq!(redacted, "postgresql://bob:***@db.example.com:6432/app?sslmode=verify-full");
         assert!(debug.contains("***"), "{debug}");
     }
-    let t = target(
-        None,
-        &[
-            ("PGHOST", "db"),
-            ("PGUSER", "bob"),
-            ("PGPASSWORD", "hunter2"),
-        ],
-    );
+    let t = target(None, &[("PGHOST", "db"), ("PGUSER", "bob"), ("PGPASSWORD", "hunter2")]);
     assert!(!format!("{t:?}{}{}", t.describe(), t.redacted_url()).contains("hunter2"));
-    assert_eq!(
-        redact("postgres://bob:hunter2@db/app password=hunter2"),
-        "postgres://bob:***@db/app password=***"
-    );
+    assert_eq!(redact("postgres://bob:hunter2@db/app password=hunter2"), "postgres://bob:***@db/app password=***");
 }
 
 #[test]
 fn redacted_urls() {
     let t = Target::socket(Path::new("/tmp/sand box"), 5433, "postgres", "app");
-    assert_eq!(
-        t.redacted_url(),
-        "postgresql://postgres@/app?host=/tmp/sand%20box&port=5433"
-    );
-    assert_eq!(
-        t.describe(),
-        "database \"app\" as user \"postgres\" on socket /tmp/sand box/.s.PGSQL.5433"
-    );
+    assert_eq!(t.redacted_url(), "postgresql://postgres@/app?host=/tmp/sand%20box&port=5433");
+    assert_eq!(t.describe(), "database \"app\" as user \"postgres\" on socket /tmp/sand box/.s.PGSQL.5433");
     assert!(t.is_sandbox());
     assert_eq!(t.with_dbname("other").dbname(), "other");
 
-    let t = target(
-        Some("postgres://b%40b@[::1]:5433,h2/d%2Fb?application_name=my%20app&sslrootcert=/ca.pem"),
-        &[],
-    );
+    let t = target(Some("postgres://b%40b@[::1]:5433,h2/d%2Fb?application_name=my%20app&sslrootcert=/ca.pem"), &[]);
     assert_eq!(
         t.redacted_url(),
         "postgresql://b%40b@[::1]:5433,h2:5432/d%2Fb?sslrootcert=/ca.pem&application_name=my%20app"
@@ -587,27 +387,16 @@ fn redacted_urls() {
 
 #[tokio::test]
 async fn refused_connections_are_unavailable_and_one_line() {
-    let t = target(
-        Some("postgres://bob:hunter2@127.0.0.1:1/app?sslmode=disable"),
-        &[],
-    );
+    let t = target(Some("postgres://bob:hunter2@127.0.0.1:1/app?sslmode=disable"), &[]);
     let err = t.connect().await.expect_err("nothing listens on port 1");
     let msg = err.to_string();
     assert_eq!(exit_code_of(&err), ExitCode::Unavailable);
-    assert!(
-        msg.starts_with(
-            "cannot connect to PostgreSQL at 127.0.0.1:1 (database \"app\", user \"bob\"): "
-        ),
-        "{msg}"
-    );
+    assert!(msg.starts_with("cannot connect to PostgreSQL at 127.0.0.1:1 (database \"app\", user \"bob\"): "), "{msg}");
     assert!(msg.contains("is the server running"), "{msg}");
     assert!(!msg.contains("hunter2") && !msg.contains('\n'), "{msg}");
 
     // TLS modes fail the same way before any handshake.
-    let t = target(
-        Some("postgres://bob@127.0.0.1:1/app?sslmode=verify-full"),
-        &[],
-    );
+    let t = target(Some("postgres://bob@127.0.0.1:1/app?sslmode=verify-full"), &[]);
     let err = t.connect().await.expect_err("nothing listens on port 1");
     assert_eq!(exit_code_of(&err), ExitCode::Unavailable);
 }
@@ -619,32 +408,17 @@ async fn missing_socket_files_are_explained() {
     let err = t.connect().await.expect_err("no server there");
     let msg = err.to_string();
     assert_eq!(exit_code_of(&err), ExitCode::Unavailable);
-    assert!(
-        msg.contains("no such socket file") && msg.contains("is the server running"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains(&format!("socket {}/.s.PGSQL.5432", dir.path().display())),
-        "{msg}"
-    );
+    assert!(msg.contains("no such socket file") && msg.contains("is the server running"), "{msg}");
+    assert!(msg.contains(&format!("socket {}/.s.PGSQL.5432", dir.path().display())), "{msg}");
     // sslmode=require does not apply to Unix sockets.
-    let url = format!(
-        "postgres://bob@/app?host={}&sslmode=require",
-        dir.path().display()
-    );
-    let err = target(Some(&url), &[])
-        .connect()
-        .await
-        .expect_err("no server there");
+    let url = format!("postgres://bob@/app?host={}&sslmode=require", dir.path().display());
+    let err = target(Some(&url), &[]).connect().await.expect_err("no server there");
     assert!(err.to_string().contains("no such socket file"), "{err}");
 }
 
 #[tokio::test]
 async fn unusable_root_certificates_are_bad_input() {
-    let t = target(
-        Some("postgres://bob@127.0.0.1:1/app?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"),
-        &[],
-    );
+    let t = target(Some("postgres://bob@127.0.0.1:1/app?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"), &[]);
     let err = t.connect().await.expect_err("no such file");
     assert_eq!(exit_code_of(&err), ExitCode::BadInput);
     assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");

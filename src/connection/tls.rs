@@ -23,9 +23,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 /// libpq's `sslmode` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -83,11 +81,7 @@ pub(crate) struct TlsSettings {
 
 impl TlsSettings {
     pub(crate) fn disabled() -> TlsSettings {
-        TlsSettings {
-            mode: SslMode::Disable,
-            root_cert: None,
-            client_cert: None,
-        }
+        TlsSettings { mode: SslMode::Disable, root_cert: None, client_cert: None }
     }
 
     /// The mode in force: `require` with a root certificate file acts as `verify-ca` (libpq).
@@ -126,21 +120,17 @@ impl TlsSettings {
                     Arc::new(ChainOnly { inner: webpki })
                 }
             }
-            _ => Arc::new(NoVerification {
-                provider: provider.clone(),
-            }),
+            _ => Arc::new(NoVerification { provider: provider.clone() }),
         };
-        let builder = builder
-            .dangerous()
-            .with_custom_certificate_verifier(verifier);
+        let builder = builder.dangerous().with_custom_certificate_verifier(verifier);
         match &self.client_cert {
             None => Ok(builder.with_no_client_auth()),
             Some((cert, key)) => {
                 let chain = read_certs(cert, "sslcert")?;
                 let key = read_key(key)?;
-                builder.with_client_auth_cert(chain, key).map_err(|e| {
-                    format!("cannot use client certificate \"{}\": {e}", cert.display())
-                })
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| format!("cannot use client certificate \"{}\": {e}", cert.display()))
             }
         }
     }
@@ -151,48 +141,34 @@ impl TlsSettings {
                 let mut roots = RootCertStore::empty();
                 let (added, _) = roots.add_parsable_certificates(read_certs(path, "sslrootcert")?);
                 if added == 0 {
-                    return Err(format!(
-                        "sslrootcert file \"{}\" holds no usable CA certificate",
-                        path.display()
-                    ));
+                    return Err(format!("sslrootcert file \"{}\" holds no usable CA certificate", path.display()));
                 }
                 Ok(roots)
             }
-            None | Some(RootCert::System) => Ok(RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            }),
+            None | Some(RootCert::System) => Ok(RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }),
         }
     }
 }
 
 fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("cannot read {what} file \"{}\": {e}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {what} file \"{}\": {e}", path.display()))?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{what} file \"{}\" is not valid PEM: {e}", path.display()))?;
     if certs.is_empty() {
-        return Err(format!(
-            "{what} file \"{}\" holds no PEM certificate",
-            path.display()
-        ));
+        return Err(format!("{what} file \"{}\" holds no PEM certificate", path.display()));
     }
     Ok(certs)
 }
 
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read sslkey file \"{}\": {e}", path.display()))?;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read sslkey file \"{}\": {e}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let mode = meta.permissions().mode();
         // libpq: u=rw (0600) or less, or u=rw,g=r (0640) or less when owned by root.
-        let too_open = if meta.uid() == 0 {
-            mode & 0o037 != 0
-        } else {
-            mode & 0o077 != 0
-        };
+        let too_open = if meta.uid() == 0 { mode & 0o037 != 0 } else { mode & 0o077 != 0 };
         if too_open {
             return Err(format!(
                 "private key file \"{}\" has group or world access; it must be u=rw (0600) or less (0640 if owned by root)",
@@ -202,14 +178,9 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
     }
     #[cfg(not(unix))]
     let _ = meta;
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("cannot read sslkey file \"{}\": {e}", path.display()))?;
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| {
-        format!(
-            "sslkey file \"{}\" holds no usable unencrypted PEM private key: {e}",
-            path.display()
-        )
-    })
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read sslkey file \"{}\": {e}", path.display()))?;
+    PrivateKeyDer::from_pem_slice(&bytes)
+        .map_err(|e| format!("sslkey file \"{}\" holds no usable unencrypted PEM private key: {e}", path.display()))
 }
 
 /// `prefer`/`require`: any certificate, but the handshake signatures must verify.
@@ -236,12 +207,7 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -250,18 +216,11 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -281,13 +240,7 @@ impl ServerCertVerifier for ChainOnly {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         // webpki checks the chain before the name, so a name error means the chain was fine.
-        match self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -323,23 +276,12 @@ mod tests {
     use super::*;
 
     fn settings(mode: SslMode, root_cert: Option<RootCert>) -> TlsSettings {
-        TlsSettings {
-            mode,
-            root_cert,
-            client_cert: None,
-        }
+        TlsSettings { mode, root_cert, client_cert: None }
     }
 
     #[test]
     fn modes_parse_and_print() {
-        for mode in [
-            "disable",
-            "allow",
-            "prefer",
-            "require",
-            "verify-ca",
-            "verify-full",
-        ] {
+        for mode in ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] {
             assert_eq!(SslMode::parse(mode).unwrap().as_str(), mode);
         }
         assert_eq!(SslMode::parse("verify_full"), None);
@@ -347,19 +289,10 @@ mod tests {
 
     #[test]
     fn require_with_root_cert_verifies_the_chain() {
-        assert_eq!(
-            settings(SslMode::Require, None).effective_mode(),
-            SslMode::Require
-        );
+        assert_eq!(settings(SslMode::Require, None).effective_mode(), SslMode::Require);
         let file = Some(RootCert::File("/ca.pem".into()));
-        assert_eq!(
-            settings(SslMode::Require, file.clone()).effective_mode(),
-            SslMode::VerifyCa
-        );
-        assert_eq!(
-            settings(SslMode::Prefer, file).effective_mode(),
-            SslMode::Prefer
-        );
+        assert_eq!(settings(SslMode::Require, file.clone()).effective_mode(), SslMode::VerifyCa);
+        assert_eq!(settings(SslMode::Prefer, file).effective_mode(), SslMode::Prefer);
     }
 
     #[test]
@@ -368,41 +301,23 @@ mod tests {
         assert_eq!(settings(SslMode::Disable, None).wire_mode(), Wire::Disable);
         assert_eq!(settings(SslMode::Allow, None).wire_mode(), Wire::Prefer);
         assert_eq!(settings(SslMode::VerifyCa, None).wire_mode(), Wire::Require);
-        assert_eq!(
-            settings(SslMode::VerifyFull, None).wire_mode(),
-            Wire::Require
-        );
+        assert_eq!(settings(SslMode::VerifyFull, None).wire_mode(), Wire::Require);
     }
 
     #[test]
     fn client_configs_build() {
-        for mode in [
-            SslMode::Prefer,
-            SslMode::Require,
-            SslMode::VerifyCa,
-            SslMode::VerifyFull,
-        ] {
+        for mode in [SslMode::Prefer, SslMode::Require, SslMode::VerifyCa, SslMode::VerifyFull] {
             settings(mode, None).client_config().unwrap();
         }
-        settings(SslMode::VerifyFull, Some(RootCert::System))
+        settings(SslMode::VerifyFull, Some(RootCert::System)).client_config().unwrap();
+        let err = settings(SslMode::VerifyFull, Some(RootCert::File("/nonexistent/ca.pem".into())))
             .client_config()
-            .unwrap();
-        let err = settings(
-            SslMode::VerifyFull,
-            Some(RootCert::File("/nonexistent/ca.pem".into())),
-        )
-        .client_config()
-        .unwrap_err();
-        assert!(
-            err.contains("sslrootcert") && err.contains("/nonexistent/ca.pem"),
-            "{err}"
-        );
+            .unwrap_err();
+        assert!(err.contains("sslrootcert") && err.contains("/nonexistent/ca.pem"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("ca.pem");
         std::fs::write(&junk, "not a certificate\n").unwrap();
-        let err = settings(SslMode::VerifyCa, Some(RootCert::File(junk)))
-            .client_config()
-            .unwrap_err();
+        let err = settings(SslMode::VerifyCa, Some(RootCert::File(junk))).client_config().unwrap_err();
         assert!(err.contains("no PEM certificate"), "{err}");
     }
 }

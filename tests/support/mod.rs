@@ -60,14 +60,8 @@ static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 pub fn server() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
-            let admin = provision::connection::resolve(Some(&url), &|_| None)
-                .unwrap()
-                .expect("a target");
-            Server {
-                admin_url: url,
-                admin,
-                _dir: None,
-            }
+            let admin = provision::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+            Server { admin_url: url, admin, _dir: None }
         }
         _ => start_private_cluster(),
     })
@@ -76,17 +70,11 @@ pub fn server() -> &'static Server {
 fn start_private_cluster() -> Server {
     let dir = reachable_tempdir("provision-test-");
     let sandbox = Sandbox::new(dir.path().join("pg"), None);
-    runtime()
-        .block_on(sandbox.start())
-        .expect("start the test cluster");
+    runtime().block_on(sandbox.start()).expect("start the test cluster");
     stop_when_this_process_exits(&sandbox);
     let admin = sandbox.admin_target();
     let admin_url = sandbox.url().replace("/provision?", "/postgres?");
-    Server {
-        admin_url,
-        admin,
-        _dir: Some(dir),
-    }
+    Server { admin_url, admin, _dir: Some(dir) }
 }
 
 /// Test binaries never run static destructors, so a watchdog shell stops the
@@ -115,19 +103,13 @@ fn stop_when_this_process_exits(sandbox: &Sandbox) {
 /// them 0700, and as root the server runs as `postgres`).
 fn reachable_tempdir(prefix: &str) -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir_in("/tmp")
-        .unwrap();
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir_in("/tmp").unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
 /// A database of its own for one test.
@@ -140,37 +122,18 @@ pub struct TestDb {
 impl TestDb {
     pub fn new() -> TestDb {
         let server = server();
-        let name = format!(
-            "t_{}_{}",
-            std::process::id(),
-            NEXT_DB.fetch_add(1, Ordering::SeqCst)
-        );
+        let name = format!("t_{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::SeqCst));
         runtime().block_on(async {
-            let admin = server
-                .admin
-                .connect()
-                .await
-                .expect("connect to the test server");
-            admin
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create the test database");
+            let admin = server.admin.connect().await.expect("connect to the test server");
+            admin.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create the test database");
         });
-        TestDb {
-            url: with_database(&server.admin_url, &name),
-            target: server.admin.with_dbname(&name),
-            name,
-        }
+        TestDb { url: with_database(&server.admin_url, &name), target: server.admin.with_dbname(&name), name }
     }
 
     /// Runs `f` with a fresh connection to this database.
     pub fn with<T>(&self, f: impl AsyncFnOnce(&Client) -> T) -> T {
         runtime().block_on(async {
-            let client = self
-                .target
-                .connect()
-                .await
-                .expect("connect to the test database");
+            let client = self.target.connect().await.expect("connect to the test database");
             f(&client).await
         })
     }
@@ -178,13 +141,8 @@ impl TestDb {
     /// First column of every row, as text.
     pub fn strings(&self, sql: &str) -> Vec<String> {
         self.with(async |c| {
-            let rows = c
-                .query(sql, &[])
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
-            rows.iter()
-                .map(|r| r.get::<_, Option<String>>(0).unwrap_or_default())
-                .collect()
+            let rows = c.query(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+            rows.iter().map(|r| r.get::<_, Option<String>>(0).unwrap_or_default()).collect()
         })
     }
 
@@ -193,11 +151,7 @@ impl TestDb {
     }
 
     pub fn execute(&self, sql: &str) {
-        self.with(async |c| {
-            c.batch_execute(sql)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
-        });
+        self.with(async |c| c.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e:?}")));
     }
 
     /// Everything a schema-changing command could touch, normalised to text,
@@ -228,13 +182,9 @@ pub fn with_database(url: &str, db: &str) -> String {
     if !url.contains("://") {
         return format!("{url} dbname={db}");
     }
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base.find("://").unwrap() + 3;
-    let path_start = base[authority_end..]
-        .find('/')
-        .map_or(base.len(), |i| authority_end + i);
+    let path_start = base[authority_end..].find('/').map_or(base.len(), |i| authority_end + i);
     let mut out = format!("{}/{db}", &base[..path_start]);
     if let Some(query) = query {
         out = format!("{out}?{query}");
@@ -271,16 +221,9 @@ impl Workspace {
 
     /// Writes tenants.toml, pointing `templates` at the repository's.
     pub fn write_config(&self, text: &str) {
-        let rest: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("templates"))
-            .collect();
+        let rest: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("templates")).collect();
         let templates = repo().join("templates").display().to_string();
-        std::fs::write(
-            self.config_path(),
-            format!("templates = {templates:?}\n{}\n", rest.join("\n")),
-        )
-        .unwrap();
+        std::fs::write(self.config_path(), format!("templates = {templates:?}\n{}\n", rest.join("\n"))).unwrap();
     }
 
     /// Copies the repository's templates here so a test can add or break one.
@@ -288,15 +231,8 @@ impl Workspace {
         let target = self.path().join("templates");
         copy_dir(&repo().join("templates"), &target);
         let config = std::fs::read_to_string(self.config_path()).unwrap();
-        let rest: Vec<&str> = config
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("templates"))
-            .collect();
-        std::fs::write(
-            self.config_path(),
-            format!("templates = \"templates\"\n{}\n", rest.join("\n")),
-        )
-        .unwrap();
+        let rest: Vec<&str> = config.lines().filter(|l| !l.trim_start().starts_with("templates")).collect();
+        std::fs::write(self.config_path(), format!("templates = \"templates\"\n{}\n", rest.join("\n"))).unwrap();
         target
     }
 }
@@ -327,10 +263,7 @@ impl Run {
             command.env_remove(var);
         }
         command.env("NO_COLOR", "1");
-        Run {
-            command,
-            stdin: None,
-        }
+        Run { command, stdin: None }
     }
 
     pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Run {
@@ -365,19 +298,13 @@ impl Run {
 
     /// Starts the process without waiting (for concurrency tests).
     pub fn spawn(mut self) -> std::process::Child {
-        self.command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        self.command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         self.command.spawn().expect("spawn provision")
     }
 
     pub fn output(mut self) -> Outcome {
         use std::io::Write;
-        self.command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        self.command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = self.command.spawn().expect("spawn provision");
         let input = self.stdin.take().unwrap_or_default();
         child.stdin.take().unwrap().write_all(&input).ok();
@@ -388,11 +315,7 @@ impl Run {
     pub fn status(self, code: i32) -> Outcome {
         let described = format!("{:?}", self.command);
         let out = self.output();
-        assert_eq!(
-            out.code, code,
-            "{described}\n--- stdout\n{}\n--- stderr\n{}",
-            out.stdout, out.stderr
-        );
+        assert_eq!(out.code, code, "{described}\n--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
         out
     }
 
@@ -421,43 +344,24 @@ impl From<Output> for Outcome {
 
 impl Outcome {
     pub fn stdout_has(self, text: &str) -> Outcome {
-        assert!(
-            self.stdout.contains(text),
-            "stdout lacks {text:?}:\n{}\n--- stderr\n{}",
-            self.stdout,
-            self.stderr
-        );
+        assert!(self.stdout.contains(text), "stdout lacks {text:?}:\n{}\n--- stderr\n{}", self.stdout, self.stderr);
         self
     }
 
     pub fn stderr_has(self, text: &str) -> Outcome {
-        assert!(
-            self.stderr.contains(text),
-            "stderr lacks {text:?}:\n{}",
-            self.stderr
-        );
+        assert!(self.stderr.contains(text), "stderr lacks {text:?}:\n{}", self.stderr);
         self
     }
 
     /// The error is one line (plus nothing else on stderr).
     pub fn one_line_error(self) -> Outcome {
-        let lines: Vec<&str> = self
-            .stderr
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect();
-        assert_eq!(
-            lines.len(),
-            1,
-            "expected a one-line error, got:\n{}",
-            self.stderr
-        );
+        let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "expected a one-line error, got:\n{}", self.stderr);
         assert!(lines[0].starts_with("error: "), "{}", self.stderr);
         self
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
