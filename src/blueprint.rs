@@ -113,7 +113,7 @@ impl Blueprint {
         let manifest: Manifest =
             toml::from_str(&text).map_err(|e| bad_input(format!("{}: {}", manifest_path.display(), e.message())))?;
         check_manifest(&manifest).map_err(|m| bad_input(format!("{}: {m}", manifest_path.display())))?;
-        let steps = load_steps(&dir)?;
+        let steps = load_steps(&dir, manifest.admin_template.as_deref())?;
         let admin = match &manifest.admin_template {
             Some(file) => Some(std::fs::read_to_string(dir.join(file)).map_err(|e| {
                 bad_input(format!("{}: admin_template {file:?} cannot be read: {e}", manifest_path.display()))
@@ -196,7 +196,10 @@ fn check_manifest(manifest: &Manifest) -> Result<(), String> {
     Ok(())
 }
 
-fn load_steps(dir: &Path) -> Result<Vec<Step>> {
+/// Every `V{n}__{label}.sql.tera` of the blueprint; any other `.sql.tera`
+/// (except the declared admin template) is an error, so a misnamed version
+/// is never silently skipped.
+fn load_steps(dir: &Path, admin_template: Option<&str>) -> Result<Vec<Step>> {
     let mut steps = Vec::new();
     let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
     for entry in entries {
@@ -207,6 +210,9 @@ fn load_steps(dir: &Path) -> Result<Vec<Step>> {
         let Some(stem) = file_name.strip_suffix(TEMPLATE_SUFFIX) else {
             continue;
         };
+        if Some(file_name) == admin_template {
+            continue;
+        }
         let version = parse_version(stem).ok_or_else(|| {
             bad_input(format!("{}: template names must look like V<n>__<name>{TEMPLATE_SUFFIX}", file.display()))
         })?;

@@ -66,7 +66,9 @@ pub enum Command {
     Status,
 
     /// Load realistic, deterministic sample data into tenants (for CI and benchmarks).
-    #[command(after_help = "Example:\n  provision seed --sample 1000\n  provision seed --tenant lic --sample 100000 --rng-seed 7")]
+    #[command(
+        after_help = "Example:\n  provision seed --sample 1000\n  provision seed --tenant lic --sample 100000 --rng-seed 7"
+    )]
     Seed(SeedArgs),
 
     /// Create, list, render and remove tenants.
@@ -83,6 +85,16 @@ pub struct UpArgs {
     /// Print what would be done; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Password for admin@<code>.example of newly created tenants (stored as a bcrypt hash).
+    /// Without it: a generated one on the embedded sandbox (printed once), none usable elsewhere.
+    #[arg(long, env = "PROVISION_ADMIN_PASSWORD", hide_env_values = true, value_name = "PASSWORD")]
+    pub admin_password: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +159,8 @@ pub struct TenantSpecArgs {
 pub struct TenantAddArgs {
     #[command(flatten)]
     pub spec: TenantSpecArgs,
+    #[command(flatten)]
+    pub admin: AdminArgs,
     /// Print what would be created; change nothing.
     #[arg(long)]
     pub dry_run: bool,

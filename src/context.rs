@@ -7,10 +7,12 @@ use std::time::Duration;
 use anyhow::Result;
 use tokio_postgres::Client;
 
-use crate::cli::Global;
+use crate::admin::{AdminPassword, AdminReport};
+use crate::cli::{AdminArgs, Global};
 use crate::config::Config;
 use crate::connection::{self, Target};
 use crate::output::{Printer, Verbosity};
+use crate::provisioner::Settings;
 use crate::sandbox::Sandbox;
 
 pub struct Context {
@@ -41,6 +43,30 @@ impl Context {
 
     pub fn lock_timeout(&self) -> Duration {
         Duration::from_secs(self.global.lock_timeout)
+    }
+
+    /// Settings for tenant work against `target`.
+    pub fn settings(&self, admin: &AdminArgs, target: &Target) -> Settings {
+        Settings {
+            lock_timeout: self.lock_timeout(),
+            admin_password: AdminPassword::choose(admin.admin_password.clone(), target.is_sandbox()),
+        }
+    }
+
+    /// Tells the operator about a new tenant's administrator: a generated
+    /// password exactly once (stdout), or that there is no usable one.
+    pub fn report_admin(&self, admin: &AdminReport) {
+        match (&admin.generated_password, admin.usable_password) {
+            (Some(password), _) => {
+                self.printer.line(format!("  {} password: {password}  (generated; shown only now)", admin.email))
+            }
+            (None, false) => self.printer.warn(format!(
+                "{} has no usable password: pass --admin-password (or PROVISION_ADMIN_PASSWORD) when creating \
+                 a tenant, or set users.password_hash with crypt(..., gen_salt('bf'))",
+                admin.email
+            )),
+            (None, true) => self.printer.detail(format!("  {} uses the given password", admin.email)),
+        }
     }
 
     /// The embedded sandbox of the current directory.

@@ -4,6 +4,7 @@
 //! engine lives here so integration tests and benchmarks can reuse pieces such
 //! as the embedded cluster.
 
+pub mod admin;
 pub mod blueprint;
 pub mod cli;
 pub mod commands;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod lock;
 pub mod migrate;
 pub mod output;
+pub mod partitions;
 pub mod provisioner;
 pub mod registry;
 pub mod sandbox;

@@ -10,12 +10,14 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use tokio_postgres::{Client, Transaction};
 
+use crate::admin::{self, AdminPassword, AdminReport};
 use crate::blueprint::{Blueprint, Identity};
 use crate::config::TenantSpec;
 use crate::error::failed;
 use crate::lock::{self, Mode, Resource};
 use crate::migrate;
 use crate::output::Printer;
+use crate::partitions;
 use crate::registry::{self, Registered};
 use crate::tenant::TenantCode;
 
@@ -23,10 +25,32 @@ use crate::tenant::TenantCode;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Created { version: i32, applied: Vec<String>, objects: i64 },
-    Upgraded { from: i32, version: i32, applied: Vec<String>, objects: i64 },
-    Current { version: i32 },
+    Created {
+        version: i32,
+        applied: Vec<String>,
+        partitions: usize,
+        objects: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        admin: Option<AdminReport>,
+    },
+    Upgraded {
+        from: i32,
+        version: i32,
+        applied: Vec<String>,
+        partitions: usize,
+        objects: i64,
+    },
+    Current {
+        version: i32,
+    },
     AlreadyExists,
+}
+
+/// How tenant work runs: lock patience and the administrator's password.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub lock_timeout: Duration,
+    pub admin_password: AdminPassword,
 }
 
 /// The history table inside a tenant's schema.
@@ -41,11 +65,12 @@ pub async fn create(
     client: &mut Client,
     spec: &TenantSpec,
     blueprint: &Blueprint,
-    lock_timeout: Duration,
+    settings: &Settings,
     printer: &Printer,
 ) -> Result<Outcome> {
-    let migrations = blueprint.render(&Identity { code: spec.code.clone(), tenant_id: spec.id })?;
-    let tx = begin_locked(client, &spec.code, lock_timeout, printer).await?;
+    let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
+    let migrations = blueprint.render(&identity)?;
+    let tx = begin_locked(client, &spec.code, settings.lock_timeout, printer).await?;
     if !registry::snapshot(&tx, Some(&spec.code)).await?.is_empty() {
         return Ok(Outcome::AlreadyExists);
     }
@@ -57,28 +82,42 @@ pub async fn create(
             spec.code
         )));
     }
-    registry::insert(&tx, spec).await?;
-    tx.batch_execute(&format!("CREATE SCHEMA {}", spec.code.schema_ident())).await?;
-    let applied = migrate::apply(&tx, &migrations, &history_table(&spec.code))
-        .await
-        .with_context(|| format!("tenant {} was not created (nothing was kept)", spec.code))?;
+    let built = async {
+        registry::insert(&tx, spec).await?;
+        tx.batch_execute(&format!("CREATE SCHEMA {}", spec.code.schema_ident())).await?;
+        let applied = migrate::apply(&tx, &migrations, &history_table(&spec.code)).await?;
+        let partitions = partitions::ensure_window(&tx, &schema, &blueprint.manifest.partitioned).await?;
+        let admin = admin::ensure(&tx, blueprint, &identity, &settings.admin_password).await?;
+        anyhow::Ok((applied, partitions, admin))
+    };
+    let (applied, partitions, admin) =
+        built.await.with_context(|| format!("tenant {} was not created (nothing was kept)", spec.code))?;
     let objects = count_objects(&tx, &schema).await?;
     tx.commit().await?;
-    Ok(Outcome::Created { version: blueprint.latest_version(), applied: names(&applied), objects })
+    Ok(Outcome::Created { version: blueprint.latest_version(), applied: names(&applied), partitions, objects, admin })
 }
 
-/// Applies the pending versions of `tenant`'s blueprint in one transaction.
+/// Applies the pending versions of `tenant`'s blueprint in one transaction,
+/// then makes sure its partitioned tables (old and new) have their window.
 pub async fn upgrade(
     client: &mut Client,
     tenant: &Registered,
     blueprint: &Blueprint,
-    lock_timeout: Duration,
+    settings: &Settings,
     printer: &Printer,
 ) -> Result<Outcome> {
     let migrations = blueprint.render(&Identity { code: tenant.code.clone(), tenant_id: tenant.id })?;
-    let tx = begin_locked(client, &tenant.code, lock_timeout, printer).await?;
+    let tx = begin_locked(client, &tenant.code, settings.lock_timeout, printer).await?;
     let before = count_objects(&tx, &tenant.schema_name).await?;
-    let applied = migrate::apply(&tx, &migrations, &history_table(&tenant.code))
+    let upgraded = async {
+        let applied = migrate::apply(&tx, &migrations, &history_table(&tenant.code)).await?;
+        let partitions = match applied.is_empty() {
+            true => 0,
+            false => partitions::ensure_window(&tx, &tenant.schema_name, &blueprint.manifest.partitioned).await?,
+        };
+        anyhow::Ok((applied, partitions))
+    };
+    let (applied, partitions) = upgraded
         .await
         .with_context(|| format!("tenant {} was not upgraded (still at version {})", tenant.code, tenant.version()))?;
     if applied.is_empty() {
@@ -86,12 +125,8 @@ pub async fn upgrade(
     }
     let objects = count_objects(&tx, &tenant.schema_name).await? - before;
     tx.commit().await?;
-    Ok(Outcome::Upgraded {
-        from: tenant.version(),
-        version: blueprint.latest_version(),
-        applied: names(&applied),
-        objects,
-    })
+    let version = blueprint.latest_version();
+    Ok(Outcome::Upgraded { from: tenant.version(), version, applied: names(&applied), partitions, objects })
 }
 
 /// Opens the tenant's transaction holding the shared lock (shared mode) and

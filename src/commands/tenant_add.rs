@@ -19,13 +19,14 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     let config = ctx.config()?;
     let spec = tenant_spec::resolve(&args.spec, &config)?;
     let blueprint = Blueprint::load(&config.templates_dir, &spec.blueprint)?;
-    let (mut client, _) = ctx.connect().await?;
+    let (mut client, target) = ctx.connect().await?;
     if args.dry_run {
         return dry_run(ctx, &client, &spec, &blueprint).await;
     }
     let shared_applied = shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
-    let outcome = provisioner::create(&mut client, &spec, &blueprint, ctx.lock_timeout(), &ctx.printer).await?;
-    let Outcome::Created { version, ref applied, objects } = outcome else {
+    let outcome =
+        provisioner::create(&mut client, &spec, &blueprint, &ctx.settings(&args.admin, &target), &ctx.printer).await?;
+    let Outcome::Created { version, ref applied, objects, ref admin, .. } = outcome else {
         return Err(failed(format!(
             "tenant {} already exists (schema {}); nothing was changed — `provision up` upgrades it",
             spec.code,
@@ -45,6 +46,9 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
         blueprint.name,
         applied.len(),
     ));
+    if let Some(admin) = admin {
+        ctx.report_admin(admin);
+    }
     Ok(())
 }
 

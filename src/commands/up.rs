@@ -17,7 +17,7 @@ use crate::context::Context;
 use crate::error::failed;
 use crate::migrate::Plan;
 use crate::output::{bad, good, strong};
-use crate::provisioner::{self, Outcome};
+use crate::provisioner::{self, Outcome, Settings};
 use crate::registry::{self, Registered};
 use crate::shared;
 
@@ -45,6 +45,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     let started = Instant::now();
     let config = ctx.config()?;
     let (mut client, target) = ctx.connect().await?;
+    let settings = ctx.settings(&args.admin, &target);
     let shared_applied = if args.dry_run {
         shared::plan(&client).await?.pending.iter().map(ToString::to_string).collect()
     } else {
@@ -58,7 +59,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     for item in work {
         let report = match args.dry_run {
             true => preview(item, &mut blueprints),
-            false => perform(ctx, &mut client, item, &mut blueprints).await,
+            false => perform(ctx, &settings, &mut client, item, &mut blueprints).await,
         };
         bar.inc(1);
         reports.push(report);
@@ -112,7 +113,13 @@ fn decide<'a>(
     work
 }
 
-async fn perform(ctx: &Context, client: &mut Client, item: Work<'_>, blueprints: &mut Blueprints<'_>) -> TenantReport {
+async fn perform(
+    ctx: &Context,
+    settings: &Settings,
+    client: &mut Client,
+    item: Work<'_>,
+    blueprints: &mut Blueprints<'_>,
+) -> TenantReport {
     let (code, blueprint_name) = match &item {
         Work::Create(spec) => (spec.code.as_str(), spec.blueprint.as_str()),
         Work::Upgrade(t, _) | Work::Current(t) => (t.code.as_str(), t.blueprint.as_str()),
@@ -122,10 +129,8 @@ async fn perform(ctx: &Context, client: &mut Client, item: Work<'_>, blueprints:
         Err(error) => return report(code, blueprint_name, None, Some(error)),
     };
     let result = match item {
-        Work::Create(spec) => provisioner::create(client, spec, &blueprint, ctx.lock_timeout(), &ctx.printer).await,
-        Work::Upgrade(tenant, _) => {
-            provisioner::upgrade(client, tenant, &blueprint, ctx.lock_timeout(), &ctx.printer).await
-        }
+        Work::Create(spec) => provisioner::create(client, spec, &blueprint, settings, &ctx.printer).await,
+        Work::Upgrade(tenant, _) => provisioner::upgrade(client, tenant, &blueprint, settings, &ctx.printer).await,
         Work::Current(tenant) => Ok(Outcome::Current { version: tenant.version() }),
     };
     match result {
@@ -232,6 +237,9 @@ fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport
             _ => "already exists".to_owned(),
         };
         ctx.printer.line(format!("{:<16} {what}", strong(&r.tenant)));
+        if let Some(Outcome::Created { admin: Some(admin), .. }) = &r.outcome {
+            ctx.report_admin(admin);
+        }
     }
 }
 
