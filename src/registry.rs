@@ -7,7 +7,10 @@ use anyhow::{Context as _, Result};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
+use tokio_postgres::error::SqlState;
+
 use crate::config::TenantSpec;
+use crate::error::failed;
 use crate::migrate::{parse_applied, Applied};
 use crate::tenant::TenantCode;
 
@@ -85,8 +88,22 @@ pub async fn insert(client: &impl GenericClient, spec: &TenantSpec) -> Result<()
 }
 
 /// Deletes the registry row (and its configuration rows).
+///
+/// Rows other shared or portal tables keep for the tenant (imports, backups,
+/// callbacks) are never deleted behind the operator's back: the foreign key
+/// stops the removal and the error names the table.
 pub async fn remove(client: &impl GenericClient, code: &TenantCode) -> Result<u64> {
-    Ok(client.execute(include_str!("sql/registry_remove.sql"), &[&code.as_str()]).await?)
+    match client.execute(include_str!("sql/registry_remove.sql"), &[&code.as_str()]).await {
+        Ok(removed) => Ok(removed),
+        Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
+            let table = e.as_db_error().and_then(|db| Some(format!("{}.{}", db.schema()?, db.table()?)));
+            Err(failed(format!(
+                "tenant {code} still has rows in {}; delete or archive them first (or use --keep-data); nothing was removed",
+                table.unwrap_or_else(|| "a table that references shared.tenants".to_owned())
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Marks the tenant inactive, keeping everything.

@@ -217,3 +217,22 @@ fn status_reports_versions_and_pending() {
     assert_eq!(db.scalar("SELECT to_regclass('lic_schema.extra')::text"), "lic_schema.extra");
     assert_eq!(db.scalar("SELECT max(version)::text FROM lic_schema.refinery_schema_history"), "9");
 }
+
+#[test]
+fn remove_refuses_while_portal_rows_reference_the_tenant() {
+    let db = TestDb::new();
+    let ws = Workspace::new(ONE_TENANT);
+    db.provision().in_workspace(&ws).args(["tenant", "add", "lic"]).success();
+    db.execute(
+        "INSERT INTO portal.callback_requests (tenant_id, customer_id, description, customer_name, customer_phone, request_type) \
+         SELECT tenant_id, gen_random_uuid(), 'call me', 'Priya', '+919800000001', 'policy_issue' FROM shared.tenants",
+    );
+    let before = db.catalog();
+    db.provision()
+        .in_workspace(&ws)
+        .args(["tenant", "remove", "lic", "--yes"])
+        .status(1)
+        .one_line_error()
+        .stderr_has("portal.callback_requests");
+    assert_eq!(db.catalog(), before, "a refused remove changed the database");
+}
