@@ -14,7 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::{bad_input, failed};
-use crate::tenant::TenantCode;
+use crate::tenant::{quote_ident, TenantCode};
 
 const MANIFEST: &str = "blueprint.toml";
 const TEMPLATE_SUFFIX: &str = ".sql.tera";
@@ -33,6 +33,32 @@ pub struct Manifest {
     /// Template (in the blueprint directory) that creates the tenant's first
     /// administrator: `$1` is the e-mail, `$2` the password or NULL.
     pub admin_template: Option<String>,
+    /// Row-level audit of the blueprint's tables, when present.
+    pub audit: Option<AuditSpec>,
+}
+
+/// `[audit]`: every ordinary or partitioned table of the tenant schema gets
+/// the generic audit trigger, except the refinery history and `exclude`.
+/// The tenant's audit log is partitioned like `[[partitioned]]` tables.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSpec {
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default = "AuditSpec::default_interval")]
+    pub interval: Interval,
+    #[serde(default = "AuditSpec::default_premake")]
+    pub premake: u32,
+}
+
+impl AuditSpec {
+    fn default_interval() -> Interval {
+        Interval::Month
+    }
+
+    fn default_premake() -> u32 {
+        3
+    }
 }
 
 /// One RANGE-partitioned table, as `[[partitioned]]` in blueprint.toml.
@@ -41,6 +67,9 @@ pub struct Manifest {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct PartitionSpec {
+    /// The table's schema when it is not the tenant's (the audit log).
+    #[serde(skip)]
+    pub schema: Option<String>,
     pub table: String,
     pub column: String,
     pub interval: Interval,
@@ -123,6 +152,22 @@ impl Blueprint {
         Ok(Blueprint { name: name.to_owned(), dir, manifest, steps, admin })
     }
 
+    /// Every partitioned table of one tenant: the declared ones in its schema
+    /// plus its audit log in `audit`.
+    pub fn partitions_of(&self, code: &TenantCode) -> Vec<PartitionSpec> {
+        let mut specs = self.manifest.partitioned.clone();
+        if let Some(audit) = &self.manifest.audit {
+            specs.push(PartitionSpec {
+                schema: Some("audit".to_owned()),
+                table: code.audit_log_name(),
+                column: "timestamp".to_owned(),
+                interval: audit.interval,
+                premake: audit.premake,
+            });
+        }
+        specs
+    }
+
     /// The version a fully upgraded tenant of this blueprint is at.
     pub fn latest_version(&self) -> i32 {
         self.steps.last().map_or(0, |s| s.version)
@@ -162,13 +207,20 @@ fn tera_engine() -> tera::Tera {
     tera
 }
 
-/// The only variables a template sees: the tenant's stable identity.
+/// The only variables a template sees: the tenant's stable identity and the
+/// names derived from it.
 fn tera_context(identity: &Identity) -> tera::Context {
+    let code = &identity.code;
     let mut context = tera::Context::new();
-    context.insert("schema", &identity.code.schema_ident());
-    context.insert("schema_name", &identity.code.schema_name());
-    context.insert("code", identity.code.as_str());
+    context.insert("schema", &code.schema_ident());
+    context.insert("schema_name", &code.schema_name());
+    context.insert("code", code.as_str());
     context.insert("tenant_id", &identity.tenant_id.to_string());
+    context.insert("owner_role", &quote_ident(&code.owner_role()));
+    context.insert("app_role", &quote_ident(&code.app_role()));
+    context.insert("ro_role", &quote_ident(&code.ro_role()));
+    context.insert("audit_log", &format!("audit.{}", quote_ident(&code.audit_log_name())));
+    context.insert("audit_log_name", &code.audit_log_name());
     context
 }
 

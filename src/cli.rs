@@ -133,6 +133,12 @@ pub enum TenantCommand {
     #[command(after_help = "Example:\n  provision tenant render hdfc | psql -X -1 -v ON_ERROR_STOP=1 -f -")]
     Render(TenantSpecArgs),
 
+    /// Attach an existing login role to a tenant's application (or read-only) role.
+    #[command(
+        after_help = "Example:\n  provision tenant grant lic lic_api\n  provision tenant grant lic reporting --read-only"
+    )]
+    Grant(TenantGrantArgs),
+
     /// Drop a tenant's schema and registry row (or only deactivate it).
     #[command(
         after_help = "Example:\n  provision tenant remove icici --yes\n  provision tenant remove icici --keep-data"
@@ -164,6 +170,17 @@ pub struct TenantAddArgs {
     /// Print what would be created; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantGrantArgs {
+    /// Tenant code.
+    pub code: String,
+    /// An existing LOGIN role (e.g. the application's database user).
+    pub login_role: String,
+    /// Grant <code>_ro instead of <code>_app.
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 //! as the embedded cluster.
 
 pub mod admin;
+pub mod audit;
 pub mod blueprint;
 pub mod cli;
 pub mod commands;
@@ -15,9 +16,12 @@ pub mod error;
 pub mod lock;
 pub mod migrate;
 pub mod output;
+pub mod owned_ddl;
 pub mod partitions;
 pub mod provisioner;
 pub mod registry;
+pub mod roles;
+pub mod sample;
 pub mod sandbox;
 pub mod shared;
 pub mod tenant;

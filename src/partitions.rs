@@ -1,56 +1,109 @@
-//! Partitions of a tenant's time-partitioned tables.
+//! Partitions of a tenant's time-partitioned tables, and their isolation.
 //!
-//! Templates cannot create these: their bounds depend on today's date, while
-//! a versioned template must render the same SQL forever. So the blueprint
-//! declares the tables (`[[partitioned]]` in blueprint.toml) and provisioning
-//! creates, in the tenant's own transaction, a DEFAULT partition plus the
-//! current period through `premake` periods ahead — inserts work from the
-//! first second. Later rollover and retention build on this.
+//! Templates cannot create partitions: their bounds depend on today's date,
+//! while a versioned template must render the same SQL forever. So the
+//! blueprint declares the tables (`[[partitioned]]`, plus the audit log) and
+//! provisioning creates, in the tenant's own transaction, a DEFAULT
+//! partition plus the current period through `premake` periods ahead, so
+//! inserts work from the first second.
+//!
+//! Partitions inherit neither the row-level-security flags nor the policies
+//! of their parent, so [`secure`] gives every partition its root's policies,
+//! ENABLE and FORCE: a query that names a partition directly is isolated
+//! exactly like one through the parent.
 
 use anyhow::{Context as _, Result};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::Transaction;
 
 use crate::blueprint::PartitionSpec;
+use crate::owned_ddl;
 use crate::tenant::quote_literal;
 
-/// Creates whatever is missing of the window for `specs` in `schema`, using
-/// the database clock. Two round trips whatever the table count. Returns how
-/// many partitions were created.
-pub async fn ensure_window(tx: &Transaction<'_>, schema: &str, specs: &[PartitionSpec]) -> Result<usize> {
+/// The planning query's parameters for `specs` of `tenant_schema`.
+struct Plan {
+    tenant_schema: String,
+    schemas: Vec<String>,
+    tables: Vec<String>,
+    units: Vec<String>,
+    premake: Vec<i32>,
+}
+
+impl Plan {
+    fn new(tenant_schema: &str, specs: &[PartitionSpec]) -> Plan {
+        Plan {
+            tenant_schema: tenant_schema.to_owned(),
+            schemas: specs.iter().map(|s| s.schema.clone().unwrap_or_default()).collect(),
+            tables: specs.iter().map(|s| s.table.clone()).collect(),
+            units: specs.iter().map(|s| s.interval.unit().to_owned()).collect(),
+            premake: specs.iter().map(|s| s.premake as i32).collect(),
+        }
+    }
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 5] {
+        [&self.tenant_schema, &self.schemas, &self.tables, &self.units, &self.premake]
+    }
+}
+
+/// Creates whatever is missing of the window for `specs`, each partition by
+/// its parent's owner: two round trips whatever the table count. Returns how
+/// many partitions were created. Callers then [`secure`] them.
+pub async fn ensure_window(tx: &Transaction<'_>, tenant_schema: &str, specs: &[PartitionSpec]) -> Result<usize> {
     if specs.is_empty() {
         return Ok(0);
     }
-    let tables: Vec<&str> = specs.iter().map(|s| s.table.as_str()).collect();
-    let units: Vec<&str> = specs.iter().map(|s| s.interval.unit()).collect();
-    let premake: Vec<i32> = specs.iter().map(|s| s.premake as i32).collect();
+    let plan = Plan::new(tenant_schema, specs);
     let rows = tx
-        .query(include_str!("sql/partition_window.sql"), &[&schema, &tables, &units, &premake])
+        .query(include_str!("sql/partition_window.sql"), &plan.params())
         .await
-        .with_context(|| format!("cannot plan the partitions of {schema}"))?;
-    let ddl: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-    if !ddl.is_empty() {
-        tx.batch_execute(&ddl.join(";\n"))
-            .await
-            .with_context(|| format!("cannot create the partitions of {schema}"))?;
-    }
-    Ok(ddl.len())
+        .with_context(|| format!("cannot plan the partitions of {tenant_schema}"))?;
+    owned_ddl::run(tx, &rows, &format!("the partitions of {tenant_schema}")).await
 }
 
-/// The same decision as [`ensure_window`] as a psql script for
-/// `tenant render`: the planning query with its parameters inlined, run
-/// through `\gexec` so the partitions follow the database clock there too.
-pub fn window_script(schema: &str, specs: &[PartitionSpec]) -> Option<String> {
+/// Gives every partition in `schemas` its root's RLS flags and policies.
+pub async fn secure(tx: &Transaction<'_>, schemas: &[String]) -> Result<usize> {
+    let rows = tx.query(include_str!("sql/partition_security.sql"), &[&schemas]).await?;
+    owned_ddl::run(tx, &rows, "row-level security on partitions").await
+}
+
+/// The schemas holding `specs`' tables: the tenant's, plus e.g. `audit`.
+pub fn schemas_of(tenant_schema: &str, specs: &[PartitionSpec]) -> Vec<String> {
+    let mut schemas = vec![tenant_schema.to_owned()];
+    for spec in specs {
+        if let Some(schema) = &spec.schema {
+            if !schemas.contains(schema) {
+                schemas.push(schema.clone());
+            }
+        }
+    }
+    schemas
+}
+
+/// The same decisions as [`ensure_window`] as psql script for `tenant
+/// render`: the planning queries with their parameters inlined, run through
+/// `\gexec` so the partitions follow the database clock there too.
+pub fn window_script(tenant_schema: &str, specs: &[PartitionSpec]) -> Option<String> {
     if specs.is_empty() {
         return None;
     }
-    let array = |items: Vec<String>, ty: &str| format!("ARRAY[{}]::{ty}", items.join(", "));
-    let tables = array(specs.iter().map(|s| quote_literal(&s.table)).collect(), "text[]");
-    let units = array(specs.iter().map(|s| quote_literal(s.interval.unit())).collect(), "text[]");
-    let premake = array(specs.iter().map(|s| s.premake.to_string()).collect(), "int[]");
-    let query = include_str!("sql/partition_window.sql")
-        .replace("$1::text", &format!("{}::text", quote_literal(schema)))
-        .replace("$2::text[]", &tables)
-        .replace("$3::text[]", &units)
-        .replace("$4::int[]", &premake);
-    Some(format!("SELECT ddl FROM (\n{}\n) AS partition_window\n\\gexec\n", query.trim_end()))
+    let plan = Plan::new(tenant_schema, specs);
+    let texts = |items: &[String]| -> String {
+        format!("ARRAY[{}]::text[]", items.iter().map(|i| quote_literal(i)).collect::<Vec<_>>().join(", "))
+    };
+    let premake: Vec<String> = plan.premake.iter().map(i32::to_string).collect();
+    let window = include_str!("sql/partition_window.sql")
+        .replace("$1::text", &format!("{}::text", quote_literal(tenant_schema)))
+        .replace("$2::text[]", &texts(&plan.schemas))
+        .replace("$3::text[]", &texts(&plan.tables))
+        .replace("$4::text[]", &texts(&plan.units))
+        .replace("$5::int[]", &format!("ARRAY[{}]::int[]", premake.join(", ")));
+    Some(owned_ddl::gexec(&window))
+}
+
+/// [`secure`] as psql script for `tenant render`.
+pub fn security_script(schemas: &[String]) -> String {
+    let list: Vec<String> = schemas.iter().map(|s| quote_literal(s)).collect();
+    let query = include_str!("sql/partition_security.sql")
+        .replace("$1::text[]", &format!("ARRAY[{}]::text[]", list.join(", ")));
+    owned_ddl::gexec(&query)
 }

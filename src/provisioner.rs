@@ -19,7 +19,8 @@ use crate::migrate;
 use crate::output::Printer;
 use crate::partitions;
 use crate::registry::{self, Registered};
-use crate::tenant::TenantCode;
+use crate::tenant::{quote_ident, quote_literal, TenantCode};
+use crate::{audit, roles};
 
 /// What happened to one tenant.
 #[derive(Debug, Clone, Serialize)]
@@ -82,19 +83,69 @@ pub async fn create(
             spec.code
         )));
     }
-    let built = async {
-        registry::insert(&tx, spec).await?;
-        tx.batch_execute(&format!("CREATE SCHEMA {}", spec.code.schema_ident())).await?;
-        let applied = migrate::apply(&tx, &migrations, &history_table(&spec.code)).await?;
-        let partitions = partitions::ensure_window(&tx, &schema, &blueprint.manifest.partitioned).await?;
-        let admin = admin::ensure(&tx, blueprint, &identity, &settings.admin_password).await?;
-        anyhow::Ok((applied, partitions, admin))
-    };
+    let built = build(&tx, spec, blueprint, &identity, &migrations, settings);
     let (applied, partitions, admin) =
         built.await.with_context(|| format!("tenant {} was not created (nothing was kept)", spec.code))?;
     let objects = count_objects(&tx, &schema).await?;
     tx.commit().await?;
     Ok(Outcome::Created { version: blueprint.latest_version(), applied: names(&applied), partitions, objects, admin })
+}
+
+/// Everything a new tenant gets, in this order (`tenant render` prints the
+/// same steps): registry row, roles, the schema owned by `<code>_owner`,
+/// every version run as that owner, then partitions, audit triggers and
+/// partition security, then the administrator.
+async fn build(
+    tx: &Transaction<'_>,
+    spec: &TenantSpec,
+    blueprint: &Blueprint,
+    identity: &Identity,
+    migrations: &[refinery_core::Migration],
+    settings: &Settings,
+) -> Result<(Vec<refinery_core::Migration>, usize, Option<AdminReport>)> {
+    let code = &spec.code;
+    registry::insert(tx, spec).await?;
+    roles::ensure(tx, code).await?;
+    tx.batch_execute(&format!(
+        "CREATE SCHEMA {} AUTHORIZATION {}",
+        code.schema_ident(),
+        quote_ident(&code.owner_role())
+    ))
+    .await?;
+    let applied = apply_as_owner(tx, code, migrations).await?;
+    let partitions = finish(tx, code, blueprint).await?;
+    tx.batch_execute(&format!(
+        "SET LOCAL ROLE {}; SELECT set_config('app.tenant_id', {}, true)",
+        quote_ident(&code.owner_role()),
+        quote_literal(&spec.id.to_string())
+    ))
+    .await?;
+    let admin = admin::ensure(tx, blueprint, identity, &settings.admin_password).await?;
+    tx.batch_execute("RESET ROLE; SELECT set_config('app.tenant_id', '', true)").await?;
+    Ok((applied, partitions, admin))
+}
+
+/// Runs the pending template versions as the tenant's owner role, so the
+/// owner owns what they create and its default privileges apply.
+async fn apply_as_owner(
+    tx: &Transaction<'_>,
+    code: &TenantCode,
+    migrations: &[refinery_core::Migration],
+) -> Result<Vec<refinery_core::Migration>> {
+    tx.batch_execute(&format!("SET LOCAL ROLE {}", quote_ident(&code.owner_role()))).await?;
+    let applied = migrate::apply(tx, migrations, &history_table(code)).await?;
+    tx.batch_execute("RESET ROLE").await?;
+    Ok(applied)
+}
+
+/// After any version ran: partitions for the window, audit triggers on
+/// audited tables, and RLS on every partition. Returns partitions created.
+async fn finish(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint) -> Result<usize> {
+    let specs = blueprint.partitions_of(code);
+    let created = partitions::ensure_window(tx, &code.schema_name(), &specs).await?;
+    audit::ensure_triggers(tx, code, blueprint).await?;
+    partitions::secure(tx, &partitions::schemas_of(&code.schema_name(), &specs)).await?;
+    Ok(created)
 }
 
 /// Applies the pending versions of `tenant`'s blueprint in one transaction,
@@ -110,10 +161,10 @@ pub async fn upgrade(
     let tx = begin_locked(client, &tenant.code, settings.lock_timeout, printer).await?;
     let before = count_objects(&tx, &tenant.schema_name).await?;
     let upgraded = async {
-        let applied = migrate::apply(&tx, &migrations, &history_table(&tenant.code)).await?;
+        let applied = apply_as_owner(&tx, &tenant.code, &migrations).await?;
         let partitions = match applied.is_empty() {
             true => 0,
-            false => partitions::ensure_window(&tx, &tenant.schema_name, &blueprint.manifest.partitioned).await?,
+            false => finish(&tx, &tenant.code, blueprint).await?,
         };
         anyhow::Ok((applied, partitions))
     };

@@ -14,9 +14,10 @@ pub const MAX_IDENTIFIER_BYTES: usize = 63;
 /// Suffix that turns a tenant code into its schema name.
 const SCHEMA_SUFFIX: &str = "_schema";
 
-/// Longest suffix any derived name gets (`<code>_schema`); later role names
-/// (`<code>_app`, `<code>_ro`, `<code>_owner`) are shorter.
-const LONGEST_SUFFIX: usize = SCHEMA_SUFFIX.len();
+/// Longest suffix any name derived from a code gets: a daily partition of the
+/// tenant's audit log, `<code>_audit_log_pYYYY_MM_DD`. Schema and role names
+/// (`<code>_schema`, `<code>_owner`, `<code>_app`, `<code>_ro`) are shorter.
+const LONGEST_SUFFIX: usize = "_audit_log_pYYYY_MM_DD".len();
 
 /// Schemas provision owns or PostgreSQL reserves; a tenant may not be named so.
 const RESERVED: &[&str] =
@@ -63,6 +64,26 @@ impl TenantCode {
     pub fn schema_ident(&self) -> String {
         quote_ident(&self.schema_name())
     }
+
+    /// The role that owns every object of the tenant schema (NOLOGIN).
+    pub fn owner_role(&self) -> String {
+        format!("{}_owner", self.0)
+    }
+
+    /// The role application logins are granted into (NOLOGIN, owns nothing).
+    pub fn app_role(&self) -> String {
+        format!("{}_app", self.0)
+    }
+
+    /// The read-only role (NOLOGIN, owns nothing).
+    pub fn ro_role(&self) -> String {
+        format!("{}_ro", self.0)
+    }
+
+    /// The tenant's append-only audit log, a table in schema `audit`.
+    pub fn audit_log_name(&self) -> String {
+        format!("{}_audit_log", self.0)
+    }
 }
 
 impl fmt::Display for TenantCode {
@@ -96,7 +117,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_codes_as_bad_input() {
-        let long = "a".repeat(57);
+        let long = "a".repeat(42);
         for code in [
             "",
             "1abc",
@@ -121,8 +142,9 @@ mod tests {
 
     #[test]
     fn longest_code_fits_the_identifier_limit() {
-        let code = TenantCode::parse(&"a".repeat(56)).unwrap();
-        assert_eq!(code.schema_name().len(), MAX_IDENTIFIER_BYTES);
+        let code = TenantCode::parse(&"a".repeat(41)).unwrap();
+        assert_eq!(format!("{}_p2026_11_22", code.audit_log_name()).len(), MAX_IDENTIFIER_BYTES);
+        assert!(code.schema_name().len() < MAX_IDENTIFIER_BYTES);
     }
 
     #[test]

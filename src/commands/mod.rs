@@ -5,6 +5,7 @@ mod sandbox;
 mod seed;
 mod status;
 mod tenant_add;
+mod tenant_grant;
 mod tenant_list;
 mod tenant_remove;
 mod tenant_render;
@@ -24,6 +25,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Seed(args) => seed::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Add(args)) => tenant_add::run(ctx, &args).await,
         Command::Tenant(TenantCommand::List) => tenant_list::run(ctx).await,
+        Command::Tenant(TenantCommand::Grant(args)) => tenant_grant::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Render(args)) => tenant_render::run(ctx, &args),
         Command::Tenant(TenantCommand::Remove(args)) => tenant_remove::run(ctx, &args).await,
         Command::Sandbox(command) => sandbox::run(ctx, command).await,

@@ -11,8 +11,8 @@ use crate::context::Context;
 use crate::error::bad_input;
 use crate::lock::{self, Mode, Resource};
 use crate::output::strong;
-use crate::registry;
 use crate::tenant::TenantCode;
+use crate::{registry, roles};
 
 pub async fn run(ctx: &Context, args: &TenantRemoveArgs) -> Result<()> {
     let code = TenantCode::parse(&args.code)?;
@@ -29,18 +29,28 @@ pub async fn run(ctx: &Context, args: &TenantRemoveArgs) -> Result<()> {
             "tenant {code} is not registered in this database; see `provision tenant list`"
         )));
     }
-    let action = if args.keep_data {
+    let (action, kept_roles) = if args.keep_data {
         registry::deactivate(&tx, &code).await?;
-        "deactivated"
+        ("deactivated", Vec::new())
     } else {
         tx.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", code.schema_ident())).await?;
         registry::remove(&tx, &code).await?;
-        "removed"
+        ("removed", roles::drop(&tx, &code).await?)
     };
     tx.commit().await?;
-    ctx.printer.json(&json!({ "tenant": code.as_str(), "schema": code.schema_name(), "action": action }));
-    let detail = if args.keep_data { "schema and data kept" } else { "schema dropped" };
-    ctx.printer.line(format!("{action} tenant {} ({detail})", strong(&code)));
+    let audit_log = format!("audit.{}", code.audit_log_name());
+    ctx.printer.json(&json!({
+        "tenant": code.as_str(), "schema": code.schema_name(), "action": action,
+        "roles_kept": kept_roles, "audit_log_kept": audit_log,
+    }));
+    let detail = if args.keep_data { "schema and data kept" } else { "schema and roles dropped" };
+    ctx.printer.line(format!("{action} tenant {} ({detail}; {audit_log} is kept for retention)", strong(&code)));
+    if !kept_roles.is_empty() {
+        ctx.printer.warn(format!(
+            "roles {} are still used by another database of this cluster and were kept",
+            kept_roles.join(", ")
+        ));
+    }
     Ok(())
 }
 

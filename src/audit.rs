@@ -1,0 +1,36 @@
+//! Audit triggers on a tenant's tables.
+//!
+//! The trigger function (`audit.log_row_change`, SECURITY DEFINER, owned by
+//! `provision_audit`) comes from the shared migrations; which tables carry it
+//! comes from `[audit]` in blueprint.toml. The triggers are created from the
+//! catalog after every version, with each table's real primary-key columns
+//! as arguments, so tables added by later versions are covered without a
+//! template having to remember it.
+
+use anyhow::{Context as _, Result};
+use tokio_postgres::Transaction;
+
+use crate::blueprint::Blueprint;
+use crate::owned_ddl;
+use crate::tenant::{quote_literal, TenantCode};
+
+/// Creates the audit triggers `code`'s schema lacks. Returns how many.
+pub async fn ensure_triggers(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint) -> Result<usize> {
+    let Some(audit) = &blueprint.manifest.audit else { return Ok(0) };
+    let rows = tx
+        .query(include_str!("sql/audit_triggers.sql"), &[&code.schema_name(), &code.audit_log_name(), &audit.exclude])
+        .await
+        .with_context(|| format!("cannot plan the audit triggers of tenant {code}"))?;
+    owned_ddl::run(tx, &rows, &format!("the audit triggers of tenant {code}")).await
+}
+
+/// The same as psql script for `tenant render`.
+pub fn triggers_script(code: &TenantCode, blueprint: &Blueprint) -> Option<String> {
+    let audit = blueprint.manifest.audit.as_ref()?;
+    let excluded: Vec<String> = audit.exclude.iter().map(|t| quote_literal(t)).collect();
+    let query = include_str!("sql/audit_triggers.sql")
+        .replace("$1::text", &format!("{}::text", quote_literal(&code.schema_name())))
+        .replace("$2::text", &format!("{}::text", quote_literal(&code.audit_log_name())))
+        .replace("$3::text[]", &format!("ARRAY[{}]::text[]", excluded.join(", ")));
+    Some(owned_ddl::gexec(&query))
+}

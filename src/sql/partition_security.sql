@@ -1,0 +1,36 @@
+-- Partitions inherit neither the row-level-security flags nor the policies
+-- of their parent: a query that names a partition directly would escape
+-- isolation. For every partition in the given schemas whose root has RLS,
+-- this yields the missing ENABLE / FORCE and a copy of every root policy
+-- the partition lacks (by name), each to be run by the partition's owner.
+-- $1 schemas.
+WITH parts AS (
+    SELECT c.oid, c.relname, n.nspname, c.relowner, c.relrowsecurity, c.relforcerowsecurity,
+           pg_catalog.pg_partition_root(c.oid) AS root
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ANY ($1::text[]) AND c.relispartition AND c.relkind IN ('r', 'p')
+), secured AS (
+    SELECT parts.*, r.relrowsecurity AS root_rls, r.relforcerowsecurity AS root_force,
+           rn.nspname AS root_schema, r.relname AS root_name
+    FROM parts
+    JOIN pg_catalog.pg_class r ON r.oid = parts.root
+    JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+    WHERE r.relrowsecurity
+)
+SELECT pg_catalog.pg_get_userbyid(relowner) AS owner,
+       format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', nspname, relname) AS ddl
+FROM secured WHERE NOT relrowsecurity
+UNION ALL
+SELECT pg_catalog.pg_get_userbyid(relowner), format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', nspname, relname)
+FROM secured WHERE root_force AND NOT relforcerowsecurity
+UNION ALL
+SELECT pg_catalog.pg_get_userbyid(s.relowner),
+       format('CREATE POLICY %I ON %I.%I AS %s FOR %s TO %s%s%s',
+              pol.policyname, s.nspname, s.relname, pol.permissive, pol.cmd,
+              (SELECT string_agg(CASE r WHEN 'public' THEN 'PUBLIC' ELSE quote_ident(r) END, ', ') FROM unnest(pol.roles) AS r),
+              CASE WHEN pol.qual IS NOT NULL THEN ' USING (' || pol.qual || ')' ELSE '' END,
+              CASE WHEN pol.with_check IS NOT NULL THEN ' WITH CHECK (' || pol.with_check || ')' ELSE '' END)
+FROM secured s
+JOIN pg_catalog.pg_policies pol ON pol.schemaname = s.root_schema AND pol.tablename = s.root_name
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy q WHERE q.polrelid = s.oid AND q.polname = pol.policyname)
