@@ -105,12 +105,7 @@ impl fmt::Write for Escaped<'_> {
 /// Runs `copy` (a `COPY … FROM STDIN` statement) with the rows `row` writes
 /// for each index in `0..count` (any number of rows per index). Returns the
 /// number of rows the server loaded.
-pub async fn copy_in(
-    tx: &Transaction<'_>,
-    copy: &str,
-    count: u64,
-    mut row: impl FnMut(u64, &mut Rows),
-) -> Result<u64> {
+pub async fn copy_in(tx: &Transaction<'_>, copy: &str, count: u64, mut row: impl FnMut(u64, &mut Rows)) -> Result<u64> {
     let table = copy.split_whitespace().nth(1).unwrap_or("?").to_owned();
     let sink = tx.copy_in::<_, Bytes>(copy).await.with_context(|| format!("cannot start COPY into {table}"))?;
     pin_mut!(sink);

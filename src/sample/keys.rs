@@ -1,10 +1,10 @@
 //! Deterministic identity and randomness for every sample row.
 //!
 //! Primary keys are UUID v5 of (tenant, rng seed, entity, index), so running
-//! `seed` again produces the same keys and `ON CONFLICT DO NOTHING` skips
-//! them. Each row draws its attributes from its own ChaCha8 stream (stream =
-//! row index), so a row does not depend on which other rows are generated,
-//! and the same seed gives the same rows on every platform.
+//! `seed` again produces the same keys and the merge skips those rows. Each
+//! row draws its attributes from its own ChaCha8 stream (stream = row
+//! index), so a row does not depend on which other rows are generated, and
+//! the same seed gives the same rows on every platform.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -8,22 +8,112 @@
 use rand::Rng;
 
 pub const MALE_NAMES: &[&str] = &[
-    "Aarav", "Vivaan", "Aditya", "Arjun", "Rohan", "Rahul", "Vikram", "Sanjay", "Amit", "Rajesh", "Suresh", "Karthik",
-    "Pranav", "Nikhil", "Harish", "Manoj", "Anil", "Deepak", "Gaurav", "Imran", "Farhan", "Joseph", "Gurpreet",
-    "Venkatesh", "Siddharth", "Abhishek", "Ravi", "Mohan", "Sandeep", "Tarun",
+    "Aarav",
+    "Vivaan",
+    "Aditya",
+    "Arjun",
+    "Rohan",
+    "Rahul",
+    "Vikram",
+    "Sanjay",
+    "Amit",
+    "Rajesh",
+    "Suresh",
+    "Karthik",
+    "Pranav",
+    "Nikhil",
+    "Harish",
+    "Manoj",
+    "Anil",
+    "Deepak",
+    "Gaurav",
+    "Imran",
+    "Farhan",
+    "Joseph",
+    "Gurpreet",
+    "Venkatesh",
+    "Siddharth",
+    "Abhishek",
+    "Ravi",
+    "Mohan",
+    "Sandeep",
+    "Tarun",
 ];
 
 pub const FEMALE_NAMES: &[&str] = &[
-    "Priya", "Ananya", "Diya", "Kavya", "Neha", "Pooja", "Sneha", "Lakshmi", "Meera", "Anjali", "Divya", "Shreya",
-    "Swati", "Fatima", "Ayesha", "Sunita", "Rekha", "Deepa", "Nandini", "Ishita", "Harpreet", "Radha", "Aishwarya",
-    "Bhavna", "Geeta", "Jyoti", "Madhuri", "Shalini", "Tanvi", "Zoya",
+    "Priya",
+    "Ananya",
+    "Diya",
+    "Kavya",
+    "Neha",
+    "Pooja",
+    "Sneha",
+    "Lakshmi",
+    "Meera",
+    "Anjali",
+    "Divya",
+    "Shreya",
+    "Swati",
+    "Fatima",
+    "Ayesha",
+    "Sunita",
+    "Rekha",
+    "Deepa",
+    "Nandini",
+    "Ishita",
+    "Harpreet",
+    "Radha",
+    "Aishwarya",
+    "Bhavna",
+    "Geeta",
+    "Jyoti",
+    "Madhuri",
+    "Shalini",
+    "Tanvi",
+    "Zoya",
 ];
 
 pub const LAST_NAMES: &[&str] = &[
-    "Sharma", "Verma", "Gupta", "Iyer", "Nair", "Reddy", "Rao", "Patel", "Shah", "Mehta", "Desai", "Joshi",
-    "Kulkarni", "Deshpande", "Banerjee", "Chatterjee", "Mukherjee", "Das", "Bose", "Singh", "Kaur", "Gill", "Khan",
-    "Qureshi", "Fernandes", "D'Souza", "Menon", "Pillai", "Naidu", "Chauhan", "Yadav", "Mishra", "Pandey", "Tiwari",
-    "Agarwal", "Jain", "Bhat", "Hegde", "Sinha", "Thakur",
+    "Sharma",
+    "Verma",
+    "Gupta",
+    "Iyer",
+    "Nair",
+    "Reddy",
+    "Rao",
+    "Patel",
+    "Shah",
+    "Mehta",
+    "Desai",
+    "Joshi",
+    "Kulkarni",
+    "Deshpande",
+    "Banerjee",
+    "Chatterjee",
+    "Mukherjee",
+    "Das",
+    "Bose",
+    "Singh",
+    "Kaur",
+    "Gill",
+    "Khan",
+    "Qureshi",
+    "Fernandes",
+    "D'Souza",
+    "Menon",
+    "Pillai",
+    "Naidu",
+    "Chauhan",
+    "Yadav",
+    "Mishra",
+    "Pandey",
+    "Tiwari",
+    "Agarwal",
+    "Jain",
+    "Bhat",
+    "Hegde",
+    "Sinha",
+    "Thakur",
 ];
 
 /// City, state and the first three digits of its PIN codes.
@@ -51,8 +141,21 @@ pub const CITIES: &[(&str, &str, u32)] = &[
 ];
 
 pub const OCCUPATIONS: &[&str] = &[
-    "Software Engineer", "Teacher", "Business Owner", "Doctor", "Accountant", "Farmer", "Government Employee",
-    "Shopkeeper", "Sales Executive", "Nurse", "Civil Engineer", "Homemaker", "Retired", "Lawyer", "Bank Officer",
+    "Software Engineer",
+    "Teacher",
+    "Business Owner",
+    "Doctor",
+    "Accountant",
+    "Farmer",
+    "Government Employee",
+    "Shopkeeper",
+    "Sales Executive",
+    "Nurse",
+    "Civil Engineer",
+    "Homemaker",
+    "Retired",
+    "Lawyer",
+    "Bank Officer",
 ];
 
 pub const EDUCATION: &[&str] = &["secondary", "higher_secondary", "graduate", "post_graduate", "doctorate"];
@@ -86,8 +189,11 @@ pub const PAYMENT_CHANNELS: &[((&str, &str), u32)] = &[
 pub const FAILURES: &[&str] =
     &["insufficient_funds", "bank_declined", "upi_timeout", "mandate_expired", "authentication_failed"];
 
-/// App events: type, category, action, page, share of events.
-pub const EVENTS: &[((&str, &str, &str, &str), u32)] = &[
+/// An app event's type, category, action and page.
+pub type EventKind = (&'static str, &'static str, &'static str, &'static str);
+
+/// App events and their share of events.
+pub const EVENTS: &[(EventKind, u32)] = &[
     (("app_open", "navigation", "open", "/home"), 20),
     (("page_view", "navigation", "view", "/dashboard"), 20),
     (("policy_view", "navigation", "view", "/policies/detail"), 15),
@@ -119,15 +225,20 @@ pub fn one<'a, T>(rng: &mut impl Rng, items: &'a [T]) -> &'a T {
 
 /// One element chosen by weight.
 pub fn weighted<T: Copy>(rng: &mut impl Rng, items: &[(T, u32)]) -> T {
-    let total: u32 = items.iter().map(|(_, w)| w).sum();
+    weighted_by(rng, items, |(_, w)| *w).0
+}
+
+/// One element chosen by the weight `weight` reads from it.
+pub fn weighted_by<'a, T>(rng: &mut impl Rng, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
+    let total: u32 = items.iter().map(&weight).sum();
     let mut ticket = rng.random_range(0..total);
-    for (item, weight) in items {
-        if ticket < *weight {
-            return *item;
+    for item in items {
+        if ticket < weight(item) {
+            return item;
         }
-        ticket -= weight;
+        ticket -= weight(item);
     }
-    items[items.len() - 1].0
+    &items[items.len() - 1]
 }
 
 #[cfg(test)]

@@ -36,9 +36,13 @@ impl Scale {
     }
 }
 
-/// About two policyholders per three policies (some hold two policies).
+/// About two policyholders per three policies: exactly the holders that
+/// [`holder_of_policy`] reaches.
 fn holders(policies: u64) -> u64 {
-    (2 * policies).div_ceil(3)
+    match policies {
+        0 => 0,
+        n => holder_of_policy(n - 1) + 1,
+    }
 }
 
 /// About one agent per 200 policies, at least one.
@@ -51,10 +55,15 @@ pub fn holder_of_policy(i: u64) -> u64 {
     2 * i / 3
 }
 
+/// The first policy of holder `j` (the inverse of [`holder_of_policy`]).
+pub fn first_policy(j: u64) -> u64 {
+    (3 * j).div_ceil(2)
+}
+
 /// The agent of holder `j`: consecutive holders share an agent (~133 each),
 /// capped by the agents that exist in the smallest sample holding `j`.
 pub fn agent_of_holder(j: u64) -> u64 {
-    let smallest_sample = (3 * j + 2) / 2;
+    let smallest_sample = first_policy(j) + 1;
     (3 * j / 400).min(agents(smallest_sample) - 1)
 }
 
@@ -132,7 +141,9 @@ mod tests {
     fn references_exist_in_every_sample_that_holds_the_row() {
         for n in 1..3000 {
             let scale = Scale::of(n);
-            assert!(holder_of_policy(n - 1) < scale.holders, "policy {} at n={n}", n - 1);
+            assert_eq!(holder_of_policy(n - 1), scale.holders - 1, "holders without a policy at n={n}");
+            let j = scale.holders - 1;
+            assert!(first_policy(j) < n && holder_of_policy(first_policy(j)) == j, "holder {j} at n={n}");
             assert!(agent_of_holder(scale.holders - 1) < scale.agents, "holder at n={n}");
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(n);
             match actor_of_event(n - 1, &mut rng) {
