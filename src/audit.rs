@@ -12,7 +12,7 @@ use tokio_postgres::Transaction;
 
 use crate::blueprint::Blueprint;
 use crate::owned_ddl;
-use crate::tenant::{quote_literal, TenantCode};
+use crate::tenant::{quote_ident, quote_literal, TenantCode};
 
 /// Creates the audit triggers `code`'s schema lacks. Returns how many.
 pub async fn ensure_triggers(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint) -> Result<usize> {
@@ -24,6 +24,25 @@ pub async fn ensure_triggers(tx: &Transaction<'_>, code: &TenantCode, blueprint:
     owned_ddl::run(tx, &rows, &format!("the audit triggers of tenant {code}")).await
 }
 
+/// PostgreSQL clones row triggers onto new partitions but not statement
+/// triggers, so the audit log's TRUNCATE guard is re-applied to its new
+/// partitions by `audit.ensure_audit_log` (idempotent), run as the owner role
+/// it is granted to.
+pub async fn ensure_log_guards(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint) -> Result<()> {
+    if blueprint.manifest.audit.is_none() {
+        return Ok(());
+    }
+    tx.batch_execute(&guard_sql(code)).await.with_context(|| format!("cannot guard the audit log of tenant {code}"))
+}
+
+fn guard_sql(code: &TenantCode) -> String {
+    format!(
+        "SET LOCAL ROLE {}; SELECT audit.ensure_audit_log({}); RESET ROLE",
+        quote_ident(&code.owner_role()),
+        quote_literal(code.as_str())
+    )
+}
+
 /// The same as psql script for `tenant render`.
 pub fn triggers_script(code: &TenantCode, blueprint: &Blueprint) -> Option<String> {
     let audit = blueprint.manifest.audit.as_ref()?;
@@ -32,5 +51,5 @@ pub fn triggers_script(code: &TenantCode, blueprint: &Blueprint) -> Option<Strin
         .replace("$1::text", &format!("{}::text", quote_literal(&code.schema_name())))
         .replace("$2::text", &format!("{}::text", quote_literal(&code.audit_log_name())))
         .replace("$3::text[]", &format!("ARRAY[{}]::text[]", excluded.join(", ")));
-    Some(owned_ddl::gexec(&query))
+    Some(format!("{}{};\n", owned_ddl::gexec(&query), guard_sql(code)))
 }

@@ -112,30 +112,43 @@ async fn build(
         quote_ident(&code.owner_role())
     ))
     .await?;
-    let applied = apply_as_owner(tx, code, migrations).await?;
+    let applied = apply_as_owner(tx, identity, migrations).await?;
     let partitions = finish(tx, code, blueprint).await?;
-    tx.batch_execute(&format!(
-        "SET LOCAL ROLE {}; SELECT set_config('app.tenant_id', {}, true)",
-        quote_ident(&code.owner_role()),
-        quote_literal(&spec.id.to_string())
-    ))
-    .await?;
+    act_as_owner(tx, identity).await?;
     let admin = admin::ensure(tx, blueprint, identity, &settings.admin_password).await?;
-    tx.batch_execute("RESET ROLE; SELECT set_config('app.tenant_id', '', true)").await?;
+    stop_acting(tx).await?;
     Ok((applied, partitions, admin))
 }
 
 /// Runs the pending template versions as the tenant's owner role, so the
-/// owner owns what they create and its default privileges apply.
+/// owner owns what they create and its default privileges apply. The tenant
+/// setting is on because FORCE ROW LEVEL SECURITY binds the owner too: a
+/// later version that moves data must see the tenant's rows.
 async fn apply_as_owner(
     tx: &Transaction<'_>,
-    code: &TenantCode,
+    identity: &Identity,
     migrations: &[refinery_core::Migration],
 ) -> Result<Vec<refinery_core::Migration>> {
-    tx.batch_execute(&format!("SET LOCAL ROLE {}", quote_ident(&code.owner_role()))).await?;
-    let applied = migrate::apply(tx, migrations, &history_table(code)).await?;
-    tx.batch_execute("RESET ROLE").await?;
+    act_as_owner(tx, identity).await?;
+    let applied = migrate::apply(tx, migrations, &history_table(&identity.code)).await?;
+    stop_acting(tx).await?;
     Ok(applied)
+}
+
+/// `SET LOCAL ROLE <code>_owner` with `app.tenant_id` set to the tenant.
+async fn act_as_owner(tx: &Transaction<'_>, identity: &Identity) -> Result<()> {
+    tx.batch_execute(&format!(
+        "SET LOCAL ROLE {}; SELECT set_config('app.tenant_id', {}, true)",
+        quote_ident(&identity.code.owner_role()),
+        quote_literal(&identity.tenant_id.to_string())
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn stop_acting(tx: &Transaction<'_>) -> Result<()> {
+    tx.batch_execute("RESET ROLE; SELECT set_config('app.tenant_id', '', true)").await?;
+    Ok(())
 }
 
 /// After any version ran: partitions for the window, audit triggers on
@@ -143,6 +156,7 @@ async fn apply_as_owner(
 async fn finish(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint) -> Result<usize> {
     let specs = blueprint.partitions_of(code);
     let created = partitions::ensure_window(tx, &code.schema_name(), &specs).await?;
+    audit::ensure_log_guards(tx, code, blueprint).await?;
     audit::ensure_triggers(tx, code, blueprint).await?;
     partitions::secure(tx, &partitions::schemas_of(&code.schema_name(), &specs)).await?;
     Ok(created)
@@ -157,11 +171,12 @@ pub async fn upgrade(
     settings: &Settings,
     printer: &Printer,
 ) -> Result<Outcome> {
-    let migrations = blueprint.render(&Identity { code: tenant.code.clone(), tenant_id: tenant.id })?;
+    let identity = Identity { code: tenant.code.clone(), tenant_id: tenant.id };
+    let migrations = blueprint.render(&identity)?;
     let tx = begin_locked(client, &tenant.code, settings.lock_timeout, printer).await?;
     let before = count_objects(&tx, &tenant.schema_name).await?;
     let upgraded = async {
-        let applied = apply_as_owner(&tx, &tenant.code, &migrations).await?;
+        let applied = apply_as_owner(&tx, &identity, &migrations).await?;
         let partitions = match applied.is_empty() {
             true => 0,
             false => finish(&tx, &tenant.code, blueprint).await?,

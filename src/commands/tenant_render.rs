@@ -51,8 +51,9 @@ fn versions(spec: &TenantSpec, blueprint: &Blueprint) -> Result<String> {
     let table = history_table(&spec.code);
     let migrations = blueprint.render(&Identity { code: spec.code.clone(), tenant_id: spec.id })?;
     let mut script = format!(
-        "\nSET LOCAL ROLE {};\n{}\n",
+        "\nSET LOCAL ROLE {};\nSELECT set_config('app.tenant_id', {}, true);\n{}\n",
         quote_ident(&spec.code.owner_role()),
+        quote_literal(&spec.id.to_string()),
         migrate::history_create_sql(&table)
     );
     for migration in &migrations {
@@ -62,7 +63,7 @@ fn versions(spec: &TenantSpec, blueprint: &Blueprint) -> Result<String> {
             migrate::history_insert_sql(migration, &table)
         ));
     }
-    script.push_str("RESET ROLE;\n");
+    script.push_str("RESET ROLE;\nSELECT set_config('app.tenant_id', '', true);\n");
     Ok(script)
 }
 

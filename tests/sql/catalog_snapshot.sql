@@ -25,7 +25,8 @@ SELECT x FROM (
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND t.typtype IN ('e', 'd', 'c', 'r')
   UNION ALL
-  SELECT format('%s.%s func %s', n.nspname, p.proname, md5(replace(pg_get_functiondef(p.oid), n.nspname, '<schema>')))
+  SELECT format('%s.%s func %s', n.nspname, p.proname, md5(regexp_replace(replace(pg_get_functiondef(p.oid), n.nspname, '<schema>'),
+                                                          '[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}', '<uuid>', 'g')))
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.prokind IN ('f', 'p')
   UNION ALL
