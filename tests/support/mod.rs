@@ -138,6 +138,17 @@ impl TestDb {
         })
     }
 
+    /// Runs `f` connected as another (login) role, through the real URL
+    /// machinery, so tests exercise what an application login would get.
+    pub fn as_login<T>(&self, login: &str, password: &str, f: impl AsyncFnOnce(&Client) -> T) -> T {
+        let url = with_user(&self.url, login, password);
+        runtime().block_on(async {
+            let target = provision::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+            let client = target.connect().await.expect("connect as the login role");
+            f(&client).await
+        })
+    }
+
     /// First column of every row, as text.
     pub fn strings(&self, sql: &str) -> Vec<String> {
         self.with(async |c| {
@@ -175,6 +186,20 @@ impl TestDb {
     pub fn provision(&self) -> Run {
         Run::new().env("DATABASE_URL", &self.url)
     }
+}
+
+/// Replaces the user and password of a URL (`postgresql://user@…`) or adds them.
+pub fn with_user(url: &str, user: &str, password: &str) -> String {
+    if !url.contains("://") {
+        return format!("{url} user={user} password={password}");
+    }
+    let start = url.find("://").unwrap() + 3;
+    let rest = &url[start..];
+    let host = match rest.find('@') {
+        Some(at) if rest[..at].find('/').is_none() => &rest[at + 1..],
+        _ => rest,
+    };
+    format!("{}{user}:{password}@{host}", &url[..start])
 }
 
 /// Replaces the database of a URL (`postgresql://u@h/db?x` or key=value form).
