@@ -60,6 +60,12 @@ fn seed_loads_a_realistic_sample_and_a_rerun_inserts_nothing() {
         assert_eq!(count(&db, schema, "user_events", "tableoid::regclass::text LIKE '%default%'"), 0);
         assert_eq!(count(&db, schema, "users", "password_hash <> '!'"), 0, "{schema}: a usable password");
     }
+    // The bulk load is audited as one summary row per audited table.
+    let summary = db.strings(
+        "SELECT record_id || ' ' || (new_values->>'rows') || ' ' || (new_values->>'rng_seed') \
+         FROM audit.lic_audit_log WHERE table_name = 'insurance_policies'",
+    );
+    assert_eq!(summary, ["* 500 7"]);
     let payments = count(&db, "lic_schema", "premium_payments", "true");
     assert!((1000..=2000).contains(&payments), "{payments} payments for 500 policies");
     let before: Vec<Vec<i64>> = ["lic_schema", "hdfc_schema", "icici_schema"].iter().map(|s| counts(&db, s)).collect();

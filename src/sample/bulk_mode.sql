@@ -3,7 +3,8 @@
 -- afterwards (foreign_keys.sql): per-row foreign-key triggers are about half
 -- of the load time. Only a superuser may set that, and only tables with no
 -- trigger or rule of their own that fires on INSERT qualify, because replica
--- mode would silence those too (audit, for example).
+-- mode would silence those too — except provision's audit trigger, which the
+-- bulk load replaces by one summary audit row per table (audit_summary.sql).
 -- $1 the tables the sample fills (names in the tenant schema, on search_path).
 WITH tables AS (
     -- pg_partition_tree lists a partitioned table with its partitions, but
@@ -17,6 +18,7 @@ SELECT current_setting('is_superuser') = 'on'
        SELECT 1 FROM pg_trigger g
        WHERE g.tgrelid IN (SELECT relid FROM tables) AND NOT g.tgisinternal
          AND (g.tgtype & 4) <> 0  -- TRIGGER_TYPE_INSERT
+         AND g.tgname <> 'audit_row_change'
    )
    AND NOT EXISTS (
        SELECT 1 FROM pg_rewrite r

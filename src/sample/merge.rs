@@ -13,7 +13,12 @@ use super::{Timer, EVENTS_TABLE, TABLES};
 use crate::error::failed;
 
 /// Inserts the staged rows; returns rows inserted per table.
-pub async fn merge(tx: &Transaction<'_>, with_events: bool, timer: &mut Timer<'_>) -> Result<Vec<(&'static str, u64)>> {
+pub async fn merge(
+    tx: &Transaction<'_>,
+    with_events: bool,
+    audit_note: &serde_json::Value,
+    timer: &mut Timer<'_>,
+) -> Result<Vec<(&'static str, u64)>> {
     let tables: Vec<&str> = TABLES.iter().copied().filter(|t| with_events || *t != EVENTS_TABLE).collect();
     let bulk: bool = tx.query_one(include_str!("bulk_mode.sql"), &[&tables]).await?.get(0);
     if bulk {
@@ -31,6 +36,7 @@ pub async fn merge(tx: &Transaction<'_>, with_events: bool, timer: &mut Timer<'_
         check_foreign_keys(tx, &tables).await?;
         tx.batch_execute("SET LOCAL session_replication_role = origin").await?;
         timer.lap("foreign keys checked");
+        summarize_in_audit_logs(tx, &inserted, audit_note).await?;
     }
     Ok(inserted)
 }
@@ -44,6 +50,27 @@ fn statement(table: &str) -> (&'static str, &'static str) {
         "premium_payments" => ("premium_payments", include_str!("merge_premium_payments.sql")),
         _ => (EVENTS_TABLE, include_str!("merge_user_events.sql")),
     }
+}
+
+/// The audit rows the silenced audit triggers would have written, as one
+/// summary row per audited table.
+async fn summarize_in_audit_logs(
+    tx: &Transaction<'_>,
+    inserted: &[(&'static str, u64)],
+    note: &serde_json::Value,
+) -> Result<()> {
+    let tables: Vec<&str> = inserted.iter().map(|(t, _)| *t).collect();
+    let rows: Vec<i64> = inserted.iter().map(|(_, n)| *n as i64).collect();
+    let statements: Vec<String> = tx
+        .query(include_str!("audit_summary.sql"), &[&tables, &rows, note])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if !statements.is_empty() {
+        tx.batch_execute(&statements.join(";\n")).await.context("cannot record the sample load in the audit log")?;
+    }
+    Ok(())
 }
 
 /// What the per-row triggers would have enforced, one query per foreign key.

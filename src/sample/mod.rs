@@ -83,7 +83,8 @@ pub async fn load(tx: &Transaction<'_>, req: &Request<'_>, printer: &Printer) ->
     check_owner(tx, &world, req).await?;
     let mut timer = Timer::new(printer, req.code);
     stage(tx, &world, &mut timer).await?;
-    let inserted = merge::merge(tx, with_events, &mut timer).await?;
+    let note = serde_json::json!({ "bulk_load": "provision seed", "sample": req.policies, "rng_seed": req.rng_seed });
+    let inserted = merge::merge(tx, with_events, &note, &mut timer).await?;
     tx.execute(include_str!("agent_counters.sql"), &[]).await.context("cannot update the agents' counters")?;
     timer.lap("agent counters");
     let skipped_events = (!with_events).then(|| format!("{schema}.{EVENTS_TABLE} does not exist; events were skipped"));

@@ -7,3 +7,8 @@ SET LOCAL synchronous_commit = off;
 SET LOCAL temp_buffers = '256MB';
 -- Room for the anti-joins' hash tables.
 SET LOCAL work_mem = '64MB';
+-- GIN indexes (full-text, JSONB) take new entries into a pending list and
+-- merge it into the index each time it outgrows this limit; merging a bulk
+-- load in fewer, larger batches is much cheaper than many 4MB ones. The
+-- list is merged at the latest by the next vacuum.
+SET LOCAL gin_pending_list_limit = '64MB';
