@@ -13,6 +13,7 @@ use refinery_core::Migration;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::config::PartitionOverrides;
 use crate::error::{bad_input, failed};
 use crate::tenant::{quote_ident, TenantCode};
 
@@ -75,6 +76,10 @@ pub struct PartitionSpec {
     pub interval: Interval,
     /// Periods ahead of the current one that must exist.
     pub premake: u32,
+    /// How long rows are kept (a PostgreSQL interval); when absent,
+    /// `shared.data_retention_policies` decides, else rows are kept forever.
+    #[serde(default)]
+    pub retention: Option<String>,
 }
 
 /// The period one partition covers.
@@ -153,8 +158,8 @@ impl Blueprint {
     }
 
     /// Every partitioned table of one tenant: the declared ones in its schema
-    /// plus its audit log in `audit`.
-    pub fn partitions_of(&self, code: &TenantCode) -> Vec<PartitionSpec> {
+    /// plus its audit log in `audit`, with `overrides` (tenants.toml) applied.
+    pub fn partitions_of(&self, code: &TenantCode, overrides: &PartitionOverrides) -> Vec<PartitionSpec> {
         let mut specs = self.manifest.partitioned.clone();
         if let Some(audit) = &self.manifest.audit {
             specs.push(PartitionSpec {
@@ -163,7 +168,12 @@ impl Blueprint {
                 column: "timestamp".to_owned(),
                 interval: audit.interval,
                 premake: audit.premake,
+                retention: None,
             });
+        }
+        for spec in &mut specs {
+            spec.premake = overrides.premake.unwrap_or(spec.premake);
+            spec.retention = overrides.retention.clone().or(spec.retention.take());
         }
         specs
     }

@@ -71,6 +71,10 @@ pub enum Command {
     )]
     Seed(SeedArgs),
 
+    /// Time partitions: rollover (create ahead, apply retention) and list.
+    #[command(subcommand)]
+    Partitions(PartitionsCommand),
+
     /// Create, list, render and remove tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -193,6 +197,50 @@ pub struct TenantRemoveArgs {
     /// Keep the schema and data; only mark the tenant inactive.
     #[arg(long)]
     pub keep_data: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartitionsCommand {
+    /// Create partitions through premake ahead, fill gaps, apply retention (safe from cron).
+    #[command(after_help = "Example:\n  provision partitions rollover --jobs 2\n  \
+        provision partitions rollover --tenant lic --dry-run --now 2027-01-01\n\n\
+        Exit codes: 0 every tenant succeeded (or was skipped: another run held its lock); 1 a tenant failed.")]
+    Rollover(RolloverArgs),
+    /// Per table: range covered, gaps, rows in the default partition, next rollover due.
+    #[command(after_help = "Example:\n  provision partitions list --tenant lic")]
+    List(PartitionsListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RolloverArgs {
+    /// Tenant to roll over (repeatable; default: every active tenant).
+    #[arg(long = "tenant", value_name = "CODE")]
+    pub tenants: Vec<String>,
+    /// Print what would be done; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Tenants processed in parallel, each on its own connection.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Act as if it were this time (tests, catching up); default: the database clock.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub now: Option<String>,
+    /// Wait for a tenant another run is working on (up to --lock-timeout) instead of skipping it.
+    #[arg(long)]
+    pub wait: bool,
+    /// Longest wait for a table lock before a DDL statement gives up, in seconds.
+    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    pub ddl_timeout: f64,
+    /// Attempts after a lock timeout (with backoff) before the tenant fails.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub retries: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct PartitionsListArgs {
+    /// Tenant to show (repeatable; default: every active tenant).
+    #[arg(long = "tenant", value_name = "CODE")]
+    pub tenants: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

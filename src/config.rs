@@ -40,6 +40,9 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawDefaults {
     blueprint: Option<String>,
+    premake: Option<u32>,
+    retention: Option<String>,
+    archive: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +53,46 @@ struct RawTenant {
     tenant_type: Option<String>,
     blueprint: Option<String>,
     id: Option<String>,
+    premake: Option<u32>,
+    retention: Option<String>,
+    archive: Option<bool>,
+}
+
+/// `[defaults]` and per-tenant partition settings, resolved per tenant.
+#[derive(Debug, Clone, Default)]
+pub struct PartitionSettings {
+    pub defaults: PartitionOverrides,
+    pub tenants: BTreeMap<TenantCode, PartitionOverrides>,
+}
+
+impl PartitionSettings {
+    /// What applies to `code`: its own settings, then `[defaults]`.
+    pub fn for_tenant(&self, code: &TenantCode) -> PartitionOverrides {
+        self.tenants.get(code).cloned().unwrap_or_default().or(&self.defaults)
+    }
+}
+
+/// Partition lifecycle settings that `[defaults]` or a tenant may set for all
+/// of its partitioned tables, overriding the blueprint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartitionOverrides {
+    /// Periods ahead of the current one that must exist.
+    pub premake: Option<u32>,
+    /// How long rows are kept, as a PostgreSQL interval ("90 days", "2 years").
+    pub retention: Option<String>,
+    /// Move expired partitions to schema `<code>_archive` instead of dropping them.
+    pub archive: Option<bool>,
+}
+
+impl PartitionOverrides {
+    /// `self` where set, else `fallback`.
+    pub fn or(&self, fallback: &PartitionOverrides) -> PartitionOverrides {
+        PartitionOverrides {
+            premake: self.premake.or(fallback.premake),
+            retention: self.retention.clone().or_else(|| fallback.retention.clone()),
+            archive: self.archive.or(fallback.archive),
+        }
+    }
 }
 
 /// One tenant as declared (or as given on the command line).
@@ -60,6 +103,8 @@ pub struct TenantSpec {
     pub tenant_type: String,
     pub blueprint: String,
     pub id: Uuid,
+    /// This tenant's own partition settings (before `[defaults]`).
+    pub partitions: PartitionOverrides,
 }
 
 /// The parsed configuration.
@@ -68,6 +113,8 @@ pub struct Config {
     /// Where blueprints live (`templates/<blueprint>/`).
     pub templates_dir: PathBuf,
     pub default_blueprint: String,
+    /// `[defaults]` partition settings.
+    pub default_partitions: PartitionOverrides,
     /// Tenants in code order.
     pub tenants: Vec<TenantSpec>,
 }
@@ -90,6 +137,7 @@ impl Config {
         Config {
             templates_dir: base_dir(path).join("templates"),
             default_blueprint: DEFAULT_BLUEPRINT.to_owned(),
+            default_partitions: PartitionOverrides::default(),
             tenants: Vec::new(),
         }
     }
@@ -111,11 +159,25 @@ impl Config {
             tenants.push(spec);
         }
         let templates = raw.templates.unwrap_or_else(|| "templates".to_owned());
-        Ok(Config { templates_dir: base_dir(path).join(templates), default_blueprint, tenants })
+        let default_partitions = PartitionOverrides {
+            premake: raw.defaults.premake,
+            retention: raw.defaults.retention,
+            archive: raw.defaults.archive,
+        };
+        check_partitions(&default_partitions).map_err(|m| at(None, &format!("[defaults] {m}")))?;
+        Ok(Config { templates_dir: base_dir(path).join(templates), default_blueprint, default_partitions, tenants })
     }
 
     pub fn tenant(&self, code: &TenantCode) -> Option<&TenantSpec> {
         self.tenants.iter().find(|t| &t.code == code)
+    }
+
+    /// The partition settings of every declared tenant, over `[defaults]`.
+    pub fn partition_settings(&self) -> PartitionSettings {
+        PartitionSettings {
+            defaults: self.default_partitions.clone(),
+            tenants: self.tenants.iter().map(|t| (t.code.clone(), t.partitions.clone())).collect(),
+        }
     }
 }
 
@@ -130,7 +192,9 @@ fn tenant_spec(code: &str, raw: RawTenant, default_blueprint: &str) -> Result<Te
         None => derived_tenant_id(&code),
     };
     check_name(&raw.name)?;
-    Ok(TenantSpec { code, name: raw.name, tenant_type, blueprint, id })
+    let partitions = PartitionOverrides { premake: raw.premake, retention: raw.retention, archive: raw.archive };
+    check_partitions(&partitions)?;
+    Ok(TenantSpec { code, name: raw.name, tenant_type, blueprint, id, partitions })
 }
 
 /// The UUID a tenant gets when none is configured: stable per code.
@@ -157,6 +221,28 @@ pub fn check_tenant_type(tenant_type: &str) -> Result<(), String> {
     } else {
         Err(format!("type: {tenant_type:?} is not a tenant type; use one of {}", TENANT_TYPES.join(", ")))
     }
+}
+
+/// Bounds a typo cannot cross: premake at most 366 periods, a retention that
+/// reads as a positive PostgreSQL interval ("90 days", "7 years"). The
+/// database itself parses the interval; this catches the obvious mistakes early.
+pub fn check_partitions(overrides: &PartitionOverrides) -> Result<(), String> {
+    if overrides.premake.is_some_and(|p| p > 366) {
+        return Err("premake: at most 366 periods".to_owned());
+    }
+    if let Some(retention) = &overrides.retention {
+        let mut words = retention.split_whitespace();
+        let number_ok = words.next().and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n > 0);
+        let unit_ok = words
+            .next()
+            .is_some_and(|u| ["day", "days", "week", "weeks", "month", "months", "year", "years"].contains(&u));
+        if !number_ok || !unit_ok || words.next().is_some() {
+            return Err(format!(
+                "retention: {retention:?} is not a duration; write e.g. \"90 days\", \"24 months\" or \"7 years\""
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `shared.tenants.tenant_name` is VARCHAR(255).

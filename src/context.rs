@@ -46,10 +46,11 @@ impl Context {
     }
 
     /// Settings for tenant work against `target`.
-    pub fn settings(&self, admin: &AdminArgs, target: &Target) -> Settings {
+    pub fn settings(&self, admin: &AdminArgs, target: &Target, config: &Config) -> Settings {
         Settings {
             lock_timeout: self.lock_timeout(),
             admin_password: AdminPassword::choose(admin.admin_password.clone(), target.is_sandbox()),
+            partitions: config.partition_settings(),
         }
     }
 

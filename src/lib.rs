@@ -21,6 +21,7 @@ pub mod partitions;
 pub mod provisioner;
 pub mod registry;
 pub mod roles;
+pub mod rollover;
 pub mod sample;
 pub mod sandbox;
 pub mod shared;

@@ -12,7 +12,7 @@ use tokio_postgres::{Client, Transaction};
 
 use crate::admin::{self, AdminPassword, AdminReport};
 use crate::blueprint::{Blueprint, Identity};
-use crate::config::TenantSpec;
+use crate::config::{PartitionSettings, TenantSpec};
 use crate::error::failed;
 use crate::lock::{self, Mode, Resource};
 use crate::migrate;
@@ -52,6 +52,8 @@ pub enum Outcome {
 pub struct Settings {
     pub lock_timeout: Duration,
     pub admin_password: AdminPassword,
+    /// tenants.toml's premake/retention overrides.
+    pub partitions: PartitionSettings,
 }
 
 /// The history table inside a tenant's schema.
@@ -113,7 +115,7 @@ async fn build(
     ))
     .await?;
     let applied = apply_as_owner(tx, identity, migrations).await?;
-    let partitions = finish(tx, code, blueprint).await?;
+    let partitions = finish(tx, code, blueprint, settings).await?;
     act_as_owner(tx, identity).await?;
     let admin = admin::ensure(tx, blueprint, identity, &settings.admin_password).await?;
     stop_acting(tx).await?;
@@ -153,8 +155,8 @@ async fn stop_acting(tx: &Transaction<'_>) -> Result<()> {
 
 /// After any version ran: partitions for the window, audit triggers on
 /// audited tables, and RLS on every partition. Returns partitions created.
-async fn finish(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint) -> Result<usize> {
-    let specs = blueprint.partitions_of(code);
+async fn finish(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint, settings: &Settings) -> Result<usize> {
+    let specs = blueprint.partitions_of(code, &settings.partitions.for_tenant(code));
     let created = partitions::ensure_window(tx, &code.schema_name(), &specs).await?;
     audit::ensure_log_guards(tx, code, blueprint).await?;
     audit::ensure_triggers(tx, code, blueprint).await?;
@@ -179,7 +181,7 @@ pub async fn upgrade(
         let applied = apply_as_owner(&tx, &identity, &migrations).await?;
         let partitions = match applied.is_empty() {
             true => 0,
-            false => finish(&tx, &tenant.code, blueprint).await?,
+            false => finish(&tx, &tenant.code, blueprint, settings).await?,
         };
         anyhow::Ok((applied, partitions))
     };

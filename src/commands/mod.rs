@@ -1,6 +1,9 @@
 //! One file per command; this module only dispatches.
 
 mod migrate;
+mod partition_inputs;
+mod partitions_list;
+mod partitions_rollover;
 mod sandbox;
 mod seed;
 mod status;
@@ -14,7 +17,7 @@ mod up;
 
 use anyhow::Result;
 
-use crate::cli::{Command, TenantCommand};
+use crate::cli::{Command, PartitionsCommand, TenantCommand};
 use crate::context::Context;
 
 pub async fn run(ctx: &Context, command: Command) -> Result<()> {
@@ -23,6 +26,8 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Migrate(args) => migrate::run(ctx, args.dry_run).await,
         Command::Status => status::run(ctx).await,
         Command::Seed(args) => seed::run(ctx, &args).await,
+        Command::Partitions(PartitionsCommand::Rollover(args)) => partitions_rollover::run(ctx, &args).await,
+        Command::Partitions(PartitionsCommand::List(args)) => partitions_list::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Add(args)) => tenant_add::run(ctx, &args).await,
         Command::Tenant(TenantCommand::List) => tenant_list::run(ctx).await,
         Command::Tenant(TenantCommand::Grant(args)) => tenant_grant::run(ctx, &args).await,

@@ -25,7 +25,8 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     }
     let shared_applied = shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
     let outcome =
-        provisioner::create(&mut client, &spec, &blueprint, &ctx.settings(&args.admin, &target), &ctx.printer).await?;
+        provisioner::create(&mut client, &spec, &blueprint, &ctx.settings(&args.admin, &target, &config), &ctx.printer)
+            .await?;
     let Outcome::Created { version, ref applied, objects, ref admin, .. } = outcome else {
         return Err(failed(format!(
             "tenant {} already exists (schema {}); nothing was changed — `provision up` upgrades it",

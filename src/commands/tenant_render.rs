@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::blueprint::{Blueprint, Identity};
 use crate::cli::TenantSpecArgs;
 use crate::commands::tenant_spec;
-use crate::config::TenantSpec;
+use crate::config::{PartitionOverrides, TenantSpec};
 use crate::context::Context;
 use crate::provisioner::history_table;
 use crate::tenant::{quote_ident, quote_literal};
@@ -19,7 +19,8 @@ pub fn run(ctx: &Context, args: &TenantSpecArgs) -> Result<()> {
     let blueprint = Blueprint::load(&config.templates_dir, &spec.blueprint)?;
     let mut script = header(&spec, &blueprint);
     script.push_str(&versions(&spec, &blueprint)?);
-    script.push_str(&finish(&spec, &blueprint));
+    let overrides = spec.partitions.or(&config.default_partitions);
+    script.push_str(&finish(&spec, &blueprint, &overrides));
     script.push_str(&administrator(&spec, &blueprint)?);
     ctx.printer.data(script);
     Ok(())
@@ -69,9 +70,9 @@ fn versions(spec: &TenantSpec, blueprint: &Blueprint) -> Result<String> {
 
 /// Partitions, audit triggers and partition security, decided by the same
 /// catalog queries `tenant add` runs, through psql's `\gexec`.
-fn finish(spec: &TenantSpec, blueprint: &Blueprint) -> String {
+fn finish(spec: &TenantSpec, blueprint: &Blueprint, overrides: &PartitionOverrides) -> String {
     let schema = spec.code.schema_name();
-    let specs = blueprint.partitions_of(&spec.code);
+    let specs = blueprint.partitions_of(&spec.code, overrides);
     let mut script = String::new();
     if let Some(window) = partitions::window_script(&schema, &specs) {
         script.push_str(&format!("\n-- partitions: DEFAULT plus the current period through premake ahead\n{window}"));

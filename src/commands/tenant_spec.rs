@@ -33,6 +33,7 @@ pub fn resolve(args: &TenantSpecArgs, config: &Config) -> Result<TenantSpec> {
         .or_else(|| declared.as_ref().map(|s| s.blueprint.clone()))
         .unwrap_or_else(|| config.default_blueprint.clone());
     config::check_blueprint_name(&blueprint).map_err(|m| bad_input(format!("--blueprint: {m}")))?;
-    let id = declared.map_or_else(|| config::derived_tenant_id(&code), |s| s.id);
-    Ok(TenantSpec { code, name, tenant_type, blueprint, id })
+    let id = declared.as_ref().map_or_else(|| config::derived_tenant_id(&code), |s| s.id);
+    let partitions = declared.map(|s| s.partitions).unwrap_or_default();
+    Ok(TenantSpec { code, name, tenant_type, blueprint, id, partitions })
 }

@@ -45,7 +45,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     let started = Instant::now();
     let config = ctx.config()?;
     let (mut client, target) = ctx.connect().await?;
-    let settings = ctx.settings(&args.admin, &target);
+    let settings = ctx.settings(&args.admin, &target, &config);
     let shared_applied = if args.dry_run {
         shared::plan(&client).await?.pending.iter().map(ToString::to_string).collect()
     } else {

@@ -61,12 +61,8 @@ async fn summarize_in_audit_logs(
 ) -> Result<()> {
     let tables: Vec<&str> = inserted.iter().map(|(t, _)| *t).collect();
     let rows: Vec<i64> = inserted.iter().map(|(_, n)| *n as i64).collect();
-    let statements: Vec<String> = tx
-        .query(include_str!("audit_summary.sql"), &[&tables, &rows, note])
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let statements: Vec<String> =
+        tx.query(include_str!("audit_summary.sql"), &[&tables, &rows, note]).await?.iter().map(|r| r.get(0)).collect();
     if !statements.is_empty() {
         tx.batch_execute(&statements.join(";\n")).await.context("cannot record the sample load in the audit log")?;
     }

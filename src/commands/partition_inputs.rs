@@ -1,0 +1,39 @@
+//! What `partitions rollover` and `partitions list` work on: the active
+//! registered tenants (or the named ones) and each one's partitioned tables,
+//! with tenants.toml's premake/retention/archive applied.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use tokio_postgres::Client;
+
+use crate::blueprint::Blueprint;
+use crate::config::Config;
+use crate::error::bad_input;
+use crate::registry;
+use crate::rollover::Input;
+use crate::tenant::TenantCode;
+
+pub async fn collect(client: &Client, config: &Config, named: &[String]) -> Result<Vec<Input>> {
+    let wanted: Vec<TenantCode> = named.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
+    let tenants = registry::snapshot(client, None).await?;
+    if let Some(missing) = wanted.iter().find(|c| !tenants.iter().any(|t| &t.code == *c)) {
+        return Err(bad_input(format!(
+            "tenant {missing} is not registered in this database; see `provision tenant list`"
+        )));
+    }
+    let settings = config.partition_settings();
+    let mut blueprints: HashMap<String, Blueprint> = HashMap::new();
+    let mut inputs = Vec::new();
+    for tenant in tenants.iter().filter(|t| t.is_active() && (wanted.is_empty() || wanted.contains(&t.code))) {
+        if !blueprints.contains_key(&tenant.blueprint) {
+            blueprints.insert(tenant.blueprint.clone(), Blueprint::load(&config.templates_dir, &tenant.blueprint)?);
+        }
+        let overrides = settings.for_tenant(&tenant.code);
+        let archive = overrides.archive.unwrap_or(false);
+        for spec in blueprints[&tenant.blueprint].partitions_of(&tenant.code, &overrides) {
+            inputs.push(Input { code: tenant.code.clone(), spec, archive });
+        }
+    }
+    Ok(inputs)
+}
