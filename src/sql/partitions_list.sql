@@ -15,7 +15,7 @@ WITH spec AS (
     FROM resolved r
     JOIN pg_catalog.pg_inherits i ON i.inhparent = r.parent
     JOIN pg_catalog.pg_class pc ON pc.oid = i.inhrelid
-    CROSS JOIN LATERAL regexp_match(pg_catalog.pg_get_expr(pc.relpartbound, pc.oid),
+    CROSS JOIN LATERAL regexp_match(pg_catalog.pg_get_expr(pc.relpartbound, 0),
                                     'FROM \(''([^'']*)''\) TO \(''([^'']*)''\)') AS b
     WHERE i.inhrelid <> r.partdefid
 ), covered AS (

@@ -41,7 +41,9 @@ WITH clock AS (
     JOIN pg_catalog.pg_inherits i ON i.inhparent = r.parent
     JOIN pg_catalog.pg_class pc ON pc.oid = i.inhrelid
     JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
-    CROSS JOIN LATERAL regexp_match(pg_catalog.pg_get_expr(pc.relpartbound, pc.oid),
+    -- Relation 0: deparsing a bound needs no column names, and passing the
+    -- partition would lock it, so one locked table could stall the whole plan.
+    CROSS JOIN LATERAL regexp_match(pg_catalog.pg_get_expr(pc.relpartbound, 0),
                                     'FROM \(''([^'']*)''\) TO \(''([^'']*)''\)') AS b
     WHERE i.inhrelid <> r.partdefid
 ), windowed AS (
@@ -58,7 +60,8 @@ WITH clock AS (
       AND to_regclass(format('%I.%I', w.sch,
                              w.tbl || '_p' || to_char(g.lo, CASE w.unit WHEN 'month' THEN 'YYYY_MM' ELSE 'YYYY_MM_DD' END))) IS NULL
 ), expired AS (
-    SELECT r.*, b.nspname AS part_schema, b.relname AS part_name
+    SELECT r.*, b.nspname AS part_schema, b.relname AS part_name,
+           CASE WHEN r.sch = 'audit' THEN 'audit_archive' ELSE r.code || '_archive' END AS archive_schema
     FROM resolved r JOIN bounds b ON b.ord = r.ord
     WHERE r.cutoff IS NOT NULL AND b.hi <= r.cutoff
 )
@@ -89,16 +92,6 @@ CROSS JOIN LATERAL (VALUES
 ) AS s(n, owner, kind, ddl)
 WHERE s.ddl IS NOT NULL
 UNION ALL
--- The parent's policies on every new partition (partitions inherit none).
-SELECT m.code, 2, m.ord, m.lo, 6, pg_catalog.pg_get_userbyid(m.relowner), 'secure', format('%I.%I', m.sch, m.name),
-       format('CREATE POLICY %I ON %I.%I AS %s FOR %s TO %s%s%s', pol.policyname, m.sch, m.name, pol.permissive, pol.cmd,
-              (SELECT string_agg(CASE r WHEN 'public' THEN 'PUBLIC' ELSE quote_ident(r) END, ', ') FROM unnest(pol.roles) AS r),
-              CASE WHEN pol.qual IS NOT NULL THEN ' USING (' || pol.qual || ')' ELSE '' END,
-              CASE WHEN pol.with_check IS NOT NULL THEN ' WITH CHECK (' || pol.with_check || ')' ELSE '' END)
-FROM missing m
-JOIN pg_catalog.pg_policies pol ON pol.schemaname = m.sch AND pol.tablename = m.tbl
-WHERE m.relrowsecurity
-UNION ALL
 -- Audit logs: new partitions get the TRUNCATE guard (statement triggers are not cloned).
 SELECT DISTINCT m.code, 3, 0, NULL::timestamp, 1, m.code || '_owner', 'guard', format('audit.%I', m.tbl),
        format('SELECT audit.ensure_audit_log(%L)', m.code)
@@ -110,12 +103,14 @@ FROM expired e
 CROSS JOIN LATERAL (VALUES
     (1, pg_catalog.pg_get_userbyid(e.relowner), 'detach',
      format('ALTER TABLE %s DETACH PARTITION %I.%I', e.parent, e.part_schema, e.part_name)),
+    -- Archived audit partitions go to audit_archive, owned like the log by
+    -- provision_audit: in <code>_archive the tenant's owner could drop them.
     (2, '', 'prepare',
-     CASE WHEN e.archive AND e.sch <> 'audit' THEN
-         format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', e.code || '_archive', e.code || '_owner') END),
-    (3, pg_catalog.pg_get_userbyid(e.relowner), CASE WHEN e.archive AND e.sch <> 'audit' THEN 'archive' ELSE 'drop' END,
-     CASE WHEN e.archive AND e.sch <> 'audit'
-          THEN format('ALTER TABLE %I.%I SET SCHEMA %I', e.part_schema, e.part_name, e.code || '_archive')
+     CASE WHEN e.archive THEN
+         format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', e.archive_schema, pg_catalog.pg_get_userbyid(e.relowner)) END),
+    (3, pg_catalog.pg_get_userbyid(e.relowner), CASE WHEN e.archive THEN 'archive' ELSE 'drop' END,
+     CASE WHEN e.archive
+          THEN format('ALTER TABLE %I.%I SET SCHEMA %I', e.part_schema, e.part_name, e.archive_schema)
           ELSE format('DROP TABLE %I.%I', e.part_schema, e.part_name) END)
 ) AS s(n, owner, kind, ddl)
 WHERE s.ddl IS NOT NULL
