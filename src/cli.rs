@@ -71,6 +71,13 @@ pub enum Command {
     )]
     Seed(SeedArgs),
 
+    /// Prove from the catalog that every tenant matches its blueprint (exit 1 on drift).
+    #[command(
+        after_help = "Example:\n  provision verify\n  provision verify --tenant lic --format junit > verify.xml\n\n\
+        Exit codes: 0 clean; 1 drift or a violated invariant."
+    )]
+    Verify(VerifyArgs),
+
     /// Time partitions: rollover (create ahead, apply retention) and list.
     #[command(subcommand)]
     Partitions(PartitionsCommand),
@@ -197,6 +204,23 @@ pub struct TenantRemoveArgs {
     /// Keep the schema and data; only mark the tenant inactive.
     #[arg(long)]
     pub keep_data: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Tenant to verify (repeatable; default: every active tenant).
+    #[arg(long = "tenant", value_name = "CODE")]
+    pub tenants: Vec<String>,
+    /// Output format (--json implies json).
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub format: VerifyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyFormat {
+    Text,
+    Json,
+    Junit,
 }
 
 #[derive(Debug, Subcommand)]

@@ -26,3 +26,4 @@ pub mod sample;
 pub mod sandbox;
 pub mod shared;
 pub mod tenant;
+pub mod verify;

@@ -97,7 +97,7 @@ pub async fn create(
 /// same steps): registry row, roles, the schema owned by `<code>_owner`,
 /// every version run as that owner, then partitions, audit triggers and
 /// partition security, then the administrator.
-async fn build(
+pub(crate) async fn build(
     tx: &Transaction<'_>,
     spec: &TenantSpec,
     blueprint: &Blueprint,

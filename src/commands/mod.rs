@@ -14,6 +14,7 @@ mod tenant_remove;
 mod tenant_render;
 mod tenant_spec;
 mod up;
+mod verify;
 
 use anyhow::Result;
 
@@ -26,6 +27,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Migrate(args) => migrate::run(ctx, args.dry_run).await,
         Command::Status => status::run(ctx).await,
         Command::Seed(args) => seed::run(ctx, &args).await,
+        Command::Verify(args) => verify::run(ctx, &args).await,
         Command::Partitions(PartitionsCommand::Rollover(args)) => partitions_rollover::run(ctx, &args).await,
         Command::Partitions(PartitionsCommand::List(args)) => partitions_list::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Add(args)) => tenant_add::run(ctx, &args).await,

@@ -1,0 +1,75 @@
+-- Invariants no template can express, for every tenant at once. Each row is
+-- a violation: (scope, check, kind, object, problem); scope 'shared' for the
+-- shared schemas. $1 codes, $2 schemas, $3 whether the tenant is audited,
+-- $4/$5 (code, table) pairs excluded from audit.
+WITH t AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bool[]) AS t(code, sch, audited)
+), ex AS (
+    SELECT * FROM unnest($4::text[], $5::text[]) AS e(code, tbl)
+), roles AS (
+    SELECT t.code, t.code || suffix AS role, suffix FROM t, unnest(ARRAY['_owner', '_app', '_ro']) AS suffix
+), tables AS (
+    SELECT t.code, t.audited, c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
+           pg_catalog.pg_partition_root(c.oid) AS root
+    FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid
+    WHERE c.relkind IN ('r', 'p') AND c.relname <> 'refinery_schema_history'
+), scoped AS (
+    -- Every schema verify answers for, with the scope it reports under.
+    SELECT t.code AS scope, n.oid AS nsp, n.nspname FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch
+    UNION ALL
+    SELECT 'shared', n.oid, n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname IN ('shared', 'portal', 'audit', 'provision')
+)
+SELECT code, 'rls', 'table', nspname || '.' || relname, 'row level security is not ENABLEd and FORCEd'
+FROM tables WHERE NOT (relrowsecurity AND relforcerowsecurity)
+UNION ALL
+SELECT tb.code, 'audit', 'table', tb.nspname || '.' || tb.relname, 'the audit trigger audit_row_change is missing'
+FROM tables tb JOIN pg_catalog.pg_class r ON r.oid = coalesce(tb.root, tb.oid)
+WHERE tb.audited
+  AND NOT EXISTS (SELECT 1 FROM ex WHERE ex.code = tb.code AND ex.tbl = r.relname)
+  AND EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = r.oid AND i.indisprimary)
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = tb.oid AND g.tgname = 'audit_row_change')
+UNION ALL
+SELECT s.scope, 'indexes', 'index', s.nspname || '.' || c.relname, 'the index is INVALID (a failed CREATE INDEX CONCURRENTLY?)'
+FROM scoped s JOIN pg_catalog.pg_class c ON c.relnamespace = s.nsp JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
+WHERE NOT i.indisvalid
+UNION ALL
+SELECT s.scope, 'constraints', 'constraint', s.nspname || '.' || r.relname || '.' || co.conname, 'the constraint is NOT VALID'
+FROM scoped s JOIN pg_catalog.pg_class r ON r.relnamespace = s.nsp JOIN pg_catalog.pg_constraint co ON co.conrelid = r.oid
+WHERE NOT co.convalidated
+UNION ALL
+SELECT r.code, 'roles', 'role', r.role,
+       concat_ws(', ', CASE WHEN a.rolsuper THEN 'is superuser' END, CASE WHEN a.rolbypassrls THEN 'bypasses RLS' END,
+                 CASE WHEN a.rolcanlogin THEN 'can log in' END)
+FROM roles r JOIN pg_catalog.pg_roles a ON a.rolname = r.role
+WHERE a.rolsuper OR a.rolbypassrls OR a.rolcanlogin
+UNION ALL
+SELECT r.code, 'roles', 'role', r.role, 'does not exist'
+FROM roles r WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = r.role)
+UNION ALL
+SELECT r.code, 'roles', 'role', r.role, 'owns ' || owned.what
+FROM roles r
+JOIN LATERAL (
+    SELECT 'relation ' || c.oid::regclass::text AS what FROM pg_catalog.pg_class c WHERE c.relowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = r.role)
+    UNION ALL
+    SELECT 'function ' || p.oid::regprocedure::text FROM pg_catalog.pg_proc p WHERE p.proowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = r.role)
+    UNION ALL
+    SELECT 'schema ' || n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = r.role)
+) owned ON true
+WHERE r.suffix <> '_owner'
+UNION ALL
+SELECT r.code, 'privileges', 'schema', other.sch, r.role || ' has privileges on another tenant''s schema'
+FROM roles r JOIN t other ON other.code <> r.code
+WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = r.role)
+  AND (has_schema_privilege(r.role, other.sch, 'USAGE') OR has_schema_privilege(r.role, other.sch, 'CREATE'))
+UNION ALL
+SELECT r.code, 'privileges', 'table', other.sch || '.' || c.relname, r.role || ' has privileges on another tenant''s table'
+FROM roles r JOIN t other ON other.code <> r.code
+JOIN pg_catalog.pg_namespace n ON n.nspname = other.sch
+JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm')
+WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = r.role)
+  AND has_table_privilege(r.role, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+UNION ALL
+SELECT t.code, 'functions', 'function', t.sch || '.' || p.oid::regprocedure::text, 'search_path is not pinned (SET search_path = …)'
+FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch JOIN pg_catalog.pg_proc p ON p.pronamespace = n.oid
+WHERE NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')

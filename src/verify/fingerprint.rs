@@ -1,0 +1,149 @@
+//! Structural comparison: each tenant schema against a reference schema built
+//! from its blueprint at the tenant's applied version, in a transaction that
+//! is rolled back. One fingerprint query covers every tenant and reference.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+use super::{context, groups, reference_spec, Finding};
+use crate::admin::AdminPassword;
+use crate::blueprint::{Blueprint, Identity};
+use crate::provisioner::{self, Settings};
+use crate::registry::Registered;
+use crate::tenant::TenantCode;
+
+/// (kind, name) → detail, with tenant-specific names replaced by placeholders.
+type Image = BTreeMap<(String, String), String>;
+
+pub async fn compare(
+    client: &mut Client,
+    tenants: &[Registered],
+    blueprints: &HashMap<String, Blueprint>,
+) -> Result<Vec<Finding>> {
+    if tenants.is_empty() {
+        return Ok(Vec::new());
+    }
+    let groups = groups(tenants);
+    let tx = client.transaction().await?;
+    let mut references = Vec::new();
+    for (index, ((blueprint, version), _)) in groups.iter().enumerate() {
+        let spec = reference_spec(blueprint, index);
+        let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
+        let bp = &blueprints[blueprint];
+        let migrations: Vec<_> = bp.render(&identity)?.into_iter().filter(|m| m.version() <= *version).collect();
+        let settings = Settings {
+            lock_timeout: Duration::from_secs(60),
+            admin_password: AdminPassword::Unusable,
+            partitions: Default::default(),
+        };
+        context(
+            provisioner::build(&tx, &spec, bp, &identity, &migrations, &settings).await,
+            "cannot build the reference schema",
+        )?;
+        references.push(identity);
+    }
+    let mut schemas: Vec<String> = references.iter().map(|i| i.code.schema_name()).collect();
+    schemas.extend(tenants.iter().map(|t| t.schema_name.clone()));
+    schemas.push("audit".to_owned());
+    let rows = tx.query(include_str!("../sql/verify_fingerprint.sql"), &[&schemas]).await?;
+    tx.rollback().await?;
+
+    let owners: Vec<Identity> = references
+        .iter()
+        .cloned()
+        .chain(tenants.iter().map(|t| Identity { code: t.code.clone(), tenant_id: t.id }))
+        .collect();
+    let mut images: HashMap<String, Image> = HashMap::new();
+    for row in &rows {
+        let (schema, kind, name, detail): (String, String, String, Option<String>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        let Some(owner) = owner_of(&owners, &schema, &name) else { continue };
+        let key = (kind, normalize(&name, &owner.code, owner.tenant_id));
+        images
+            .entry(owner.code.as_str().to_owned())
+            .or_default()
+            .insert(key, normalize(&detail.unwrap_or_default(), &owner.code, owner.tenant_id));
+    }
+    let mut findings = Vec::new();
+    for (index, (_, members)) in groups.iter().enumerate() {
+        let expected = images.remove(references[index].code.as_str()).unwrap_or_default();
+        for tenant in members {
+            let found = images.get(tenant.code.as_str()).cloned().unwrap_or_default();
+            findings.extend(diff(tenant.code.as_str(), &expected, &found));
+        }
+    }
+    Ok(findings)
+}
+
+/// Which tenant (or reference) a fingerprint row belongs to: its schema, or
+/// for the `audit` schema the tenant whose audit log the object is part of.
+fn owner_of<'a>(owners: &'a [Identity], schema: &str, name: &str) -> Option<&'a Identity> {
+    if schema == "audit" {
+        return owners.iter().find(|o| {
+            let log = o.code.audit_log_name();
+            name == log || name.starts_with(&format!("{log}.")) || name.starts_with(&format!("{log}_"))
+        });
+    }
+    owners.iter().find(|o| o.code.schema_name() == schema)
+}
+
+/// Replaces what differs between two tenants of one blueprint by design.
+fn normalize(text: &str, code: &TenantCode, tenant_id: Uuid) -> String {
+    let replacements = [
+        (code.schema_name(), "{schema}"),
+        (code.audit_log_name(), "{audit_log}"),
+        (code.owner_role(), "{owner}"),
+        (code.app_role(), "{app}"),
+        (code.ro_role(), "{ro}"),
+        (tenant_id.to_string(), "{tenant_id}"),
+    ];
+    let mut out = text.to_owned();
+    for (from, to) in replacements {
+        out = out.replace(&from, to);
+    }
+    out.replace(&format!("'{code}'"), "'{code}'")
+}
+
+fn diff(tenant: &str, expected: &Image, found: &Image) -> Vec<Finding> {
+    let finding = |problem: &str, (kind, name): &(String, String), e: Option<&String>, f: Option<&String>| Finding {
+        scope: tenant.to_owned(),
+        check: "structure",
+        problem: problem.to_owned(),
+        kind: kind.clone(),
+        object: name
+            .replace("{schema}", &format!("{tenant}_schema"))
+            .replace("{audit_log}", &format!("{tenant}_audit_log")),
+        expected: e.map(|d| shorten(d)),
+        found: f.map(|d| shorten(d)),
+    };
+    let mut findings = Vec::new();
+    for (key, detail) in expected {
+        match found.get(key) {
+            None => findings.push(finding("missing", key, Some(detail), None)),
+            Some(other) if other != detail => findings.push(finding("changed", key, Some(detail), Some(other))),
+            Some(_) => {}
+        }
+    }
+    for (key, detail) in found {
+        if !expected.contains_key(key) {
+            findings.push(finding("extra", key, None, Some(detail)));
+        }
+    }
+    findings
+}
+
+/// Function and view bodies are long; a report shows their start and a hash.
+fn shorten(detail: &str) -> String {
+    if detail.chars().count() <= 240 {
+        return detail.to_owned();
+    }
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    detail.hash(&mut hasher);
+    let head: String = detail.chars().take(160).collect();
+    format!("{head}… (#{:016x})", hasher.finish())
+}

@@ -1,0 +1,118 @@
+//! Verify's three outputs: text for people, JSON for scripts, JUnit XML with
+//! one testcase per tenant × check so CI systems show failures natively.
+
+use anyhow::Result;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+
+use super::{Finding, Outcome, SHARED_CHECKS, TENANT_CHECKS};
+
+/// One line per finding, then a summary line.
+pub fn text(outcome: &Outcome) -> String {
+    let mut out = String::new();
+    for f in &outcome.findings {
+        out.push_str(&format!("{}: {} {} {} {}", f.scope, f.check, f.problem, f.kind, f.object));
+        if let Some(expected) = &f.expected {
+            out.push_str(&format!("\n    expected: {expected}"));
+        }
+        if let Some(found) = &f.found {
+            out.push_str(&format!("\n    found:    {found}"));
+        }
+        out.push('\n');
+    }
+    out.push_str(&summary(outcome));
+    out.push('\n');
+    out
+}
+
+pub fn summary(outcome: &Outcome) -> String {
+    let checks = outcome.tenants.len() * TENANT_CHECKS.len() + SHARED_CHECKS.len();
+    match outcome.findings.len() {
+        0 => format!(
+            "verify: {} tenants and the shared schemas clean ({checks} checks, {:.2} s)",
+            outcome.tenants.len(),
+            outcome.seconds
+        ),
+        n => format!(
+            "verify: {n} problems in {} ({checks} checks, {:.2} s)",
+            failing_scopes(outcome).join(", "),
+            outcome.seconds
+        ),
+    }
+}
+
+fn failing_scopes(outcome: &Outcome) -> Vec<String> {
+    let mut scopes: Vec<String> = outcome.findings.iter().map(|f| f.scope.clone()).collect();
+    scopes.sort();
+    scopes.dedup();
+    scopes
+}
+
+/// JUnit XML: a testsuite per scope (each tenant, and `shared`), a testcase
+/// per check, a `<failure>` per failing check listing its findings.
+pub fn junit(outcome: &Outcome) -> Result<String> {
+    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+    writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let total = outcome.tenants.len() * TENANT_CHECKS.len() + SHARED_CHECKS.len();
+    let failed = failing_cases(outcome);
+    let mut suites = BytesStart::new("testsuites");
+    suites.push_attribute(("name", "provision verify"));
+    suites.push_attribute(("tests", total.to_string().as_str()));
+    suites.push_attribute(("failures", failed.to_string().as_str()));
+    suites.push_attribute(("time", format!("{:.3}", outcome.seconds).as_str()));
+    writer.write_event(Event::Start(suites))?;
+    for tenant in &outcome.tenants {
+        suite(&mut writer, tenant, TENANT_CHECKS, &outcome.findings)?;
+    }
+    suite(&mut writer, "shared", SHARED_CHECKS, &outcome.findings)?;
+    writer.write_event(Event::End(BytesEnd::new("testsuites")))?;
+    Ok(String::from_utf8(writer.into_inner())? + "\n")
+}
+
+fn failing_cases(outcome: &Outcome) -> usize {
+    let mut cases: Vec<(&str, &str)> = outcome.findings.iter().map(|f| (f.scope.as_str(), f.check)).collect();
+    cases.sort();
+    cases.dedup();
+    cases.len()
+}
+
+fn suite(writer: &mut Writer<Vec<u8>>, scope: &str, checks: &[&str], findings: &[Finding]) -> Result<()> {
+    let failures = checks.iter().filter(|c| findings.iter().any(|f| f.scope == scope && f.check == **c)).count();
+    let mut start = BytesStart::new("testsuite");
+    start.push_attribute(("name", scope));
+    start.push_attribute(("tests", checks.len().to_string().as_str()));
+    start.push_attribute(("failures", failures.to_string().as_str()));
+    writer.write_event(Event::Start(start))?;
+    for check in checks {
+        let mine: Vec<&Finding> = findings.iter().filter(|f| f.scope == scope && f.check == *check).collect();
+        let mut case = BytesStart::new("testcase");
+        case.push_attribute(("classname", format!("provision.verify.{scope}").as_str()));
+        case.push_attribute(("name", *check));
+        if mine.is_empty() {
+            writer.write_event(Event::Empty(case))?;
+            continue;
+        }
+        writer.write_event(Event::Start(case))?;
+        let mut failure = BytesStart::new("failure");
+        failure.push_attribute(("message", format!("{} problems", mine.len()).as_str()));
+        failure.push_attribute(("type", "drift"));
+        writer.write_event(Event::Start(failure))?;
+        let body: Vec<String> = mine.iter().map(|f| describe(f)).collect();
+        writer.write_event(Event::Text(BytesText::new(&body.join("\n"))))?;
+        writer.write_event(Event::End(BytesEnd::new("failure")))?;
+        writer.write_event(Event::End(BytesEnd::new("testcase")))?;
+    }
+    writer.write_event(Event::End(BytesEnd::new("testsuite")))?;
+    Ok(())
+}
+
+fn describe(f: &Finding) -> String {
+    let mut line = format!("{} {} {}", f.problem, f.kind, f.object);
+    if let Some(e) = &f.expected {
+        line.push_str(&format!(" | expected: {e}"));
+    }
+    if let Some(found) = &f.found {
+        line.push_str(&format!(" | found: {found}"));
+    }
+    line
+}

@@ -1,0 +1,107 @@
+//! The shared schemas (`shared`, `portal`, `audit`, the history schema)
+//! against the shared migrations: applied to a throwaway database, then both
+//! fingerprinted with the same query. Refinery checksums must match too.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use tokio_postgres::Client;
+
+use super::{context, Finding};
+use crate::connection::Target;
+use crate::migrate;
+
+const SCHEMAS: &[&str] = &["shared", "portal", "audit", migrate::HISTORY_SCHEMA];
+
+pub async fn compare(client: &Client, target: &Target) -> Result<Vec<Finding>> {
+    let mut findings = checksums(client).await?;
+    let expected = reference(client, target).await?;
+    let found = fingerprint(client).await?;
+    for (key, detail) in &expected {
+        match found.get(key) {
+            None => findings.push(finding("missing", key, Some(detail), None)),
+            Some(other) if other != detail => findings.push(finding("changed", key, Some(detail), Some(other))),
+            Some(_) => {}
+        }
+    }
+    for (key, detail) in &found {
+        if !expected.contains_key(key) {
+            findings.push(finding("extra", key, None, Some(detail)));
+        }
+    }
+    Ok(findings)
+}
+
+async fn checksums(client: &Client) -> Result<Vec<Finding>> {
+    let plan = crate::shared::plan(client).await?;
+    Ok(plan
+        .edited
+        .into_iter()
+        .map(|(name, _)| Finding {
+            scope: "shared".to_owned(),
+            check: "checksums",
+            problem: "changed: the applied migration differs from the one in this binary".to_owned(),
+            kind: "migration".to_owned(),
+            object: name,
+            expected: None,
+            found: None,
+        })
+        .collect())
+}
+
+/// Applies the shared migrations to a throwaway database and fingerprints it.
+async fn reference(client: &Client, target: &Target) -> Result<BTreeMap<(String, String), String>> {
+    let name = format!("provision_verify_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    client.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0")).await?;
+    let result = async {
+        let mut scratch = target.with_dbname(&name).connect().await?;
+        let tx = scratch.transaction().await?;
+        tx.batch_execute(&format!("CREATE SCHEMA {}", migrate::HISTORY_SCHEMA)).await?;
+        migrate::apply(&tx, &migrate::shared_migrations(), &migrate::shared_history_table()).await?;
+        tx.commit().await?;
+        fingerprint(&scratch).await
+    }
+    .await;
+    let dropped = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    let image = context(result, "cannot build the reference of the shared schemas")?;
+    dropped?;
+    Ok(image)
+}
+
+/// The shared schemas' fingerprint, less the tenants' own audit logs.
+async fn fingerprint(client: &Client) -> Result<BTreeMap<(String, String), String>> {
+    let schemas: Vec<&str> = SCHEMAS.to_vec();
+    let rows = client.query(include_str!("../sql/verify_fingerprint.sql"), &[&schemas]).await?;
+    let mut image = BTreeMap::new();
+    for row in &rows {
+        let (schema, kind, name, detail): (String, String, String, Option<String>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if schema == "audit" && is_tenant_audit_object(&name) {
+            continue;
+        }
+        image.insert((kind, format!("{schema}.{name}")), detail.unwrap_or_default());
+    }
+    Ok(image)
+}
+
+/// `lic_audit_log`, `lic_audit_log.col`, `lic_audit_log_pkey`, … belong to a tenant.
+fn is_tenant_audit_object(name: &str) -> bool {
+    name.split('.').next().is_some_and(|first| first.contains("_audit_log"))
+}
+
+fn finding(
+    problem: &str,
+    (kind, name): &(String, String),
+    expected: Option<&String>,
+    found: Option<&String>,
+) -> Finding {
+    Finding {
+        scope: "shared".to_owned(),
+        check: "structure",
+        problem: problem.to_owned(),
+        kind: kind.clone(),
+        object: name.clone(),
+        expected: expected.cloned(),
+        found: found.cloned(),
+    }
+}
