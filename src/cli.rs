@@ -96,6 +96,9 @@ pub struct UpArgs {
     /// Print what would be done; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Skip the final `provision verify` of the whole database.
+    #[arg(long)]
+    pub no_verify: bool,
     #[command(flatten)]
     pub admin: AdminArgs,
 }
@@ -181,6 +184,9 @@ pub struct TenantAddArgs {
     /// Print what would be created; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Skip the final `provision verify` of the new tenant.
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 #[derive(Debug, Args)]

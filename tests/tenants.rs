@@ -208,7 +208,12 @@ fn status_reports_versions_and_pending() {
     db.provision().in_workspace(&ws).arg("up").success();
     std::fs::write(
         templates.join("agent_mitra/V9__extra.sql.tera"),
-        "CREATE TABLE {{ schema }}.extra (id int PRIMARY KEY);\n",
+        // A well-formed later version: RLS and the tenant policies on its table (verify checks it).
+        "CREATE TABLE {{ schema }}.extra (id int PRIMARY KEY);\n\
+         ALTER TABLE {{ schema }}.extra ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\n\
+         CREATE POLICY tenant_isolation ON {{ schema }}.extra AS RESTRICTIVE\n\
+           USING (nullif(current_setting('app.tenant_id', true), '')::uuid = '{{ tenant_id }}'::uuid);\n\
+         CREATE POLICY tenant_rows ON {{ schema }}.extra USING (true);\n",
     )
     .unwrap();
     let status = db.provision().in_workspace(&ws).args(["--json", "status"]).success().json();

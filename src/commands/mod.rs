@@ -14,7 +14,7 @@ mod tenant_remove;
 mod tenant_render;
 mod tenant_spec;
 mod up;
-mod verify;
+pub(crate) mod verify;
 
 use anyhow::Result;
 

@@ -12,15 +12,16 @@ use crate::shared;
 
 pub async fn run(ctx: &Context) -> Result<()> {
     let config = ctx.config()?;
-    let (client, target) = ctx.connect().await?;
+    let (mut client, target) = ctx.connect().await?;
     let shared_plan = shared::plan(&client).await?;
     let latest = shared_migrations().last().map_or(0, |m| m.version());
     let tenants = registry::snapshot(&client, None).await?;
     let rows: Vec<serde_json::Value> = tenants.iter().map(|t| tenant_row(t, &config.templates_dir)).collect();
     let declared: Vec<&str> =
         config.tenants.iter().filter(|s| !tenants.iter().any(|t| t.code == s.code)).map(|s| s.code.as_str()).collect();
+    let verified = verify_summary(&mut client, &target, &config, &tenants).await;
     ctx.printer.json(&json!({
-        "database": target.describe(),
+        "database": target.describe(), "verify": verified,
         "shared": { "version": shared_plan.current, "latest": latest,
                     "pending": shared_plan.pending.iter().map(ToString::to_string).collect::<Vec<_>>() },
         "tenants": rows, "declared_not_created": declared,
@@ -46,7 +47,28 @@ pub async fn run(ctx: &Context) -> Result<()> {
     if !declared.is_empty() {
         ctx.printer.line(format!("declared in tenants.toml but not created: {}", declared.join(", ")));
     }
+    ctx.printer.line(verified["summary"].as_str().unwrap_or_default());
     Ok(())
+}
+
+/// `provision verify`'s verdict in one line (status reports, it does not fail).
+async fn verify_summary(
+    client: &mut tokio_postgres::Client,
+    target: &crate::connection::Target,
+    config: &crate::config::Config,
+    tenants: &[Registered],
+) -> serde_json::Value {
+    if !registry::exists(&*client).await.unwrap_or(false) {
+        return json!({ "summary": "verify: nothing to verify yet (run `provision up`)" });
+    }
+    let active: Vec<Registered> = tenants.iter().filter(|t| t.is_active()).cloned().collect();
+    match crate::verify::run(client, target, config, &active, crate::verify::Scope::Everything).await {
+        Ok(outcome) => json!({
+            "clean": outcome.is_clean(), "problems": outcome.findings.len(),
+            "summary": crate::verify::report::summary(&outcome),
+        }),
+        Err(e) => json!({ "summary": format!("verify: could not run ({e:#})") }),
+    }
 }
 
 fn tenant_row(tenant: &Registered, templates_dir: &std::path::Path) -> serde_json::Value {

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::blueprint::Blueprint;
 use crate::cli::TenantAddArgs;
-use crate::commands::tenant_spec;
+use crate::commands::{tenant_spec, verify};
 use crate::context::Context;
 use crate::error::failed;
 use crate::output::{good, strong};
@@ -34,10 +34,15 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
             spec.code.schema_name()
         )));
     };
+    let verified = match args.no_verify {
+        true => None,
+        false => Some(verify::after_changes(ctx, &mut client, &target, &config, Some(&spec.code)).await?),
+    };
     let seconds = started.elapsed().as_secs_f64();
     ctx.printer.json(&json!({
         "tenant": spec.code.as_str(), "schema": spec.code.schema_name(), "tenant_id": spec.id,
         "blueprint": blueprint.name, "shared_applied": shared_applied, "result": outcome, "seconds": seconds,
+        "verify": verified,
     }));
     ctx.printer.line(format!(
         "{} tenant {} (schema {}, blueprint {}, version {version}): {} versions, {objects} objects in {seconds:.2} s",
@@ -50,7 +55,16 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     if let Some(admin) = admin {
         ctx.report_admin(admin);
     }
-    Ok(())
+    match verified {
+        Some(outcome) => {
+            ctx.printer.line(crate::verify::report::summary(&outcome));
+            match outcome.is_clean() {
+                true => Ok(()),
+                false => Err(failed(crate::verify::report::summary(&outcome))),
+            }
+        }
+        None => Ok(()),
+    }
 }
 
 /// Reads only: what `tenant add` would do.

@@ -12,6 +12,7 @@ use tokio_postgres::Client;
 
 use crate::blueprint::{Blueprint, Identity};
 use crate::cli::UpArgs;
+use crate::commands::verify;
 use crate::config::{Config, TenantSpec};
 use crate::context::Context;
 use crate::error::failed;
@@ -66,8 +67,24 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     reports.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+    let verified = match args.dry_run || args.no_verify {
+        true => None,
+        false => Some(verify::after_changes(ctx, &mut client, &target, &config, None).await?),
+    };
     let seconds = started.elapsed().as_secs_f64();
-    summarize(ctx, &target.describe(), &shared_applied, &reports, seconds, args.dry_run)
+    let summary =
+        Summary { database: target.describe(), shared_applied, reports, seconds, dry_run: args.dry_run, verified };
+    summarize(ctx, &summary)
+}
+
+/// Everything the final report of `up` says.
+struct Summary {
+    database: String,
+    shared_applied: Vec<String>,
+    reports: Vec<TenantReport>,
+    seconds: f64,
+    dry_run: bool,
+    verified: Option<crate::verify::Outcome>,
 }
 
 /// Sorts tenants into create / upgrade / current; unusable ones become reports.
@@ -171,14 +188,9 @@ fn report(code: &str, blueprint: &str, outcome: Option<Outcome>, error: Option<S
     }
 }
 
-fn summarize(
-    ctx: &Context,
-    database: &str,
-    shared_applied: &[String],
-    reports: &[TenantReport],
-    seconds: f64,
-    dry_run: bool,
-) -> Result<()> {
+fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
+    let Summary { database, shared_applied, reports, seconds, dry_run, verified } = summary;
+    let (seconds, dry_run) = (*seconds, *dry_run);
     let count = |f: fn(&TenantReport) -> bool| reports.iter().filter(|r| f(r)).count();
     let created = count(|r| matches!(r.outcome, Some(Outcome::Created { .. })));
     let upgraded = count(|r| matches!(r.outcome, Some(Outcome::Upgraded { .. })));
@@ -197,7 +209,7 @@ fn summarize(
         "shared": { "applied": if dry_run { Vec::new() } else { shared_applied.to_vec() },
                     "pending": if dry_run { shared_applied.to_vec() } else { Vec::new() } },
         "tenants": reports, "created": created, "upgraded": upgraded, "objects_created": objects,
-        "failed": failed_codes, "seconds": seconds,
+        "failed": failed_codes, "seconds": seconds, "verify": verified,
     }));
     print_human(ctx, shared_applied, reports, dry_run);
     let verdict = if !failed_codes.is_empty() {
@@ -210,9 +222,15 @@ fn summarize(
         "nothing to do, everything is up to date".to_owned()
     };
     ctx.printer.line(format!("{} tenants: {verdict} ({seconds:.2} s)", reports.len()));
-    match failed_codes.is_empty() {
-        true => Ok(()),
-        false => Err(failed(format!("tenants failed: {}", failed_codes.join(", ")))),
+    if let Some(outcome) = verified {
+        ctx.printer.line(crate::verify::report::summary(outcome));
+    }
+    if !failed_codes.is_empty() {
+        return Err(failed(format!("tenants failed: {}", failed_codes.join(", "))));
+    }
+    match verified {
+        Some(outcome) if !outcome.is_clean() => Err(failed(crate::verify::report::summary(outcome))),
+        _ => Ok(()),
     }
 }
 

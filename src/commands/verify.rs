@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::error::{bad_input, failed};
 use crate::registry;
 use crate::tenant::TenantCode;
-use crate::verify::{self, report};
+use crate::verify::{self, report, Scope};
 
 pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     let config = ctx.config()?;
@@ -22,7 +22,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     }
     let tenants: Vec<_> =
         all.into_iter().filter(|t| t.is_active() && (wanted.is_empty() || wanted.contains(&t.code))).collect();
-    let outcome = verify::run(&mut client, &target, &config, &tenants).await?;
+    let outcome = verify::run(&mut client, &target, &config, &tenants, Scope::Everything).await?;
     let format = if ctx.printer.is_json() { VerifyFormat::Json } else { args.format };
     match format {
         VerifyFormat::Json => ctx.printer.data(format!("{}\n", serde_json::to_string_pretty(&outcome)?)),
@@ -33,4 +33,22 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
         true => Ok(()),
         false => Err(failed(report::summary(&outcome))),
     }
+}
+
+/// The check `up`, `tenant add` and `status` end with: the outcome, its
+/// findings printed on stderr for people (JSON callers embed the outcome).
+pub async fn after_changes(
+    ctx: &Context,
+    client: &mut tokio_postgres::Client,
+    target: &crate::connection::Target,
+    config: &crate::config::Config,
+    only: Option<&TenantCode>,
+) -> Result<verify::Outcome> {
+    let tenants: Vec<_> = registry::snapshot(&*client, only).await?.into_iter().filter(|t| t.is_active()).collect();
+    let scope = if only.is_some() { Scope::TenantsOnly } else { Scope::Everything };
+    let outcome = verify::run(client, target, config, &tenants, scope).await?;
+    if !outcome.is_clean() && !ctx.printer.is_json() {
+        eprint!("{}", report::text(&outcome));
+    }
+    Ok(outcome)
 }

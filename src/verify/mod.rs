@@ -72,8 +72,23 @@ impl Outcome {
     }
 }
 
-/// Verifies the given tenants (all active ones when `only` is empty).
-pub async fn run(client: &mut Client, target: &Target, config: &Config, tenants: &[Registered]) -> Result<Outcome> {
+/// What a run covers besides the given tenants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The tenants and the shared schemas (a throwaway database is made).
+    Everything,
+    /// Only the tenants (what `tenant add` checks after creating one).
+    TenantsOnly,
+}
+
+/// Verifies the given tenants, and the shared schemas unless told not to.
+pub async fn run(
+    client: &mut Client,
+    target: &Target,
+    config: &Config,
+    tenants: &[Registered],
+    scope: Scope,
+) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let mut blueprints: HashMap<String, Blueprint> = HashMap::new();
     for tenant in tenants {
@@ -84,7 +99,9 @@ pub async fn run(client: &mut Client, target: &Target, config: &Config, tenants:
     let mut findings = checksums(tenants, &blueprints)?;
     findings.extend(fingerprint::compare(client, tenants, &blueprints).await?);
     findings.extend(invariants::check(client, tenants, &blueprints, config).await?);
-    findings.extend(shared::compare(client, target).await?);
+    if scope == Scope::Everything {
+        findings.extend(shared::compare(client, target).await?);
+    }
     Ok(Outcome {
         tenants: tenants.iter().map(|t| t.code.as_str().to_owned()).collect(),
         findings,
