@@ -8,6 +8,26 @@ WITH t AS (
     SELECT * FROM unnest($4::text[], $5::text[]) AS e(code, tbl)
 ), roles AS (
     SELECT t.code, t.code || suffix AS role, suffix FROM t, unnest(ARRAY['_owner', '_app', '_ro']) AS suffix
+), reach AS (
+    -- (holder, source): holder can use the privileges granted to source.
+    WITH RECURSIVE chain(holder, source) AS (
+        SELECT a.oid, a.oid FROM pg_catalog.pg_roles a JOIN roles r ON r.role = a.rolname
+        UNION
+        SELECT chain.holder, m.roleid FROM chain
+        JOIN pg_catalog.pg_auth_members m ON m.member = chain.source
+        JOIN pg_catalog.pg_roles via ON via.oid = chain.source AND via.rolinherit
+    )
+    SELECT * FROM chain
+), grants AS (
+    -- Every grant on a tenant schema or on a relation in one.
+    SELECT t.code, 'schema' AS kind, n.nspname::text AS object, acl.grantee
+    FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch
+    CROSS JOIN LATERAL aclexplode(n.nspacl) AS acl
+    UNION ALL
+    SELECT t.code, 'table', t.sch || '.' || c.relname, acl.grantee
+    FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm')
+    CROSS JOIN LATERAL aclexplode(c.relacl) AS acl
 ), tables AS (
     SELECT t.code, t.audited, c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
            pg_catalog.pg_partition_root(c.oid) AS root
@@ -47,28 +67,26 @@ UNION ALL
 SELECT r.code, 'roles', 'role', r.role, 'does not exist'
 FROM roles r WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = r.role)
 UNION ALL
+-- App and read-only roles own nothing: one pass over each catalog.
 SELECT r.code, 'roles', 'role', r.role, 'owns ' || owned.what
+FROM (
+    SELECT c.relowner AS owner, 'relation ' || c.oid::regclass::text AS what FROM pg_catalog.pg_class c
+    UNION ALL
+    SELECT p.proowner, 'function ' || p.oid::regprocedure::text FROM pg_catalog.pg_proc p
+    UNION ALL
+    SELECT n.nspowner, 'schema ' || n.nspname FROM pg_catalog.pg_namespace n
+) owned
+JOIN pg_catalog.pg_roles a ON a.oid = owned.owner
+JOIN roles r ON r.role = a.rolname AND r.suffix <> '_owner'
+UNION ALL
+-- Cross-tenant privileges, from the ACLs themselves: a tenant role that can
+-- use (directly or through role membership) a grant on another tenant's
+-- schema or relation. Set-based, so it does not grow as roles x tables.
+SELECT r.code, 'privileges', g.kind, g.object, r.role || ' has privileges on another tenant''s ' || g.kind
 FROM roles r
-JOIN LATERAL (
-    SELECT 'relation ' || c.oid::regclass::text AS what FROM pg_catalog.pg_class c WHERE c.relowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = r.role)
-    UNION ALL
-    SELECT 'function ' || p.oid::regprocedure::text FROM pg_catalog.pg_proc p WHERE p.proowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = r.role)
-    UNION ALL
-    SELECT 'schema ' || n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = r.role)
-) owned ON true
-WHERE r.suffix <> '_owner'
-UNION ALL
-SELECT r.code, 'privileges', 'schema', other.sch, r.role || ' has privileges on another tenant''s schema'
-FROM roles r JOIN t other ON other.code <> r.code
-WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = r.role)
-  AND (has_schema_privilege(r.role, other.sch, 'USAGE') OR has_schema_privilege(r.role, other.sch, 'CREATE'))
-UNION ALL
-SELECT r.code, 'privileges', 'table', other.sch || '.' || c.relname, r.role || ' has privileges on another tenant''s table'
-FROM roles r JOIN t other ON other.code <> r.code
-JOIN pg_catalog.pg_namespace n ON n.nspname = other.sch
-JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm')
-WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = r.role)
-  AND has_table_privilege(r.role, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+JOIN pg_catalog.pg_roles a ON a.rolname = r.role
+JOIN reach ON reach.holder = a.oid
+JOIN grants g ON (g.grantee = reach.source OR g.grantee = 0) AND g.code <> r.code
 UNION ALL
 SELECT t.code, 'functions', 'function', t.sch || '.' || p.oid::regprocedure::text, 'search_path is not pinned (SET search_path = …)'
 FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch JOIN pg_catalog.pg_proc p ON p.pronamespace = n.oid

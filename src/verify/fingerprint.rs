@@ -62,7 +62,8 @@ pub async fn compare(
         let (schema, kind, name, detail): (String, String, String, Option<String>) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
         let Some(owner) = owner_of(&owners, &schema, &name) else { continue };
-        let key = (kind, normalize(&name, &owner.code, owner.tenant_id));
+        // Qualified, so a report names `lic_schema.users` or `audit.lic_audit_log`.
+        let key = (kind, normalize(&format!("{schema}.{name}"), &owner.code, owner.tenant_id));
         images
             .entry(owner.code.as_str().to_owned())
             .or_default()
@@ -73,7 +74,8 @@ pub async fn compare(
         let expected = images.remove(references[index].code.as_str()).unwrap_or_default();
         for tenant in members {
             let found = images.get(tenant.code.as_str()).cloned().unwrap_or_default();
-            findings.extend(diff(tenant.code.as_str(), &expected, &found));
+            let identity = Identity { code: tenant.code.clone(), tenant_id: tenant.id };
+            findings.extend(diff(&identity, &expected, &found));
         }
     }
     Ok(findings)
@@ -108,17 +110,27 @@ fn normalize(text: &str, code: &TenantCode, tenant_id: Uuid) -> String {
     out.replace(&format!("'{code}'"), "'{code}'")
 }
 
-fn diff(tenant: &str, expected: &Image, found: &Image) -> Vec<Finding> {
+/// Puts the tenant's own names back, for the report.
+fn denormalize(text: &str, tenant: &Identity) -> String {
+    let code = &tenant.code;
+    text.replace("{schema}", &code.schema_name())
+        .replace("{audit_log}", &code.audit_log_name())
+        .replace("{owner}", &code.owner_role())
+        .replace("{app}", &code.app_role())
+        .replace("{ro}", &code.ro_role())
+        .replace("{tenant_id}", &tenant.tenant_id.to_string())
+        .replace("'{code}'", &format!("'{code}'"))
+}
+
+fn diff(tenant: &Identity, expected: &Image, found: &Image) -> Vec<Finding> {
     let finding = |problem: &str, (kind, name): &(String, String), e: Option<&String>, f: Option<&String>| Finding {
-        scope: tenant.to_owned(),
+        scope: tenant.code.as_str().to_owned(),
         check: "structure",
         problem: problem.to_owned(),
         kind: kind.clone(),
-        object: name
-            .replace("{schema}", &format!("{tenant}_schema"))
-            .replace("{audit_log}", &format!("{tenant}_audit_log")),
-        expected: e.map(|d| shorten(d)),
-        found: f.map(|d| shorten(d)),
+        object: denormalize(name, tenant),
+        expected: e.map(|d| shorten(&denormalize(d, tenant))),
+        found: f.map(|d| shorten(&denormalize(d, tenant))),
     };
     let mut findings = Vec::new();
     for (key, detail) in expected {
