@@ -88,6 +88,7 @@ JOIN pg_catalog.pg_roles a ON a.rolname = r.role
 JOIN reach ON reach.holder = a.oid
 JOIN grants g ON (g.grantee = reach.source OR g.grantee = 0) AND g.code <> r.code
 UNION ALL
-SELECT t.code, 'functions', 'function', t.sch || '.' || p.oid::regprocedure::text, 'search_path is not pinned (SET search_path = …)'
+SELECT t.code, 'functions', 'function',
+       t.sch || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', 'search_path is not pinned (SET search_path = …)'
 FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch JOIN pg_catalog.pg_proc p ON p.pronamespace = n.oid
 WHERE NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')

@@ -63,7 +63,8 @@ pub async fn compare(
             (row.get(0), row.get(1), row.get(2), row.get(3));
         let Some(owner) = owner_of(&owners, &schema, &name) else { continue };
         // Qualified, so a report names `lic_schema.users` or `audit.lic_audit_log`.
-        let key = (kind, normalize(&format!("{schema}.{name}"), &owner.code, owner.tenant_id));
+        let qualified = if kind == "schema" { name.clone() } else { format!("{schema}.{name}") };
+        let key = (kind, normalize(&qualified, &owner.code, owner.tenant_id));
         images
             .entry(owner.code.as_str().to_owned())
             .or_default()

@@ -79,7 +79,8 @@ async fn fingerprint(client: &Client) -> Result<BTreeMap<(String, String), Strin
         if schema == "audit" && is_tenant_audit_object(&name) {
             continue;
         }
-        image.insert((kind, format!("{schema}.{name}")), detail.unwrap_or_default());
+        let qualified = if kind == "schema" { name } else { format!("{schema}.{name}") };
+        image.insert((kind, qualified), detail.unwrap_or_default());
     }
     Ok(image)
 }
