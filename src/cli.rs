@@ -86,6 +86,15 @@ pub enum Command {
     #[command(subcommand)]
     Tenant(TenantCommand),
 
+    /// Fully provisioned databases for CI, cloned from a template in milliseconds.
+    #[command(subcommand)]
+    Db(DbCommand),
+
+    /// Drop and re-provision the database (development only).
+    #[command(after_help = "Example:\n  provision reset                                   # the embedded sandbox\n  \
+        provision --database-url postgres://…/app_dev reset --yes --confirm app_dev")]
+    Reset(ResetArgs),
+
     /// Manage the embedded PostgreSQL in ./.provision.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -142,6 +151,18 @@ pub enum TenantCommand {
     /// List registered tenants.
     #[command(after_help = "Example:\n  provision tenant list")]
     List,
+
+    /// Apply pending blueprint versions to tenants in parallel (also done by `up`).
+    #[command(after_help = "Example:\n  provision tenant upgrade --all --jobs 4\n  provision tenant upgrade lic --dry-run")]
+    Upgrade(TenantUpgradeArgs),
+
+    /// Re-stamp the checksums of applied versions after a human decided the edit is fine.
+    #[command(after_help = "Example:\n  provision tenant repair lic --accept-checksums")]
+    Repair(TenantRepairArgs),
+
+    /// Dump one tenant (schema, audit log, roles' grants, registry rows) with pg_dump.
+    #[command(after_help = "Example:\n  provision tenant backup lic --out lic.sql\n  psql -X -1 -v ON_ERROR_STOP=1 -f lic.sql   # restore")]
+    Backup(TenantBackupArgs),
 
     /// Print the exact SQL a new tenant would receive (pipe it into psql -1).
     #[command(after_help = "Example:\n  provision tenant render hdfc | psql -X -1 -v ON_ERROR_STOP=1 -f -")]
@@ -210,6 +231,92 @@ pub struct TenantRemoveArgs {
     /// Keep the schema and data; only mark the tenant inactive.
     #[arg(long)]
     pub keep_data: bool,
+    /// Do not take a backup (tenant backup) before dropping.
+    #[arg(long)]
+    pub no_backup: bool,
+    /// Where the backup goes (default: ./<code>-<timestamp>.sql).
+    #[arg(long, value_name = "FILE")]
+    pub backup_out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantUpgradeArgs {
+    /// Tenants to upgrade.
+    #[arg(value_name = "CODE", required_unless_present = "all")]
+    pub codes: Vec<String>,
+    /// Every active tenant.
+    #[arg(long, conflicts_with = "codes")]
+    pub all: bool,
+    /// Tenants upgraded in parallel, each on its own connection.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Print, per tenant, the versions and SQL that would run; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// lock_timeout for upgrade statements, in seconds (traffic waits at most this long).
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub ddl_timeout: f64,
+    /// statement_timeout for upgrade statements, in seconds (0: none).
+    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
+    pub statement_timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantRepairArgs {
+    /// Tenant code.
+    pub code: String,
+    /// Record the current templates' checksums for the applied versions.
+    #[arg(long, required = true)]
+    pub accept_checksums: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantBackupArgs {
+    /// Tenant code.
+    pub code: String,
+    /// Output file (default: ./<code>-<timestamp>.sql).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create a fully provisioned database (shared + every tenant + reference data).
+    #[command(after_help = "Example:\n  provision db create ci_42\n  provision db create ci_big --sample 1000")]
+    Create(DbCreateArgs),
+    /// Drop a database made by `db create`.
+    #[command(after_help = "Example:\n  provision db drop ci_42")]
+    Drop(DbNameArgs),
+    /// List databases made by `db create`, and the templates they clone.
+    #[command(after_help = "Example:\n  provision db list")]
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct DbCreateArgs {
+    /// Name of the new database.
+    pub name: String,
+    /// Load sample data (policies per tenant) into the template.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct DbNameArgs {
+    /// Database name.
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// Required outside the embedded sandbox, together with --confirm.
+    #[arg(long)]
+    pub yes: bool,
+    /// The database's name, typed out (required outside the sandbox).
+    #[arg(long, value_name = "DATABASE")]
+    pub confirm: Option<String>,
+    #[command(flatten)]
+    pub admin: AdminArgs,
 }
 
 #[derive(Debug, Args)]

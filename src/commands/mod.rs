@@ -1,6 +1,8 @@
 //! One file per command; this module only dispatches.
 
+mod db;
 mod migrate;
+mod reset;
 mod partition_inputs;
 mod partitions_list;
 mod partitions_rollover;
@@ -8,6 +10,9 @@ mod sandbox;
 mod seed;
 mod status;
 mod tenant_add;
+mod tenant_backup;
+mod tenant_repair;
+mod tenant_upgrade;
 mod tenant_grant;
 mod tenant_list;
 mod tenant_remove;
@@ -18,7 +23,7 @@ pub(crate) mod verify;
 
 use anyhow::Result;
 
-use crate::cli::{Command, PartitionsCommand, TenantCommand};
+use crate::cli::{Command, DbCommand, PartitionsCommand, TenantCommand};
 use crate::context::Context;
 
 pub async fn run(ctx: &Context, command: Command) -> Result<()> {
@@ -32,6 +37,13 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Partitions(PartitionsCommand::List(args)) => partitions_list::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Add(args)) => tenant_add::run(ctx, &args).await,
         Command::Tenant(TenantCommand::List) => tenant_list::run(ctx).await,
+        Command::Tenant(TenantCommand::Upgrade(args)) => tenant_upgrade::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::Repair(args)) => tenant_repair::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::Backup(args)) => tenant_backup::run(ctx, &args).await,
+        Command::Db(DbCommand::Create(args)) => db::create(ctx, &args).await,
+        Command::Db(DbCommand::Drop(args)) => db::drop(ctx, &args).await,
+        Command::Db(DbCommand::List) => db::list(ctx).await,
+        Command::Reset(args) => reset::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Grant(args)) => tenant_grant::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Render(args)) => tenant_render::run(ctx, &args),
         Command::Tenant(TenantCommand::Remove(args)) => tenant_remove::run(ctx, &args).await,
