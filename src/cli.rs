@@ -153,7 +153,9 @@ pub enum TenantCommand {
     List,
 
     /// Apply pending blueprint versions to tenants in parallel (also done by `up`).
-    #[command(after_help = "Example:\n  provision tenant upgrade --all --jobs 4\n  provision tenant upgrade lic --dry-run")]
+    #[command(
+        after_help = "Example:\n  provision tenant upgrade --all --jobs 4\n  provision tenant upgrade lic --dry-run"
+    )]
     Upgrade(TenantUpgradeArgs),
 
     /// Re-stamp the checksums of applied versions after a human decided the edit is fine.
@@ -161,7 +163,9 @@ pub enum TenantCommand {
     Repair(TenantRepairArgs),
 
     /// Dump one tenant (schema, audit log, roles' grants, registry rows) with pg_dump.
-    #[command(after_help = "Example:\n  provision tenant backup lic --out lic.sql\n  psql -X -1 -v ON_ERROR_STOP=1 -f lic.sql   # restore")]
+    #[command(
+        after_help = "Example:\n  provision tenant backup lic --out lic.sql\n  psql -X -1 -v ON_ERROR_STOP=1 -f lic.sql   # restore"
+    )]
     Backup(TenantBackupArgs),
 
     /// Print the exact SQL a new tenant would receive (pipe it into psql -1).

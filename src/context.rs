@@ -49,6 +49,7 @@ impl Context {
     pub fn settings(&self, admin: &AdminArgs, target: &Target, config: &Config) -> Settings {
         Settings {
             lock_timeout: self.lock_timeout(),
+            upgrade: Default::default(),
             admin_password: AdminPassword::choose(admin.admin_password.clone(), target.is_sandbox()),
             partitions: config.partition_settings(),
         }

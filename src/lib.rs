@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod backup;
 pub mod blueprint;
 pub mod cli;
 pub mod commands;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod connection;
 pub mod context;
 pub mod error;
+pub mod fleet;
 pub mod lock;
 pub mod migrate;
 pub mod output;
@@ -25,5 +27,8 @@ pub mod rollover;
 pub mod sample;
 pub mod sandbox;
 pub mod shared;
+pub mod statements;
+pub mod template_db;
 pub mod tenant;
+pub mod upgrade;
 pub mod verify;

@@ -171,7 +171,9 @@ impl AsyncTransaction for InTransaction<'_, '_> {
     /// Sends all statements of one call as a single batch: one round trip per
     /// migration, and no COMMIT (the caller owns the transaction).
     async fn execute<'a, T: Iterator<Item = &'a str> + Send + 'a>(&mut self, queries: T) -> Result<usize, Self::Error> {
-        let queries: Vec<&str> = queries.collect();
+        // A no-transaction version applied inside a transaction is building a
+        // new, empty schema (upgrades of existing tenants run it outside).
+        let queries: Vec<String> = queries.map(crate::statements::for_new_schema).collect();
         // "\n;\n": a migration ending in a `--` comment must not swallow the separator.
         let batch = queries.join("\n;\n");
         *self.last_batch.lock().unwrap() = batch.clone();

@@ -8,7 +8,7 @@
 use std::io::{IsTerminal, Write};
 
 use console::{style, StyledObject};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 /// How chatty the human output is.
@@ -80,10 +80,32 @@ impl Printer {
         eprintln!("{} {}", style("warning:").for_stderr().yellow().bold(), text.as_ref());
     }
 
+    /// Whether progress bars draw: an interactive stderr, not `--json`/`--quiet`.
+    pub fn shows_progress(&self) -> bool {
+        self.stderr_is_terminal && !self.json && self.verbosity != Verbosity::Quiet
+    }
+
+    /// Progress over many tenants on several workers: an overall bar plus one
+    /// line per worker saying what it is doing. Hidden without a terminal.
+    pub fn fleet_progress(&self, total: u64, workers: usize, message: &str) -> FleetProgress {
+        let multi = MultiProgress::with_draw_target(match self.shows_progress() {
+            true => ProgressDrawTarget::stderr(),
+            false => ProgressDrawTarget::hidden(),
+        });
+        let overall = multi.add(self.progress(total, message));
+        let lines = (0..workers)
+            .map(|_| {
+                let line = multi.add(ProgressBar::new_spinner());
+                line.set_style(ProgressStyle::with_template("  {spinner} {msg}").expect("static template"));
+                line
+            })
+            .collect();
+        FleetProgress { multi, overall, lines }
+    }
+
     /// A progress bar that draws only on an interactive stderr.
     pub fn progress(&self, len: u64, message: &str) -> ProgressBar {
-        let visible = self.stderr_is_terminal && !self.json && self.verbosity != Verbosity::Quiet;
-        let target = if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+        let target = if self.shows_progress() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         let bar = ProgressBar::with_draw_target(Some(len), target);
         bar.set_style(
             ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
@@ -92,6 +114,40 @@ impl Printer {
         );
         bar.set_message(message.to_owned());
         bar
+    }
+}
+
+/// See [`Printer::fleet_progress`].
+pub struct FleetProgress {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    lines: Vec<ProgressBar>,
+}
+
+impl FleetProgress {
+    /// Worker `worker` starts on `what`.
+    pub fn working(&self, worker: usize, what: &str) {
+        if let Some(line) = self.lines.get(worker) {
+            line.set_message(what.to_owned());
+            line.tick();
+        }
+    }
+
+    /// One item finished: a result line on stdout, or a failure on stderr,
+    /// printed above the bars (or plainly without a terminal).
+    pub fn done(&self, printer: &Printer, line: Result<String, String>) {
+        self.overall.inc(1);
+        self.multi.suspend(|| match line {
+            Ok(line) => printer.line(line),
+            Err(failure) => printer.warn(failure),
+        });
+    }
+
+    pub fn finish(&self) {
+        for line in &self.lines {
+            line.finish_and_clear();
+        }
+        self.overall.finish_and_clear();
     }
 }
 

@@ -18,7 +18,7 @@ use crate::lock::{self, Mode, Resource};
 use crate::migrate;
 use crate::output::Printer;
 use crate::partitions;
-use crate::registry::{self, Registered};
+use crate::registry;
 use crate::tenant::{quote_ident, quote_literal, TenantCode};
 use crate::{audit, roles};
 
@@ -50,10 +50,28 @@ pub enum Outcome {
 /// How tenant work runs: lock patience and the administrator's password.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// How long to wait for another provision process's advisory locks.
     pub lock_timeout: Duration,
+    /// lock_timeout / statement_timeout for upgrade DDL beside traffic.
+    pub upgrade: UpgradeTimeouts,
     pub admin_password: AdminPassword,
     /// tenants.toml's premake/retention overrides.
     pub partitions: PartitionSettings,
+}
+
+/// Upgrades run beside live traffic: no statement may queue behind (and so
+/// in front of) application queries for longer than `ddl`.
+#[derive(Debug, Clone, Copy)]
+pub struct UpgradeTimeouts {
+    pub ddl: Duration,
+    /// None: no statement_timeout.
+    pub statement: Option<Duration>,
+}
+
+impl Default for UpgradeTimeouts {
+    fn default() -> Self {
+        UpgradeTimeouts { ddl: Duration::from_secs(5), statement: None }
+    }
 }
 
 /// The history table inside a tenant's schema.
@@ -126,7 +144,7 @@ pub(crate) async fn build(
 /// owner owns what they create and its default privileges apply. The tenant
 /// setting is on because FORCE ROW LEVEL SECURITY binds the owner too: a
 /// later version that moves data must see the tenant's rows.
-async fn apply_as_owner(
+pub(crate) async fn apply_as_owner(
     tx: &Transaction<'_>,
     identity: &Identity,
     migrations: &[refinery_core::Migration],
@@ -138,7 +156,7 @@ async fn apply_as_owner(
 }
 
 /// `SET LOCAL ROLE <code>_owner` with `app.tenant_id` set to the tenant.
-async fn act_as_owner(tx: &Transaction<'_>, identity: &Identity) -> Result<()> {
+pub(crate) async fn act_as_owner(tx: &Transaction<'_>, identity: &Identity) -> Result<()> {
     tx.batch_execute(&format!(
         "SET LOCAL ROLE {}; SELECT set_config('app.tenant_id', {}, true)",
         quote_ident(&identity.code.owner_role()),
@@ -148,14 +166,19 @@ async fn act_as_owner(tx: &Transaction<'_>, identity: &Identity) -> Result<()> {
     Ok(())
 }
 
-async fn stop_acting(tx: &Transaction<'_>) -> Result<()> {
+pub(crate) async fn stop_acting(tx: &Transaction<'_>) -> Result<()> {
     tx.batch_execute("RESET ROLE; SELECT set_config('app.tenant_id', '', true)").await?;
     Ok(())
 }
 
 /// After any version ran: partitions for the window, audit triggers on
 /// audited tables, and RLS on every partition. Returns partitions created.
-async fn finish(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint, settings: &Settings) -> Result<usize> {
+pub(crate) async fn finish(
+    tx: &Transaction<'_>,
+    code: &TenantCode,
+    blueprint: &Blueprint,
+    settings: &Settings,
+) -> Result<usize> {
     let specs = blueprint.partitions_of(code, &settings.partitions.for_tenant(code));
     let created = partitions::ensure_window(tx, &code.schema_name(), &specs).await?;
     audit::ensure_log_guards(tx, code, blueprint).await?;
@@ -164,42 +187,9 @@ async fn finish(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint, 
     Ok(created)
 }
 
-/// Applies the pending versions of `tenant`'s blueprint in one transaction,
-/// then makes sure its partitioned tables (old and new) have their window.
-pub async fn upgrade(
-    client: &mut Client,
-    tenant: &Registered,
-    blueprint: &Blueprint,
-    settings: &Settings,
-    printer: &Printer,
-) -> Result<Outcome> {
-    let identity = Identity { code: tenant.code.clone(), tenant_id: tenant.id };
-    let migrations = blueprint.render(&identity)?;
-    let tx = begin_locked(client, &tenant.code, settings.lock_timeout, printer).await?;
-    let before = count_objects(&tx, &tenant.schema_name).await?;
-    let upgraded = async {
-        let applied = apply_as_owner(&tx, &identity, &migrations).await?;
-        let partitions = match applied.is_empty() {
-            true => 0,
-            false => finish(&tx, &tenant.code, blueprint, settings).await?,
-        };
-        anyhow::Ok((applied, partitions))
-    };
-    let (applied, partitions) = upgraded
-        .await
-        .with_context(|| format!("tenant {} was not upgraded (still at version {})", tenant.code, tenant.version()))?;
-    if applied.is_empty() {
-        return Ok(Outcome::Current { version: tenant.version() });
-    }
-    let objects = count_objects(&tx, &tenant.schema_name).await? - before;
-    tx.commit().await?;
-    let version = blueprint.latest_version();
-    Ok(Outcome::Upgraded { from: tenant.version(), version, applied: names(&applied), partitions, objects })
-}
-
 /// Opens the tenant's transaction holding the shared lock (shared mode) and
 /// the tenant's lock (exclusive), both bounded by `lock_timeout`.
-async fn begin_locked<'c>(
+pub(crate) async fn begin_locked<'c>(
     client: &'c mut Client,
     code: &TenantCode,
     lock_timeout: Duration,
@@ -212,11 +202,17 @@ async fn begin_locked<'c>(
     Ok(tx)
 }
 
-async fn count_objects(tx: &Transaction<'_>, schema: &str) -> Result<i64> {
+/// [`count_objects`] without a transaction.
+pub(crate) async fn count_objects_outside(client: &Client, schema: &str) -> Result<i64> {
+    let row = client.query_opt(include_str!("sql/schema_objects.sql"), &[&schema]).await?;
+    Ok(row.map_or(0, |r| r.get(0)))
+}
+
+pub(crate) async fn count_objects(tx: &Transaction<'_>, schema: &str) -> Result<i64> {
     let row = tx.query_opt(include_str!("sql/schema_objects.sql"), &[&schema]).await?;
     Ok(row.map_or(0, |r| r.get(0)))
 }
 
-fn names(applied: &[refinery_core::Migration]) -> Vec<String> {
+pub(crate) fn names(applied: &[refinery_core::Migration]) -> Vec<String> {
     applied.iter().map(ToString::to_string).collect()
 }

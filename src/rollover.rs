@@ -6,7 +6,7 @@
 //! (the tenant's advisory lock is tried, and a held one means "skip", or
 //! "wait" with `--wait`); one tenant's failure never stops the others.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -141,23 +141,14 @@ pub async fn execute(
     options: &Options,
     on_done: &dyn Fn(&TenantResult),
 ) -> Vec<TenantResult> {
-    let queue = std::cell::RefCell::new(work.into_iter().collect::<VecDeque<_>>());
-    let results = std::cell::RefCell::new(Vec::new());
-    let workers = clients.into_iter().map(|mut client| {
-        let (queue, results) = (&queue, &results);
-        async move {
-            loop {
-                let next = queue.borrow_mut().pop_front();
-                let Some((code, actions)) = next else { break };
-                let mine: Vec<Input> = inputs.iter().filter(|i| i.code.as_str() == code).cloned().collect();
-                let result = run_tenant(&mut client, &code, actions, &mine, options).await;
-                on_done(&result);
-                results.borrow_mut().push(result);
-            }
-        }
-    });
-    futures_util::future::join_all(workers).await;
-    let mut results = results.into_inner();
+    let mut results =
+        crate::fleet::for_each(clients, work.into_iter().collect(), async |_, client, (code, actions)| {
+            let mine: Vec<Input> = inputs.iter().filter(|i| i.code.as_str() == code).cloned().collect();
+            let result = run_tenant(client, &code, actions, &mine, options).await;
+            on_done(&result);
+            result
+        })
+        .await;
     results.sort_by(|a, b| a.tenant.cmp(&b.tenant));
     results
 }

@@ -549,7 +549,7 @@ impl Binaries {
 
 /// PATH first (the user's choice), then `pg_config --bindir`, then the
 /// Debian/Ubuntu layout, newest major version first.
-fn candidate_dirs() -> Vec<PathBuf> {
+pub fn candidate_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> =
         std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     if let Ok(output) = Command::new("pg_config").arg("--bindir").output() {

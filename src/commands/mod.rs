@@ -2,22 +2,22 @@
 
 mod db;
 mod migrate;
-mod reset;
 mod partition_inputs;
 mod partitions_list;
 mod partitions_rollover;
+mod reset;
 mod sandbox;
 mod seed;
 mod status;
 mod tenant_add;
 mod tenant_backup;
-mod tenant_repair;
-mod tenant_upgrade;
 mod tenant_grant;
 mod tenant_list;
 mod tenant_remove;
 mod tenant_render;
+mod tenant_repair;
 mod tenant_spec;
+mod tenant_upgrade;
 mod up;
 pub(crate) mod verify;
 

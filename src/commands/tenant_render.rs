@@ -60,7 +60,7 @@ fn versions(spec: &TenantSpec, blueprint: &Blueprint) -> Result<String> {
     for migration in &migrations {
         script.push_str(&format!(
             "\n-- {migration}\n{}\n;\n{}\n",
-            migration.sql().unwrap_or_default(),
+            crate::statements::for_new_schema(migration.sql().unwrap_or_default()),
             migrate::history_insert_sql(migration, &table)
         ));
     }

@@ -1,11 +1,145 @@
-//! STUB, being written.
+//! `provision tenant upgrade <code>... | --all [--jobs N] [--dry-run]`: apply
+//! pending blueprint versions to tenants in parallel over a bounded pool of
+//! connections, each tenant in its own transactions under its own lock. A
+//! failing tenant is reported and the others continue; a re-run resumes.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use serde_json::json;
 
+use crate::blueprint::{Blueprint, Identity};
 use crate::cli::TenantUpgradeArgs;
 use crate::context::Context;
-use crate::error::failed;
+use crate::error::{bad_input, failed};
+use crate::migrate::Plan;
+use crate::provisioner::{Outcome, UpgradeTimeouts};
+use crate::registry::{self, Registered};
+use crate::tenant::TenantCode;
+use crate::{fleet, shared, upgrade};
 
-pub async fn run(_ctx: &Context, _args: &TenantUpgradeArgs) -> Result<()> {
-    Err(failed("not implemented yet"))
+pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
+    let started = Instant::now();
+    let config = ctx.config()?;
+    let timeouts = timeouts(args)?;
+    let wanted: Vec<TenantCode> = args.codes.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
+    let (mut client, target) = ctx.connect().await?;
+    if !args.dry_run {
+        shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
+    }
+    let tenants = select(&client, &wanted).await?;
+    let mut blueprints: HashMap<String, Blueprint> = HashMap::new();
+    for t in &tenants {
+        if !blueprints.contains_key(&t.blueprint) {
+            blueprints.insert(t.blueprint.clone(), Blueprint::load(&config.templates_dir, &t.blueprint)?);
+        }
+    }
+    let work: Vec<&Registered> = tenants.iter().filter(|t| needs_work(t, &blueprints[&t.blueprint])).collect();
+    if args.dry_run {
+        return dry_run(ctx, &work, &blueprints);
+    }
+    let mut settings = ctx.settings(&crate::cli::AdminArgs { admin_password: None }, &target, &config);
+    settings.upgrade = timeouts;
+    let mut clients = vec![client];
+    while clients.len() < (args.jobs as usize).min(work.len()) {
+        clients.push(ctx.connect().await?.0);
+    }
+    let progress = ctx.printer.fleet_progress(work.len() as u64, clients.len(), "upgrading tenants");
+    let results = fleet::for_each(clients, work, async |worker, client, tenant| {
+        progress.working(worker, &format!("{}: upgrading", tenant.code));
+        let result = upgrade::upgrade(client, tenant, &blueprints[&tenant.blueprint], &settings, &ctx.printer).await;
+        progress.done(&ctx.printer, line(tenant, &result));
+        (tenant.code.as_str().to_owned(), result)
+    })
+    .await;
+    progress.finish();
+    summarize(ctx, tenants.len(), results, started.elapsed().as_secs_f64())
+}
+
+fn timeouts(args: &TenantUpgradeArgs) -> Result<UpgradeTimeouts> {
+    if !(args.ddl_timeout > 0.0 && args.ddl_timeout <= 3600.0) || !(0.0..=86_400.0).contains(&args.statement_timeout) {
+        return Err(bad_input("--ddl-timeout must be in (0, 3600] and --statement-timeout in [0, 86400] seconds"));
+    }
+    Ok(UpgradeTimeouts {
+        ddl: Duration::from_secs_f64(args.ddl_timeout),
+        statement: (args.statement_timeout > 0.0).then(|| Duration::from_secs_f64(args.statement_timeout)),
+    })
+}
+
+async fn select(client: &tokio_postgres::Client, wanted: &[TenantCode]) -> Result<Vec<Registered>> {
+    let all = registry::snapshot(client, None).await?;
+    if let Some(missing) = wanted.iter().find(|c| !all.iter().any(|t| &t.code == *c)) {
+        return Err(bad_input(format!(
+            "tenant {missing} is not registered in this database; see `provision tenant list`"
+        )));
+    }
+    Ok(all.into_iter().filter(|t| t.is_active() && (wanted.is_empty() || wanted.contains(&t.code))).collect())
+}
+
+/// Pending versions, or edited ones (which the upgrade refuses, by name).
+fn needs_work(tenant: &Registered, blueprint: &Blueprint) -> bool {
+    let identity = Identity { code: tenant.code.clone(), tenant_id: tenant.id };
+    match blueprint.render(&identity) {
+        Ok(migrations) => {
+            let plan = Plan::new(&migrations, &tenant.applied);
+            !plan.pending.is_empty() || !plan.edited.is_empty()
+        }
+        Err(_) => true, // the upgrade reports the render error for this tenant
+    }
+}
+
+fn line(tenant: &Registered, result: &Result<Outcome>) -> Result<String, String> {
+    match result {
+        Ok(Outcome::Upgraded { from, version, applied, .. }) => {
+            Ok(format!("{:<16} upgraded {from} → {version} ({})", tenant.code.as_str(), applied.join(", ")))
+        }
+        Ok(_) => Ok(format!("{:<16} up to date", tenant.code.as_str())),
+        Err(e) => Err(format!("tenant {}: {}", tenant.code, crate::connection::redact(&format!("{e:#}")))),
+    }
+}
+
+fn dry_run(ctx: &Context, work: &[&Registered], blueprints: &HashMap<String, Blueprint>) -> Result<()> {
+    let mut plans = Vec::new();
+    for tenant in work {
+        let identity = Identity { code: tenant.code.clone(), tenant_id: tenant.id };
+        let plan = Plan::new(&blueprints[&tenant.blueprint].render(&identity)?, &tenant.applied);
+        ctx.printer.line(format!("-- tenant {} (at version {})", tenant.code, tenant.version()));
+        for (name, _) in &plan.edited {
+            ctx.printer.line(format!("-- REFUSED: applied version {name} was edited since it ran"));
+        }
+        for migration in &plan.pending {
+            ctx.printer.line(format!("-- {migration}\n{}\n", migration.sql().unwrap_or_default().trim_end()));
+        }
+        plans.push(json!({
+            "tenant": tenant.code.as_str(), "version": tenant.version(),
+            "pending": plan.pending.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "edited": plan.edited.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        }));
+    }
+    ctx.printer.json(&json!({ "dry_run": true, "tenants": plans }));
+    ctx.printer.line(format!("upgrade (dry run): {} tenants would change; nothing was changed", work.len()));
+    Ok(())
+}
+
+fn summarize(ctx: &Context, total: usize, mut results: Vec<(String, Result<Outcome>)>, seconds: f64) -> Result<()> {
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    let upgraded = results.iter().filter(|(_, r)| matches!(r, Ok(Outcome::Upgraded { .. }))).count();
+    let failed_codes: Vec<&str> = results.iter().filter(|(_, r)| r.is_err()).map(|(c, _)| c.as_str()).collect();
+    ctx.printer.json(&json!({
+        "tenants": results.iter().map(|(code, r)| match r {
+            Ok(outcome) => json!({ "tenant": code, "result": outcome }),
+            Err(e) => json!({ "tenant": code, "error": crate::connection::redact(&format!("{e:#}")) }),
+        }).collect::<Vec<_>>(),
+        "summary": { "tenants": total, "upgraded": upgraded, "failed": failed_codes, "seconds": seconds },
+    }));
+    ctx.printer.line(format!(
+        "upgrade: {total} tenants, {upgraded} upgraded, {} up to date, {} failed ({seconds:.2} s)",
+        total - upgraded - failed_codes.len(),
+        failed_codes.len()
+    ));
+    match failed_codes.is_empty() {
+        true => Ok(()),
+        false => Err(failed(format!("upgrade failed for tenants: {}", failed_codes.join(", ")))),
+    }
 }

@@ -147,7 +147,7 @@ async fn perform(
     };
     let result = match item {
         Work::Create(spec) => provisioner::create(client, spec, &blueprint, settings, &ctx.printer).await,
-        Work::Upgrade(tenant, _) => provisioner::upgrade(client, tenant, &blueprint, settings, &ctx.printer).await,
+        Work::Upgrade(tenant, _) => crate::upgrade::upgrade(client, tenant, &blueprint, settings, &ctx.printer).await,
         Work::Current(tenant) => Ok(Outcome::Current { version: tenant.version() }),
     };
     match result {
@@ -278,4 +278,26 @@ impl<'c> Blueprints<'c> {
             .or_insert_with(|| Blueprint::load(&self.config.templates_dir, name).map_err(|e| format!("{e:#}")))
             .clone()
     }
+}
+
+/// A full provisioning run without a summary, for `db create`'s template:
+/// shared migrations, then every tenant `up` would create or upgrade,
+/// exactly as `up` does them. Returns the failed tenants as
+/// `code: error` (empty when all succeeded).
+pub(crate) async fn provision_all(
+    ctx: &Context,
+    client: &mut Client,
+    config: &Config,
+    settings: &Settings,
+) -> Result<Vec<String>> {
+    shared::apply(client, ctx.lock_timeout(), &ctx.printer).await?;
+    let registered = registry::snapshot(&*client, None).await?;
+    let mut blueprints = Blueprints::new(config);
+    let mut reports = Vec::new();
+    let work = decide(config, &registered, &mut blueprints, &mut reports);
+    for item in work {
+        let report = perform(ctx, settings, client, item, &mut blueprints).await;
+        reports.push(report);
+    }
+    Ok(reports.into_iter().filter_map(|r| r.error.map(|error| format!("{}: {error}", r.tenant))).collect())
 }

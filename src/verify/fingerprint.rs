@@ -37,6 +37,7 @@ pub async fn compare(
         let migrations: Vec<_> = bp.render(&identity)?.into_iter().filter(|m| m.version() <= *version).collect();
         let settings = Settings {
             lock_timeout: Duration::from_secs(60),
+            upgrade: Default::default(),
             admin_password: AdminPassword::Unusable,
             partitions: Default::default(),
         };
