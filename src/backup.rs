@@ -397,8 +397,9 @@ impl Plan<'_> {
              \n\
              \\set ON_ERROR_STOP on\n\
              SET standard_conforming_strings = on;\n\
-             \n\
+             {banner}\
              {preamble}",
+            banner = banner("1. checks, and the settings of the restore"),
             id = tenant.id,
             blueprint = tenant.blueprint,
             status = if tenant.status.is_empty() { "no status" } else { &tenant.status },
@@ -495,10 +496,24 @@ impl Plan<'_> {
     }
 }
 
-/// The error lines of pg_dump's stderr, on one line.
+/// The error lines of pg_dump's stderr (with their details, shortened), on one line.
 fn pg_dump_error(stderr: &str) -> String {
+    const DETAIL_CHARS: usize = 200;
     let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let errors: Vec<&str> = lines.iter().filter_map(|l| l.strip_prefix("pg_dump: error: ")).collect::<Vec<_>>();
+    let errors: Vec<String> = lines
+        .iter()
+        .filter_map(|l| {
+            if let Some(error) = l.strip_prefix("pg_dump: error: ") {
+                Some(error.to_owned())
+            } else {
+                let detail = l.strip_prefix("pg_dump: detail: ")?;
+                Some(match detail.char_indices().nth(DETAIL_CHARS) {
+                    Some((end, _)) => format!("{}…", &detail[..end]),
+                    None => detail.to_owned(),
+                })
+            }
+        })
+        .collect();
     let text = if errors.is_empty() {
         lines.last().map(|l| l.trim_start_matches("pg_dump: ").to_owned()).unwrap_or_else(|| "no message".to_owned())
     } else {
@@ -539,7 +554,7 @@ pub async fn record(
         .map(|r| r.get(0))
         .collect();
     let has = |column: &str| optional.iter().any(|c| c == column);
-    let location = path.display().to_string();
+    let location = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
     let (size, status, error): (Option<i64>, &str, Option<String>) = match outcome {
         Ok(written) => (Some(i64::try_from(written.size_bytes).unwrap_or(i64::MAX)), "completed", None),
         Err(e) => {
@@ -622,6 +637,36 @@ mod tests {
             "connection to server at \"db\" failed: FATAL: password authentication failed"
         );
         assert_eq!(pg_dump_error("something odd\n"), "something odd");
+        let stderr = "pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout\n\
+                      pg_dump: detail: Query was: LOCK TABLE lic_schema.users IN ACCESS SHARE MODE\n";
+        assert_eq!(
+            pg_dump_error(stderr),
+            "query failed: ERROR: canceling statement due to statement timeout; \
+             Query was: LOCK TABLE lic_schema.users IN ACCESS SHARE MODE"
+        );
+    }
+
+    #[test]
+    fn libpq_gets_the_connection_and_the_password_in_its_environment() {
+        let url = "postgresql://bob:s3cret@db.example:6543/app?sslmode=require&application_name=nightly";
+        let target = crate::connection::resolve(Some(url), &|_| None).unwrap().unwrap();
+        let env: std::collections::HashMap<String, String> = target.libpq_env().into_iter().collect();
+        for (key, value) in [
+            ("PGHOST", "db.example"),
+            ("PGPORT", "6543"),
+            ("PGUSER", "bob"),
+            ("PGDATABASE", "app"),
+            ("PGPASSWORD", "s3cret"),
+            ("PGSSLMODE", "require"),
+            ("PGAPPNAME", "nightly"),
+        ] {
+            assert_eq!(env.get(key).map(String::as_str), Some(value), "{key}");
+        }
+        let socket = Target::socket(Path::new("/run/pg"), 5433, "postgres", "provision");
+        let env: std::collections::HashMap<String, String> = socket.libpq_env().into_iter().collect();
+        assert_eq!(env["PGHOST"], "/run/pg");
+        assert_eq!(env["PGPORT"], "5433");
+        assert!(!env.contains_key("PGPASSWORD"));
     }
 
     #[test]

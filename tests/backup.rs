@@ -361,6 +361,7 @@ fn a_failed_backup_is_recorded_and_stops_the_removal() {
          FROM shared.backup_history",
     );
     assert_eq!(history.len(), 1, "{history:?}");
-    assert!(history[0].starts_with("full failed true pending | "), "{history:?}");
-    assert!(history[0].contains("pg_dump failed") && history[0].contains("lic.sql"), "{history:?}");
+    assert!(history[0].starts_with("full failed t pending | pg_dump failed: "), "{history:?}");
+    let file = ws.path().join("lic.sql").display().to_string();
+    assert!(history[0].contains("lic_schema.users") && history[0].contains(&file), "{history:?}");
 }
