@@ -128,6 +128,8 @@ pub struct Blueprint {
     pub steps: Vec<Step>,
     /// Source of the admin template, when the manifest names one.
     admin: Option<String>,
+    /// Every template parsed once at load: a fleet renders them per tenant.
+    engine: tera::Tera,
 }
 
 impl Blueprint {
@@ -154,7 +156,8 @@ impl Blueprint {
             })?),
             None => None,
         };
-        Ok(Blueprint { name: name.to_owned(), dir, manifest, steps, admin })
+        let engine = parse_all(&steps, admin.as_deref())?;
+        Ok(Blueprint { name: name.to_owned(), dir, manifest, steps, admin, engine })
     }
 
     /// Every partitioned table of one tenant: the declared ones in its schema
@@ -185,23 +188,26 @@ impl Blueprint {
 
     /// Renders the admin template for one tenant, if the blueprint has one.
     pub fn render_admin(&self, identity: &Identity) -> Result<Option<String>> {
-        let Some(source) = &self.admin else { return Ok(None) };
+        if self.admin.is_none() {
+            return Ok(None);
+        }
         let file = self.dir.join(self.manifest.admin_template.as_deref().unwrap_or_default());
-        let sql = tera_engine()
-            .render_str(source, &tera_context(identity))
+        let sql = self
+            .engine
+            .render(ADMIN_TEMPLATE, &tera_context(identity))
             .map_err(|e| failed(format!("cannot render {}: {}", file.display(), tera_cause(&e))))?;
         Ok(Some(sql))
     }
 
     /// Renders every step for one tenant, as refinery migrations.
     pub fn render(&self, identity: &Identity) -> Result<Vec<Migration>> {
-        let mut tera = tera_engine();
         let context = tera_context(identity);
         self.steps
             .iter()
             .map(|step| {
-                let sql = tera
-                    .render_str(&step.source, &context)
+                let sql = self
+                    .engine
+                    .render(&step.migration_name, &context)
                     .map_err(|e| failed(format!("cannot render {}: {}", step.file.display(), tera_cause(&e))))?;
                 Migration::unapplied(&step.migration_name, &sql)
                     .with_context(|| format!("{} is not a valid refinery migration", step.file.display()))
@@ -210,11 +216,23 @@ impl Blueprint {
     }
 }
 
-/// Tera without autoescaping: SQL is not HTML, and `"lic_schema"` must stay as is.
-fn tera_engine() -> tera::Tera {
+/// The admin template's name inside the engine.
+const ADMIN_TEMPLATE: &str = "admin";
+
+/// Parses every template once. Tera without autoescaping: SQL is not HTML,
+/// and `"lic_schema"` must stay as is.
+fn parse_all(steps: &[Step], admin: Option<&str>) -> Result<tera::Tera> {
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![]);
-    tera
+    for step in steps {
+        tera.add_raw_template(&step.migration_name, &step.source)
+            .map_err(|e| bad_input(format!("{}: {}", step.file.display(), tera_cause(&e))))?;
+    }
+    if let Some(admin) = admin {
+        tera.add_raw_template(ADMIN_TEMPLATE, admin)
+            .map_err(|e| bad_input(format!("admin template: {}", tera_cause(&e))))?;
+    }
+    Ok(tera)
 }
 
 /// The only variables a template sees: the tenant's stable identity and the

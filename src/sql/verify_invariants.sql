@@ -86,7 +86,12 @@ SELECT r.code, 'privileges', g.kind, g.object, r.role || ' has privileges on ano
 FROM roles r
 JOIN pg_catalog.pg_roles a ON a.rolname = r.role
 JOIN reach ON reach.holder = a.oid
-JOIN grants g ON (g.grantee = reach.source OR g.grantee = 0) AND g.code <> r.code
+JOIN grants g ON g.grantee = reach.source AND g.code <> r.code
+UNION ALL
+-- A grant to PUBLIC reaches every role: reported once per tenant role.
+-- (Kept apart from the join above: an OR there defeats the hash join.)
+SELECT r.code, 'privileges', g.kind, g.object, 'PUBLIC (so ' || r.role || ') has privileges on another tenant''s ' || g.kind
+FROM roles r JOIN grants g ON g.grantee = 0 AND g.code <> r.code
 UNION ALL
 SELECT t.code, 'functions', 'function',
        t.sch || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', 'search_path is not pinned (SET search_path = …)'

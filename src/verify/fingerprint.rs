@@ -58,11 +58,13 @@ pub async fn compare(
         .cloned()
         .chain(tenants.iter().map(|t| Identity { code: t.code.clone(), tenant_id: t.id }))
         .collect();
+    let by_schema: HashMap<String, &Identity> = owners.iter().map(|o| (o.code.schema_name(), o)).collect();
+    let by_log: HashMap<String, &Identity> = owners.iter().map(|o| (o.code.audit_log_name(), o)).collect();
     let mut images: HashMap<String, Image> = HashMap::new();
     for row in &rows {
         let (schema, kind, name, detail): (String, String, String, Option<String>) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
-        let Some(owner) = owner_of(&owners, &schema, &name) else { continue };
+        let Some(owner) = owner_of(&by_schema, &by_log, &schema, &name) else { continue };
         // Qualified, so a report names `lic_schema.users` or `audit.lic_audit_log`.
         let qualified = if kind == "schema" { name.clone() } else { format!("{schema}.{name}") };
         let key = (kind, normalize(&qualified, &owner.code, owner.tenant_id));
@@ -84,15 +86,23 @@ pub async fn compare(
 }
 
 /// Which tenant (or reference) a fingerprint row belongs to: its schema, or
-/// for the `audit` schema the tenant whose audit log the object is part of.
-fn owner_of<'a>(owners: &'a [Identity], schema: &str, name: &str) -> Option<&'a Identity> {
-    if schema == "audit" {
-        return owners.iter().find(|o| {
-            let log = o.code.audit_log_name();
-            name == log || name.starts_with(&format!("{log}.")) || name.starts_with(&format!("{log}_"))
-        });
+/// for the `audit` schema the tenant whose audit log the object is part of
+/// (`lic_audit_log`, `lic_audit_log.col`, `lic_audit_log_pkey`, …).
+fn owner_of<'a>(
+    by_schema: &HashMap<String, &'a Identity>,
+    by_log: &HashMap<String, &'a Identity>,
+    schema: &str,
+    name: &str,
+) -> Option<&'a Identity> {
+    if schema != "audit" {
+        return by_schema.get(schema).copied();
     }
-    owners.iter().find(|o| o.code.schema_name() == schema)
+    let table = name.split('.').next().unwrap_or(name);
+    let log = match table.rfind("_audit_log") {
+        Some(at) => &table[..at + "_audit_log".len()],
+        None => table,
+    };
+    by_log.get(log).copied()
 }
 
 /// Replaces what differs between two tenants of one blueprint by design.
