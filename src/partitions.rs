@@ -62,7 +62,13 @@ pub async fn ensure_window(tx: &Transaction<'_>, tenant_schema: &str, specs: &[P
 
 /// Gives every partition in `schemas` its root's RLS flags and policies.
 pub async fn secure(tx: &Transaction<'_>, schemas: &[String]) -> Result<usize> {
-    let rows = tx.query(include_str!("sql/partition_security.sql"), &[&schemas]).await?;
+    secure_only(tx, schemas, None).await
+}
+
+/// [`secure`] for just `partitions` (qualified names), when they are known.
+pub async fn secure_only(tx: &Transaction<'_>, schemas: &[String], partitions: Option<&[String]>) -> Result<usize> {
+    let partitions: Option<Vec<String>> = partitions.map(<[String]>::to_vec);
+    let rows = tx.query(include_str!("sql/partition_security.sql"), &[&schemas, &partitions]).await?;
     owned_ddl::run(tx, &rows, "row-level security on partitions").await
 }
 
@@ -104,6 +110,7 @@ pub fn window_script(tenant_schema: &str, specs: &[PartitionSpec]) -> Option<Str
 pub fn security_script(schemas: &[String]) -> String {
     let list: Vec<String> = schemas.iter().map(|s| quote_literal(s)).collect();
     let query = include_str!("sql/partition_security.sql")
-        .replace("$1::text[]", &format!("ARRAY[{}]::text[]", list.join(", ")));
+        .replace("$1::text[]", &format!("ARRAY[{}]::text[]", list.join(", ")))
+        .replace("$2::text[]", "NULL::text[]");
     owned_ddl::gexec(&query)
 }

@@ -228,13 +228,15 @@ async fn attempt_once(
     };
     let messages = tx.simple_query(&script(&actions)).await?;
     let mut result = summarize(code, &actions, &messages);
-    if actions.iter().any(|a| a.kind == "attach" || a.kind == "create") {
+    let created: Vec<String> =
+        actions.iter().filter(|a| a.kind == "attach" || a.kind == "create").map(|a| a.target.clone()).collect();
+    if !created.is_empty() {
         // New partitions get their parent's policies (partitions inherit none);
         // read here, under lock_timeout, not in the plan, where one locked
         // table would stall every tenant.
         let schemas: Vec<String> =
             inputs.iter().map(|i| i.spec.schema.clone().unwrap_or_else(|| i.code.schema_name())).collect();
-        crate::partitions::secure(&tx, &schemas).await?;
+        crate::partitions::secure_only(&tx, &schemas, Some(&created)).await?;
     }
     tx.commit().await?;
     result.status = "ok";

@@ -3,13 +3,16 @@
 -- isolation. For every partition in the given schemas whose root has RLS,
 -- this yields the missing ENABLE / FORCE and a copy of every root policy
 -- the partition lacks (by name), each to be run by the partition's owner.
--- $1 schemas.
+-- $1 schemas; $2 only these partitions (qualified names), or NULL for all —
+-- rollover passes the ones it just made, so the scan does not grow with
+-- every tenant's audit log in the shared audit schema.
 WITH parts AS (
     SELECT c.oid, c.relname, n.nspname, c.relowner, c.relrowsecurity, c.relforcerowsecurity,
            pg_catalog.pg_partition_root(c.oid) AS root
     FROM pg_catalog.pg_class c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ANY ($1::text[]) AND c.relispartition AND c.relkind IN ('r', 'p')
+      AND ($2::text[] IS NULL OR c.oid = ANY (SELECT to_regclass(x) FROM unnest($2::text[]) AS x))
 ), secured AS (
     SELECT parts.*, r.relrowsecurity AS root_rls, r.relforcerowsecurity AS root_force,
            rn.nspname AS root_schema, r.relname AS root_name
