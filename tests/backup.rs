@@ -358,10 +358,11 @@ fn a_failed_backup_is_recorded_and_stops_the_removal() {
     assert_eq!(db.catalog(), before);
     let history = db.strings(
         "SELECT concat_ws(' ', backup_type, status, size_bytes IS NULL, verification_status) || ' | ' || error_message \
-         FROM shared.backup_history",
+         || ' | ' || coalesce(storage_location, '') || ' | ' || coalesce(tenant_code, '') FROM shared.backup_history",
     );
     assert_eq!(history.len(), 1, "{history:?}");
     assert!(history[0].starts_with("full failed t pending | pg_dump failed: "), "{history:?}");
     let file = ws.path().join("lic.sql").display().to_string();
     assert!(history[0].contains("lic_schema.users") && history[0].contains(&file), "{history:?}");
+    assert!(history[0].ends_with(" | lic"), "the history names the tenant by code too: {history:?}");
 }
