@@ -88,14 +88,15 @@ CROSS JOIN LATERAL (VALUES
     (4, pg_catalog.pg_get_userbyid(m.relowner), 'secure',
      CASE WHEN m.relrowsecurity THEN format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', m.sch, m.name) END),
     (5, pg_catalog.pg_get_userbyid(m.relowner), 'secure',
-     CASE WHEN m.relforcerowsecurity THEN format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', m.sch, m.name) END)
+     CASE WHEN m.relforcerowsecurity THEN format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', m.sch, m.name) END),
+    -- Audit logs: PostgreSQL clones row triggers onto a new partition but not
+    -- the statement-level TRUNCATE guard (the same trigger audit.ensure_audit_log makes).
+    (6, pg_catalog.pg_get_userbyid(m.relowner), 'guard',
+     CASE WHEN m.sch = 'audit' THEN
+         format('CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION audit.forbid_change()',
+                m.sch, m.name) END)
 ) AS s(n, owner, kind, ddl)
 WHERE s.ddl IS NOT NULL
-UNION ALL
--- Audit logs: new partitions get the TRUNCATE guard (statement triggers are not cloned).
-SELECT DISTINCT m.code, 3, 0, NULL::timestamp, 1, m.code || '_owner', 'guard', format('audit.%I', m.tbl),
-       format('SELECT audit.ensure_audit_log(%L)', m.code)
-FROM missing m WHERE m.sch = 'audit'
 UNION ALL
 -- Retention: detach, then drop or archive.
 SELECT e.code, 4, e.ord, NULL::timestamp, s.n, s.owner, s.kind, format('%I.%I', e.part_schema, e.part_name), s.ddl
