@@ -108,6 +108,9 @@ pub struct UpArgs {
     /// Skip the final `provision verify` of the whole database.
     #[arg(long)]
     pub no_verify: bool,
+    /// Tenants created or upgraded in parallel, each on its own connection.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
     #[command(flatten)]
     pub admin: AdminArgs,
 }

@@ -10,22 +10,22 @@ use std::collections::VecDeque;
 
 use tokio_postgres::Client;
 
-/// Runs `work(worker, client, item)` for every item over `clients`; results
-/// come back in completion order.
+/// Runs `work(worker, client, item)` for every item over `clients` (which
+/// the caller keeps); results come back in completion order.
 pub async fn for_each<T, R>(
-    clients: Vec<Client>,
+    clients: &mut [Client],
     items: Vec<T>,
     work: impl AsyncFn(usize, &mut Client, T) -> R,
 ) -> Vec<R> {
     let queue = RefCell::new(items.into_iter().collect::<VecDeque<_>>());
     let results = RefCell::new(Vec::new());
-    let workers = clients.into_iter().enumerate().map(|(worker, mut client)| {
+    let workers = clients.iter_mut().enumerate().map(|(worker, client)| {
         let (queue, results, work) = (&queue, &results, &work);
         async move {
             loop {
                 let next = queue.borrow_mut().pop_front();
                 let Some(item) = next else { break };
-                let result = work(worker, &mut client, item).await;
+                let result = work(worker, client, item).await;
                 results.borrow_mut().push(result);
             }
         }

@@ -143,6 +143,11 @@ impl FleetProgress {
         });
     }
 
+    /// One item finished, nothing to print.
+    pub fn tick(&self) {
+        self.overall.inc(1);
+    }
+
     pub fn finish(&self) {
         for line in &self.lines {
             line.finish_and_clear();

@@ -135,14 +135,14 @@ pub struct Options {
 
 /// Runs the planned work of every tenant over `clients` (one worker each).
 pub async fn execute(
-    clients: Vec<Client>,
+    mut clients: Vec<Client>,
     work: BTreeMap<String, Vec<Action>>,
     inputs: &[Input],
     options: &Options,
     on_done: &dyn Fn(&TenantResult),
 ) -> Vec<TenantResult> {
     let mut results =
-        crate::fleet::for_each(clients, work.into_iter().collect(), async |_, client, (code, actions)| {
+        crate::fleet::for_each(&mut clients, work.into_iter().collect(), async |_, client, (code, actions)| {
             let mine: Vec<Input> = inputs.iter().filter(|i| i.code.as_str() == code).cloned().collect();
             let result = run_tenant(client, &code, actions, &mine, options).await;
             on_done(&result);

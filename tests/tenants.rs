@@ -245,3 +245,13 @@ fn remove_refuses_while_portal_rows_reference_the_tenant() {
         .stderr_has("portal.callback_requests");
     assert_eq!(db.catalog(), before, "a refused remove changed the database");
 }
+
+#[test]
+fn up_with_jobs_builds_tenants_in_parallel_and_verifies() {
+    let db = TestDb::new();
+    let ws = Workspace::shipped();
+    let out = db.provision().in_workspace(&ws).args(["--json", "up", "--jobs", "3"]).success().json();
+    assert_eq!(out["created"], 3);
+    assert_eq!(out["verify"]["findings"], serde_json::json!([]));
+    assert_eq!(db.strings("SELECT tenant_code FROM shared.tenants ORDER BY 1"), ["hdfc", "icici", "lic"]);
+}

@@ -26,6 +26,7 @@ pub async fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
     let up = UpArgs {
         dry_run: false,
         no_verify: false,
+        jobs: 1,
         admin: AdminArgs { admin_password: args.admin.admin_password.clone() },
     };
     super::up::run(ctx, &up).await

@@ -42,6 +42,15 @@ enum Work<'a> {
     Current(&'a Registered),
 }
 
+impl Work<'_> {
+    fn code(&self) -> &str {
+        match self {
+            Work::Create(spec) => spec.code.as_str(),
+            Work::Upgrade(tenant, _) | Work::Current(tenant) => tenant.code.as_str(),
+        }
+    }
+}
+
 pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     let started = Instant::now();
     let config = ctx.config()?;
@@ -53,19 +62,30 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
         shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?
     };
     let registered = registry::snapshot(&client, None).await?;
-    let mut blueprints = Blueprints::new(&config);
+    let blueprints = Blueprints::new(&config);
     let mut reports = Vec::new();
-    let work = decide(&config, &registered, &mut blueprints, &mut reports);
-    let bar = ctx.printer.progress(work.len() as u64, "tenants");
-    for item in work {
-        let report = match args.dry_run {
-            true => preview(item, &mut blueprints),
-            false => perform(ctx, &settings, &mut client, item, &mut blueprints).await,
-        };
-        bar.inc(1);
-        reports.push(report);
+    let work = decide(&config, &registered, &blueprints, &mut reports);
+    if args.dry_run {
+        reports.extend(work.into_iter().map(|item| preview(item, &blueprints)));
+    } else {
+        // Each worker has its own connection; tenants are built in parallel
+        // safely because each one is built under its own advisory lock.
+        let mut clients = vec![client];
+        while clients.len() < (args.jobs as usize).min(work.len()) {
+            clients.push(ctx.connect().await?.0);
+        }
+        let progress = ctx.printer.fleet_progress(work.len() as u64, clients.len(), "tenants");
+        let done = crate::fleet::for_each(&mut clients, work, async |worker, client, item| {
+            progress.working(worker, item.code());
+            let report = perform(ctx, &settings, client, item, &blueprints).await;
+            progress.tick();
+            report
+        })
+        .await;
+        progress.finish();
+        reports.extend(done);
+        client = clients.swap_remove(0);
     }
-    bar.finish_and_clear();
     reports.sort_by(|a, b| a.tenant.cmp(&b.tenant));
     let verified = match args.dry_run || args.no_verify {
         true => None,
@@ -91,7 +111,7 @@ struct Summary {
 fn decide<'a>(
     config: &'a Config,
     registered: &'a [Registered],
-    blueprints: &mut Blueprints<'_>,
+    blueprints: &Blueprints<'_>,
     reports: &mut Vec<TenantReport>,
 ) -> Vec<Work<'a>> {
     let mut work: Vec<Work> = config
@@ -135,7 +155,7 @@ async fn perform(
     settings: &Settings,
     client: &mut Client,
     item: Work<'_>,
-    blueprints: &mut Blueprints<'_>,
+    blueprints: &Blueprints<'_>,
 ) -> TenantReport {
     let (code, blueprint_name) = match &item {
         Work::Create(spec) => (spec.code.as_str(), spec.blueprint.as_str()),
@@ -156,7 +176,7 @@ async fn perform(
     }
 }
 
-fn preview(item: Work<'_>, blueprints: &mut Blueprints<'_>) -> TenantReport {
+fn preview(item: Work<'_>, blueprints: &Blueprints<'_>) -> TenantReport {
     match item {
         Work::Create(spec) => {
             let mut r = report(spec.code.as_str(), &spec.blueprint, None, None);
@@ -262,18 +282,20 @@ fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport
 }
 
 /// Blueprints loaded once per run, by name; load errors are per tenant.
+/// Shared by the workers of a parallel run, hence the RefCell (one thread).
 struct Blueprints<'c> {
     config: &'c Config,
-    loaded: HashMap<String, Result<Blueprint, String>>,
+    loaded: std::cell::RefCell<HashMap<String, Result<Blueprint, String>>>,
 }
 
 impl<'c> Blueprints<'c> {
     fn new(config: &'c Config) -> Self {
-        Blueprints { config, loaded: HashMap::new() }
+        Blueprints { config, loaded: Default::default() }
     }
 
-    fn get(&mut self, name: &str) -> Result<Blueprint, String> {
+    fn get(&self, name: &str) -> Result<Blueprint, String> {
         self.loaded
+            .borrow_mut()
             .entry(name.to_owned())
             .or_insert_with(|| Blueprint::load(&self.config.templates_dir, name).map_err(|e| format!("{e:#}")))
             .clone()
@@ -292,11 +314,11 @@ pub(crate) async fn provision_all(
 ) -> Result<Vec<String>> {
     shared::apply(client, ctx.lock_timeout(), &ctx.printer).await?;
     let registered = registry::snapshot(&*client, None).await?;
-    let mut blueprints = Blueprints::new(config);
+    let blueprints = Blueprints::new(config);
     let mut reports = Vec::new();
-    let work = decide(config, &registered, &mut blueprints, &mut reports);
+    let work = decide(config, &registered, &blueprints, &mut reports);
     for item in work {
-        let report = perform(ctx, settings, client, item, &mut blueprints).await;
+        let report = perform(ctx, settings, client, item, &blueprints).await;
         reports.push(report);
     }
     Ok(reports.into_iter().filter_map(|r| r.error.map(|error| format!("{}: {error}", r.tenant))).collect())
