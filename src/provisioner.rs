@@ -103,12 +103,69 @@ pub async fn create(
             spec.code
         )));
     }
-    let built = build(&tx, spec, blueprint, &identity, &migrations, settings);
+    // A version that adds an enum value must commit before a later statement
+    // may use the value (PostgreSQL refuses it in the same transaction, even
+    // for a type created there): build up to it in one transaction, then
+    // bring the tenant the rest of the way as an upgrade.
+    let cut = first_enum_addition(&migrations);
+    let built = build(&tx, spec, blueprint, &identity, &migrations[..cut], settings);
     let (applied, partitions, admin) =
         built.await.with_context(|| format!("tenant {} was not created (nothing was kept)", spec.code))?;
-    let objects = count_objects(&tx, &schema).await?;
+    let mut objects = count_objects(&tx, &schema).await?;
     tx.commit().await?;
-    Ok(Outcome::Created { version: blueprint.latest_version(), applied: names(&applied), partitions, objects, admin })
+    let mut applied = names(&applied);
+    if cut < migrations.len() {
+        let (rest, more_objects) = finish_in_steps(client, spec, blueprint, settings, printer).await?;
+        applied.extend(rest);
+        objects += more_objects;
+    }
+    Ok(Outcome::Created { version: blueprint.latest_version(), applied, partitions, objects, admin })
+}
+
+/// Index of the first version that adds an enum value (`len` if none).
+fn first_enum_addition(migrations: &[refinery_core::Migration]) -> usize {
+    migrations
+        .iter()
+        .position(|m| !crate::statements::enum_additions(m.sql().unwrap_or_default()).is_empty())
+        .unwrap_or(migrations.len())
+}
+
+/// The versions after an enum addition, applied as an upgrade. If that
+/// fails, the tenant is taken away again, so a failed creation leaves no
+/// tenant behind (a crash in between leaves one that `up` finishes).
+async fn finish_in_steps(
+    client: &mut Client,
+    spec: &TenantSpec,
+    blueprint: &Blueprint,
+    settings: &Settings,
+    printer: &Printer,
+) -> Result<(Vec<String>, i64)> {
+    let tenant = registry::snapshot(&*client, Some(&spec.code)).await?.into_iter().next().expect("just registered");
+    match crate::upgrade::upgrade(client, &tenant, blueprint, settings, printer).await {
+        Ok(Outcome::Upgraded { applied, objects, .. }) => Ok((applied, objects)),
+        Ok(_) => Ok((Vec::new(), 0)),
+        Err(error) => {
+            let undo = async {
+                let tx = begin_locked(client, &spec.code, settings.lock_timeout, printer).await?;
+                tx.batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS {} CASCADE; DROP TABLE IF EXISTS audit.{} CASCADE",
+                    spec.code.schema_ident(),
+                    quote_ident(&spec.code.audit_log_name())
+                ))
+                .await?;
+                registry::remove(&tx, &spec.code).await?;
+                roles::drop(&tx, &spec.code).await?;
+                tx.commit().await?;
+                anyhow::Ok(())
+            };
+            let undone = undo.await;
+            let note = match undone {
+                Ok(()) => "nothing was kept".to_owned(),
+                Err(e) => format!("and undoing it failed too: {e:#}; remove it with `provision tenant remove`"),
+            };
+            Err(error.context(format!("tenant {} was not created ({note})", spec.code)))
+        }
+    }
 }
 
 /// Everything a new tenant gets, in this order (`tenant render` prints the

@@ -136,9 +136,17 @@ fn an_enum_value_is_added_and_used_in_one_upgrade() {
          ALTER TABLE {{ schema }}.agents ALTER COLUMN status SET DEFAULT 'on_leave';\n",
     )
     .unwrap();
-    db.provision().in_workspace(&ws).args(["tenant", "upgrade", "lic"]).success();
+    // up upgrades lic (the value is committed ahead of V9's transaction), then verifies.
+    db.provision().in_workspace(&ws).arg("up").success();
     let labels = db.scalar("SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'lic_schema.agent_status_enum'::regtype");
     assert_eq!(labels, "active,inactive,suspended,on_leave,pending_approval,rejected");
     assert_eq!(db.scalar("SELECT (to_regclass('lic_schema.idx_agents_on_leave') IS NOT NULL)::text"), "true");
     assert_eq!(max_version(&db, "lic"), "9");
+    // A tenant created from scratch with this blueprint commits before V9 too.
+    db.provision().in_workspace(&ws).args(["tenant", "add", "sbi", "--name", "SBI Life"]).success();
+    assert_eq!(max_version(&db, "sbi"), "9");
+    assert_eq!(db.scalar("SELECT (to_regclass('sbi_schema.idx_agents_on_leave') IS NOT NULL)::text"), "true");
+    db.provision().in_workspace(&ws).arg("verify").success();
+    let leftover = db.scalar("SELECT count(*)::text FROM pg_roles WHERE rolname LIKE 'provision_verify_ref%'");
+    assert_eq!(leftover, "0", "verify's scratch reference left roles behind");
 }

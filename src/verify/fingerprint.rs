@@ -21,6 +21,7 @@ type Image = BTreeMap<(String, String), String>;
 
 pub async fn compare(
     client: &mut Client,
+    target: &crate::connection::Target,
     tenants: &[Registered],
     blueprints: &HashMap<String, Blueprint>,
 ) -> Result<Vec<Finding>> {
@@ -28,30 +29,39 @@ pub async fn compare(
         return Ok(Vec::new());
     }
     let groups = groups(tenants);
+    let settings = Settings {
+        lock_timeout: Duration::from_secs(60),
+        upgrade: Default::default(),
+        admin_password: AdminPassword::Unusable,
+        partitions: Default::default(),
+    };
     let tx = client.transaction().await?;
     let mut references = Vec::new();
+    let mut elsewhere = Vec::new();
     for (index, ((blueprint, version), _)) in groups.iter().enumerate() {
         let spec = reference_spec(blueprint, index);
         let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
         let bp = &blueprints[blueprint];
         let migrations: Vec<_> = bp.render(&identity)?.into_iter().filter(|m| m.version() <= *version).collect();
-        let settings = Settings {
-            lock_timeout: Duration::from_secs(60),
-            upgrade: Default::default(),
-            admin_password: AdminPassword::Unusable,
-            partitions: Default::default(),
-        };
+        references.push(identity.clone());
+        if migrations.iter().any(|m| !crate::statements::enum_additions(m.sql().unwrap_or_default()).is_empty()) {
+            // Needs commits between versions: built in a scratch database.
+            elsewhere.push((spec, *version));
+            continue;
+        }
         context(
             provisioner::build(&tx, &spec, bp, &identity, &migrations, &settings).await,
             "cannot build the reference schema",
         )?;
-        references.push(identity);
     }
     let mut schemas: Vec<String> = references.iter().map(|i| i.code.schema_name()).collect();
     schemas.extend(tenants.iter().map(|t| t.schema_name.clone()));
     schemas.push("audit".to_owned());
-    let rows = tx.query(include_str!("../sql/verify_fingerprint.sql"), &[&schemas]).await?;
+    let mut rows = tx.query(include_str!("../sql/verify_fingerprint.sql"), &[&schemas]).await?;
     tx.rollback().await?;
+    if !elsewhere.is_empty() {
+        rows.extend(scratch_references(client, target, &elsewhere, blueprints, &settings).await?);
+    }
 
     let owners: Vec<Identity> = references
         .iter()
@@ -83,6 +93,52 @@ pub async fn compare(
         }
     }
     Ok(findings)
+}
+
+/// References whose versions add enum values cannot be built in one
+/// rolled-back transaction; they are created for real in a throwaway
+/// database (shared migrations, then the tenant as `tenant add` makes it)
+/// and fingerprinted there.
+async fn scratch_references(
+    client: &Client,
+    target: &crate::connection::Target,
+    specs: &[(crate::config::TenantSpec, i32)],
+    blueprints: &HashMap<String, Blueprint>,
+    settings: &Settings,
+) -> Result<Vec<tokio_postgres::Row>> {
+    let name = format!("provision_verify_ref_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    client.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0")).await?;
+    let result = async {
+        let mut scratch = target.with_dbname(&name).connect().await?;
+        crate::shared::apply(&mut scratch, settings.lock_timeout, &crate::output::Printer::quiet()).await?;
+        let mut schemas = vec!["audit".to_owned()];
+        for (spec, version) in specs {
+            let bp = &blueprints[&spec.blueprint];
+            if *version != bp.latest_version() {
+                return Err(crate::error::failed(format!(
+                    "verify cannot yet build a reference for blueprint {} at version {version} (its versions add enum \
+                     values): upgrade the tenants to version {} first",
+                    spec.blueprint,
+                    bp.latest_version()
+                )));
+            }
+            provisioner::create(&mut scratch, spec, bp, settings, &crate::output::Printer::quiet()).await?;
+            schemas.push(spec.code.schema_name());
+        }
+        Ok(scratch.query(include_str!("../sql/verify_fingerprint.sql"), &[&schemas]).await?)
+    }
+    .await;
+    let dropped = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    // Roles outlive databases: the references' roles go too (best effort;
+    // another verify running at the same moment may still use them).
+    for (spec, _) in specs {
+        let code = &spec.code;
+        let roles = [code.owner_role(), code.app_role(), code.ro_role()].map(|r| crate::tenant::quote_ident(&r));
+        let _ = client.batch_execute(&format!("DROP ROLE IF EXISTS {}", roles.join(", "))).await;
+    }
+    let rows = context(result, "cannot build the reference schema")?;
+    dropped?;
+    Ok(rows)
 }
 
 /// Which tenant (or reference) a fingerprint row belongs to: its schema, or

@@ -97,7 +97,7 @@ pub async fn run(
         }
     }
     let mut findings = checksums(tenants, &blueprints)?;
-    findings.extend(fingerprint::compare(client, tenants, &blueprints).await?);
+    findings.extend(fingerprint::compare(client, target, tenants, &blueprints).await?);
     findings.extend(invariants::check(client, tenants, &blueprints, config).await?);
     if scope == Scope::Everything {
         findings.extend(shared::compare(client, target).await?);
