@@ -39,6 +39,11 @@ impl Registered {
     }
 }
 
+/// The error for a code this database has no tenant for (exit 2).
+pub fn not_registered(code: &TenantCode) -> anyhow::Error {
+    crate::error::bad_input(format!("tenant {code} is not registered in this database; see `provision tenant list`"))
+}
+
 /// Whether the shared migrations have created the registry yet.
 pub async fn exists(client: &impl GenericClient) -> Result<bool> {
     let row = client.query_one("SELECT to_regclass('shared.tenants') IS NOT NULL", &[]).await?;

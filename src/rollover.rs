@@ -211,7 +211,7 @@ async fn attempt_once(
             AND pg_try_advisory_xact_lock(hashtextextended({key}, 0))"
     );
     let mut waited = false;
-    if !first_value(&tx.simple_query(&try_lock).await?).is_some_and(|v| v == "t") {
+    if first_value(&tx.simple_query(&try_lock).await?).is_none_or(|v| v != "t") {
         let Some(patience) = options.wait else { return Ok(None) };
         let wait = format!(
             "SET LOCAL lock_timeout = '{}ms'; SELECT pg_advisory_xact_lock_shared(hashtextextended('provision:shared', 0)), \

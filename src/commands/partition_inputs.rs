@@ -9,7 +9,6 @@ use tokio_postgres::Client;
 
 use crate::blueprint::Blueprint;
 use crate::config::Config;
-use crate::error::bad_input;
 use crate::registry;
 use crate::rollover::Input;
 use crate::tenant::TenantCode;
@@ -18,9 +17,7 @@ pub async fn collect(client: &Client, config: &Config, named: &[String]) -> Resu
     let wanted: Vec<TenantCode> = named.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
     let tenants = registry::snapshot(client, None).await?;
     if let Some(missing) = wanted.iter().find(|c| !tenants.iter().any(|t| &t.code == *c)) {
-        return Err(bad_input(format!(
-            "tenant {missing} is not registered in this database; see `provision tenant list`"
-        )));
+        return Err(registry::not_registered(missing));
     }
     let settings = config.partition_settings();
     let mut blueprints: HashMap<String, Blueprint> = HashMap::new();

@@ -96,9 +96,7 @@ fn choose<'a>(registered: &'a [Registered], codes: &[TenantCode]) -> Result<Vec<
     } else {
         let mut chosen = Vec::new();
         for code in codes {
-            let tenant = registered.iter().find(|t| &t.code == code).ok_or_else(|| {
-                bad_input(format!("tenant {code} is not registered in this database; see `provision tenant list`"))
-            })?;
+            let tenant = registered.iter().find(|t| &t.code == code).ok_or_else(|| registry::not_registered(code))?;
             if !tenant.is_active() {
                 return Err(bad_input(format!("tenant {code} is {}; only active tenants are seeded", tenant.status)));
             }

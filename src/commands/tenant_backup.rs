@@ -9,7 +9,6 @@ use serde_json::json;
 use crate::backup::{self, PgDump};
 use crate::cli::TenantBackupArgs;
 use crate::context::{display_path, Context};
-use crate::error::bad_input;
 use crate::lock::{self, Mode, Resource};
 use crate::output::strong;
 use crate::registry;
@@ -26,9 +25,7 @@ pub async fn run(ctx: &Context, args: &TenantBackupArgs) -> Result<()> {
     lock::acquire(&tx, Resource::Shared, Mode::Shared, &ctx.printer).await?;
     lock::acquire(&tx, Resource::Tenant(&code), Mode::Shared, &ctx.printer).await?;
     let Some(tenant) = registry::snapshot(&tx, Some(&code)).await?.into_iter().next() else {
-        return Err(bad_input(format!(
-            "tenant {code} is not registered in this database; see `provision tenant list`"
-        )));
+        return Err(registry::not_registered(&code));
     };
     let pg_dump = PgDump::find(None)?;
     let started = Instant::now();

@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::cli::TenantGrantArgs;
 use crate::context::Context;
-use crate::error::bad_input;
 use crate::output::strong;
 use crate::tenant::TenantCode;
 use crate::{registry, roles};
@@ -15,9 +14,7 @@ pub async fn run(ctx: &Context, args: &TenantGrantArgs) -> Result<()> {
     let code = TenantCode::parse(&args.code)?;
     let (client, _) = ctx.connect().await?;
     if registry::snapshot(&client, Some(&code)).await?.is_empty() {
-        return Err(bad_input(format!(
-            "tenant {code} is not registered in this database; see `provision tenant list`"
-        )));
+        return Err(registry::not_registered(&code));
     }
     let granted = roles::grant(&client, &code, &args.login_role, args.read_only).await?;
     ctx.printer.json(&json!({ "tenant": code.as_str(), "login_role": args.login_role, "granted": granted }));

@@ -40,9 +40,7 @@ pub async fn run(ctx: &Context, args: &TenantRemoveArgs) -> Result<()> {
     lock::acquire(&tx, Resource::Shared, Mode::Shared, &ctx.printer).await?;
     lock::acquire(&tx, Resource::Tenant(&code), Mode::Exclusive, &ctx.printer).await?;
     let Some(tenant) = registry::snapshot(&tx, Some(&code)).await?.into_iter().next() else {
-        return Err(bad_input(format!(
-            "tenant {code} is not registered in this database; see `provision tenant list`"
-        )));
+        return Err(registry::not_registered(&code));
     };
     let mut written = None;
     if let Some((pg_dump, out)) = &backup_plan {

@@ -8,7 +8,6 @@ use serde_json::json;
 use crate::blueprint::{Blueprint, Identity};
 use crate::cli::TenantRepairArgs;
 use crate::context::Context;
-use crate::error::bad_input;
 use crate::lock::{self, Mode, Resource};
 use crate::migrate::Plan;
 use crate::provisioner::history_table;
@@ -23,9 +22,7 @@ pub async fn run(ctx: &Context, args: &TenantRepairArgs) -> Result<()> {
     lock::set_lock_timeout(&tx, ctx.lock_timeout()).await?;
     lock::acquire(&tx, Resource::Tenant(&code), Mode::Exclusive, &ctx.printer).await?;
     let Some(tenant) = registry::snapshot(&tx, Some(&code)).await?.into_iter().next() else {
-        return Err(bad_input(format!(
-            "tenant {code} is not registered in this database; see `provision tenant list`"
-        )));
+        return Err(registry::not_registered(&code));
     };
     let blueprint = Blueprint::load(&config.templates_dir, &tenant.blueprint)?;
     let migrations = blueprint.render(&Identity { code: code.clone(), tenant_id: tenant.id })?;

@@ -58,7 +58,7 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
 }
 
 fn timeouts(args: &TenantUpgradeArgs) -> Result<UpgradeTimeouts> {
-    if !(args.ddl_timeout > 0.0 && args.ddl_timeout <= 3600.0) || !(0.0..=86_400.0).contains(&args.statement_timeout) {
+    if !(args.ddl_timeout > 0.0 && args.ddl_timeout <= 3600.0 && (0.0..=86_400.0).contains(&args.statement_timeout)) {
         return Err(bad_input("--ddl-timeout must be in (0, 3600] and --statement-timeout in [0, 86400] seconds"));
     }
     Ok(UpgradeTimeouts {
@@ -70,9 +70,7 @@ fn timeouts(args: &TenantUpgradeArgs) -> Result<UpgradeTimeouts> {
 async fn select(client: &tokio_postgres::Client, wanted: &[TenantCode]) -> Result<Vec<Registered>> {
     let all = registry::snapshot(client, None).await?;
     if let Some(missing) = wanted.iter().find(|c| !all.iter().any(|t| &t.code == *c)) {
-        return Err(bad_input(format!(
-            "tenant {missing} is not registered in this database; see `provision tenant list`"
-        )));
+        return Err(registry::not_registered(missing));
     }
     Ok(all.into_iter().filter(|t| t.is_active() && (wanted.is_empty() || wanted.contains(&t.code))).collect())
 }

@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use crate::cli::{VerifyArgs, VerifyFormat};
 use crate::context::Context;
-use crate::error::{bad_input, failed};
+use crate::error::failed;
 use crate::registry;
 use crate::tenant::TenantCode;
 use crate::verify::{self, report, Scope};
@@ -16,9 +16,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     let wanted: Vec<TenantCode> = args.tenants.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
     let all = registry::snapshot(&client, None).await?;
     if let Some(missing) = wanted.iter().find(|c| !all.iter().any(|t| &t.code == *c)) {
-        return Err(bad_input(format!(
-            "tenant {missing} is not registered in this database; see `provision tenant list`"
-        )));
+        return Err(registry::not_registered(missing));
     }
     let tenants: Vec<_> =
         all.into_iter().filter(|t| t.is_active() && (wanted.is_empty() || wanted.contains(&t.code))).collect();
