@@ -46,26 +46,23 @@ impl Plan {
 }
 
 /// Creates whatever is missing of the window for `specs`, each partition by
-/// its parent's owner: two round trips whatever the table count. Returns how
-/// many partitions were created. Callers then [`secure`] them.
-pub async fn ensure_window(tx: &Transaction<'_>, tenant_schema: &str, specs: &[PartitionSpec]) -> Result<usize> {
+/// its parent's owner: two round trips whatever the table count. Returns the
+/// partitions created (qualified); callers then [`secure_only`] them.
+pub async fn ensure_window(tx: &Transaction<'_>, tenant_schema: &str, specs: &[PartitionSpec]) -> Result<Vec<String>> {
     if specs.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let plan = Plan::new(tenant_schema, specs);
     let rows = tx
         .query(include_str!("sql/partition_window.sql"), &plan.params())
         .await
         .with_context(|| format!("cannot plan the partitions of {tenant_schema}"))?;
-    owned_ddl::run(tx, &rows, &format!("the partitions of {tenant_schema}")).await
+    owned_ddl::run(tx, &rows, &format!("the partitions of {tenant_schema}")).await?;
+    Ok(rows.iter().map(|r| r.get(2)).collect())
 }
 
-/// Gives every partition in `schemas` its root's RLS flags and policies.
-pub async fn secure(tx: &Transaction<'_>, schemas: &[String]) -> Result<usize> {
-    secure_only(tx, schemas, None).await
-}
-
-/// [`secure`] for just `partitions` (qualified names), when they are known.
+/// Gives partitions in `schemas` their root's RLS flags and policies: just
+/// `partitions` (qualified names) when given, else every one.
 pub async fn secure_only(tx: &Transaction<'_>, schemas: &[String], partitions: Option<&[String]>) -> Result<usize> {
     let partitions: Option<Vec<String>> = partitions.map(<[String]>::to_vec);
     let rows = tx.query(include_str!("sql/partition_security.sql"), &[&schemas, &partitions]).await?;

@@ -240,8 +240,13 @@ pub(crate) async fn finish(
     let created = partitions::ensure_window(tx, &code.schema_name(), &specs).await?;
     audit::ensure_log_guards(tx, code, blueprint).await?;
     audit::ensure_triggers(tx, code, blueprint).await?;
-    partitions::secure(tx, &partitions::schemas_of(&code.schema_name(), &specs)).await?;
-    Ok(created)
+    // Only what was just made: the shared audit schema holds every tenant's
+    // log partitions, and scanning them all would make each tenant slower
+    // than the one before.
+    if !created.is_empty() {
+        partitions::secure_only(tx, &partitions::schemas_of(&code.schema_name(), &specs), Some(&created)).await?;
+    }
+    Ok(created.len())
 }
 
 /// Opens the tenant's transaction holding the shared lock (shared mode) and

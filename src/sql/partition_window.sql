@@ -21,14 +21,16 @@ WITH spec AS (
     WHERE spec.parent IS NOT NULL
 )
 SELECT pg_catalog.pg_get_userbyid(c.relowner) AS owner,
-       format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', spec.sch, spec.tbl || '_default', spec.parent) AS ddl
+       format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', spec.sch, spec.tbl || '_default', spec.parent) AS ddl,
+       format('%I.%I', spec.sch, spec.tbl || '_default') AS target
 FROM spec
 JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = spec.parent
 JOIN pg_catalog.pg_class c ON c.oid = spec.parent
 WHERE pt.partdefid = 0
 UNION ALL
 SELECT pg_catalog.pg_get_userbyid(c.relowner),
-       format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)', p.sch, p.name, p.parent, p.lo, p.hi)
+       format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)', p.sch, p.name, p.parent, p.lo, p.hi),
+       format('%I.%I', p.sch, p.name)
 FROM periods p
 JOIN pg_catalog.pg_class c ON c.oid = p.parent
 WHERE to_regclass(format('%I.%I', p.sch, p.name)) IS NULL
