@@ -8,7 +8,7 @@
 //! inserts work from the first second.
 //!
 //! Partitions inherit neither the row-level-security flags nor the policies
-//! of their parent, so [`secure`] gives every partition its root's policies,
+//! of their parent, so [`secure_only`] gives every partition its root's policies,
 //! ENABLE and FORCE: a query that names a partition directly is isolated
 //! exactly like one through the parent.
 
@@ -103,7 +103,7 @@ pub fn window_script(tenant_schema: &str, specs: &[PartitionSpec]) -> Option<Str
     Some(owned_ddl::gexec(&window))
 }
 
-/// [`secure`] as psql script for `tenant render`.
+/// [`secure_only`] (every partition) as psql script for `tenant render`.
 pub fn security_script(schemas: &[String]) -> String {
     let list: Vec<String> = schemas.iter().map(|s| quote_literal(s)).collect();
     let query = include_str!("sql/partition_security.sql")
