@@ -73,11 +73,11 @@ names=$(grep -o "'{[^']*}'::name\[\]" plan.sql | awk -F, '{ n += ($0 ~ /^.\{\}/)
 
 # What verify compares: the fingerprint rows of the tenants (and of the
 # shared schemas), and the invariants' inputs.
-grep -q '\$[2-9]' "$repo/src/sql/verify_fingerprint.sql" \
-  && { echo "verify_fingerprint.sql takes more than \$1 now: update bench/verify.sh" >&2; exit 1; }
+grep -q '\$[3-9]' "$repo/src/sql/verify_fingerprint.sql" \
+  && { echo "verify_fingerprint.sql takes more than \$1 and \$2 now: update bench/verify.sh" >&2; exit 1; }
 {
   echo "WITH fp(sch, kind, name, detail) AS ("
-  sed "s/\\\$1::text\\[\\]/(:'schemas')::text[]/" "$repo/src/sql/verify_fingerprint.sql"
+  sed -e "s/\\\$1::text\\[\\]/(:'schemas')::text[]/" -e 's/\$2::text/NULL::text/g' "$repo/src/sql/verify_fingerprint.sql"
   cat "$sql/facts_tail.sql"
 } > facts.sql
 schemas=$(psql_ -At -c "SELECT '{' || string_agg(schema_name, ',') || ',shared,portal,audit,provision}'

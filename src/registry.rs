@@ -37,6 +37,11 @@ impl Registered {
     pub fn version(&self) -> i32 {
         self.applied.iter().map(|a| a.version).max().unwrap_or(0)
     }
+
+    /// What the templates are rendered with.
+    pub fn identity(&self) -> crate::blueprint::Identity {
+        crate::blueprint::Identity { code: self.code.clone(), tenant_id: self.id }
+    }
 }
 
 /// The error for a code this database has no tenant for (exit 2).

@@ -4,12 +4,14 @@
 -- parent's key is in. Bodies are returned whole because they embed the
 -- schema name, which the caller replaces before comparing. Comparing the fingerprint of a tenant schema with that
 -- of a reference schema built from the templates shows drift by name.
--- $1 schemas.
+-- $1 schemas; $2 a LIKE pattern of tables (and their objects) to leave out, or
+-- NULL (the shared check leaves out the tenants' audit logs: '%\_audit\_log').
 WITH s AS (
     SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY ($1::text[])
 ), rel AS (
     SELECT c.*, s.nspname FROM pg_catalog.pg_class c JOIN s ON s.oid = c.relnamespace
     WHERE NOT c.relispartition AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+      AND ($2::text IS NULL OR c.relname NOT LIKE $2::text)
 )
 -- (text, not name: a UNION takes its column types from the first branch, and
 -- name would truncate qualified names to 63 bytes.)

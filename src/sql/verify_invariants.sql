@@ -18,19 +18,25 @@ WITH t AS (
         JOIN pg_catalog.pg_roles via ON via.oid = chain.source AND via.rolinherit
     )
     SELECT * FROM chain
+), own AS (
+    SELECT r.code, a.oid FROM roles r JOIN pg_catalog.pg_roles a ON a.rolname = r.role
 ), grants AS (
-    -- Every grant on a tenant schema or on a relation in one.
-    SELECT t.code, 'schema' AS kind, n.nspname::text AS object, acl.grantee
-    FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch
-    CROSS JOIN LATERAL aclexplode(n.nspacl) AS acl
-    UNION ALL
-    SELECT t.code, 'table', t.sch || '.' || c.relname, acl.grantee
-    FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch
-    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm')
-    CROSS JOIN LATERAL aclexplode(c.relacl) AS acl
+    -- Every grant on a tenant schema or on a relation in one, but to the
+    -- tenant's own roles (almost all of them, and never a problem).
+    SELECT * FROM (
+        SELECT t.code, 'schema' AS kind, n.nspname::text AS object, acl.grantee
+        FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch
+        CROSS JOIN LATERAL aclexplode(n.nspacl) AS acl
+        UNION ALL
+        SELECT t.code, 'table', t.sch || '.' || c.relname, acl.grantee
+        FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch
+        JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm')
+        CROSS JOIN LATERAL aclexplode(c.relacl) AS acl
+    ) every_grant
+    WHERE NOT EXISTS (SELECT 1 FROM own WHERE own.code = every_grant.code AND own.oid = every_grant.grantee)
 ), tables AS (
     SELECT t.code, t.audited, c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
-           pg_catalog.pg_partition_root(c.oid) AS root
+           CASE WHEN c.relispartition THEN pg_catalog.pg_partition_root(c.oid) END AS root
     FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch
     JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid
     WHERE c.relkind IN ('r', 'p') AND c.relname <> 'refinery_schema_history'
@@ -67,14 +73,19 @@ UNION ALL
 SELECT r.code, 'roles', 'role', r.role, 'does not exist'
 FROM roles r WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname = r.role)
 UNION ALL
--- App and read-only roles own nothing: one pass over each catalog.
-SELECT r.code, 'roles', 'role', r.role, 'owns ' || owned.what
+-- App and read-only roles own nothing: one pass over each catalog. (Names
+-- are made only for what is found: regclass/regprocedure output for every
+-- object of the database would cost more than the rest of this query.)
+SELECT r.code, 'roles', 'role', r.role,
+       'owns ' || CASE owned.catalog WHEN 'relation' THEN 'relation ' || owned.oid::regclass::text
+                                     WHEN 'function' THEN 'function ' || owned.oid::regprocedure::text
+                                     ELSE 'schema ' || owned.oid::regnamespace::text END
 FROM (
-    SELECT c.relowner AS owner, 'relation ' || c.oid::regclass::text AS what FROM pg_catalog.pg_class c
+    SELECT c.relowner AS owner, 'relation' AS catalog, c.oid FROM pg_catalog.pg_class c
     UNION ALL
-    SELECT p.proowner, 'function ' || p.oid::regprocedure::text FROM pg_catalog.pg_proc p
+    SELECT p.proowner, 'function', p.oid FROM pg_catalog.pg_proc p
     UNION ALL
-    SELECT n.nspowner, 'schema ' || n.nspname FROM pg_catalog.pg_namespace n
+    SELECT n.nspowner, 'schema', n.oid FROM pg_catalog.pg_namespace n
 ) owned
 JOIN pg_catalog.pg_roles a ON a.oid = owned.owner
 JOIN roles r ON r.role = a.rolname AND r.suffix <> '_owner'

@@ -1,23 +1,37 @@
 //! Structural comparison: each tenant schema against a reference schema built
 //! from its blueprint at the tenant's applied version, in a transaction that
-//! is rolled back. One fingerprint query covers every tenant and reference.
+//! is rolled back.
+//!
+//! Three connections work at once: one builds the references while two read
+//! the tenants' digests, half the tenants each (`verify_digest.sql`: raw
+//! catalog fields and node trees, no deparsing). Digests are made
+//! tenant-independent (`canonical.rs`) on blocking threads and compared by
+//! hash. Only when something differs does the deparsing fingerprint query
+//! run, for the references and the drifted tenants alone, so that the report
+//! shows readable definitions. The number of queries is fixed, whatever the
+//! tenant count.
 
-use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use anyhow::Result;
-use tokio_postgres::Client;
-use uuid::Uuid;
+use tokio_postgres::{Client, GenericClient, Row};
 
-use super::{context, groups, reference_spec, Finding};
-use crate::admin::AdminPassword;
+use super::canonical::{self, Normalizer, OidNames};
+use super::references;
+use super::{groups, Finding};
 use crate::blueprint::{Blueprint, Identity};
-use crate::provisioner::{self, Settings};
 use crate::registry::Registered;
-use crate::tenant::TenantCode;
 
-/// (kind, name) → detail, with tenant-specific names replaced by placeholders.
-type Image = BTreeMap<(String, String), String>;
+const DIGEST: &str = include_str!("../sql/verify_digest.sql");
+const FINGERPRINT: &str = include_str!("../sql/verify_fingerprint.sql");
+const OID_NAMES: &str = include_str!("../sql/verify_oid_names.sql");
+
+type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+
+/// (kind, normalized qualified name).
+type Key = (String, String);
 
 pub async fn compare(
     client: &mut Client,
@@ -29,153 +43,210 @@ pub async fn compare(
         return Ok(Vec::new());
     }
     let groups = groups(tenants);
-    let settings = Settings {
-        lock_timeout: Duration::from_secs(60),
-        upgrade: Default::default(),
-        admin_password: AdminPassword::Unusable,
-        partitions: Default::default(),
-    };
-    let tx = client.transaction().await?;
-    let mut references = Vec::new();
-    let mut elsewhere = Vec::new();
-    for (index, ((blueprint, version), _)) in groups.iter().enumerate() {
-        let spec = reference_spec(blueprint, index);
-        let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
-        let bp = &blueprints[blueprint];
-        let migrations: Vec<_> = bp.render(&identity)?.into_iter().filter(|m| m.version() <= *version).collect();
-        references.push(identity.clone());
-        if migrations.iter().any(|m| !crate::statements::enum_additions(m.sql().unwrap_or_default()).is_empty()) {
-            // Needs commits between versions: built in a scratch database.
-            elsewhere.push((spec, *version));
-            continue;
-        }
-        context(
-            provisioner::build(&tx, &spec, bp, &identity, &migrations, &settings).await,
-            "cannot build the reference schema",
-        )?;
-    }
-    let mut schemas: Vec<String> = references.iter().map(|i| i.code.schema_name()).collect();
-    schemas.extend(tenants.iter().map(|t| t.schema_name.clone()));
+    let identities = references::identities(&groups);
+    let owners = Arc::new(Owners::new(identities.iter().cloned().chain(tenants.iter().map(Registered::identity))));
+    let (first, second, third) = tokio::try_join!(
+        super::side_connection(target),
+        super::side_connection(target),
+        super::side_connection(target)
+    )?;
+    let readers = [first, second, third];
+    let mut schemas: Vec<String> = identities.iter().map(|i| i.code.schema_name()).collect();
     schemas.push("audit".to_owned());
-    let mut rows = tx.query(include_str!("../sql/verify_fingerprint.sql"), &[&schemas]).await?;
-    tx.rollback().await?;
-    if !elsewhere.is_empty() {
-        rows.extend(scratch_references(client, target, &elsewhere, blueprints, &settings).await?);
-    }
-
-    let owners: Vec<Identity> = references
-        .iter()
-        .cloned()
-        .chain(tenants.iter().map(|t| Identity { code: t.code.clone(), tenant_id: t.id }))
-        .collect();
-    let by_schema: HashMap<String, &Identity> = owners.iter().map(|o| (o.code.schema_name(), o)).collect();
-    let by_log: HashMap<String, &Identity> = owners.iter().map(|o| (o.code.audit_log_name(), o)).collect();
-    let mut images: HashMap<String, Image> = HashMap::new();
-    for row in &rows {
-        let (schema, kind, name, detail): (String, String, String, Option<String>) =
-            (row.get(0), row.get(1), row.get(2), row.get(3));
-        let Some(owner) = owner_of(&by_schema, &by_log, &schema, &name) else { continue };
-        // Qualified, so a report names `lic_schema.users` or `audit.lic_audit_log`.
-        let qualified = if kind == "schema" { name.clone() } else { format!("{schema}.{name}") };
-        let key = (kind, normalize(&qualified, &owner.code, owner.tenant_id));
-        images
-            .entry(owner.code.as_str().to_owned())
-            .or_default()
-            .insert(key, normalize(&detail.unwrap_or_default(), &owner.code, owner.tenant_id));
-    }
-    let mut findings = Vec::new();
-    for (index, (_, members)) in groups.iter().enumerate() {
-        let expected = images.remove(references[index].code.as_str()).unwrap_or_default();
-        for tenant in members {
-            let found = images.get(tenant.code.as_str()).cloned().unwrap_or_default();
-            let identity = Identity { code: tenant.code.clone(), tenant_id: tenant.id };
-            findings.extend(diff(&identity, &expected, &found));
-        }
-    }
-    Ok(findings)
-}
-
-/// References whose versions add enum values cannot be built in one
-/// rolled-back transaction; they are created for real in a throwaway
-/// database (shared migrations, then the tenant as `tenant add` makes it)
-/// and fingerprinted there.
-async fn scratch_references(
-    client: &Client,
-    target: &crate::connection::Target,
-    specs: &[(crate::config::TenantSpec, i32)],
-    blueprints: &HashMap<String, Blueprint>,
-    settings: &Settings,
-) -> Result<Vec<tokio_postgres::Row>> {
-    let name = format!("provision_verify_ref_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
-    client.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0")).await?;
-    let result = async {
-        let mut scratch = target.with_dbname(&name).connect().await?;
-        crate::shared::apply(&mut scratch, settings.lock_timeout, &crate::output::Printer::quiet()).await?;
-        let mut schemas = vec!["audit".to_owned()];
-        for (spec, version) in specs {
-            let bp = &blueprints[&spec.blueprint];
-            if *version != bp.latest_version() {
-                return Err(crate::error::failed(format!(
-                    "verify cannot yet build a reference for blueprint {} at version {version} (its versions add enum \
-                     values): upgrade the tenants to version {} first",
-                    spec.blueprint,
-                    bp.latest_version()
-                )));
-            }
-            provisioner::create(&mut scratch, spec, bp, settings, &crate::output::Printer::quiet()).await?;
-            schemas.push(spec.code.schema_name());
-        }
-        Ok(scratch.query(include_str!("../sql/verify_fingerprint.sql"), &[&schemas]).await?)
-    }
-    .await;
-    let dropped = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-    // Roles outlive databases: the references' roles go too (best effort;
-    // another verify running at the same moment may still use them).
-    for (spec, _) in specs {
-        let code = &spec.code;
-        let roles = [code.owner_role(), code.app_role(), code.ro_role()].map(|r| crate::tenant::quote_ident(&r));
-        let _ = client.batch_execute(&format!("DROP ROLE IF EXISTS {}", roles.join(", "))).await;
-    }
-    let rows = context(result, "cannot build the reference schema")?;
-    dropped?;
-    Ok(rows)
-}
-
-/// Which tenant (or reference) a fingerprint row belongs to: its schema, or
-/// for the `audit` schema the tenant whose audit log the object is part of
-/// (`lic_audit_log`, `lic_audit_log.col`, `lic_audit_log_pkey`, …).
-fn owner_of<'a>(
-    by_schema: &HashMap<String, &'a Identity>,
-    by_log: &HashMap<String, &'a Identity>,
-    schema: &str,
-    name: &str,
-) -> Option<&'a Identity> {
-    if schema != "audit" {
-        return by_schema.get(schema).copied();
-    }
-    let table = name.split('.').next().unwrap_or(name);
-    let log = match table.rfind("_audit_log") {
-        Some(at) => &table[..at + "_audit_log".len()],
-        None => table,
+    let tx = client.transaction().await?;
+    tx.batch_execute("SET LOCAL jit = off").await?;
+    let references = async {
+        let scratch = references::build(&tx, target, &groups, blueprints).await?;
+        let (names_params, digest_params): ([Param; 1], [Param; 2]) = ([&schemas], [&schemas, &None::<String>]);
+        let (names, rows) = tokio::try_join!(tx.query(OID_NAMES, &names_params), tx.query(DIGEST, &digest_params))?;
+        anyhow::Ok((scratch, names, rows))
     };
-    by_log.get(log).copied()
+    let (built, found) = tokio::join!(references, tenant_images(&readers, tenants, owners.clone()));
+    let (scratch, reference_names, expected) = built?;
+    let (mut names, mut images) = found?;
+    names.extend(&reference_names);
+    for (code, image) in owners.images(&expected, &names) {
+        images.entry(code).or_default().extend(image);
+    }
+    if let Some(scratch) = &scratch {
+        images.extend(owners.images(&scratch.digest, &OidNames::from_rows(&scratch.names)));
+    }
+
+    let drift = drift(&groups, &identities, &images);
+    if drift.is_empty() {
+        tx.rollback().await?;
+        return Ok(Vec::new());
+    }
+    // Readable definitions, for the references and the drifted tenants only.
+    let mut readable_schemas: BTreeSet<String> = schemas.into_iter().collect();
+    readable_schemas.extend(drift.iter().map(|(_, tenant, _, _)| tenant.schema_name.clone()));
+    let readable_schemas: Vec<String> = readable_schemas.into_iter().collect();
+    let rows = tx.query(FINGERPRINT, &[&readable_schemas, &None::<String>]).await?;
+    tx.rollback().await?;
+    let mut readable = owners.readable(&rows);
+    if let Some(scratch) = &scratch {
+        readable.extend(owners.readable(&scratch.fingerprint));
+    }
+    let empty = HashMap::new();
+    Ok(drift
+        .into_iter()
+        .map(|(reference, tenant, problem, key)| {
+            let expected = readable.get(reference.code.as_str()).unwrap_or(&empty).get(&key);
+            let found = readable.get(tenant.code.as_str()).unwrap_or(&empty).get(&key);
+            finding(&tenant.identity(), problem, &key, expected, found)
+        })
+        .collect())
 }
 
-/// Replaces what differs between two tenants of one blueprint by design.
-fn normalize(text: &str, code: &TenantCode, tenant_id: Uuid) -> String {
-    let replacements = [
-        (code.schema_name(), "{schema}"),
-        (code.audit_log_name(), "{audit_log}"),
-        (code.owner_role(), "{owner}"),
-        (code.app_role(), "{app}"),
-        (code.ro_role(), "{ro}"),
-        (tenant_id.to_string(), "{tenant_id}"),
-    ];
-    let mut out = text.to_owned();
-    for (from, to) in replacements {
-        out = out.replace(&from, to);
+type Images = HashMap<String, HashMap<Key, u64>>;
+
+/// The tenants' digests, read on two more connections (half the tenants
+/// each, so the server can use two cores; a third names the objects) and
+/// made canonical on blocking threads as each half arrives, all while the
+/// references are being built.
+async fn tenant_images(
+    readers: &[Client; 3],
+    tenants: &[Registered],
+    owners: Arc<Owners>,
+) -> Result<(OidNames, Images)> {
+    let schemas: Vec<&str> = tenants.iter().map(|t| t.schema_name.as_str()).collect();
+    let (one, two) = schemas.split_at(schemas.len() / 2);
+    let all: [Param; 1] = [&None::<Vec<String>>];
+    let (named, waiting) = tokio::sync::watch::channel(None::<Arc<OidNames>>);
+    let names = async {
+        let names = Arc::new(OidNames::from_rows(&readers[0].query(OID_NAMES, &all).await?));
+        named.send_replace(Some(names.clone()));
+        anyhow::Ok(names)
+    };
+    let (names, mut images, more) = tokio::try_join!(
+        names,
+        half_images(&readers[1], one, owners.clone(), waiting.clone()),
+        half_images(&readers[2], two, owners.clone(), waiting)
+    )?;
+    images.extend(more);
+    Ok((OidNames::clone(&names), images))
+}
+
+async fn half_images(
+    client: &Client,
+    schemas: &[&str],
+    owners: Arc<Owners>,
+    mut names: tokio::sync::watch::Receiver<Option<Arc<OidNames>>>,
+) -> Result<Images> {
+    let params: [Param; 2] = [&schemas, &None::<String>];
+    let rows = client.query(DIGEST, &params).await?;
+    // The sender outlives this (it is in the same join), so a closed channel
+    // means the names query failed, and its error is the one reported.
+    let names = names.wait_for(Option::is_some).await.map(|n| n.clone()).ok().flatten();
+    let Some(names) = names else { return Ok(Images::new()) };
+    Ok(tokio::task::spawn_blocking(move || owners.images(&rows, &names)).await?)
+}
+
+/// Every (reference, tenant, problem, key) where a tenant differs.
+fn drift<'a>(
+    groups: &BTreeMap<(String, i32), Vec<&'a Registered>>,
+    identities: &'a [Identity],
+    images: &Images,
+) -> Vec<(&'a Identity, &'a Registered, &'static str, Key)> {
+    let empty = HashMap::new();
+    let mut drift = Vec::new();
+    for (index, (_, members)) in groups.iter().enumerate() {
+        let reference = &identities[index];
+        let expected = images.get(reference.code.as_str()).unwrap_or(&empty);
+        for tenant in members {
+            let found = images.get(tenant.code.as_str()).unwrap_or(&empty);
+            drift.extend(
+                differences(expected, found).into_iter().map(|(problem, key)| (reference, *tenant, problem, key)),
+            );
+        }
     }
-    out.replace(&format!("'{code}'"), "'{code}'")
+    drift
+}
+
+/// The tenants and references, and who owns which fingerprint row.
+struct Owners {
+    by_schema: HashMap<String, (Identity, Normalizer)>,
+    /// Audit log table name → schema of its tenant.
+    by_log: HashMap<String, String>,
+}
+
+impl Owners {
+    fn new(identities: impl Iterator<Item = Identity>) -> Self {
+        let mut owners = Owners { by_schema: HashMap::new(), by_log: HashMap::new() };
+        for identity in identities {
+            let normalizer = Normalizer::new(&identity.code, identity.tenant_id);
+            owners.by_log.insert(identity.code.audit_log_name(), identity.code.schema_name());
+            owners.by_schema.insert(identity.code.schema_name(), (identity, normalizer));
+        }
+        owners
+    }
+
+    /// Which tenant (or reference) a row belongs to: its schema, or for the
+    /// `audit` schema the tenant whose audit log the object is part of
+    /// (`lic_audit_log`, `lic_audit_log.col`, `lic_audit_log_pkey`, …).
+    fn owner_of(&self, schema: &str, name: &str) -> Option<&(Identity, Normalizer)> {
+        if schema != "audit" {
+            return self.by_schema.get(schema);
+        }
+        let table = name.split('.').next().unwrap_or(name);
+        let log = match table.rfind("_audit_log") {
+            Some(at) => &table[..at + "_audit_log".len()],
+            None => table,
+        };
+        self.by_schema.get(self.by_log.get(log)?)
+    }
+
+    fn key(&self, row: &Row) -> Option<(&(Identity, Normalizer), Key)> {
+        let (schema, kind, name): (&str, &str, &str) = (row.get(0), row.get(1), row.get(2));
+        let owner = self.owner_of(schema, name)?;
+        // Qualified, so a report names `lic_schema.users` or `audit.lic_audit_log`.
+        let qualified = if kind == "schema" { name.to_owned() } else { format!("{schema}.{name}") };
+        Some((owner, (kind.to_owned(), owner.1.apply(&qualified))))
+    }
+
+    /// Digest rows → per owner, key → hash of the canonical form.
+    fn images(&self, rows: &[Row], names: &OidNames) -> Images {
+        let mut images = Images::new();
+        let mut canonical_form = String::new();
+        for row in rows {
+            let Some(((identity, normalizer), key)) = self.key(row) else { continue };
+            canonical_form.clear();
+            canonical::plain(row.get::<_, Option<&str>>(3).unwrap_or_default(), names, normalizer, &mut canonical_form);
+            for tree in row.get::<_, Option<Vec<Option<&str>>>>(4).unwrap_or_default() {
+                canonical_form.push_str(" | ");
+                canonical::tree(tree.unwrap_or("<>"), names, normalizer, &mut canonical_form);
+            }
+            let digest = xxhash_rust::xxh3::xxh3_64(canonical_form.as_bytes());
+            images.entry(identity.code.as_str().to_owned()).or_default().insert(key, digest);
+        }
+        images
+    }
+
+    /// Fingerprint rows → per owner, key → normalized readable definition.
+    fn readable(&self, rows: &[Row]) -> HashMap<String, HashMap<Key, String>> {
+        let mut readable: HashMap<String, HashMap<Key, String>> = HashMap::new();
+        for row in rows {
+            let Some(((identity, normalizer), key)) = self.key(row) else { continue };
+            let detail = normalizer.apply(row.get::<_, Option<&str>>(3).unwrap_or_default());
+            readable.entry(identity.code.as_str().to_owned()).or_default().insert(key, detail);
+        }
+        readable
+    }
+}
+
+/// Keys missing from `found`, extra in it, or with another canonical form.
+fn differences(expected: &HashMap<Key, u64>, found: &HashMap<Key, u64>) -> Vec<(&'static str, Key)> {
+    let mut out = Vec::new();
+    for (key, digest) in expected {
+        match found.get(key) {
+            None => out.push(("missing", key.clone())),
+            Some(other) if other != digest => out.push(("changed", key.clone())),
+            Some(_) => {}
+        }
+    }
+    out.extend(found.keys().filter(|key| !expected.contains_key(*key)).map(|key| ("extra", key.clone())));
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
 }
 
 /// Puts the tenant's own names back, for the report.
@@ -190,30 +261,24 @@ fn denormalize(text: &str, tenant: &Identity) -> String {
         .replace("'{code}'", &format!("'{code}'"))
 }
 
-fn diff(tenant: &Identity, expected: &Image, found: &Image) -> Vec<Finding> {
-    let finding = |problem: &str, (kind, name): &(String, String), e: Option<&String>, f: Option<&String>| Finding {
+fn finding(tenant: &Identity, problem: &str, (kind, name): &Key, e: Option<&String>, f: Option<&String>) -> Finding {
+    let (expected, found) = match (problem, e, f) {
+        // The canonical forms differ where the deparsed ones do not (an id
+        // of an object outside the tenant, say): show that much.
+        ("changed", Some(e), Some(f)) if e == f => {
+            (Some(e.clone()), Some(format!("{f} (differs in its catalog form)")))
+        }
+        _ => (e.cloned(), f.cloned()),
+    };
+    Finding {
         scope: tenant.code.as_str().to_owned(),
         check: "structure",
         problem: problem.to_owned(),
         kind: kind.clone(),
         object: denormalize(name, tenant),
-        expected: e.map(|d| shorten(&denormalize(d, tenant))),
-        found: f.map(|d| shorten(&denormalize(d, tenant))),
-    };
-    let mut findings = Vec::new();
-    for (key, detail) in expected {
-        match found.get(key) {
-            None => findings.push(finding("missing", key, Some(detail), None)),
-            Some(other) if other != detail => findings.push(finding("changed", key, Some(detail), Some(other))),
-            Some(_) => {}
-        }
+        expected: expected.map(|d| shorten(&denormalize(&d, tenant))),
+        found: found.map(|d| shorten(&denormalize(&d, tenant))),
     }
-    for (key, detail) in found {
-        if !expected.contains_key(key) {
-            findings.push(finding("extra", key, None, Some(detail)));
-        }
-    }
-    findings
 }
 
 /// Function and view bodies are long; a report shows their start and a hash.
@@ -221,9 +286,23 @@ fn shorten(detail: &str) -> String {
     if detail.chars().count() <= 240 {
         return detail.to_owned();
     }
-    use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     detail.hash(&mut hasher);
     let head: String = detail.chars().take(160).collect();
     format!("{head}… (#{:016x})", hasher.finish())
+}
+
+/// A query on whichever client: the transaction or the scratch database.
+pub(super) async fn digest_of(
+    client: &impl GenericClient,
+    schemas: &[String],
+) -> Result<(Vec<Row>, Vec<Row>, Vec<Row>)> {
+    let params: [Param; 2] = [&schemas, &None::<String>];
+    let all: [Param; 1] = [&None::<Vec<String>>];
+    let (names, digest, fingerprint) = tokio::try_join!(
+        client.query(OID_NAMES, &all),
+        client.query(DIGEST, &params),
+        client.query(FINGERPRINT, &params)
+    )?;
+    Ok((names, digest, fingerprint))
 }
