@@ -52,6 +52,7 @@ impl Context {
             upgrade: Default::default(),
             admin_password: AdminPassword::choose(admin.admin_password.clone(), target.is_sandbox()),
             partitions: config.partition_settings(),
+            structure_only: false,
         }
     }
 

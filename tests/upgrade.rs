@@ -75,7 +75,7 @@ fn a_killed_concurrent_index_build_is_recovered_on_the_next_run() {
         child.wait().unwrap();
         // A killed client leaves its backend waiting; end it as a crash would.
         blocker
-            .batch_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE '%CREATE INDEX CONCURRENTLY%' AND pid <> pg_backend_pid()")
+            .batch_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE '%CREATE INDEX CONCURRENTLY%' AND datname = current_database() AND pid <> pg_backend_pid()")
             .await
             .unwrap();
         blocker.batch_execute("ROLLBACK").await.unwrap();

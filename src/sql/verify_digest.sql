@@ -74,7 +74,7 @@ SELECT s.nspname, 'function', p.proname || '(' || pg_catalog.pg_get_function_ide
 FROM s JOIN pg_catalog.pg_proc p ON p.pronamespace = s.oid
 UNION ALL
 SELECT r.nspname, 'trigger', r.relname || '.' || g.tgname,
-       concat_ws(' ', g.tgtype, '#' || g.tgfoid, g.tgenabled::text, g.tgattr::text, encode(g.tgargs, 'escape'),
+       concat_ws(' ', g.tgtype, '#' || g.tgfoid, '#' || g.tgconstrrelid, g.tgenabled::text, g.tgattr::text, encode(g.tgargs, 'escape'),
                  g.tgdeferrable, g.tginitdeferred, g.tgoldtable, g.tgnewtable),
        ARRAY[g.tgqual::text]
 FROM rel r JOIN pg_catalog.pg_trigger g ON g.tgrelid = r.oid AND NOT g.tgisinternal

@@ -27,26 +27,68 @@ use crate::tenant::TenantCode;
 /// Ids below this are the server's own objects: the same in every database.
 const FIRST_USER_OID: u32 = 16384;
 
-/// Names of the user objects of one database, by object id.
+/// Names of the user objects of one database, by object id. A name is
+/// stored twice: as it is, and with its owner's names replaced by
+/// placeholders, which is the form used in that owner's own facts (a
+/// reference to another tenant's object must keep that tenant's name).
 #[derive(Default, Clone)]
-pub struct OidNames(HashMap<u32, String>);
+pub struct OidNames(HashMap<u32, Named>);
+
+#[derive(Clone)]
+struct Named {
+    /// The tenant (or reference) the object belongs to, if any.
+    owner: Option<u32>,
+    raw: String,
+    normalized: Option<String>,
+}
+
+/// Whose facts are being made canonical: an owner id and its normalizer.
+#[derive(Clone, Copy)]
+pub struct Owner<'a> {
+    pub id: u32,
+    pub normalizer: &'a Normalizer,
+}
 
 impl OidNames {
+    /// From the rows of `verify_oid_names.sql`: (oid, schema, name). `owner_of`
+    /// tells, from a schema (none for roles) and a name, whose object it is.
+    pub fn from_rows<'a>(
+        rows: &[tokio_postgres::Row],
+        owner_of: impl Fn(Option<&str>, &str) -> Option<Owner<'a>>,
+    ) -> Self {
+        let mut names = OidNames::default();
+        names.extend(rows, owner_of);
+        names
+    }
+
     /// Adds the names of another query (objects made since, say).
-    pub fn extend(&mut self, rows: &[tokio_postgres::Row]) {
-        self.0.extend(Self::from_rows(rows).0);
+    pub fn extend<'a>(
+        &mut self,
+        rows: &[tokio_postgres::Row],
+        owner_of: impl Fn(Option<&str>, &str) -> Option<Owner<'a>>,
+    ) {
+        for row in rows {
+            let (oid, schema, local, raw): (u32, Option<&str>, &str, String) =
+                (row.get(0), row.get(1), row.get(2), row.get(3));
+            let owner = owner_of(schema, local);
+            let normalized = owner.and_then(|o| match o.normalizer.apply_cow(&raw) {
+                std::borrow::Cow::Owned(normalized) => Some(normalized),
+                std::borrow::Cow::Borrowed(_) => None,
+            });
+            self.0.insert(oid, Named { owner: owner.map(|o| o.id), raw, normalized });
+        }
     }
 
-    /// From the rows of `verify_oid_names.sql`: (oid, name).
-    pub fn from_rows(rows: &[tokio_postgres::Row]) -> Self {
-        OidNames(rows.iter().map(|row| (row.get::<_, u32>(0), row.get::<_, String>(1))).collect())
-    }
-
-    fn get(&self, oid: u32) -> Option<&str> {
+    /// The name of an object as it appears in the facts of `owner`.
+    fn get(&self, oid: u32, owner: u32) -> Option<&str> {
         if oid < FIRST_USER_OID {
             return None;
         }
-        self.0.get(&oid).map(String::as_str)
+        let named = self.0.get(&oid)?;
+        match (&named.normalized, named.owner == Some(owner)) {
+            (Some(normalized), true) => Some(normalized),
+            _ => Some(&named.raw),
+        }
     }
 }
 
@@ -101,13 +143,14 @@ impl Normalizer {
 }
 
 /// A plain detail in which object ids are written `#<oid>`.
-pub fn plain(detail: &str, names: &OidNames, normalizer: &Normalizer, out: &mut String) {
+pub fn plain(detail: &str, names: &OidNames, owner: Owner, out: &mut String) {
+    let start = out.len();
     let mut rest = detail;
     while let Some(at) = rest.find('#') {
         out.push_str(&rest[..at]);
         let digits = rest[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
         let token = &rest[at + 1..at + 1 + digits];
-        match token.parse::<u32>().ok().and_then(|oid| names.get(oid)) {
+        match token.parse::<u32>().ok().and_then(|oid| names.get(oid, owner.id)) {
             Some(name) => out.push_str(name),
             None => {
                 out.push('#');
@@ -118,14 +161,16 @@ pub fn plain(detail: &str, names: &OidNames, normalizer: &Normalizer, out: &mut 
     }
     out.push_str(rest);
     // Role names, acl items and bodies carry tenant names as text.
-    if let std::borrow::Cow::Owned(normalized) = normalizer.apply_cow(out) {
-        *out = normalized;
+    if let std::borrow::Cow::Owned(normalized) = owner.normalizer.apply_cow(&out[start..]) {
+        out.truncate(start);
+        out.push_str(&normalized);
     }
 }
 
 /// A stored node tree (`nodeToString` output), made tenant-independent.
-pub fn tree(text: &str, names: &OidNames, normalizer: &Normalizer, out: &mut String) {
-    Tree { text, src: text.as_bytes(), at: 0, names, normalizer, consttype: 0, out }.run();
+pub fn tree(text: &str, names: &OidNames, owner: Owner, out: &mut String) {
+    Tree { text, src: text.as_bytes(), at: 0, names, owner: owner.id, normalizer: owner.normalizer, consttype: 0, out }
+        .run();
 }
 
 struct Tree<'a> {
@@ -133,6 +178,7 @@ struct Tree<'a> {
     src: &'a [u8],
     at: usize,
     names: &'a OidNames,
+    owner: u32,
     normalizer: &'a Normalizer,
     /// The `:consttype` of the constant being read, to decode its value.
     consttype: u32,
@@ -262,10 +308,10 @@ impl<'a> Tree<'a> {
             // oid, regproc, regclass, regtype, regprocedure, regrole, regnamespace, and
             // user types passed by value (enum labels).
             26 | 24 | 2205 | 2206 | 2202 | 4096 | 4089 => {
-                as_oid().map(|oid| self.names.get(oid).map_or(oid.to_string(), |n| self.normalizer.apply(n)))
+                as_oid().map(|oid| self.names.get(oid, self.owner).map_or(oid.to_string(), str::to_owned))
             }
             t if t >= FIRST_USER_OID && bytes.len() == 8 => {
-                as_oid().and_then(|oid| self.names.get(oid)).map(|n| self.normalizer.apply(n))
+                as_oid().and_then(|oid| self.names.get(oid, self.owner)).map(str::to_owned)
             }
             _ => None,
         };
@@ -278,11 +324,8 @@ impl<'a> Tree<'a> {
     }
 
     fn push_oid(&mut self, word: &str, oid: Option<u32>) {
-        match oid.and_then(|oid| self.names.get(oid)) {
-            Some(name) => {
-                let name = self.normalizer.apply_cow(name);
-                self.out.push_str(&name);
-            }
+        match oid.and_then(|oid| self.names.get(oid, self.owner)) {
+            Some(name) => self.out.push_str(name),
             None => self.out.push_str(word),
         }
     }
@@ -342,15 +385,18 @@ mod tests {
     }
 
     fn names() -> OidNames {
+        let lic = normalizer();
+        let named = |raw: &str| Named { owner: Some(0), raw: raw.to_owned(), normalized: Some(lic.apply(raw)) };
         OidNames(HashMap::from([
-            (17424, "type lic_schema.policy_status_enum".to_owned()),
-            (17428, "enum lic_schema.policy_status_enum.pending_approval".to_owned()),
+            (17424, named("type lic_schema.policy_status_enum")),
+            (17428, named("enum lic_schema.policy_status_enum.pending_approval")),
+            (17500, Named { owner: Some(1), raw: "relation hdfc_schema.agents".to_owned(), normalized: None }),
         ]))
     }
 
     fn canonical(text: &str) -> String {
         let mut out = String::new();
-        tree(text, &names(), &normalizer(), &mut out);
+        tree(text, &names(), Owner { id: 0, normalizer: &normalizer() }, &mut out);
         out
     }
 
@@ -387,9 +433,15 @@ mod tests {
     }
 
     #[test]
+    fn another_tenants_objects_keep_their_names() {
+        assert_eq!(canonical("{RANGETBLENTRY :relid 17500}"), "{RANGETBLENTRY :relid relation hdfc_schema.agents}");
+    }
+
+    #[test]
     fn plain_details_map_marked_ids() {
         let mut out = String::new();
-        plain("#17424 -1 NOT NULL acl lic_app=r/lic_owner #5", &names(), &normalizer(), &mut out);
+        let lic = normalizer();
+        plain("#17424 -1 NOT NULL acl lic_app=r/lic_owner #5", &names(), Owner { id: 0, normalizer: &lic }, &mut out);
         assert_eq!(out, "type {schema}.policy_status_enum -1 NOT NULL acl {app}=r/{owner} #5");
     }
 }

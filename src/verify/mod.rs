@@ -15,6 +15,7 @@ mod fingerprint;
 mod invariants;
 mod references;
 pub mod report;
+mod scratch;
 mod shared;
 
 use std::collections::{BTreeMap, HashMap};
@@ -93,14 +94,13 @@ pub async fn run(
     scope: Scope,
 ) -> Result<Outcome> {
     let started = std::time::Instant::now();
-    let mut blueprints: HashMap<String, Blueprint> = HashMap::new();
-    for tenant in tenants {
-        if !blueprints.contains_key(&tenant.blueprint) {
-            blueprints.insert(tenant.blueprint.clone(), Blueprint::load(&config.templates_dir, &tenant.blueprint)?);
-        }
-    }
-    let mut findings = checksums(tenants, &blueprints)?;
-    // Three connections work at once (the structure check opens a fourth):
+    // Loading the blueprints and comparing checksums is client work: it runs
+    // on a blocking thread while the shared check starts on the server.
+    let prepare = {
+        let (templates, tenants) = (config.templates_dir.clone(), tenants.to_vec());
+        tokio::task::spawn_blocking(move || prepare(&templates, &tenants))
+    };
+    // Three connections work at once (the structure check opens three more):
     // the server does most of the work, and it has more than one core.
     let (invariant_side, shared_side) = tokio::try_join!(side_connection(target), side_connection(target))?;
     let shared = async {
@@ -109,19 +109,36 @@ pub async fn run(
             Scope::TenantsOnly => Ok(Vec::new()),
         }
     };
-    let (structure, invariants, shared) = tokio::join!(
-        fingerprint::compare(client, target, tenants, &blueprints),
-        invariants::check(&invariant_side, tenants, &blueprints, config),
-        shared
-    );
-    findings.extend(structure?);
-    findings.extend(invariants?);
+    let tenant_checks = async {
+        let (blueprints, mut findings) = prepare.await??;
+        let (structure, invariants) = tokio::join!(
+            fingerprint::compare(client, target, tenants, &blueprints),
+            invariants::check(&invariant_side, tenants, &blueprints, config)
+        );
+        findings.extend(structure?);
+        findings.extend(invariants?);
+        anyhow::Ok(findings)
+    };
+    let (tenant_findings, shared) = tokio::join!(tenant_checks, shared);
+    let mut findings = tenant_findings?;
     findings.extend(shared?);
     Ok(Outcome {
         tenants: tenants.iter().map(|t| t.code.as_str().to_owned()).collect(),
         findings,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The tenants' blueprints, and the checksum findings.
+fn prepare(templates: &std::path::Path, tenants: &[Registered]) -> Result<(HashMap<String, Blueprint>, Vec<Finding>)> {
+    let mut blueprints: HashMap<String, Blueprint> = HashMap::new();
+    for tenant in tenants {
+        if !blueprints.contains_key(&tenant.blueprint) {
+            blueprints.insert(tenant.blueprint.clone(), Blueprint::load(templates, &tenant.blueprint)?);
+        }
+    }
+    let findings = checksums(tenants, &blueprints)?;
+    Ok((blueprints, findings))
 }
 
 /// Another connection to the same database, for work done in parallel.

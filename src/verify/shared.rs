@@ -52,8 +52,7 @@ async fn checksums(client: &Client) -> Result<Vec<Finding>> {
 
 /// Applies the shared migrations to a throwaway database and fingerprints it.
 async fn reference(client: &Client, target: &Target) -> Result<BTreeMap<(String, String), String>> {
-    let name = format!("provision_verify_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
-    client.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0")).await?;
+    let name = super::scratch::create(client, "").await?;
     let result = async {
         let mut scratch = target.with_dbname(&name).connect().await?;
         let tx = scratch.transaction().await?;
@@ -63,7 +62,7 @@ async fn reference(client: &Client, target: &Target) -> Result<BTreeMap<(String,
         fingerprint(&scratch).await
     }
     .await;
-    let dropped = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    let dropped = super::scratch::drop(client, &name).await;
     let image = context(result, "cannot build the reference of the shared schemas")?;
     dropped?;
     Ok(image)
