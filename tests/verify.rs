@@ -464,3 +464,27 @@ fn parse_junit(xml: &str) -> Junit {
     assert_eq!(roots, 1, "one <testsuites>:\n{xml}");
     junit
 }
+
+/// The shared schemas (here `portal`) are checked against the shared
+/// migrations, whether the reference's image is built in a scratch database
+/// (cold cache) or read from the local cache (warm): both name the index.
+#[test]
+fn a_dropped_shared_index_is_found_with_a_cold_and_a_warm_cache() {
+    let (db, ws) = provisioned();
+    db.execute("DROP INDEX portal.idx_import_jobs_status");
+    let cache = ws.path().join("cache");
+    for run in ["cold", "warm"] {
+        let out = db
+            .provision()
+            .in_workspace(&ws)
+            .env("PROVISION_CACHE_DIR", &cache)
+            .args(["verify", "--format", "json"])
+            .status(1);
+        let findings = findings_of(&out);
+        let found = the(&findings, "shared", "structure", "index", "portal.idx_import_jobs_status");
+        assert_eq!(found.problem, "missing", "{run} cache");
+        assert!(findings.iter().all(|f| f.scope == "shared"), "{run} cache: {findings:#?}");
+        let cached = std::fs::read_dir(&cache).unwrap().filter_map(Result::ok).count();
+        assert_eq!(cached, 1, "{run} cache: one image file");
+    }
+}

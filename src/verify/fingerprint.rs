@@ -26,6 +26,7 @@ use crate::blueprint::{Blueprint, Identity};
 use crate::registry::Registered;
 
 const DIGEST: &str = include_str!("../sql/verify_digest.sql");
+const DIGEST_COLUMNS: &str = include_str!("../sql/verify_digest_columns.sql");
 const FINGERPRINT: &str = include_str!("../sql/verify_fingerprint.sql");
 const OID_NAMES: &str = include_str!("../sql/verify_oid_names.sql");
 
@@ -58,9 +59,9 @@ pub async fn compare(
     tx.batch_execute("SET LOCAL jit = off").await?;
     let references = async {
         let scratch = references::build(&tx, target, &groups, blueprints).await?;
-        let (names_params, digest_params): ([Param; 1], [Param; 2]) = ([&schemas], [&schemas, &None::<String>]);
-        let (names, rows) = tokio::try_join!(tx.query(OID_NAMES, &names_params), tx.query(DIGEST, &digest_params))?;
-        anyhow::Ok((scratch, names, rows))
+        let names_params: [Param; 1] = [&schemas];
+        let (names, digest) = tokio::try_join!(tx.query(OID_NAMES, &names_params), read_digest(&tx, &schemas))?;
+        anyhow::Ok((scratch, names, digest))
     };
     let (built, found) = tokio::join!(references, tenant_images(&readers, tenants, owners.clone()));
     let (scratch, reference_names, expected) = built?;
@@ -109,16 +110,16 @@ pub async fn compare(
 
 type Images = HashMap<String, HashMap<Key, u64>>;
 
-/// The tenants' digests, read on two more connections (half the tenants
-/// each, so the server can use two cores; a third names the objects) and
-/// made canonical on blocking threads as each half arrives, all while the
-/// references are being built.
+/// The tenants' digests, read on two more connections (so the server can
+/// use two cores; a third names the objects) and made canonical on blocking
+/// threads as each part arrives, all while the references are being built.
 async fn tenant_images(
     readers: &[Client; 3],
     tenants: &[Registered],
     owners: Arc<Owners>,
 ) -> Result<(OidNames, Images)> {
     let schemas: Vec<&str> = tenants.iter().map(|t| t.schema_name.as_str()).collect();
+    // Two parts, one per connection: more would repeat the catalog scans.
     let (one, two) = schemas.split_at(schemas.len() / 2);
     let all: [Param; 1] = [&None::<Vec<String>>];
     let (named, waiting) = tokio::sync::watch::channel(None::<Arc<OidNames>>);
@@ -129,26 +130,44 @@ async fn tenant_images(
     };
     let (names, mut images, more) = tokio::try_join!(
         names,
-        half_images(&readers[1], one, owners.clone(), waiting.clone()),
-        half_images(&readers[2], two, owners.clone(), waiting)
+        part_images(&readers[1], one, owners.clone(), waiting.clone()),
+        part_images(&readers[2], two, owners.clone(), waiting)
     )?;
     images.extend(more);
     Ok((OidNames::clone(&names), images))
 }
 
-async fn half_images(
+/// One part of the tenants: both digest queries are sent at once, and the
+/// first result is made canonical while the server computes the second.
+async fn part_images(
     client: &Client,
     schemas: &[&str],
     owners: Arc<Owners>,
-    mut names: tokio::sync::watch::Receiver<Option<Arc<OidNames>>>,
+    names: tokio::sync::watch::Receiver<Option<Arc<OidNames>>>,
 ) -> Result<Images> {
     let params: [Param; 2] = [&schemas, &None::<String>];
-    let rows = client.query(DIGEST, &params).await?;
-    // The sender outlives this (it is in the same join), so a closed channel
-    // means the names query failed, and its error is the one reported.
-    let names = names.wait_for(Option::is_some).await.map(|n| n.clone()).ok().flatten();
-    let Some(names) = names else { return Ok(Images::new()) };
-    Ok(tokio::task::spawn_blocking(move || owners.images(&rows, &names)).await?)
+    let canonical = |query: &'static str| {
+        let (owners, mut names) = (owners.clone(), names.clone());
+        let rows = client.query(query, &params);
+        async move {
+            let rows = rows.await?;
+            // The sender outlives this (it is in the same join), so a closed
+            // channel means the names query failed, and its error is the one
+            // reported.
+            let names = names.wait_for(Option::is_some).await.map(|n| n.clone()).ok().flatten();
+            let Some(names) = names else { return Ok(Images::new()) };
+            let digest = match query {
+                DIGEST => Digest { rows, columns: Vec::new() },
+                _ => Digest { rows: Vec::new(), columns: rows },
+            };
+            anyhow::Ok(tokio::task::spawn_blocking(move || owners.images(&digest, &names)).await?)
+        }
+    };
+    let (mut images, columns) = tokio::try_join!(canonical(DIGEST), canonical(DIGEST_COLUMNS))?;
+    for (code, image) in columns {
+        images.entry(code).or_default().extend(image);
+    }
+    Ok(images)
 }
 
 /// Every (reference, tenant, problem, key) where a tenant differs.
@@ -233,8 +252,7 @@ impl Owners {
         names.extend(rows, |schema, name| self.owner_of(schema, name).map(|id| self.owner(id)));
     }
 
-    fn key(&self, row: &Row) -> Option<(Owner<'_>, Key)> {
-        let (schema, kind, name): (&str, &str, &str) = (row.get(0), row.get(1), row.get(2));
+    fn key(&self, schema: &str, kind: &str, name: &str) -> Option<(Owner<'_>, Key)> {
         let owner = self.owner(self.owner_of(Some(schema), name)?);
         let (identity, normalizer) = &self.all[owner.id as usize];
         // Qualified, so a report names `lic_schema.users` or `audit.lic_audit_log`.
@@ -248,20 +266,31 @@ impl Owners {
     }
 
     /// Digest rows → per owner, key → hash of the canonical form.
-    fn images(&self, rows: &[Row], names: &OidNames) -> Images {
+    fn images(&self, digest: &Digest, names: &OidNames) -> Images {
         let mut images = Images::new();
         let mut canonical_form = String::new();
-        for row in rows {
-            let Some((owner, key)) = self.key(row) else { continue };
+        let mut insert = |owner: Owner<'_>, key: Key, canonical_form: &str| {
+            let code = self.all[owner.id as usize].0.code.as_str();
+            let hash = xxhash_rust::xxh3::xxh3_64(canonical_form.as_bytes());
+            images.entry(code.to_owned()).or_default().insert(key, hash);
+        };
+        for row in &digest.rows {
+            let (schema, kind, name): (&str, &str, &str) = (row.get(0), row.get(1), row.get(2));
+            let Some((owner, key)) = self.key(schema, kind, name) else { continue };
             canonical_form.clear();
             canonical::plain(row.get::<_, Option<&str>>(3).unwrap_or_default(), names, owner, &mut canonical_form);
             for tree in row.get::<_, Option<Vec<Option<&str>>>>(4).unwrap_or_default() {
                 canonical_form.push_str(" | ");
                 canonical::tree(tree.unwrap_or("<>"), names, owner, &mut canonical_form);
             }
-            let digest = xxhash_rust::xxh3::xxh3_64(canonical_form.as_bytes());
-            let code = self.all[owner.id as usize].0.code.as_str();
-            images.entry(code.to_owned()).or_default().insert(key, digest);
+            insert(owner, key, &canonical_form);
+        }
+        for row in &digest.columns {
+            let (schema, table, column): (&str, &str, &str) = (row.get(0), row.get(1), row.get(2));
+            let Some((owner, key)) = self.key(schema, "column", &format!("{table}.{column}")) else { continue };
+            canonical_form.clear();
+            column_form(row, names, owner, &mut canonical_form);
+            insert(owner, key, &canonical_form);
         }
         images
     }
@@ -270,12 +299,31 @@ impl Owners {
     fn readable(&self, rows: &[Row]) -> HashMap<String, HashMap<Key, String>> {
         let mut readable: HashMap<String, HashMap<Key, String>> = HashMap::new();
         for row in rows {
-            let Some((owner, key)) = self.key(row) else { continue };
+            let (schema, kind, name): (&str, &str, &str) = (row.get(0), row.get(1), row.get(2));
+            let Some((owner, key)) = self.key(schema, kind, name) else { continue };
             let detail = owner.normalizer.apply(row.get::<_, Option<&str>>(3).unwrap_or_default());
             let code = self.all[owner.id as usize].0.code.as_str();
             readable.entry(code.to_owned()).or_default().insert(key, detail);
         }
         readable
+    }
+}
+
+/// A column's typed digest fields, in the form `plain` gives the others.
+fn column_form(row: &Row, names: &OidNames, owner: Owner<'_>, out: &mut String) {
+    use std::fmt::Write as _;
+    let (typid, typmod, ndims, not_null): (u32, i32, i32, bool) = (row.get(3), row.get(4), row.get(5), row.get(6));
+    let (generated, identity, collation, position): (&str, &str, u32, i16) =
+        (row.get(7), row.get(8), row.get(9), row.get(10));
+    let _ = write!(
+        out,
+        "#{typid} {typmod} {ndims} {not_null} generated {generated} identity {identity} #{collation} {position}"
+    );
+    let plain = std::mem::take(out);
+    canonical::plain(&plain, names, owner, out);
+    if let Some(default) = row.get::<_, Option<&str>>(11) {
+        out.push_str(" | ");
+        canonical::tree(default, names, owner, out);
     }
 }
 
@@ -352,16 +400,28 @@ fn shorten(detail: &str) -> String {
     format!("{head}… (#{:016x})", hasher.finish())
 }
 
-/// A query on whichever client: the transaction or the scratch database.
-pub(super) async fn digest_of(
+/// The digest rows of some schemas: most kinds, and the columns apart.
+pub(super) struct Digest {
+    rows: Vec<Row>,
+    columns: Vec<Row>,
+}
+
+async fn read_digest<S: tokio_postgres::types::ToSql + Sync>(
     client: &impl GenericClient,
-    schemas: &[String],
-) -> Result<(Vec<Row>, Vec<Row>, Vec<Row>)> {
+    schemas: &[S],
+) -> Result<Digest, tokio_postgres::Error> {
+    let params: [Param; 2] = [&schemas, &None::<String>];
+    let (rows, columns) = tokio::try_join!(client.query(DIGEST, &params), client.query(DIGEST_COLUMNS, &params))?;
+    Ok(Digest { rows, columns })
+}
+
+/// Names, digest and fingerprint of a scratch database's reference schemas.
+pub(super) async fn digest_of(client: &impl GenericClient, schemas: &[String]) -> Result<(Vec<Row>, Digest, Vec<Row>)> {
     let params: [Param; 2] = [&schemas, &None::<String>];
     let all: [Param; 1] = [&None::<Vec<String>>];
     let (names, digest, fingerprint) = tokio::try_join!(
         client.query(OID_NAMES, &all),
-        client.query(DIGEST, &params),
+        read_digest(client, schemas),
         client.query(FINGERPRINT, &params)
     )?;
     Ok((names, digest, fingerprint))

@@ -10,6 +10,7 @@
 //! one more query. The number of queries does not grow with the tenant
 //! count, and the three checks run at once on their own connections.
 
+mod cache;
 mod canonical;
 mod fingerprint;
 mod invariants;

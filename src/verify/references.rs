@@ -36,7 +36,7 @@ pub fn identities(groups: &BTreeMap<(String, i32), Vec<&Registered>>) -> Vec<Ide
 /// Rows read in the throwaway database: object names, digest, fingerprint.
 pub struct Scratch {
     pub names: Vec<Row>,
-    pub digest: Vec<Row>,
+    pub digest: super::fingerprint::Digest,
     pub fingerprint: Vec<Row>,
 }
 

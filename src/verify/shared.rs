@@ -1,6 +1,7 @@
 //! The shared schemas (`shared`, `portal`, `audit`, the history schema)
 //! against the shared migrations: applied to a throwaway database, then both
-//! fingerprinted with the same query. Refinery checksums must match too.
+//! fingerprinted with the same query (the reference's image is cached
+//! locally, see `cache.rs`). Refinery checksums must match too.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ pub async fn compare(client: &Client, target: &Target) -> Result<Vec<Finding>> {
     let mut findings = checksums(client).await?;
     // Reading this database's schemas queues behind CREATE DATABASE and runs
     // while the migrations are applied on the scratch database's connection.
-    let (expected, found) = tokio::try_join!(reference(client, target), fingerprint(client))?;
+    let (expected, found) = tokio::try_join!(expected(client, target), fingerprint(client))?;
     for (key, detail) in &expected {
         match found.get(key) {
             None => findings.push(finding("missing", key, Some(detail), None)),
@@ -48,6 +49,20 @@ async fn checksums(client: &Client) -> Result<Vec<Finding>> {
             found: None,
         })
         .collect())
+}
+
+/// The reference image: from the local cache when this binary has built it
+/// for this server before (see `cache.rs`), else built and cached.
+async fn expected(client: &Client, target: &Target) -> Result<BTreeMap<(String, String), String>> {
+    let location = super::cache::location(client).await?;
+    if let Some(image) = location.as_ref().and_then(super::cache::read) {
+        return Ok(image);
+    }
+    let image = reference(client, target).await?;
+    if let Some(path) = &location {
+        super::cache::write(path, &image);
+    }
+    Ok(image)
 }
 
 /// Applies the shared migrations to a throwaway database and fingerprints it.
