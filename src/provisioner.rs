@@ -111,18 +111,24 @@ pub async fn create(
     // A version that adds an enum value must commit before a later statement
     // may use the value (PostgreSQL refuses it in the same transaction, even
     // for a type created there): build up to it in one transaction, then
-    // bring the tenant the rest of the way as an upgrade.
-    let cut = first_enum_addition(&migrations);
-    let built = build(&tx, spec, blueprint, &identity, &migrations[..cut], settings);
-    let (applied, partitions, admin) =
+    // bring the tenant the rest of the way as an upgrade. A version with a
+    // foreign key to a shared table also ends the first transaction: the key
+    // locks that table (SHARE ROW EXCLUSIVE) until commit, which blocks
+    // writes to it and serializes tenants built in parallel.
+    let cut = first_enum_addition(&migrations).min(after_shared_references(&migrations, &schema));
+    let split = cut < migrations.len();
+    let built = build(&tx, spec, blueprint, &identity, &migrations[..cut], settings, !split);
+    let (applied, mut partitions, mut admin) =
         built.await.with_context(|| format!("tenant {} was not created (nothing was kept)", spec.code))?;
     let mut objects = count_objects(&tx, &schema).await?;
     tx.commit().await?;
     let mut applied = names(&applied);
-    if cut < migrations.len() {
-        let (rest, more_objects) = finish_in_steps(client, spec, blueprint, settings, printer).await?;
-        applied.extend(rest);
-        objects += more_objects;
+    if split {
+        let rest = finish_in_steps(client, spec, blueprint, settings, printer).await?;
+        applied.extend(rest.applied);
+        objects += rest.objects;
+        partitions = rest.partitions;
+        admin = rest.admin;
     }
     Ok(Outcome::Created { version: blueprint.latest_version(), applied, partitions, objects, admin })
 }
@@ -135,7 +141,25 @@ fn first_enum_addition(migrations: &[refinery_core::Migration]) -> usize {
         .unwrap_or(migrations.len())
 }
 
-/// The versions after an enum addition, applied as an upgrade. If that
+/// Index just after the first version with a foreign key into another
+/// schema (`len` if none).
+fn after_shared_references(migrations: &[refinery_core::Migration], schema: &str) -> usize {
+    migrations
+        .iter()
+        .position(|m| crate::statements::references_other_schema(m.sql().unwrap_or_default(), schema))
+        .map_or(migrations.len(), |at| at + 1)
+}
+
+/// What the steps after the first transaction did.
+struct Rest {
+    applied: Vec<String>,
+    objects: i64,
+    partitions: usize,
+    admin: Option<AdminReport>,
+}
+
+/// The versions after the first transaction, applied as an upgrade, then
+/// the administrator. If that
 /// fails, the tenant is taken away again, so a failed creation leaves no
 /// tenant behind (a crash in between leaves one that `up` finishes).
 async fn finish_in_steps(
@@ -144,11 +168,27 @@ async fn finish_in_steps(
     blueprint: &Blueprint,
     settings: &Settings,
     printer: &Printer,
-) -> Result<(Vec<String>, i64)> {
+) -> Result<Rest> {
     let tenant = registry::snapshot(&*client, Some(&spec.code)).await?.into_iter().next().expect("just registered");
-    match crate::upgrade::upgrade(client, &tenant, blueprint, settings, printer).await {
-        Ok(Outcome::Upgraded { applied, objects, .. }) => Ok((applied, objects)),
-        Ok(_) => Ok((Vec::new(), 0)),
+    let rest = async {
+        let (applied, objects, partitions) =
+            match crate::upgrade::upgrade(client, &tenant, blueprint, settings, printer).await? {
+                Outcome::Upgraded { applied, objects, partitions, .. } => (applied, objects, partitions),
+                _ => (Vec::new(), 0, 0),
+            };
+        if settings.structure_only {
+            return anyhow::Ok(Rest { applied, objects, partitions, admin: None });
+        }
+        let identity = tenant.identity();
+        let tx = begin_locked(client, &spec.code, settings.lock_timeout, printer).await?;
+        act_as_owner(&tx, &identity).await?;
+        let admin = admin::ensure(&tx, blueprint, &identity, &settings.admin_password).await?;
+        stop_acting(&tx).await?;
+        tx.commit().await?;
+        anyhow::Ok(Rest { applied, objects, partitions, admin })
+    };
+    match rest.await {
+        Ok(done) => Ok(done),
         Err(error) => {
             let undo = async {
                 let tx = begin_locked(client, &spec.code, settings.lock_timeout, printer).await?;
@@ -184,6 +224,7 @@ pub(crate) async fn build(
     identity: &Identity,
     migrations: &[refinery_core::Migration],
     settings: &Settings,
+    complete: bool,
 ) -> Result<(Vec<refinery_core::Migration>, usize, Option<AdminReport>)> {
     let code = &spec.code;
     registry::insert(tx, spec).await?;
@@ -195,6 +236,11 @@ pub(crate) async fn build(
     ))
     .await?;
     let applied = apply_as_owner(tx, identity, migrations).await?;
+    if !complete {
+        // The upgrade that follows finishes the tenant (partitions, audit
+        // triggers, administrator), as one unsplit build would have.
+        return Ok((applied, 0, None));
+    }
     let partitions = finish(tx, code, blueprint, settings).await?;
     if settings.structure_only {
         return Ok((applied, partitions, None));

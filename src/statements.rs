@@ -96,6 +96,21 @@ pub fn enum_additions(sql: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether the SQL declares a foreign key to a table outside `own_schema`
+/// (`REFERENCES shared.insurance_providers …`). Creating one locks the
+/// referenced table in SHARE ROW EXCLUSIVE mode until commit, which blocks
+/// writes to it and every other tenant being built at the same time.
+pub fn references_other_schema(sql: &str, own_schema: &str) -> bool {
+    let cleaned = strip_comments(sql);
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    words.windows(2).any(|pair| {
+        pair[0].eq_ignore_ascii_case("REFERENCES")
+            && pair[1]
+                .split_once('.')
+                .is_some_and(|(schema, _)| !schema.trim_matches('"').eq_ignore_ascii_case(own_schema))
+    })
+}
+
 /// `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON …` → name.
 pub fn concurrent_index_name(statement: &str) -> Option<String> {
     let cleaned = strip_comments(statement);
@@ -183,5 +198,21 @@ mod tests {
         assert_eq!(concurrent_index_name("CREATE INDEX CONCURRENTLY \"idx_b\" ON t (b)"), Some("idx_b".into()));
         assert_eq!(concurrent_index_name("CREATE INDEX CONCURRENTLY ON t (b)"), None);
         assert_eq!(concurrent_index_name("CREATE INDEX idx_c ON t (c)"), None);
+    }
+
+    #[test]
+    fn foreign_keys_to_other_schemas_are_found() {
+        let sql = "CREATE TABLE lic_schema.agents (\n  user_id UUID REFERENCES lic_schema.users(user_id),\n  \
+                   provider_id UUID REFERENCES shared.insurance_providers(provider_id)\n);";
+        assert!(references_other_schema(sql, "lic_schema"));
+        assert!(!references_other_schema(
+            "CREATE TABLE lic_schema.a (b UUID REFERENCES lic_schema.c(d));",
+            "lic_schema"
+        ));
+        assert!(!references_other_schema("-- REFERENCES shared.x\nSELECT 1;", "lic_schema"));
+        assert!(references_other_schema(
+            "ALTER TABLE a ADD FOREIGN KEY (b) references \"shared\".c (d);",
+            "lic_schema"
+        ));
     }
 }

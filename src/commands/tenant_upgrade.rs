@@ -46,7 +46,8 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
         clients.push(ctx.connect().await?.0);
     }
     let progress = ctx.printer.fleet_progress(work.len() as u64, clients.len(), "upgrading tenants");
-    let results = fleet::for_each(&mut clients, work, async |worker, client, tenant| {
+    let connect = async || target.connect().await;
+    let results = fleet::for_each_fresh(&mut clients, work, connect, async |worker, client, tenant| {
         progress.working(worker, &format!("{}: upgrading", tenant.code));
         let result = upgrade::upgrade(client, tenant, &blueprints[&tenant.blueprint], &settings, &ctx.printer).await;
         progress.done(&ctx.printer, line(tenant, &result));

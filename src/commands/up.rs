@@ -75,7 +75,8 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
             clients.push(ctx.connect().await?.0);
         }
         let progress = ctx.printer.fleet_progress(work.len() as u64, clients.len(), "tenants");
-        let done = crate::fleet::for_each(&mut clients, work, async |worker, client, item| {
+        let connect = async || target.connect().await;
+        let done = crate::fleet::for_each_fresh(&mut clients, work, connect, async |worker, client, item| {
             progress.working(worker, item.code());
             let report = perform(ctx, &settings, client, item, &blueprints).await;
             progress.tick();

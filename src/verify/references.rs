@@ -70,7 +70,7 @@ pub async fn build(
             continue;
         }
         context(
-            provisioner::build(tx, &spec, bp, &identity, &migrations, &settings).await,
+            provisioner::build(tx, &spec, bp, &identity, &migrations, &settings, true).await,
             "cannot build the reference schema",
         )?;
     }
