@@ -8,8 +8,12 @@ SELECT pg_catalog.pg_get_userbyid(c.relowner) AS owner,
        format('CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON %I.%I '
               'FOR EACH ROW EXECUTE FUNCTION audit.log_row_change(%s)',
               n.nspname, c.relname, array_to_string(quote_literal($2::text) || pk.cols, ', ')) AS ddl
-FROM pg_catalog.pg_class c
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+-- The schema's relations through pg_depend (indexed), not by filtering
+-- pg_class on its namespace (a scan of every tenant's relations).
+FROM pg_catalog.pg_namespace n
+JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.refobjid = n.oid
+     AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'n'
+JOIN pg_catalog.pg_class c ON c.oid = d.objid
 CROSS JOIN LATERAL (
     SELECT array_agg(quote_literal(a.attname) ORDER BY k.ord) AS cols
     FROM pg_catalog.pg_index i

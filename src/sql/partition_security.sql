@@ -6,13 +6,22 @@
 -- $1 schemas; $2 only these partitions (qualified names), or NULL for all —
 -- rollover passes the ones it just made, so the scan does not grow with
 -- every tenant's audit log in the shared audit schema.
-WITH parts AS (
+WITH candidates AS (
+    -- The given partitions, looked up by name (an index), or every relation
+    -- of the schemas (a scan of pg_class, which has no index on namespace).
+    -- (IN, not a join: a name may be given twice.)
+    SELECT c.* FROM pg_catalog.pg_class c
+    WHERE c.oid IN (SELECT pg_catalog.to_regclass(x) FROM unnest($2::text[]) AS x)
+    UNION ALL
+    SELECT c.* FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE $2::text[] IS NULL AND n.nspname = ANY ($1::text[])
+), parts AS (
     SELECT c.oid, c.relname, n.nspname, c.relowner, c.relrowsecurity, c.relforcerowsecurity,
            pg_catalog.pg_partition_root(c.oid) AS root
-    FROM pg_catalog.pg_class c
+    FROM candidates c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ANY ($1::text[]) AND c.relispartition AND c.relkind IN ('r', 'p')
-      AND ($2::text[] IS NULL OR c.oid = ANY (SELECT to_regclass(x) FROM unnest($2::text[]) AS x))
 ), secured AS (
     SELECT parts.*, r.relrowsecurity AS root_rls, r.relforcerowsecurity AS root_force,
            rn.nspname AS root_schema, r.relname AS root_name
