@@ -58,16 +58,26 @@ impl Context {
 
     /// Tells the operator about a new tenant's administrator: a generated
     /// password exactly once (stdout), or that there is no usable one.
+    /// One warning for every administrator without a usable password (a
+    /// fleet of a thousand new tenants gets one line, not a thousand).
+    pub fn report_unusable_admins(&self, emails: &[String]) {
+        let who = match emails {
+            [] => return,
+            [one] => format!("{one} has"),
+            [first, .., last] => format!("{} administrators ({first} … {last}) have", emails.len()),
+        };
+        self.printer.warn(format!(
+            "{who} no usable password: pass --admin-password (or PROVISION_ADMIN_PASSWORD) when creating \
+             a tenant, or set users.password_hash with crypt(..., gen_salt('bf'))"
+        ));
+    }
+
     pub fn report_admin(&self, admin: &AdminReport) {
         match (&admin.generated_password, admin.usable_password) {
             (Some(password), _) => {
                 self.printer.line(format!("  {} password: {password}  (generated; shown only now)", admin.email))
             }
-            (None, false) => self.printer.warn(format!(
-                "{} has no usable password: pass --admin-password (or PROVISION_ADMIN_PASSWORD) when creating \
-                 a tenant, or set users.password_hash with crypt(..., gen_salt('bf'))",
-                admin.email
-            )),
+            (None, false) => self.report_unusable_admins(std::slice::from_ref(&admin.email)),
             (None, true) => self.printer.detail(format!("  {} uses the given password", admin.email)),
         }
     }

@@ -320,3 +320,21 @@ fn without_a_password_elsewhere_the_admin_has_no_usable_one() {
     db.provision().in_workspace(&ws).args(["tenant", "add", "lic"]).success().stderr_has("no usable password");
     assert_eq!(db.scalar("SELECT password_hash FROM lic_schema.users WHERE email = 'admin@lic.example'"), "!");
 }
+
+/// `up` over many new tenants says it once, not once per tenant.
+#[test]
+fn up_warns_once_for_all_administrators_without_a_password() {
+    let db = TestDb::new();
+    let ws = Workspace::new(
+        "[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\n[tenants.icici]\nname = \"ICICI\"\n",
+    );
+    let out = db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    let warnings: Vec<&str> = out.stderr.lines().filter(|l| l.contains("no usable password")).collect();
+    assert_eq!(warnings.len(), 1, "{}", out.stderr);
+    assert!(warnings[0].contains("3 administrators (admin@hdfc.example … admin@lic.example) have"), "{}", warnings[0]);
+    for code in ["lic", "hdfc", "icici"] {
+        let hash =
+            db.scalar(&format!("SELECT password_hash FROM {code}_schema.users WHERE email = 'admin@{code}.example'"));
+        assert_eq!(hash, "!", "{code}");
+    }
+}

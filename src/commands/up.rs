@@ -260,6 +260,7 @@ fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport
         let verb = if dry_run { "would apply" } else { "applied" };
         ctx.printer.line(format!("shared: {verb} {}", shared_applied.join(", ")));
     }
+    let mut unusable = Vec::new();
     for r in reports {
         let what = match (&r.outcome, &r.would_apply, &r.error) {
             (_, _, Some(error)) => format!("{} {error}", bad("failed")),
@@ -276,10 +277,17 @@ fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport
             _ => "already exists".to_owned(),
         };
         ctx.printer.line(format!("{:<16} {what}", strong(&r.tenant)));
-        if let Some(Outcome::Created { admin: Some(admin), .. }) = &r.outcome {
-            ctx.report_admin(admin);
+        match &r.outcome {
+            Some(Outcome::Created { admin: Some(admin), .. })
+                if admin.generated_password.is_none() && !admin.usable_password =>
+            {
+                unusable.push(admin.email.clone())
+            }
+            Some(Outcome::Created { admin: Some(admin), .. }) => ctx.report_admin(admin),
+            _ => {}
         }
     }
+    ctx.report_unusable_admins(&unusable);
 }
 
 /// Blueprints loaded once per run, by name; load errors are per tenant.

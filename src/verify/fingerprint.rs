@@ -89,23 +89,31 @@ pub async fn compare(
     if let Some(scratch) = &scratch {
         readable.extend(owners.readable(&scratch.fingerprint));
     }
+    Ok(confirmed(drift, &readable))
+}
+
+/// The differences the deparsed definitions confirm, as findings.
+///
+/// Catalog forms can differ where definitions do not: a schema restored
+/// from pg_dump was parsed again from deparsed SQL (an implicit cast became
+/// an explicit one, say). The deparsed definition decides, as it always did;
+/// the digest only spares deparsing what is certainly equal.
+fn confirmed(
+    drift: Vec<(&Identity, &Registered, &'static str, Key)>,
+    readable: &HashMap<String, HashMap<Key, String>>,
+) -> Vec<Finding> {
     let empty = HashMap::new();
-    Ok(drift
+    drift
         .into_iter()
         .filter_map(|(reference, tenant, problem, key)| {
             let expected = readable.get(reference.code.as_str()).unwrap_or(&empty).get(&key);
             let found = readable.get(tenant.code.as_str()).unwrap_or(&empty).get(&key);
-            // Catalog forms can differ where definitions do not: a schema
-            // restored from pg_dump was parsed again from deparsed SQL (an
-            // implicit cast became an explicit one, say). The deparsed
-            // definition decides, as it always did; the digest only spares
-            // deparsing what is certainly equal.
             if problem == "changed" && expected == found {
                 return None;
             }
             Some(finding(&tenant.identity(), problem, &key, expected, found))
         })
-        .collect())
+        .collect()
 }
 
 type Images = HashMap<String, HashMap<Key, u64>>;
