@@ -122,6 +122,16 @@ impl Normalizer {
         self.apply_cow(text).into_owned()
     }
 
+    /// Puts the tenant's own names back in place of the placeholders, for
+    /// the report.
+    pub fn restore(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (name, placeholder) in &self.replacements {
+            out = out.replace(placeholder, name);
+        }
+        out.replace("'{code}'", &self.quoted_code)
+    }
+
     /// As `apply`, borrowing the text when there is nothing to replace.
     pub fn apply_cow<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
         // Every name but the id contains the code: one search settles most texts.
@@ -430,6 +440,15 @@ mod tests {
         );
         assert_eq!(canonical("(o 25 17424 99999)"), "(o 25 type {schema}.policy_status_enum 99999)");
         assert_eq!(canonical(":colnames (\"location\" \":location 5\")"), ":colnames (\"location\" \":location 5\")");
+    }
+
+    #[test]
+    fn restore_undoes_apply() {
+        let lic = normalizer();
+        let text =
+            "lic_schema.users lic_app=r/lic_owner 'lic' d35f21e8-a9d0-59d3-9b0b-73c0a4609d19 audit.lic_audit_log";
+        assert_eq!(lic.apply(text), "{schema}.users {app}=r/{owner} '{code}' {tenant_id} audit.{audit_log}");
+        assert_eq!(lic.restore(&lic.apply(text)), text);
     }
 
     #[test]

@@ -192,7 +192,9 @@ fn drift<'a>(
         for tenant in members {
             let found = images.get(tenant.code.as_str()).unwrap_or(&empty);
             drift.extend(
-                differences(expected, found).into_iter().map(|(problem, key)| (reference, *tenant, problem, key)),
+                super::differences(expected, found)
+                    .into_iter()
+                    .map(|(problem, key)| (reference, *tenant, problem, key)),
             );
         }
     }
@@ -357,43 +359,16 @@ fn kind_name(kind: &str) -> &'static str {
     KINDS.iter().find(|k| **k == kind).copied().unwrap_or("object")
 }
 
-/// Keys missing from `found`, extra in it, or with another canonical form.
-fn differences(expected: &HashMap<Key, u64>, found: &HashMap<Key, u64>) -> Vec<(&'static str, Key)> {
-    let mut out = Vec::new();
-    for (key, digest) in expected {
-        match found.get(key) {
-            None => out.push(("missing", key.clone())),
-            Some(other) if other != digest => out.push(("changed", key.clone())),
-            Some(_) => {}
-        }
-    }
-    out.extend(found.keys().filter(|key| !expected.contains_key(*key)).map(|key| ("extra", key.clone())));
-    out.sort_by(|a, b| a.1.cmp(&b.1));
-    out
-}
-
-/// Puts the tenant's own names back, for the report.
-fn denormalize(text: &str, tenant: &Identity) -> String {
-    let code = &tenant.code;
-    text.replace("{schema}", &code.schema_name())
-        .replace("{audit_log}", &code.audit_log_name())
-        .replace("{owner}", &code.owner_role())
-        .replace("{app}", &code.app_role())
-        .replace("{ro}", &code.ro_role())
-        .replace("{tenant_id}", &tenant.tenant_id.to_string())
-        .replace("'{code}'", &format!("'{code}'"))
-}
-
 fn finding(tenant: &Identity, problem: &str, (kind, name): &Key, e: Option<&String>, f: Option<&String>) -> Finding {
-    let (expected, found) = (e.cloned(), f.cloned());
+    let names = Normalizer::new(&tenant.code, tenant.tenant_id);
     Finding {
         scope: tenant.code.as_str().to_owned(),
         check: "structure",
         problem: problem.to_owned(),
         kind: (*kind).to_owned(),
-        object: denormalize(name, tenant),
-        expected: expected.map(|d| shorten(&denormalize(&d, tenant))),
-        found: found.map(|d| shorten(&denormalize(&d, tenant))),
+        object: names.restore(name),
+        expected: e.map(|d| shorten(&names.restore(d))),
+        found: f.map(|d| shorten(&names.restore(d))),
     }
 }
 

@@ -142,6 +142,25 @@ fn prepare(templates: &std::path::Path, tenants: &[Registered]) -> Result<(HashM
     Ok((blueprints, findings))
 }
 
+/// Keys missing from `found`, extra in it, or with another value; sorted
+/// by key, so reports come in a stable order.
+pub(crate) fn differences<K: Clone + Ord + std::hash::Hash, V: PartialEq>(
+    expected: &HashMap<K, V>,
+    found: &HashMap<K, V>,
+) -> Vec<(&'static str, K)> {
+    let mut out = Vec::new();
+    for (key, value) in expected {
+        match found.get(key) {
+            None => out.push(("missing", key.clone())),
+            Some(other) if other != value => out.push(("changed", key.clone())),
+            Some(_) => {}
+        }
+    }
+    out.extend(found.keys().filter(|key| !expected.contains_key(*key)).map(|key| ("extra", key.clone())));
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
 /// Another connection to the same database, for work done in parallel.
 /// JIT compilation is off: it costs more than it saves on catalog queries
 /// planned once (about 120 ms on the invariants query).

@@ -78,7 +78,7 @@ pub async fn build(
         true => None,
         false => {
             // CREATE DATABASE cannot run in the transaction: another connection.
-            let admin = context(target.connect().await, "cannot open another connection")?;
+            let admin = super::side_connection(target).await?;
             Some(in_scratch_database(&admin, target, &elsewhere, blueprints, &settings).await?)
         }
     })

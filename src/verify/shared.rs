@@ -3,7 +3,7 @@
 //! fingerprinted with the same query (the reference's image is cached
 //! locally, see `cache.rs`). Refinery checksums must match too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Result;
 use tokio_postgres::Client;
@@ -19,17 +19,10 @@ pub async fn compare(client: &Client, target: &Target) -> Result<Vec<Finding>> {
     // Reading this database's schemas queues behind CREATE DATABASE and runs
     // while the migrations are applied on the scratch database's connection.
     let (expected, found) = tokio::try_join!(expected(client, target), fingerprint(client))?;
-    for (key, detail) in &expected {
-        match found.get(key) {
-            None => findings.push(finding("missing", key, Some(detail), None)),
-            Some(other) if other != detail => findings.push(finding("changed", key, Some(detail), Some(other))),
-            Some(_) => {}
-        }
-    }
-    for (key, detail) in &found {
-        if !expected.contains_key(key) {
-            findings.push(finding("extra", key, None, Some(detail)));
-        }
+    let (expected, found): (HashMap<_, _>, HashMap<_, _>) =
+        (expected.into_iter().collect(), found.into_iter().collect());
+    for (problem, key) in super::differences(&expected, &found) {
+        findings.push(finding(problem, &key, expected.get(&key), found.get(&key)));
     }
     Ok(findings)
 }
