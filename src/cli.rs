@@ -334,6 +334,9 @@ pub struct VerifyArgs {
     /// Output format (--json implies json).
     #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
     pub format: VerifyFormat,
+    /// Wait for a tenant another run is changing (up to --lock-timeout) instead of skipping it.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -4,14 +4,21 @@
 //! operation takes it in shared mode plus `provision:tenant:<code>`
 //! exclusively. So two processes never apply the same step twice, different
 //! tenants proceed in parallel, and shared migrations never run underneath a
-//! tenant being built. All locks are transaction-scoped: they vanish with the
+//! tenant being built. These locks are transaction-scoped: they vanish with the
 //! transaction, even when the process is killed.
+//!
+//! Work on one tenant that spans several transactions (creating a tenant,
+//! an upgrade, …) also holds the tenant's lock at session level from start to
+//! end ([`while_held`]), so nobody sees the tenant between two of them; and
+//! `verify` holds the locks of the tenants it checks in shared mode
+//! ([`try_shared`], [`wait_shared`]) so none changes underneath it. Session
+//! locks vanish with the connection, so a killed process leaves none behind.
 
 use std::time::Duration;
 
 use anyhow::Result;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::Transaction;
+use tokio_postgres::{Client, Transaction};
 
 use crate::error::unavailable;
 use crate::output::Printer;
@@ -73,4 +80,76 @@ pub async fn acquire(tx: &Transaction<'_>, resource: Resource<'_>, mode: Mode, p
         ))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Runs `work` holding `resource` exclusively for the session of `client`,
+/// across all the transactions `work` commits. Waits as [`acquire`] does
+/// (same message, same exit code 3 on timeout). The transaction-scoped
+/// locks `work` takes on the same resource succeed at once: the session
+/// holds it already.
+pub async fn while_held<T>(
+    client: &mut Client,
+    resource: Resource<'_>,
+    timeout: Duration,
+    printer: &Printer,
+    work: impl AsyncFnOnce(&mut Client) -> Result<T>,
+) -> Result<T> {
+    let key = resource.key();
+    let acquired: bool = client.query_one(include_str!("sql/lock_session_try.sql"), &[&key]).await?.get(0);
+    if !acquired {
+        printer.note(format!("waiting for {}: another provision process holds its lock", resource.describe()));
+        let tx = client.transaction().await?;
+        set_lock_timeout(&tx, timeout).await?;
+        match tx.query_one(include_str!("sql/lock_session_wait.sql"), &[&key]).await {
+            Ok(_) => tx.commit().await?,
+            Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => return Err(timed_out(resource)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let result = work(&mut *client).await;
+    // A broken connection has released it already.
+    let _ = client.query_one(include_str!("sql/lock_session_release.sql"), &[&key]).await;
+    result
+}
+
+fn timed_out(resource: Resource<'_>) -> anyhow::Error {
+    unavailable(format!(
+        "timed out waiting for the lock on {} (another provision process is still working on it); retry later or raise --lock-timeout",
+        resource.describe()
+    ))
+}
+
+/// The name of a tenant's lock, as [`try_shared`] and [`wait_shared`] take it.
+pub fn tenant_key(code: &TenantCode) -> String {
+    Resource::Tenant(code).key()
+}
+
+/// Takes session-level shared locks on `keys` without waiting; returns the
+/// keys taken. One query, however many keys.
+pub async fn try_shared(client: &Client, keys: &[String]) -> Result<Vec<String>> {
+    let rows = client.query(include_str!("sql/lock_session_try_shared.sql"), &[&keys]).await?;
+    Ok(rows.iter().filter(|r| r.get::<_, bool>(1)).map(|r| r.get(0)).collect())
+}
+
+/// Waits up to `timeout` in all for session-level shared locks on `keys`,
+/// then returns the keys held (those not taken in time are missing).
+pub async fn wait_shared(client: &mut Client, keys: &[String], timeout: Duration) -> Result<Vec<String>> {
+    let tx = client.transaction().await?;
+    let ms = timeout.as_millis().max(1);
+    // SET LOCAL takes no parameters; the value is a number we formatted.
+    tx.batch_execute(&format!("SET LOCAL lock_timeout = '{ms}ms'; SET LOCAL statement_timeout = '{ms}ms'")).await?;
+    let waited = tx.query_one(include_str!("sql/lock_session_wait_shared.sql"), &[&keys]).await;
+    match waited {
+        Ok(_) => {
+            tx.commit().await?;
+            return Ok(keys.to_vec());
+        }
+        Err(e) if matches!(e.code(), Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE || *c == SqlState::QUERY_CANCELED) => {
+            tx.rollback().await?
+        }
+        Err(e) => return Err(e.into()),
+    }
+    // Session locks taken before the timeout are still held: taking them
+    // again succeeds, and tells which they are.
+    try_shared(client, keys).await
 }

@@ -10,6 +10,7 @@ use crate::cli::TenantAddArgs;
 use crate::commands::{tenant_spec, verify};
 use crate::context::Context;
 use crate::error::failed;
+use crate::lock::{self, Resource};
 use crate::output::{good, strong};
 use crate::provisioner::{self, Outcome};
 use crate::{registry, shared};
@@ -24,8 +25,12 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
         return dry_run(ctx, &client, &spec, &blueprint).await;
     }
     let shared_applied = shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
+    // Held across the creation's transactions, so no verify sees it half done.
+    let settings = ctx.settings(&args.admin, &target, &config);
+    let create =
+        async |c: &mut tokio_postgres::Client| provisioner::create(c, &spec, &blueprint, &settings, &ctx.printer).await;
     let outcome =
-        provisioner::create(&mut client, &spec, &blueprint, &ctx.settings(&args.admin, &target, &config), &ctx.printer)
+        lock::while_held(&mut client, Resource::Tenant(&spec.code), settings.lock_timeout, &ctx.printer, create)
             .await?;
     let Outcome::Created { version, ref applied, objects, ref admin, .. } = outcome else {
         return Err(failed(format!(

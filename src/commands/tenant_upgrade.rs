@@ -13,6 +13,7 @@ use crate::blueprint::{Blueprint, Identity};
 use crate::cli::TenantUpgradeArgs;
 use crate::context::Context;
 use crate::error::{bad_input, failed};
+use crate::lock::{self, Resource};
 use crate::migrate::Plan;
 use crate::provisioner::{Outcome, UpgradeTimeouts};
 use crate::registry::{self, Registered};
@@ -49,7 +50,13 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
     let connect = async || target.connect().await;
     let results = fleet::for_each_fresh(&mut clients, work, connect, async |worker, client, tenant| {
         progress.working(worker, &format!("{}: upgrading", tenant.code));
-        let result = upgrade::upgrade(client, tenant, &blueprints[&tenant.blueprint], &settings, &ctx.printer).await;
+        // Held across the upgrade's transactions, so no verify sees it half done.
+        let upgrade = async |c: &mut tokio_postgres::Client| {
+            upgrade::upgrade(c, tenant, &blueprints[&tenant.blueprint], &settings, &ctx.printer).await
+        };
+        let result =
+            lock::while_held(client, Resource::Tenant(&tenant.code), settings.lock_timeout, &ctx.printer, upgrade)
+                .await;
         progress.done(&ctx.printer, line(tenant, &result));
         (tenant.code.as_str().to_owned(), result)
     })

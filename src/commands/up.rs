@@ -16,6 +16,7 @@ use crate::commands::verify;
 use crate::config::{Config, TenantSpec};
 use crate::context::Context;
 use crate::error::failed;
+use crate::lock::{self, Resource};
 use crate::migrate::Plan;
 use crate::output::{bad, good, strong};
 use crate::provisioner::{self, Outcome, Settings};
@@ -167,8 +168,18 @@ async fn perform(
         Err(error) => return report(code, blueprint_name, None, Some(error)),
     };
     let result = match item {
-        Work::Create(spec) => provisioner::create(client, spec, &blueprint, settings, &ctx.printer).await,
-        Work::Upgrade(tenant, _) => crate::upgrade::upgrade(client, tenant, &blueprint, settings, &ctx.printer).await,
+        // Held across the run's transactions, so no verify sees it half done.
+        Work::Create(spec) => {
+            let lock = Resource::Tenant(&spec.code);
+            let create = async |c: &mut Client| provisioner::create(c, spec, &blueprint, settings, &ctx.printer).await;
+            lock::while_held(client, lock, settings.lock_timeout, &ctx.printer, create).await
+        }
+        Work::Upgrade(tenant, _) => {
+            let lock = Resource::Tenant(&tenant.code);
+            let upgrade =
+                async |c: &mut Client| crate::upgrade::upgrade(c, tenant, &blueprint, settings, &ctx.printer).await;
+            lock::while_held(client, lock, settings.lock_timeout, &ctx.printer, upgrade).await
+        }
         Work::Current(tenant) => Ok(Outcome::Current { version: tenant.version() }),
     };
     match result {

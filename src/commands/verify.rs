@@ -1,5 +1,7 @@
 //! `provision verify`: exit 0 when every tenant matches its blueprint and the
-//! invariants hold, 1 on any drift. Text, JSON or JUnit output.
+//! invariants hold, 1 on any drift. Text, JSON or JUnit output. A tenant
+//! another provision process is changing is skipped (or, with `--wait`, and
+//! at the end of `up`, waited for), and stderr says so.
 
 use anyhow::Result;
 
@@ -8,7 +10,7 @@ use crate::context::Context;
 use crate::error::failed;
 use crate::registry;
 use crate::tenant::TenantCode;
-use crate::verify::{self, report, Scope};
+use crate::verify::{self, report, Busy, Scope};
 
 pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     let config = ctx.config()?;
@@ -20,7 +22,9 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     }
     let tenants: Vec<_> =
         all.into_iter().filter(|t| t.is_active() && (wanted.is_empty() || wanted.contains(&t.code))).collect();
-    let outcome = verify::run(&mut client, &target, &config, &tenants, Scope::Everything).await?;
+    let busy = if args.wait { Busy::Wait(ctx.lock_timeout()) } else { Busy::Skip };
+    let outcome = verify::run_with(&mut client, &target, &config, &tenants, Scope::Everything, busy).await?;
+    say_who_was_busy(&outcome);
     let format = if ctx.printer.is_json() { VerifyFormat::Json } else { args.format };
     match format {
         VerifyFormat::Json => ctx.printer.data(format!("{}\n", serde_json::to_string_pretty(&outcome)?)),
@@ -44,9 +48,24 @@ pub async fn after_changes(
 ) -> Result<verify::Outcome> {
     let tenants: Vec<_> = registry::snapshot(&*client, only).await?.into_iter().filter(|t| t.is_active()).collect();
     let scope = if only.is_some() { Scope::TenantsOnly } else { Scope::Everything };
-    let outcome = verify::run(client, target, config, &tenants, scope).await?;
+    // These commands ran alongside whatever else changes the database: the
+    // honest answer about a tenant being changed is the one after it.
+    let outcome = verify::run_with(client, target, config, &tenants, scope, Busy::Wait(ctx.lock_timeout())).await?;
+    say_who_was_busy(&outcome);
     if !outcome.is_clean() && !ctx.printer.is_json() {
         eprint!("{}", report::text(&outcome));
     }
     Ok(outcome)
+}
+
+/// One stderr line per tenant another provision process was changing, even
+/// with `--quiet` or `--json` (whose outcome lists them too): a tenant left
+/// out must never pass for a verified one.
+fn say_who_was_busy(outcome: &verify::Outcome) {
+    for code in &outcome.waited {
+        eprintln!("verify: waited for {code} (another provision process was changing it)");
+    }
+    for code in &outcome.skipped {
+        eprintln!("verify: skipped {code} (being changed by another provision process)");
+    }
 }

@@ -10,12 +10,12 @@ WITH t AS (
     SELECT t.code, t.code || suffix AS role, suffix FROM t, unnest(ARRAY['_owner', '_app', '_ro']) AS suffix
 ), reach AS (
     -- (holder, source): holder can use the privileges granted to source.
+    -- NOINHERIT does not stop it: a member may always SET ROLE.
     WITH RECURSIVE chain(holder, source) AS (
         SELECT a.oid, a.oid FROM pg_catalog.pg_roles a JOIN roles r ON r.role = a.rolname
         UNION
         SELECT chain.holder, m.roleid FROM chain
         JOIN pg_catalog.pg_auth_members m ON m.member = chain.source
-        JOIN pg_catalog.pg_roles via ON via.oid = chain.source AND via.rolinherit
     )
     SELECT * FROM chain
 ), own AS (
@@ -93,7 +93,9 @@ UNION ALL
 -- Cross-tenant privileges, from the ACLs themselves: a tenant role that can
 -- use (directly or through role membership) a grant on another tenant's
 -- schema or relation. Set-based, so it does not grow as roles x tables.
-SELECT r.code, 'privileges', g.kind, g.object, r.role || ' has privileges on another tenant''s ' || g.kind
+SELECT r.code, 'privileges', g.kind, g.object,
+       r.role || ' has privileges on another tenant''s ' || g.kind
+           || CASE WHEN reach.source <> a.oid THEN ' (through ' || reach.source::regrole::text || ')' ELSE '' END
 FROM roles r
 JOIN pg_catalog.pg_roles a ON a.rolname = r.role
 JOIN reach ON reach.holder = a.oid

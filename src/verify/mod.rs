@@ -7,9 +7,12 @@
 //! `canonical.rs`), and rolled back. Shared schemas are compared against the
 //! shared migrations applied to a throwaway database. Invariants that no
 //! template can express (RLS on partitions, cross-tenant privileges, …) are
-//! one more query. The number of queries does not grow with the tenant
+//! a few more queries. The number of queries does not grow with the tenant
 //! count, and the three checks run at once on their own connections.
+//! Tenants another provision process is changing are skipped or waited for
+//! (`busy.rs`).
 
+mod busy;
 mod cache;
 mod canonical;
 mod fingerprint;
@@ -30,6 +33,8 @@ use crate::config::{Config, TenantSpec};
 use crate::connection::Target;
 use crate::registry::Registered;
 use crate::tenant::TenantCode;
+
+pub use busy::Busy;
 
 /// The checks, in report order; every tenant gets each (JUnit testcases).
 pub const TENANT_CHECKS: &[&str] = &[
@@ -66,9 +71,15 @@ pub struct Finding {
 /// The result of a run: who was checked and what was found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
+    /// The tenants verified.
     pub tenants: Vec<String>,
     pub findings: Vec<Finding>,
     pub seconds: f64,
+    /// Tenants another provision process was changing; verified once it
+    /// was done with them.
+    pub waited: Vec<String>,
+    /// Tenants another provision process was changing; not verified.
+    pub skipped: Vec<String>,
 }
 
 impl Outcome {
@@ -86,7 +97,8 @@ pub enum Scope {
     TenantsOnly,
 }
 
-/// Verifies the given tenants, and the shared schemas unless told not to.
+/// Verifies the given tenants, and the shared schemas unless told not to;
+/// tenants another provision process is changing are skipped.
 pub async fn run(
     client: &mut Client,
     target: &Target,
@@ -94,16 +106,23 @@ pub async fn run(
     tenants: &[Registered],
     scope: Scope,
 ) -> Result<Outcome> {
+    run_with(client, target, config, tenants, scope, Busy::Skip).await
+}
+
+/// [`run`], saying what to do about tenants another process is changing.
+pub async fn run_with(
+    client: &mut Client,
+    target: &Target,
+    config: &Config,
+    tenants: &[Registered],
+    scope: Scope,
+    busy: Busy,
+) -> Result<Outcome> {
     let started = std::time::Instant::now();
-    // Loading the blueprints and comparing checksums is client work: it runs
-    // on a blocking thread while the shared check starts on the server.
-    let prepare = {
-        let (templates, tenants) = (config.templates_dir.clone(), tenants.to_vec());
-        tokio::task::spawn_blocking(move || prepare(&templates, &tenants))
-    };
     // Three connections work at once (the structure check opens three more):
-    // the server does most of the work, and it has more than one core.
-    let (invariant_side, shared_side) = tokio::try_join!(side_connection(target), side_connection(target))?;
+    // the server does most of the work, and it has more than one core. The
+    // invariants' connection also holds the tenants' locks until it closes.
+    let (mut invariant_side, shared_side) = tokio::try_join!(side_connection(target), side_connection(target))?;
     let shared = async {
         match scope {
             Scope::Everything => shared::compare(&shared_side, target).await,
@@ -111,22 +130,29 @@ pub async fn run(
         }
     };
     let tenant_checks = async {
-        let (blueprints, mut findings) = prepare.await??;
+        let held = busy::hold(&mut invariant_side, tenants, busy).await?;
+        // Loading the blueprints and comparing checksums is client work.
+        let (blueprints, mut findings) = {
+            let (templates, tenants) = (config.templates_dir.clone(), held.tenants.clone());
+            tokio::task::spawn_blocking(move || prepare(&templates, &tenants)).await??
+        };
         let (structure, invariants) = tokio::join!(
-            fingerprint::compare(client, target, tenants, &blueprints),
-            invariants::check(&invariant_side, tenants, &blueprints, config)
+            fingerprint::compare(client, target, &held.tenants, &blueprints),
+            invariants::check(&invariant_side, &held.tenants, &blueprints, config)
         );
         findings.extend(structure?);
         findings.extend(invariants?);
-        anyhow::Ok(findings)
+        anyhow::Ok((held, findings))
     };
     let (tenant_findings, shared) = tokio::join!(tenant_checks, shared);
-    let mut findings = tenant_findings?;
+    let (held, mut findings) = tenant_findings?;
     findings.extend(shared?);
     Ok(Outcome {
-        tenants: tenants.iter().map(|t| t.code.as_str().to_owned()).collect(),
+        tenants: held.tenants.iter().map(|t| t.code.as_str().to_owned()).collect(),
         findings,
         seconds: started.elapsed().as_secs_f64(),
+        waited: held.waited,
+        skipped: held.skipped,
     })
 }
 

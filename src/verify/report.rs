@@ -26,6 +26,17 @@ pub fn text(outcome: &Outcome) -> String {
 }
 
 pub fn summary(outcome: &Outcome) -> String {
+    let mut line = verdict(outcome);
+    if !outcome.skipped.is_empty() {
+        line.push_str(&format!(
+            "; skipped {} (being changed by another provision process)",
+            outcome.skipped.join(", ")
+        ));
+    }
+    line
+}
+
+fn verdict(outcome: &Outcome) -> String {
     let checks = outcome.tenants.len() * TENANT_CHECKS.len() + SHARED_CHECKS.len();
     match outcome.findings.len() {
         0 => format!(
