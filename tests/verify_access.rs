@@ -422,10 +422,11 @@ fn verify_wait_gives_up_after_the_lock_timeout_and_says_so() {
 fn verify_wait_verifies_the_tenant_once_it_is_free() {
     let (db, ws) = provisioned("b3");
     let lock = TenantLock::take(&db, "b3lic");
-    let child = db.provision().in_workspace(&ws).args(["verify", "--wait", "--format", "json"]).spawn();
-    // Released only once verify is seen waiting for it (pg_locks).
-    let waiting = "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
-    while db.scalar(waiting) == "0" {
+    let mut child = db.provision().in_workspace(&ws).args(["verify", "--wait", "--format", "json"]).spawn();
+    // Released only once verify is seen waiting for it (pg_locks), or gone.
+    let waiting = "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    while db.scalar(waiting) == "0" && child.try_wait().unwrap().is_none() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     lock.release();
