@@ -12,13 +12,21 @@ WITH guards(name, tgtype, events) AS (
     -- tgtype bits: 1 row, 2 before, 8 delete, 16 update, 32 truncate.
     VALUES ('audit_append_only', 27::int2, 'BEFORE UPDATE OR DELETE FOR EACH ROW'),
            ('audit_no_truncate', 34::int2, 'BEFORE TRUNCATE FOR EACH STATEMENT')
+), audit_tables AS MATERIALIZED (
+    -- One pass over pg_class comparing oids only; the name patterns below
+    -- then run on the audit schemas' tables alone.
+    SELECT c.oid, n.nspname, c.relname
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relnamespace = ANY (ARRAY(SELECT oid FROM pg_catalog.pg_namespace
+                                      WHERE nspname IN ('audit', 'audit_archive')))
+      AND c.relkind IN ('r', 'p')
+), named AS MATERIALIZED (
+    SELECT a.*, regexp_replace(a.relname, '_audit_log(_p[0-9_]+|_default)?$', '') AS code
+    FROM audit_tables a WHERE a.relname ~ '_audit_log(_p[0-9_]+|_default)?$'
 ), logs AS (
-    SELECT l.code, c.oid, n.nspname, c.relname
-    FROM pg_catalog.pg_namespace n
-    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p')
-    JOIN unnest($1::text[]) AS l(code)
-      ON l.code = regexp_replace(c.relname, '_audit_log(_p[0-9_]+|_default)?$', '')
-    WHERE n.nspname IN ('audit', 'audit_archive') AND c.relname ~ '_audit_log(_p[0-9_]+|_default)?$'
+    -- = ANY of a bound array is a hash lookup (PostgreSQL 14+), not a scan.
+    SELECT * FROM named WHERE code = ANY ($1::text[])
 )
 SELECT l.code, 'audit', 'table', l.nspname || '.' || l.relname,
        'the guard trigger ' || g.name || CASE
