@@ -144,12 +144,17 @@ pub async fn wait_shared(client: &mut Client, keys: &[String], timeout: Duration
             tx.commit().await?;
             return Ok(keys.to_vec());
         }
-        Err(e) if matches!(e.code(), Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE || *c == SqlState::QUERY_CANCELED) => {
-            tx.rollback().await?
-        }
+        Err(e) if gave_up(&e) => tx.rollback().await?,
         Err(e) => return Err(e.into()),
     }
     // Session locks taken before the timeout are still held: taking them
     // again succeeds, and tells which they are.
     try_shared(client, keys).await
+}
+
+/// Out of patience (lock_timeout, statement_timeout), or chosen as a
+/// deadlock's victim: a wait that ended without an error of the database.
+fn gave_up(e: &tokio_postgres::Error) -> bool {
+    let ends = [SqlState::LOCK_NOT_AVAILABLE, SqlState::QUERY_CANCELED, SqlState::T_R_DEADLOCK_DETECTED];
+    e.code().is_some_and(|code| ends.contains(code))
 }
