@@ -16,14 +16,17 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     let config = ctx.config()?;
     let (mut client, target) = ctx.connect().await?;
     let wanted: Vec<TenantCode> = args.tenants.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
-    let all = registry::snapshot(&client, None).await?;
-    if let Some(missing) = wanted.iter().find(|c| !all.iter().any(|t| &t.code == *c)) {
+    let all = registered(&client).await?;
+    if let Some(missing) = wanted.iter().find(|c| !all.iter().any(|(code, _)| code == *c)) {
         return Err(registry::not_registered(missing));
     }
-    let tenants: Vec<_> =
-        all.into_iter().filter(|t| t.is_active() && (wanted.is_empty() || wanted.contains(&t.code))).collect();
+    let codes: Vec<TenantCode> = all
+        .into_iter()
+        .filter(|(code, active)| *active && (wanted.is_empty() || wanted.contains(code)))
+        .map(|(code, _)| code)
+        .collect();
     let busy = if args.wait { Busy::Wait(ctx.lock_timeout()) } else { Busy::Skip };
-    let outcome = verify::run_with(&mut client, &target, &config, &tenants, Scope::Everything, busy).await?;
+    let outcome = verify::run_codes(&mut client, &target, &config, &codes, Scope::Everything, busy).await?;
     say_who_was_busy(&outcome);
     let format = if ctx.printer.is_json() { VerifyFormat::Json } else { args.format };
     match format {
@@ -46,16 +49,31 @@ pub async fn after_changes(
     config: &crate::config::Config,
     only: Option<&TenantCode>,
 ) -> Result<verify::Outcome> {
-    let tenants: Vec<_> = registry::snapshot(&*client, only).await?.into_iter().filter(|t| t.is_active()).collect();
+    let codes: Vec<TenantCode> = registered(&*client)
+        .await?
+        .into_iter()
+        .filter(|(code, active)| *active && only.is_none_or(|only| only == code))
+        .map(|(code, _)| code)
+        .collect();
     let scope = if only.is_some() { Scope::TenantsOnly } else { Scope::Everything };
     // These commands ran alongside whatever else changes the database: the
     // honest answer about a tenant being changed is the one after it.
-    let outcome = verify::run_with(client, target, config, &tenants, scope, Busy::Wait(ctx.lock_timeout())).await?;
+    let outcome = verify::run_codes(client, target, config, &codes, scope, Busy::Wait(ctx.lock_timeout())).await?;
     say_who_was_busy(&outcome);
     if !outcome.is_clean() && !ctx.printer.is_json() {
         eprint!("{}", report::text(&outcome));
     }
     Ok(outcome)
+}
+
+/// Every registered tenant's code and whether it is active, without reading
+/// their histories (verify reads those once it holds the tenants' locks).
+async fn registered(client: &tokio_postgres::Client) -> Result<Vec<(TenantCode, bool)>> {
+    if !registry::exists(client).await? {
+        return Ok(Vec::new());
+    }
+    let rows = client.query(include_str!("../sql/verify_registered.sql"), &[]).await?;
+    rows.iter().map(|r| Ok((TenantCode::parse(r.get(0))?, r.get(1)))).collect()
 }
 
 /// One stderr line per tenant another provision process was changing, even

@@ -14,6 +14,7 @@ use tokio_postgres::Client;
 
 use crate::lock;
 use crate::registry::{self, Registered};
+use crate::tenant::TenantCode;
 
 /// What to do about a tenant another process is changing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,14 +36,16 @@ pub struct Held {
     pub skipped: Vec<String>,
 }
 
-/// Takes the shared lock of every tenant on `locks` (a connection kept for
-/// the whole run; its locks go when it closes). A fixed number of queries,
-/// whatever the tenant count.
-pub async fn hold(locks: &mut Client, tenants: &[Registered], busy: Busy) -> Result<Held> {
-    if tenants.is_empty() {
+/// Takes the shared lock of every tenant of `codes` on `locks` (a
+/// connection kept for the whole run; its locks go when it closes), then
+/// reads those held from the registry: the state verify compares is the one
+/// no provision process is changing. A fixed number of queries, whatever
+/// the tenant count.
+pub async fn hold(locks: &mut Client, codes: &[TenantCode], busy: Busy) -> Result<Held> {
+    if codes.is_empty() {
         return Ok(Held { tenants: Vec::new(), waited: Vec::new(), skipped: Vec::new() });
     }
-    let keys: Vec<String> = tenants.iter().map(|t| lock::tenant_key(&t.code)).collect();
+    let keys: Vec<String> = codes.iter().map(lock::tenant_key).collect();
     let free: HashSet<String> = lock::try_shared(locks, &keys).await?.into_iter().collect();
     let mut held = free.clone();
     if let Busy::Wait(patience) = busy {
@@ -50,7 +53,7 @@ pub async fn hold(locks: &mut Client, tenants: &[Registered], busy: Busy) -> Res
             held = lock::wait_shared(locks, &keys, patience).await?.into_iter().collect();
         }
     }
-    let code_of = |key: &String| tenants[keys.iter().position(|k| k == key).expect("a key of ours")].code.to_string();
+    let code_of = |key: &String| codes[keys.iter().position(|k| k == key).expect("a key of ours")].to_string();
     let waited = keys.iter().filter(|k| held.contains(*k) && !free.contains(*k)).map(code_of).collect();
     let skipped = keys.iter().filter(|k| !held.contains(*k)).map(code_of).collect();
     let now = registry::snapshot(&*locks, None).await?;

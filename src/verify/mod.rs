@@ -118,6 +118,20 @@ pub async fn run_with(
     scope: Scope,
     busy: Busy,
 ) -> Result<Outcome> {
+    let codes: Vec<TenantCode> = tenants.iter().map(|t| t.code.clone()).collect();
+    run_codes(client, target, config, &codes, scope, busy).await
+}
+
+/// Verifies the tenants of `codes` as the registry has them once their
+/// locks are held (inactive or removed ones are left out).
+pub async fn run_codes(
+    client: &mut Client,
+    target: &Target,
+    config: &Config,
+    codes: &[TenantCode],
+    scope: Scope,
+    busy: Busy,
+) -> Result<Outcome> {
     let started = std::time::Instant::now();
     // Three connections work at once (the structure check opens three more):
     // the server does most of the work, and it has more than one core. The
@@ -130,7 +144,7 @@ pub async fn run_with(
         }
     };
     let tenant_checks = async {
-        let held = busy::hold(&mut invariant_side, tenants, busy).await?;
+        let held = busy::hold(&mut invariant_side, codes, busy).await?;
         // Loading the blueprints and comparing checksums is client work.
         let (blueprints, mut findings) = {
             let (templates, tenants) = (config.templates_dir.clone(), held.tenants.clone());
