@@ -87,7 +87,10 @@ fn restore(url: &str, file: &Path) {
 }
 
 fn strings(url: &str, sql: &str) -> Vec<String> {
-    let out = succeeded("psql", client("psql").args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output().unwrap());
+    let out = succeeded(
+        "psql",
+        client("psql").args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output().unwrap(),
+    );
     String::from_utf8(out).unwrap().lines().map(str::to_owned).collect()
 }
 
@@ -111,7 +114,11 @@ fn a_whole_database_dump_restores_into_a_fresh_cluster_and_verifies_clean() {
     db.provision().in_workspace(&ws).arg("up").success();
     db.provision().in_workspace(&ws).args(["seed", "--sample", "400"]).success();
     db.execute("SELECT lic_schema.refresh_agent_metrics(); SELECT hdfc_schema.refresh_agent_metrics();");
-    assert_eq!(db.scalar("SELECT count(*)::text FROM lic_schema.agent_dashboard_metrics"), "2", "the dashboard has data");
+    assert_eq!(
+        db.scalar("SELECT count(*)::text FROM lic_schema.agent_dashboard_metrics"),
+        "2",
+        "the dashboard has data"
+    );
     let source = db.strings(ROW_COUNTS);
     assert!(source.iter().any(|c| c.starts_with("lic_schema.insurance_policies 400")), "{source:?}");
 
@@ -123,7 +130,8 @@ fn a_whole_database_dump_restores_into_a_fresh_cluster_and_verifies_clean() {
 
     let restored = fresh.url(&db.name);
     assert_eq!(strings(&restored, ROW_COUNTS.trim_end().trim_end_matches(';')), source, "row counts differ");
-    let dashboard = "SELECT (agent_id, total_policies, total_premium)::text FROM lic_schema.agent_dashboard_metrics ORDER BY 1";
+    let dashboard =
+        "SELECT (agent_id, total_policies, total_premium)::text FROM lic_schema.agent_dashboard_metrics ORDER BY 1";
     assert_eq!(strings(&restored, dashboard), db.strings(dashboard));
     support::Run::new().env("DATABASE_URL", &restored).in_workspace(&ws).arg("verify").success();
 

@@ -203,7 +203,8 @@ fn grant_needs_an_existing_login_role_and_remove_drops_the_roles() {
 }
 
 /// The dashboard's rows (all but `refreshed_at`), one text per agent.
-const DASHBOARD: &str = "SELECT (agent_id, agent_code, agent_name, total_policyholders, total_policies, total_premium, \
+const DASHBOARD: &str =
+    "SELECT (agent_id, agent_code, agent_name, total_policyholders, total_policies, total_premium, \
                          avg_payment_amount, total_payments, last_payment_date)::text \
                          FROM lic_schema.agent_dashboard_metrics ORDER BY agent_id";
 
@@ -269,10 +270,17 @@ fn the_dashboard_refreshes_to_the_same_full_content_from_any_session() {
         dashboard(c).await
     });
     assert_eq!(from_agent.len(), 3, "every agent, not only the caller's: {from_agent:?}");
-    let policies = "SELECT count(*)::text FROM lic_schema.insurance_policies WHERE status = 'active' AND agent_id IS NOT NULL";
-    assert_eq!(db.scalar("SELECT sum(total_policies)::text FROM lic_schema.agent_dashboard_metrics"), db.scalar(policies));
+    let policies =
+        "SELECT count(*)::text FROM lic_schema.insurance_policies WHERE status = 'active' AND agent_id IS NOT NULL";
+    assert_eq!(
+        db.scalar("SELECT sum(total_policies)::text FROM lic_schema.agent_dashboard_metrics"),
+        db.scalar(policies)
+    );
     let holders = "SELECT count(*)::text FROM lic_schema.policyholders WHERE agent_id IS NOT NULL";
-    assert_eq!(db.scalar("SELECT sum(total_policyholders)::text FROM lic_schema.agent_dashboard_metrics"), db.scalar(holders));
+    assert_eq!(
+        db.scalar("SELECT sum(total_policyholders)::text FROM lic_schema.agent_dashboard_metrics"),
+        db.scalar(holders)
+    );
     db.execute("DELETE FROM lic_schema.agent_dashboard_metrics");
     let from_nothing = db.as_login(&login, PASSWORD, async |c| {
         c.batch_execute("SELECT lic_schema.refresh_agent_metrics()").await.unwrap();
