@@ -288,6 +288,14 @@ fn the_dashboard_refreshes_to_the_same_full_content_from_any_session() {
         dashboard(c).await
     });
     assert_eq!(from_nothing, from_agent, "refreshed with no setting");
+    // As a superuser in a pg_dump-like session (row_security = off), too.
+    db.execute("DELETE FROM lic_schema.agent_dashboard_metrics");
+    db.execute("SET row_security = off; SELECT lic_schema.refresh_agent_metrics()");
+    assert_eq!(db.strings(DASHBOARD), from_agent, "refreshed by a superuser with row_security = off");
+    // Derived rows are not audited (blueprint.toml [audit] exclude): no trigger, no audit rows.
+    let audited = "SELECT count(*)::text FROM pg_trigger WHERE tgrelid = 'lic_schema.agent_dashboard_metrics'::regclass \
+                   UNION ALL SELECT count(*)::text FROM audit.lic_audit_log WHERE table_name = 'agent_dashboard_metrics'";
+    assert_eq!(db.strings(audited), ["0", "0"]);
     // The contract: a session working for another tenant is refused.
     db.as_login(&login, PASSWORD, async |c| {
         set_tenant(c, &hdfc_id).await;
