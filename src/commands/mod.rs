@@ -23,8 +23,14 @@ pub(crate) mod verify;
 
 use anyhow::Result;
 
-use crate::cli::{Command, DbCommand, PartitionsCommand, TenantCommand};
+use crate::cli::{Command, DbCommand, PartitionsCommand, SandboxCommand, TenantCommand};
 use crate::context::Context;
+
+/// The only commands that may initialise the embedded sandbox in
+/// `./.provision`; the others use it only when it already exists.
+pub fn may_create_sandbox(command: &Command) -> bool {
+    matches!(command, Command::Up(_) | Command::Db(DbCommand::Create(_)) | Command::Sandbox(SandboxCommand::Start))
+}
 
 pub async fn run(ctx: &Context, command: Command) -> Result<()> {
     match command {
