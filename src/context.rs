@@ -103,7 +103,7 @@ impl Context {
         };
         self.printer.warn(format!(
             "{who} no usable password: pass --admin-password (or PROVISION_ADMIN_PASSWORD) when creating \
-             a tenant, or set users.password_hash with crypt(..., gen_salt('bf'))"
+             a tenant, or set users.password_hash with crypt(..., gen_salt('bf', 12))"
         ));
     }
 

@@ -9,6 +9,7 @@ mod reset;
 mod sandbox;
 mod seed;
 mod status;
+mod tenant_activate;
 mod tenant_add;
 mod tenant_backup;
 mod tenant_grant;
@@ -53,6 +54,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Tenant(TenantCommand::Grant(args)) => tenant_grant::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Render(args)) => tenant_render::run(ctx, &args),
         Command::Tenant(TenantCommand::Remove(args)) => tenant_remove::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::Activate(args)) => tenant_activate::run(ctx, &args).await,
         Command::Sandbox(command) => sandbox::run(ctx, command).await,
     }
 }
