@@ -83,7 +83,12 @@ pub async fn drop(tx: &Transaction<'_>, code: &TenantCode) -> Result<DroppedRole
         return Ok(DroppedRoles::default());
     }
     let idents: Vec<String> = existing.iter().map(|r| quote_ident(r)).collect();
-    tx.batch_execute(&format!("DROP OWNED BY {}", idents.join(", "))).await?;
+    // One role at a time: with the schema still there, `DROP OWNED BY owner,
+    // app, ro` meets the owner's default ACL for app twice and fails ("could
+    // not find tuple for default ACL").
+    for ident in &idents {
+        tx.batch_execute(&format!("DROP OWNED BY {ident}")).await?;
+    }
     tx.batch_execute("SAVEPOINT drop_roles").await?;
     match tx.batch_execute(&format!("DROP ROLE {}", idents.join(", "))).await {
         Ok(()) => Ok(DroppedRoles { dropped: existing, kept: Vec::new() }),
