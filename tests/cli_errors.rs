@@ -222,3 +222,62 @@ fn maintenance_commands_never_create_a_sandbox() {
     Run::new().in_workspace(&empty).args(["sandbox", "status"]).success().stdout_has("not created");
     assert!(!empty.path().join(".provision").exists());
 }
+
+/// Stops the server even when an assertion fails, so no test leaks a postmaster.
+struct DestroyOnDrop(provision::sandbox::Sandbox);
+
+impl Drop for DestroyOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.destroy();
+    }
+}
+
+#[test]
+fn a_real_server_crash_names_the_server_and_a_rerun_completes() {
+    use provision::sandbox::{Sandbox, SandboxStatus};
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    let sandbox = Sandbox::in_dir(ws.path(), None);
+    let _cleanup = DestroyOnDrop(sandbox.clone());
+    // `sandbox start` may create it; every later run uses the existing one.
+    Run::new().in_workspace(&ws).args(["sandbox", "start"]).success();
+    Run::new().in_workspace(&ws).arg("migrate").success();
+    let runtime = support::runtime();
+    runtime.block_on(async {
+        let holder = sandbox.target().connect().await.unwrap();
+        holder
+            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('provision:tenant:lic', 0));")
+            .await
+            .unwrap();
+        let mut child = Run::new().in_workspace(&ws).args(["--lock-timeout", "60", "tenant", "add", "lic"]).spawn();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            holder.batch_execute("SELECT pg_stat_clear_snapshot()").await.unwrap();
+            let waiting =
+                holder.query_opt("SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory'", &[]).await.unwrap();
+            if waiting.is_some() {
+                break;
+            }
+            assert!(child.try_wait().unwrap().is_none() && Instant::now() < deadline, "the run never waited");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let SandboxStatus::Running { pid, .. } = sandbox.status().unwrap() else { panic!("not running") };
+        assert!(Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+        let out = support::Outcome::from(child.wait_with_output().unwrap());
+        assert_eq!(out.code, 1, "{out:?}");
+        let socket = sandbox.root().join("run").display().to_string();
+        for needle in ["tenant lic", socket.as_str(), "was lost", "run the same command again"] {
+            assert!(out.stderr.contains(needle), "lacks {needle:?}: {}", out.stderr);
+        }
+    });
+    // The next run starts the crashed sandbox again and does the work.
+    Run::new().in_workspace(&ws).args(["tenant", "add", "lic"]).success();
+    let registered = runtime.block_on(async {
+        let client = sandbox.target().connect().await.unwrap();
+        client
+            .query_one("SELECT string_agg(tenant_code, ',') FROM shared.tenants", &[])
+            .await
+            .unwrap()
+            .get::<_, String>(0)
+    });
+    assert_eq!(registered, "lic");
+}
