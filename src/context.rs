@@ -125,7 +125,11 @@ impl Context {
 
     /// The configured target, or `None` for the embedded default.
     pub fn explicit_target(&self) -> Result<Option<Target>> {
-        connection::resolve(self.global.database_url.as_deref(), &|name| std::env::var(name).ok())
+        let target = connection::resolve(self.global.database_url.as_deref(), &|name| std::env::var(name).ok())?;
+        if let Some(target) = &target {
+            self.remember_server(target);
+        }
+        Ok(target)
     }
 
     /// The embedded sandbox's target, started if it is not running. Only a

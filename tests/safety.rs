@@ -142,6 +142,7 @@ fn every_command_has_help_with_an_example() {
         vec!["tenant", "list"],
         vec!["tenant", "render"],
         vec!["tenant", "remove"],
+        vec!["tenant", "activate"],
         vec!["sandbox", "start"],
         vec!["sandbox", "stop"],
         vec!["sandbox", "status"],
