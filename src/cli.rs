@@ -186,6 +186,10 @@ pub enum TenantCommand {
         after_help = "Example:\n  provision tenant remove icici --yes\n  provision tenant remove icici --keep-data"
     )]
     Remove(TenantRemoveArgs),
+
+    /// Bring back a tenant deactivated by `tenant remove --keep-data`.
+    #[command(after_help = "Example:\n  provision tenant activate icici")]
+    Activate(TenantActivateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -235,7 +239,8 @@ pub struct TenantRemoveArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
-    /// Keep the schema and data; only mark the tenant inactive.
+    /// Keep the schema and data; mark the tenant inactive and take its app
+    /// and read-only roles' access away (until `tenant activate`).
     #[arg(long)]
     pub keep_data: bool,
     /// Do not take a backup (tenant backup) before dropping.
@@ -244,6 +249,12 @@ pub struct TenantRemoveArgs {
     /// Where the backup goes (default: ./<code>-<timestamp>.sql).
     #[arg(long, value_name = "FILE")]
     pub backup_out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantActivateArgs {
+    /// Tenant code.
+    pub code: String,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::blueprint::{Blueprint, Identity};
 use crate::cli::TenantUpgradeArgs;
 use crate::context::Context;
-use crate::error::{bad_input, failed};
+use crate::error::{bad_input, tenants_failed};
 use crate::migrate::Plan;
 use crate::provisioner::{Outcome, UpgradeTimeouts};
 use crate::registry::{self, Registered};
@@ -139,6 +139,9 @@ fn summarize(ctx: &Context, total: usize, mut results: Vec<(String, Result<Outco
     ));
     match failed_codes.is_empty() {
         true => Ok(()),
-        false => Err(failed(format!("upgrade failed for tenants: {}", failed_codes.join(", ")))),
+        false => Err(tenants_failed(
+            format!("upgrade failed for tenants: {}", failed_codes.join(", ")),
+            results.iter().filter_map(|(_, r)| r.as_ref().err()),
+        )),
     }
 }
