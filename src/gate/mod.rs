@@ -1,0 +1,210 @@
+//! The template safety gate: no version reaches a tenant if it would break
+//! isolation (issue 11, item 5).
+//!
+//! Two checks of the same invariants (src/sql/gate_invariants.sql: RLS
+//! ENABLEd and FORCEd, the restrictive `tenant_isolation` policy, the audit
+//! trigger, grants as the default privileges give them, `<code>_owner` owns
+//! everything, pinned `search_path`, nothing granted to PUBLIC):
+//! - `before_up`, `before_upgrade` and `before_create` run once, before any
+//!   tenant is touched. Each blueprint in use is taken along the path its
+//!   tenants will take on a reference tenant inside a transaction that is
+//!   rolled back (see `reference.rs`), and a version that leaves a violation
+//!   is refused for every tenant: exit 1 naming the version, the template,
+//!   the object and the invariant, and nothing is applied.
+//! - [`check_tenant`] runs inside each tenant's transaction, just before
+//!   COMMIT, on that tenant (it also sees what no template did: a hand-made
+//!   grant, a table altered outside provision).
+//!
+//! Why the reference starts from the tenants' current version rather than
+//! from scratch: the invariants are only meant to hold once a tenant is
+//! finished, and what a pending version may do depends on the finished state
+//! before it (a V8 that disables the audit trigger needs the trigger that
+//! provisioning added after V7). So the reference is built through the
+//! applied versions and finished as those tenants were, then takes the
+//! pending versions and is finished again, exactly as `tenant upgrade` does.
+//! The cost is one schema build per distinct (blueprint, current version)
+//! with pending work (a fleet is nearly always at one version, plus new
+//! tenants from version 0), not one per tenant; nothing is built when
+//! nothing is pending. The reference has no rows, no partitions and no
+//! administrator; a version that cannot be applied without them, or that
+//! adds an enum value (usable only after a commit, and this transaction
+//! never commits), is reported as unchecked ahead and is still checked on
+//! each tenant before its commit.
+//!
+//! Lock hazards (`hazards.rs`, squawk) are warnings; `--strict` refuses them.
+
+mod hazards;
+mod invariants;
+mod reference;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use anyhow::Result;
+use tokio_postgres::{Client, Transaction};
+
+use crate::blueprint::Blueprint;
+use crate::config::Config;
+use crate::context::Context;
+use crate::error::failed;
+use crate::registry::Registered;
+use crate::tenant::TenantCode;
+
+pub use hazards::Hazard;
+pub use invariants::Violation;
+
+/// Runs the isolation invariants on one tenant inside its open transaction;
+/// an error names the object and the invariant, and the caller rolls back.
+/// Call it after the finishing steps (`provisioner::finish`), in the same
+/// transaction: before them, a table a version just added has no audit
+/// trigger yet and a new partition no row level security.
+pub async fn check_tenant(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint) -> Result<()> {
+    let violations = invariants::of_tenant(tx, code, blueprint).await?;
+    if violations.is_empty() {
+        return Ok(());
+    }
+    let found: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    Err(failed(format!(
+        "tenant {code}: the isolation check before commit failed, nothing was committed: {}",
+        found.join("; ")
+    )))
+}
+
+/// What one blueprint in use is about to do.
+#[derive(Default)]
+struct Use {
+    /// Current versions of the existing tenants that have pending versions.
+    baselines: BTreeSet<i32>,
+    /// Whether new tenants are created from it.
+    creates: bool,
+}
+
+/// `up`: the tenants tenants.toml adds and every active tenant behind.
+/// Blueprints that do not load are left to `up`'s per-tenant report.
+pub async fn before_up(
+    client: &mut Client,
+    ctx: &Context,
+    config: &Config,
+    registered: &[Registered],
+    strict: bool,
+) -> Result<()> {
+    let mut loaded: HashMap<String, Blueprint> = HashMap::new();
+    let mut uses: BTreeMap<String, Use> = BTreeMap::new();
+    let new = config.tenants.iter().filter(|s| !registered.iter().any(|t| t.code == s.code));
+    for spec in new {
+        if load(&mut loaded, config, &spec.blueprint) {
+            uses.entry(spec.blueprint.clone()).or_default().creates = true;
+        }
+    }
+    for tenant in registered.iter().filter(|t| t.is_active() && t.schema_exists) {
+        if load(&mut loaded, config, &tenant.blueprint) && behind(tenant, &loaded[&tenant.blueprint]) {
+            uses.entry(tenant.blueprint.clone()).or_default().baselines.insert(tenant.version());
+        }
+    }
+    check(client, ctx, &loaded, uses, strict).await
+}
+
+/// `tenant upgrade`: the tenants about to be upgraded.
+pub async fn before_upgrade(
+    client: &mut Client,
+    ctx: &Context,
+    tenants: &[&Registered],
+    blueprints: &HashMap<String, Blueprint>,
+    strict: bool,
+) -> Result<()> {
+    let mut uses: BTreeMap<String, Use> = BTreeMap::new();
+    for tenant in tenants.iter().filter(|t| behind(t, &blueprints[&t.blueprint])) {
+        uses.entry(tenant.blueprint.clone()).or_default().baselines.insert(tenant.version());
+    }
+    check(client, ctx, blueprints, uses, strict).await
+}
+
+/// `tenant add`: a new tenant of `blueprint` (never a lock hazard: no data).
+pub async fn before_create(client: &mut Client, ctx: &Context, blueprint: &Blueprint) -> Result<()> {
+    let blueprints = HashMap::from([(blueprint.name.clone(), blueprint.clone())]);
+    let uses = BTreeMap::from([(blueprint.name.clone(), Use { baselines: BTreeSet::new(), creates: true })]);
+    check(client, ctx, &blueprints, uses, false).await
+}
+
+fn load(loaded: &mut HashMap<String, Blueprint>, config: &Config, name: &str) -> bool {
+    if !loaded.contains_key(name) {
+        match Blueprint::load(&config.templates_dir, name) {
+            Ok(blueprint) => loaded.insert(name.to_owned(), blueprint),
+            Err(_) => return false,
+        };
+    }
+    true
+}
+
+/// Whether the blueprint has a version the tenant has not applied.
+fn behind(tenant: &Registered, blueprint: &Blueprint) -> bool {
+    blueprint.steps.iter().any(|s| !tenant.applied.iter().any(|a| a.version == s.version))
+}
+
+async fn check(
+    client: &mut Client,
+    ctx: &Context,
+    blueprints: &HashMap<String, Blueprint>,
+    uses: BTreeMap<String, Use>,
+    strict: bool,
+) -> Result<()> {
+    let mut refused = Vec::new();
+    for (name, Use { baselines, creates }) in uses {
+        let blueprint = &blueprints[&name];
+        let hazards = lock_hazards(blueprint, &baselines)?;
+        for hazard in &hazards {
+            ctx.printer.warn(format!("{hazard}; --strict refuses it"));
+        }
+        if strict {
+            refused.extend(hazards.iter().map(|h| format!("{h}, refused by --strict")));
+        }
+        let schema = reference::spec(&name, 0).code.schema_name();
+        for baseline in baselines.iter().copied().chain(creates.then_some(0)) {
+            match reference::walk(client, blueprint, baseline, 0, ctx.lock_timeout()).await? {
+                reference::Walk::Clean => {}
+                reference::Walk::Unchecked(why) => ctx.printer.warn(format!(
+                    "template safety gate: blueprint {name}: {why}; the gate cannot check it ahead, each tenant is \
+                     checked before its commit"
+                )),
+                reference::Walk::Refused(refusals) => refused.extend(by_version(&refusals, &schema)),
+            }
+        }
+    }
+    refused.dedup();
+    match refused.is_empty() {
+        true => Ok(()),
+        false => Err(failed(format!(
+            "template safety gate: refused for every tenant, nothing was applied: {}",
+            refused.join(" | ")
+        ))),
+    }
+}
+
+/// One sentence per guilty version, naming each object and invariant.
+fn by_version(refusals: &[reference::Refusal], schema: &str) -> Vec<String> {
+    let mut versions: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    for r in refusals {
+        versions.entry((&r.version, &r.file)).or_default().push(r.violation.describe(schema));
+    }
+    versions
+        .into_iter()
+        .map(|((version, file), found)| format!("{version} ({file}) breaks isolation: {}", found.join("; ")))
+        .collect()
+}
+
+/// The lock hazards of the versions pending on existing tenants, by the
+/// version they are at (each tenant runs its pending versions together).
+fn lock_hazards(blueprint: &Blueprint, baselines: &BTreeSet<i32>) -> Result<Vec<Hazard>> {
+    let spec = reference::spec(&blueprint.name, 0);
+    let identity = crate::blueprint::Identity { code: spec.code.clone(), tenant_id: spec.id };
+    let migrations = blueprint.render(&identity)?;
+    let mut found: Vec<Hazard> = Vec::new();
+    for baseline in baselines {
+        let pending: Vec<_> = migrations.iter().filter(|m| m.version() > *baseline).cloned().collect();
+        for hazard in hazards::lint(blueprint, &pending, &spec.code.schema_name()) {
+            if !found.contains(&hazard) {
+                found.push(hazard);
+            }
+        }
+    }
+    Ok(found)
+}
