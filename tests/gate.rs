@@ -25,7 +25,8 @@ fn fleet_with_v8(name: &str, sql: &str) -> (TestDb, Workspace) {
 /// No tenant got version 8: no history row, and the catalog is as before.
 fn assert_nobody_got_v8(db: &TestDb, before: &[String]) {
     for code in TENANTS {
-        let v8 = db.scalar(&format!("SELECT count(*)::text FROM {code}_schema.refinery_schema_history WHERE version = 8"));
+        let v8 =
+            db.scalar(&format!("SELECT count(*)::text FROM {code}_schema.refinery_schema_history WHERE version = 8"));
         assert_eq!(v8, "0", "{code} recorded V8");
     }
     assert_eq!(db.catalog(), before, "the catalog changed although the gate refused");
@@ -46,12 +47,16 @@ fn refused_everywhere(db: &TestDb, ws: &Workspace, name: &str, object: &str, inv
 
 #[test]
 fn a_table_without_rls_force_or_policy_is_refused_for_every_tenant() {
-    let (db, ws) = fleet_with_v8("gate_unsafe", "CREATE TABLE {{ schema }}.gate_unsafe (id int PRIMARY KEY, note text);\n");
+    let (db, ws) =
+        fleet_with_v8("gate_unsafe", "CREATE TABLE {{ schema }}.gate_unsafe (id int PRIMARY KEY, note text);\n");
     refused_everywhere(&db, &ws, "gate_unsafe", "table {{ schema }}.gate_unsafe", "row level security");
     let out = db.provision().in_workspace(&ws).args(["tenant", "upgrade", "lic"]).status(1);
     assert!(out.stderr.contains("tenant policy: no restrictive policy tenant_isolation"), "{}", out.stderr);
     for code in TENANTS {
-        assert_eq!(db.scalar(&format!("SELECT coalesce(to_regclass('{code}_schema.gate_unsafe')::text, 'absent')")), "absent");
+        assert_eq!(
+            db.scalar(&format!("SELECT coalesce(to_regclass('{code}_schema.gate_unsafe')::text, 'absent')")),
+            "absent"
+        );
     }
 }
 
@@ -62,7 +67,10 @@ fn a_function_without_a_pinned_search_path_is_refused() {
         "CREATE FUNCTION {{ schema }}.gate_echo(x integer) RETURNS integer LANGUAGE sql AS 'SELECT x';\n",
     );
     refused_everywhere(&db, &ws, "gate_echo", "function {{ schema }}.gate_echo(x integer)", "pinned search_path");
-    assert_eq!(db.scalar("SELECT coalesce(to_regprocedure('lic_schema.gate_echo(integer)')::text, 'absent')"), "absent");
+    assert_eq!(
+        db.scalar("SELECT coalesce(to_regprocedure('lic_schema.gate_echo(integer)')::text, 'absent')"),
+        "absent"
+    );
 }
 
 #[test]
@@ -75,11 +83,21 @@ fn a_grant_to_public_is_refused() {
 }
 
 #[test]
+fn a_grant_to_a_role_outside_the_tenant_is_refused() {
+    // provision_tenant_apps holds every tenant's app role.
+    let (db, ws) =
+        fleet_with_v8("gate_shared", "GRANT SELECT ON {{ schema }}.policyholders TO provision_tenant_apps;\n");
+    refused_everywhere(&db, &ws, "gate_shared", "provision_tenant_apps, a role outside the tenant", "grants");
+}
+
+#[test]
 fn a_version_that_drops_force_on_an_existing_table_is_refused() {
     let (db, ws) = fleet_with_v8("gate_no_force", "ALTER TABLE {{ schema }}.agents NO FORCE ROW LEVEL SECURITY;\n");
     refused_everywhere(&db, &ws, "gate_no_force", "table {{ schema }}.agents", "row level security");
     for code in TENANTS {
-        let forced = db.scalar(&format!("SELECT relforcerowsecurity::text FROM pg_class WHERE oid = '{code}_schema.agents'::regclass"));
+        let forced = db.scalar(&format!(
+            "SELECT relforcerowsecurity::text FROM pg_class WHERE oid = '{code}_schema.agents'::regclass"
+        ));
         assert_eq!(forced, "true", "{code}");
     }
 }
@@ -89,8 +107,11 @@ fn a_bad_version_fixed_by_the_next_passes_and_a_later_breach_is_blamed_on_its_ve
     let (db, ws) = fleet_with_v8("gate_first", "CREATE TABLE {{ schema }}.gate_later (id int PRIMARY KEY);\n");
     let templates = ws.path().join("templates/agent_mitra");
     std::fs::write(templates.join("V9__gate_fix.sql.tera"), secure("gate_later")).unwrap();
-    std::fs::write(templates.join("V10__gate_breach.sql.tera"), "ALTER TABLE {{ schema }}.gate_later NO FORCE ROW LEVEL SECURITY;\n")
-        .unwrap();
+    std::fs::write(
+        templates.join("V10__gate_breach.sql.tera"),
+        "ALTER TABLE {{ schema }}.gate_later NO FORCE ROW LEVEL SECURITY;\n",
+    )
+    .unwrap();
     let before = db.catalog();
     let out = db.provision().in_workspace(&ws).args(["tenant", "upgrade", "--all"]).status(1);
     assert!(out.stderr.contains("V10__gate_breach (") && !out.stderr.contains("V8__gate_first ("), "{}", out.stderr);
@@ -116,7 +137,10 @@ fn secure(table: &str) -> String {
 
 #[test]
 fn a_good_version_passes_and_reaches_every_tenant() {
-    let sql = format!("CREATE TABLE {{{{ schema }}}}.gate_notes (note_id int PRIMARY KEY, body text NOT NULL);\n{}", secure("gate_notes"));
+    let sql = format!(
+        "CREATE TABLE {{{{ schema }}}}.gate_notes (note_id int PRIMARY KEY, body text NOT NULL);\n{}",
+        secure("gate_notes")
+    );
     let (db, ws) = fleet_with_v8("gate_notes", &sql);
     let out = db.provision().in_workspace(&ws).args(["tenant", "upgrade", "--all", "--strict"]).success();
     assert!(!out.stderr.contains("lock hazard"), "{}", out.stderr);
@@ -130,11 +154,17 @@ fn a_good_version_passes_and_reaches_every_tenant() {
 
 #[test]
 fn an_index_on_a_table_with_data_warns_and_strict_refuses_it() {
-    let (db, ws) = fleet_with_v8("gate_index", "CREATE INDEX idx_agents_gate ON {{ schema }}.agents (business_name);\n");
+    let (db, ws) =
+        fleet_with_v8("gate_index", "CREATE INDEX idx_agents_gate ON {{ schema }}.agents (business_name);\n");
     let before = db.catalog();
     for command in [&["tenant", "upgrade", "--all", "--strict"][..], &["up", "--strict"][..]] {
         let out = db.provision().in_workspace(&ws).args(command).status(1);
-        for wanted in ["V8__gate_index", "V8__gate_index.sql.tera", "CREATE INDEX idx_agents_gate ON {{ schema }}.agents (business_name)", "--strict"] {
+        for wanted in [
+            "V8__gate_index",
+            "V8__gate_index.sql.tera",
+            "CREATE INDEX idx_agents_gate ON {{ schema }}.agents (business_name)",
+            "--strict",
+        ] {
             assert!(out.stderr.contains(wanted), "{command:?}: stderr lacks {wanted:?}:\n{}", out.stderr);
         }
         assert_nobody_got_v8(&db, &before);
@@ -146,7 +176,10 @@ fn an_index_on_a_table_with_data_warns_and_strict_refuses_it() {
         out.stderr
     );
     for code in TENANTS {
-        assert_eq!(db.scalar(&format!("SELECT coalesce(to_regclass('{code}_schema.idx_agents_gate')::text, 'absent')")), format!("{code}_schema.idx_agents_gate"));
+        assert_eq!(
+            db.scalar(&format!("SELECT coalesce(to_regclass('{code}_schema.idx_agents_gate')::text, 'absent')")),
+            format!("{code}_schema.idx_agents_gate")
+        );
     }
 }
 
@@ -160,7 +193,11 @@ fn a_new_table_indexed_in_the_same_version_and_a_new_tenant_are_not_hazards() {
     let (db, ws) = fleet_with_v8("gate_log", &sql);
     let out = db.provision().in_workspace(&ws).args(["up", "--strict"]).success();
     assert!(!out.stderr.contains("lock hazard"), "{}", out.stderr);
-    std::fs::write(ws.path().join("templates/agent_mitra/V9__gate_index.sql.tera"), "CREATE INDEX idx_agents_gate ON {{ schema }}.agents (business_name);\n").unwrap();
+    std::fs::write(
+        ws.path().join("templates/agent_mitra/V9__gate_index.sql.tera"),
+        "CREATE INDEX idx_agents_gate ON {{ schema }}.agents (business_name);\n",
+    )
+    .unwrap();
     let out = db.provision().in_workspace(&ws).args(["tenant", "add", "icici", "--name", "ICICI"]).success();
     assert!(!out.stderr.contains("lock hazard"), "a new tenant holds no data:\n{}", out.stderr);
 }
@@ -190,6 +227,11 @@ fn check_tenant_sees_what_the_tenants_own_transaction_did() {
         tx.batch_execute("ALTER TABLE lic_schema.agents NO FORCE ROW LEVEL SECURITY").await.unwrap();
         let error = provision::gate::check_tenant(&tx, &lic, &blueprint).await.unwrap_err().to_string();
         assert!(error.contains("lic_schema.agents") && error.contains("row level security"), "{error}");
+        tx.rollback().await.unwrap();
+        let tx = client.transaction().await.unwrap();
+        tx.batch_execute("GRANT SELECT ON lic_schema.policyholders TO hdfc_app").await.unwrap();
+        let error = provision::gate::check_tenant(&tx, &lic, &blueprint).await.unwrap_err().to_string();
+        assert!(error.contains("lic_schema.policyholders") && error.contains("hdfc_app"), "{error}");
         tx.rollback().await.unwrap();
     });
     let forced = "SELECT relforcerowsecurity::text FROM pg_class WHERE oid = 'lic_schema.agents'::regclass";

@@ -176,7 +176,12 @@ mod tests {
             ),
         ]);
         let rules: Vec<String> = lint(&bp, &all[1..], "lic_schema").into_iter().map(|h| h.rule).collect();
-        for wanted in ["adding-field-with-default", "changing-column-type", "adding-not-nullable-field", "adding-foreign-key-constraint"] {
+        for wanted in [
+            "adding-field-with-default",
+            "changing-column-type",
+            "adding-not-nullable-field",
+            "adding-foreign-key-constraint",
+        ] {
             assert!(rules.iter().any(|r| r == wanted), "{wanted} missing from {rules:?}");
         }
         assert!(!rules.iter().any(|r| r == "prefer-bigint-over-int"), "style rules stay off: {rules:?}");

@@ -38,7 +38,11 @@ impl Violation {
 
 /// Every violation in `code`'s schema, as the catalog stands in `client`'s
 /// transaction (which may hold uncommitted changes).
-pub async fn of_tenant(client: &impl GenericClient, code: &TenantCode, blueprint: &Blueprint) -> Result<Vec<Violation>> {
+pub async fn of_tenant(
+    client: &impl GenericClient,
+    code: &TenantCode,
+    blueprint: &Blueprint,
+) -> Result<Vec<Violation>> {
     let audited = blueprint.manifest.audit.is_some();
     let excluded: Vec<String> = blueprint.manifest.audit.iter().flat_map(|a| a.exclude.iter().cloned()).collect();
     let rows = client

@@ -102,16 +102,21 @@ FROM fn
 WHERE prokind IN ('f', 'p')
   AND NOT EXISTS (SELECT 1 FROM unnest(proconfig) AS c WHERE c LIKE 'search_path=%')
 UNION ALL
--- An absent ACL means the built-in default: EXECUTE to PUBLIC for functions.
-SELECT 'no PUBLIC grants', 'schema', n.nspname, 'PUBLIC has ' || string_agg(acl.privilege_type, ', ')
-FROM n CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) AS acl
-WHERE acl.grantee = 0 GROUP BY n.nspname
-UNION ALL
-SELECT 'no PUBLIC grants', 'relation', rel.object, 'PUBLIC has ' || string_agg(acl.privilege_type, ', ')
-FROM rel CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(rel.relacl, pg_catalog.acldefault('r', rel.relowner))) AS acl
-WHERE acl.grantee = 0 GROUP BY rel.object
-UNION ALL
-SELECT 'no PUBLIC grants', 'function', fn.object, 'PUBLIC has ' || string_agg(acl.privilege_type, ', ')
-FROM fn CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(fn.proacl, pg_catalog.acldefault('f', fn.proowner))) AS acl
-WHERE acl.grantee = 0 GROUP BY fn.object
+-- Only the tenant's own roles may hold a privilege here. (An absent ACL
+-- means the built-in default: EXECUTE to PUBLIC for functions.)
+SELECT CASE WHEN grantee = 0 THEN 'no PUBLIC grants' ELSE 'grants' END, kind, object,
+       CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(grantee) || ', a role outside the tenant,' END
+       || ' has ' || string_agg(DISTINCT privilege_type, ', ')
+FROM (
+    SELECT 'schema' AS kind, n.nspname::text AS object, acl.grantee, acl.privilege_type
+    FROM n CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) AS acl
+    UNION ALL
+    SELECT 'relation', rel.object, acl.grantee, acl.privilege_type
+    FROM rel CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(rel.relacl, pg_catalog.acldefault('r', rel.relowner))) AS acl
+    UNION ALL
+    SELECT 'function', fn.object, acl.grantee, acl.privilege_type
+    FROM fn CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(fn.proacl, pg_catalog.acldefault('f', fn.proowner))) AS acl
+) every_grant CROSS JOIN role
+WHERE grantee IS DISTINCT FROM role.owner AND grantee IS DISTINCT FROM role.app AND grantee IS DISTINCT FROM role.ro
+GROUP BY kind, object, grantee
 ORDER BY 1, 3
