@@ -36,7 +36,6 @@ const LOCK_RULES: &[Rule] = &[
     Rule::AddingSerialPrimaryKeyField,
     Rule::ChangingColumnType,
     Rule::DisallowedUniqueConstraint,
-    Rule::PreferRepack,
 ];
 
 /// One hazardous statement of one version.
@@ -66,9 +65,11 @@ impl std::fmt::Display for Hazard {
 }
 
 /// The hazards of `pending` (rendered, in order), which run together on a
-/// tenant that holds data. `schema` is the rendered tenant schema, shown
-/// as `{{ schema }}` so the statement reads as in the template.
-pub fn lint(blueprint: &Blueprint, pending: &[Migration], schema: &str) -> Vec<Hazard> {
+/// tenant that holds data, on a server of major version `server` (some
+/// rules depend on it: volatile defaults since 11, CHECK … NOT VALID before
+/// SET NOT NULL since 12). `schema` is the rendered tenant schema, shown as
+/// `{{ schema }}` so the statement reads as in the template.
+pub fn lint(blueprint: &Blueprint, pending: &[Migration], schema: &str, server: i32) -> Vec<Hazard> {
     let mut text = String::new();
     let mut spans = Vec::new();
     for migration in pending {
@@ -82,6 +83,9 @@ pub fn lint(blueprint: &Blueprint, pending: &[Migration], schema: &str) -> Vec<H
     let mut linter = Linter::from(LOCK_RULES.iter().copied());
     // Every version but a `no-transaction` one runs inside a transaction.
     linter.settings.assume_in_transaction = true;
+    if let Ok(version) = server.to_string().parse() {
+        linter.settings.pg_version = version;
+    }
     let statements: Vec<(usize, usize)> = parse
         .tree()
         .stmts()
@@ -154,7 +158,7 @@ mod tests {
             ("V2__index", "-- speeds up search\nCREATE INDEX idx_agents_name ON {{ schema }}.agents (name);"),
             ("V3__fresh", "CREATE TABLE {{ schema }}.notes (id int, body text);\nCREATE INDEX idx_notes ON {{ schema }}.notes (body);"),
         ]);
-        let hazards = lint(&bp, &all[1..], "lic_schema");
+        let hazards = lint(&bp, &all[1..], "lic_schema", 15);
         assert_eq!(hazards.len(), 1, "{hazards:?}");
         assert_eq!(hazards[0].version, "V2__index");
         assert!(hazards[0].file.ends_with("V2__index.sql.tera"));
@@ -175,7 +179,7 @@ mod tests {
                  ALTER TABLE {{ schema }}.t ADD COLUMN d int DEFAULT 0;\n",
             ),
         ]);
-        let rules: Vec<String> = lint(&bp, &all[1..], "lic_schema").into_iter().map(|h| h.rule).collect();
+        let rules: Vec<String> = lint(&bp, &all[1..], "lic_schema", 15).into_iter().map(|h| h.rule).collect();
         for wanted in [
             "adding-field-with-default",
             "changing-column-type",

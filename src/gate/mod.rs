@@ -161,9 +161,10 @@ async fn check(
     strict: bool,
 ) -> Result<()> {
     let mut refused = Vec::new();
+    let server: i32 = client.query_one("SELECT current_setting('server_version_num')::int / 10000", &[]).await?.get(0);
     for (name, Use { baselines, creates }) in uses {
         let blueprint = &blueprints[&name];
-        let hazards = lock_hazards(blueprint, &baselines)?;
+        let hazards = lock_hazards(blueprint, &baselines, server)?;
         for hazard in &hazards {
             ctx.printer.warn(format!("{hazard}; --strict refuses it"));
         }
@@ -207,14 +208,14 @@ fn by_version(refusals: &[reference::Refusal], schema: &str) -> Vec<String> {
 
 /// The lock hazards of the versions pending on existing tenants, by the
 /// version they are at (each tenant runs its pending versions together).
-fn lock_hazards(blueprint: &Blueprint, baselines: &BTreeSet<i32>) -> Result<Vec<Hazard>> {
+fn lock_hazards(blueprint: &Blueprint, baselines: &BTreeSet<i32>, server: i32) -> Result<Vec<Hazard>> {
     let spec = reference::spec(&blueprint.name, 0);
     let identity = crate::blueprint::Identity { code: spec.code.clone(), tenant_id: spec.id };
     let migrations = blueprint.render(&identity)?;
     let mut found: Vec<Hazard> = Vec::new();
     for baseline in baselines {
         let pending: Vec<_> = migrations.iter().filter(|m| m.version() > *baseline).cloned().collect();
-        for hazard in hazards::lint(blueprint, &pending, &spec.code.schema_name()) {
+        for hazard in hazards::lint(blueprint, &pending, &spec.code.schema_name(), server) {
             if !found.contains(&hazard) {
                 found.push(hazard);
             }
