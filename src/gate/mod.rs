@@ -180,6 +180,10 @@ async fn check(
                      checked before its commit",
                     why.replace(&schema, "{{ schema }}")
                 )),
+                reference::Walk::Failed(why) => ctx.printer.detail(format!(
+                    "template safety gate: blueprint {name}: {}; each tenant reports its own error",
+                    why.replace(&schema, "{{ schema }}")
+                )),
                 reference::Walk::Refused(refusals) => refused.extend(by_version(&refusals, &schema)),
             }
         }

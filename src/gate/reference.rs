@@ -18,6 +18,7 @@ use crate::admin::AdminPassword;
 use crate::blueprint::{Blueprint, Identity};
 use crate::config::TenantSpec;
 use crate::provisioner::{self, Settings};
+use crate::statements::enum_additions;
 use crate::tenant::TenantCode;
 
 /// A violation the pending versions would leave, and who is to blame.
@@ -33,11 +34,13 @@ pub struct Refusal {
 pub enum Walk {
     Refused(Vec<Refusal>),
     Clean,
-    /// A version could not be applied to the reference (it adds an enum
-    /// value that must commit first, or it fails without tenant data): the
-    /// gate cannot judge it ahead; each tenant is still checked before its
-    /// commit.
+    /// A version adds an enum value, usable only after a commit that this
+    /// transaction never makes: the gate cannot judge it ahead; each tenant
+    /// is still checked before its commit.
     Unchecked(String),
+    /// A version fails on the reference (a broken template, or one that
+    /// needs the tenant's rows): each tenant reports its own error.
+    Failed(String),
 }
 
 /// The reference tenant's code: one per walk of a run.
@@ -96,7 +99,7 @@ async fn along(
     let applied: Vec<Migration> = migrations.iter().filter(|m| m.version() <= baseline).cloned().collect();
     let built = provisioner::build(tx, spec, blueprint, identity, &applied, settings, baseline > 0).await;
     if let Err(error) = built {
-        return Ok(Walk::Unchecked(format!("versions up to V{baseline} cannot be built: {error:#}")));
+        return Ok(Walk::Failed(format!("versions up to V{baseline} cannot be built: {error:#}")));
     }
     let code = &spec.code;
     // Since which version each violation has been present (0: before any
@@ -107,7 +110,11 @@ async fn along(
     for (at, migration) in migrations.iter().enumerate().filter(|(_, m)| m.version() > baseline) {
         if let Err(error) = provisioner::apply_as_owner(tx, identity, &migrations[..=at]).await {
             let file = file_of(blueprint, migration.version());
-            return Ok(Walk::Unchecked(format!("{migration} ({}) cannot be applied: {error:#}", file.display())));
+            let why = format!("{migration} ({}) cannot be applied: {error:#}", file.display());
+            return Ok(match enum_additions(migration.sql().unwrap_or_default()).is_empty() {
+                true => Walk::Failed(why),
+                false => Walk::Unchecked(why),
+            });
         }
         let now = invariants::of_tenant(tx, code, blueprint).await?;
         since = now

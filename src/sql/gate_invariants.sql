@@ -52,14 +52,15 @@ WITH n AS (
     WHERE pol.polname = 'tenant_isolation' AND NOT pol.polpermissive AND pol.polcmd = '*'
       AND pol.polroles = '{0}'
       AND position(role.tenant_id IN pg_catalog.pg_get_expr(pol.polqual, pol.polrelid)) > 0
-      AND position(role.tenant_id IN pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid)) > 0
+      -- FOR ALL without WITH CHECK checks new rows with USING.
+      AND position(role.tenant_id IN pg_catalog.pg_get_expr(coalesce(pol.polwithcheck, pol.polqual), pol.polrelid)) > 0
 )
 SELECT 'row level security' AS invariant, 'table' AS kind, object,
        'row level security is not ENABLEd and FORCEd' AS problem
 FROM tbl WHERE NOT (relrowsecurity AND relforcerowsecurity)
 UNION ALL
 SELECT 'tenant policy', 'table', object,
-       'no restrictive policy tenant_isolation (FOR ALL, TO PUBLIC, USING and WITH CHECK on the tenant''s app.tenant_id)'
+       'no restrictive policy tenant_isolation (FOR ALL, TO PUBLIC, on the tenant''s app.tenant_id)'
 FROM tbl WHERE NOT EXISTS (SELECT 1 FROM isolation_policy ip WHERE ip.polrelid = tbl.oid)
 UNION ALL
 SELECT 'audit trigger', 'table', tbl.object, 'the audit trigger audit_row_change is missing or disabled'
