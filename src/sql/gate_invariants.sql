@@ -46,7 +46,8 @@ WITH n AS (
     CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(tbl.relacl, pg_catalog.acldefault('r', tbl.relowner))) AS acl
     WHERE tbl.relkind IN ('r', 'p', 'v', 'm', 'f') AND tbl.relname <> 'refinery_schema_history'
       AND acl.grantee IN (role.app, role.ro)
-), isolation_policy AS (
+), isolation_policy AS MATERIALIZED (
+    -- Materialized: deparsing each policy once, not once per table.
     SELECT pol.polrelid
     FROM tbl JOIN pg_catalog.pg_policy pol ON pol.polrelid = tbl.oid CROSS JOIN role
     WHERE pol.polname = 'tenant_isolation' AND NOT pol.polpermissive AND pol.polcmd = '*'
