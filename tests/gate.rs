@@ -150,6 +150,11 @@ fn a_good_version_passes_and_reaches_every_tenant() {
         assert_eq!(db.scalar(&trigger), "1", "{code}");
     }
     db.provision().in_workspace(&ws).arg("verify").success();
+    // The reference tenant was rolled back: no role, registry row or schema left.
+    let left = "SELECT (SELECT count(*) FROM pg_roles WHERE rolname LIKE 'provision_gate%') \
+                + (SELECT count(*) FROM shared.tenants WHERE tenant_code LIKE 'provision_gate%') \
+                + (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'provision_gate%')";
+    assert_eq!(db.scalar(&format!("SELECT ({left})::text")), "0");
 }
 
 #[test]

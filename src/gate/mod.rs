@@ -184,11 +184,14 @@ async fn check(
                     "template safety gate: blueprint {name}: {}; each tenant reports its own error",
                     why.replace(&schema, "{{ schema }}")
                 )),
-                reference::Walk::Refused(refusals) => refused.extend(by_version(&refusals, &schema)),
+                // Tenants at two versions may share the guilty version.
+                reference::Walk::Refused(refusals) => {
+                    let new: Vec<String> = by_version(&refusals, &schema);
+                    refused.extend(new.into_iter().filter(|r| !refused.contains(r)).collect::<Vec<_>>())
+                }
             }
         }
     }
-    refused.dedup();
     match refused.is_empty() {
         true => Ok(()),
         false => Err(failed(format!(
