@@ -159,32 +159,29 @@ fn a_good_version_passes_and_reaches_every_tenant() {
 
 #[test]
 fn an_index_on_a_table_with_data_warns_and_strict_refuses_it() {
-    let (db, ws) =
-        fleet_with_v8("gate_index", "CREATE INDEX idx_agents_gate ON {{ schema }}.agents (business_name);\n");
+    // users holds each tenant's administrator; agents is empty.
+    let (db, ws) = fleet_with_v8(
+        "gate_index",
+        "CREATE INDEX idx_users_gate ON {{ schema }}.users (display_name);\n\
+         CREATE INDEX idx_agents_gate ON {{ schema }}.agents (business_name);\n",
+    );
     let before = db.catalog();
     for command in [&["tenant", "upgrade", "--all", "--strict"][..], &["up", "--strict"][..]] {
         let out = db.provision().in_workspace(&ws).args(command).status(1);
-        for wanted in [
-            "V8__gate_index",
-            "V8__gate_index.sql.tera",
-            "CREATE INDEX idx_agents_gate ON {{ schema }}.agents (business_name)",
-            "--strict",
-        ] {
+        let statement = "CREATE INDEX idx_users_gate ON {{ schema }}.users (display_name)";
+        for wanted in ["V8__gate_index", "V8__gate_index.sql.tera", statement, "--strict"] {
             assert!(out.stderr.contains(wanted), "{command:?}: stderr lacks {wanted:?}:\n{}", out.stderr);
         }
+        assert!(!out.stderr.contains("idx_agents_gate"), "agents holds no rows:\n{}", out.stderr);
         assert_nobody_got_v8(&db, &before);
     }
     let out = db.provision().in_workspace(&ws).args(["tenant", "upgrade", "--all"]).success();
-    assert!(
-        out.stderr.contains("warning:") && out.stderr.contains("CREATE INDEX idx_agents_gate ON {{ schema }}.agents"),
-        "{}",
-        out.stderr
-    );
+    let warned =
+        out.stderr.contains("warning:") && out.stderr.contains("CREATE INDEX idx_users_gate ON {{ schema }}.users");
+    assert!(warned, "{}", out.stderr);
     for code in TENANTS {
-        assert_eq!(
-            db.scalar(&format!("SELECT coalesce(to_regclass('{code}_schema.idx_agents_gate')::text, 'absent')")),
-            format!("{code}_schema.idx_agents_gate")
-        );
+        let index = format!("SELECT coalesce(to_regclass('{code}_schema.idx_users_gate')::text, 'absent')");
+        assert_eq!(db.scalar(&index), format!("{code}_schema.idx_users_gate"));
     }
 }
 
@@ -200,7 +197,7 @@ fn a_new_table_indexed_in_the_same_version_and_a_new_tenant_are_not_hazards() {
     assert!(!out.stderr.contains("lock hazard"), "{}", out.stderr);
     std::fs::write(
         ws.path().join("templates/agent_mitra/V9__gate_index.sql.tera"),
-        "CREATE INDEX idx_agents_gate ON {{ schema }}.agents (business_name);\n",
+        "CREATE INDEX idx_users_gate ON {{ schema }}.users (display_name);\n",
     )
     .unwrap();
     let out = db.provision().in_workspace(&ws).args(["tenant", "add", "icici", "--name", "ICICI"]).success();

@@ -8,8 +8,11 @@
 //! keys validated under lock, and the like; its style rules (prefer bigint,
 //! prefer text, …) are not lock hazards and stay off. A table created earlier
 //! in the same upgrade holds no rows yet: the pending versions of a tenant
-//! are linted as one file, so squawk exempts them. The caller lints only
-//! versions pending on existing tenants; a brand-new tenant has no data.
+//! are linted as one file, so squawk exempts them. Each hazard names its
+//! tenant table when it has one, and the caller keeps it only if that table
+//! holds data in a tenant being upgraded (src/sql/gate_tables_with_data.sql);
+//! it lints only versions pending on existing tenants, as a brand-new tenant
+//! has no data.
 //! A statement known to be safe can carry squawk's own
 //! `-- squawk-ignore <rule>` comment.
 
@@ -17,7 +20,7 @@ use std::path::PathBuf;
 
 use refinery_core::Migration;
 use squawk_linter::{Linter, Rule};
-use squawk_syntax::ast::AstNode;
+use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::SourceFile;
 
 use crate::blueprint::Blueprint;
@@ -48,6 +51,9 @@ pub struct Hazard {
     /// squawk's rule name and message.
     pub rule: String,
     pub message: String,
+    /// The tenant table the statement alters or indexes, when it names one:
+    /// the caller keeps the hazard only if that table holds rows somewhere.
+    pub table: Option<String>,
 }
 
 impl std::fmt::Display for Hazard {
@@ -86,12 +92,12 @@ pub fn lint(blueprint: &Blueprint, pending: &[Migration], schema: &str, server: 
     if let Ok(version) = server.to_string().parse() {
         linter.settings.pg_version = version;
     }
-    let statements: Vec<(usize, usize)> = parse
+    let statements: Vec<(usize, usize, Option<String>)> = parse
         .tree()
         .stmts()
         .map(|s| {
             let range = s.syntax().text_range();
-            (usize::from(range.start()), usize::from(range.end()))
+            (usize::from(range.start()), usize::from(range.end()), table_of(&s, schema))
         })
         .collect();
     linter
@@ -100,20 +106,36 @@ pub fn lint(blueprint: &Blueprint, pending: &[Migration], schema: &str, server: 
         .filter_map(|violation| {
             let at = usize::from(violation.text_range.start());
             let (_, _, migration) = spans.iter().find(|(start, end, _)| (*start..*end).contains(&at))?;
-            let (from, to) = statements
+            let (from, to, table) = statements
                 .iter()
-                .copied()
-                .find(|(from, to)| (*from..*to).contains(&at))
-                .unwrap_or((at, usize::from(violation.text_range.end())));
+                .find(|(from, to, _)| (*from..*to).contains(&at))
+                .cloned()
+                .unwrap_or((at, usize::from(violation.text_range.end()), None));
             Some(Hazard {
                 version: migration.to_string(),
                 file: file_of(blueprint, migration.version()),
                 statement: one_line(&text[from..to], schema),
                 rule: violation.code.to_string(),
                 message: violation.message,
+                table,
             })
         })
         .collect()
+}
+
+/// The tenant table a CREATE INDEX or ALTER TABLE names (unqualified);
+/// None for a table of another schema, whose data the gate does not weigh.
+fn table_of(statement: &ast::Stmt, schema: &str) -> Option<String> {
+    let relation = match statement {
+        ast::Stmt::CreateIndex(create) => create.table_relation_name(),
+        ast::Stmt::AlterTable(alter) => alter.table_relation_name(),
+        _ => None,
+    }?;
+    let path = relation.table_name_ref()?.path_ref()?;
+    match path.qualifier().and_then(|q| q.segment()) {
+        Some(qualifier) if qualifier.text() != schema => None,
+        _ => Some(path.segment()?.text()),
+    }
 }
 
 /// The template file of a version.
@@ -164,6 +186,7 @@ mod tests {
         assert!(hazards[0].file.ends_with("V2__index.sql.tera"));
         assert_eq!(hazards[0].statement, "CREATE INDEX idx_agents_name ON {{ schema }}.agents (name)");
         assert_eq!(hazards[0].rule, "require-concurrent-index-creation");
+        assert_eq!(hazards[0].table.as_deref(), Some("agents"));
     }
 
     #[test]

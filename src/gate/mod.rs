@@ -87,8 +87,17 @@ pub async fn check_tenant(tx: &Transaction<'_>, code: &TenantCode, blueprint: &B
 struct Use {
     /// Current versions of the existing tenants that have pending versions.
     baselines: BTreeSet<i32>,
+    /// Their schemas (where a lock hazard would meet data).
+    schemas: Vec<String>,
     /// Whether new tenants are created from it.
     creates: bool,
+}
+
+impl Use {
+    fn upgrades(&mut self, tenant: &Registered) {
+        self.baselines.insert(tenant.version());
+        self.schemas.push(tenant.schema_name.clone());
+    }
 }
 
 /// `up`: the tenants tenants.toml adds and every active tenant behind.
@@ -110,7 +119,7 @@ pub async fn before_up(
     }
     for tenant in registered.iter().filter(|t| t.is_active() && t.schema_exists) {
         if load(&mut loaded, config, &tenant.blueprint) && behind(tenant, &loaded[&tenant.blueprint]) {
-            uses.entry(tenant.blueprint.clone()).or_default().baselines.insert(tenant.version());
+            uses.entry(tenant.blueprint.clone()).or_default().upgrades(tenant);
         }
     }
     check(client, ctx, &loaded, uses, strict).await
@@ -126,7 +135,7 @@ pub async fn before_upgrade(
 ) -> Result<()> {
     let mut uses: BTreeMap<String, Use> = BTreeMap::new();
     for tenant in tenants.iter().filter(|t| behind(t, &blueprints[&t.blueprint])) {
-        uses.entry(tenant.blueprint.clone()).or_default().baselines.insert(tenant.version());
+        uses.entry(tenant.blueprint.clone()).or_default().upgrades(tenant);
     }
     check(client, ctx, blueprints, uses, strict).await
 }
@@ -134,7 +143,7 @@ pub async fn before_upgrade(
 /// `tenant add`: a new tenant of `blueprint` (never a lock hazard: no data).
 pub async fn before_create(client: &mut Client, ctx: &Context, blueprint: &Blueprint) -> Result<()> {
     let blueprints = HashMap::from([(blueprint.name.clone(), blueprint.clone())]);
-    let uses = BTreeMap::from([(blueprint.name.clone(), Use { baselines: BTreeSet::new(), creates: true })]);
+    let uses = BTreeMap::from([(blueprint.name.clone(), Use { creates: true, ..Use::default() })]);
     check(client, ctx, &blueprints, uses, false).await
 }
 
@@ -162,9 +171,9 @@ async fn check(
 ) -> Result<()> {
     let mut refused = Vec::new();
     let server: i32 = client.query_one("SELECT current_setting('server_version_num')::int / 10000", &[]).await?.get(0);
-    for (name, Use { baselines, creates }) in uses {
+    for (name, Use { baselines, schemas, creates }) in uses {
         let blueprint = &blueprints[&name];
-        let hazards = lock_hazards(blueprint, &baselines, server)?;
+        let hazards = lock_hazards(client, blueprint, &baselines, &schemas, server).await?;
         for hazard in &hazards {
             ctx.printer.warn(format!("{hazard}; --strict refuses it"));
         }
@@ -214,8 +223,15 @@ fn by_version(refusals: &[reference::Refusal], schema: &str) -> Vec<String> {
 }
 
 /// The lock hazards of the versions pending on existing tenants, by the
-/// version they are at (each tenant runs its pending versions together).
-fn lock_hazards(blueprint: &Blueprint, baselines: &BTreeSet<i32>, server: i32) -> Result<Vec<Hazard>> {
+/// version they are at (each tenant runs its pending versions together),
+/// on tables that hold data in at least one of their `schemas`.
+async fn lock_hazards(
+    client: &Client,
+    blueprint: &Blueprint,
+    baselines: &BTreeSet<i32>,
+    schemas: &[String],
+    server: i32,
+) -> Result<Vec<Hazard>> {
     let spec = reference::spec(&blueprint.name, 0);
     let identity = crate::blueprint::Identity { code: spec.code.clone(), tenant_id: spec.id };
     let migrations = blueprint.render(&identity)?;
@@ -228,5 +244,12 @@ fn lock_hazards(blueprint: &Blueprint, baselines: &BTreeSet<i32>, server: i32) -
             }
         }
     }
+    let named: Vec<&str> = found.iter().filter_map(|h| h.table.as_deref()).collect();
+    if named.is_empty() {
+        return Ok(found);
+    }
+    let rows = client.query(include_str!("../sql/gate_tables_with_data.sql"), &[&schemas, &named]).await?;
+    let with_data: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    found.retain(|h| h.table.as_ref().is_none_or(|t| with_data.contains(t)));
     Ok(found)
 }
