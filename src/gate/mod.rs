@@ -169,6 +169,9 @@ async fn check(
     uses: BTreeMap<String, Use>,
     strict: bool,
 ) -> Result<()> {
+    if uses.is_empty() {
+        return Ok(());
+    }
     let mut refused = Vec::new();
     let server: i32 = client.query_one("SELECT current_setting('server_version_num')::int / 10000", &[]).await?.get(0);
     for (name, Use { baselines, schemas, creates }) in uses {
