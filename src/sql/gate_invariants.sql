@@ -32,6 +32,12 @@ WITH n AS (
            n.nspname || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS object
     FROM member m JOIN pg_catalog.pg_proc p ON p.oid = m.objid CROSS JOIN n
     WHERE m.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+), typ AS (
+    -- Enums, domains and standalone composite types (a table's row type
+    -- and array types depend on their table or element, not the schema).
+    SELECT t.typowner, n.nspname || '.' || t.typname AS object
+    FROM member m JOIN pg_catalog.pg_type t ON t.oid = m.objid CROSS JOIN n
+    WHERE m.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
 ), default_acl AS (
     -- What ALTER DEFAULT PRIVILEGES FOR ROLE <code>_owner IN SCHEMA gives
     -- the app and read-only roles on new tables: (grantee, privilege).
@@ -98,6 +104,9 @@ FROM rel CROSS JOIN role WHERE rel.relowner IS DISTINCT FROM role.owner
 UNION ALL
 SELECT 'owner', 'function', object, 'owned by ' || pg_catalog.pg_get_userbyid(proowner) || ', not ' || $2::text || '_owner'
 FROM fn CROSS JOIN role WHERE fn.proowner IS DISTINCT FROM role.owner
+UNION ALL
+SELECT 'owner', 'type', object, 'owned by ' || pg_catalog.pg_get_userbyid(typowner) || ', not ' || $2::text || '_owner'
+FROM typ CROSS JOIN role WHERE typ.typowner IS DISTINCT FROM role.owner
 UNION ALL
 SELECT 'pinned search_path', 'function', object, 'search_path is not pinned (SET search_path = …)'
 FROM fn
