@@ -183,9 +183,9 @@ async fn check(
         if strict {
             refused.extend(hazards.iter().map(|h| format!("{h}, refused by --strict")));
         }
-        let schema = reference::spec(&name, 0).code.schema_name();
+        let schema = reference::spec(&name).code.schema_name();
         for baseline in baselines.iter().copied().chain(creates.then_some(0)) {
-            match reference::walk(client, blueprint, baseline, 0, ctx.lock_timeout()).await? {
+            match reference::walk(client, blueprint, baseline, ctx.lock_timeout()).await? {
                 reference::Walk::Clean => {}
                 reference::Walk::Unchecked(why) => ctx.printer.warn(format!(
                     "template safety gate: blueprint {name}: {}; the gate cannot check it ahead, each tenant is \
@@ -235,7 +235,7 @@ async fn lock_hazards(
     schemas: &[String],
     server: i32,
 ) -> Result<Vec<Hazard>> {
-    let spec = reference::spec(&blueprint.name, 0);
+    let spec = reference::spec(&blueprint.name);
     let identity = crate::blueprint::Identity { code: spec.code.clone(), tenant_id: spec.id };
     let migrations = blueprint.render(&identity)?;
     let mut found: Vec<Hazard> = Vec::new();

@@ -43,9 +43,10 @@ pub enum Walk {
     Failed(String),
 }
 
-/// The reference tenant's code: one per walk of a run.
-pub fn spec(blueprint: &str, index: usize) -> TenantSpec {
-    let code = TenantCode::parse(&format!("provision_gate_ref{index}")).expect("a valid reference code");
+/// The reference tenant. One name for every run: two runs at once wait for
+/// each other's rollback on its roles and registry row, briefly.
+pub fn spec(blueprint: &str) -> TenantSpec {
+    let code = TenantCode::parse("provision_gate_ref").expect("a valid reference code");
     TenantSpec {
         id: crate::config::derived_tenant_id(&code),
         code,
@@ -69,15 +70,9 @@ fn settings(lock_timeout: Duration) -> Settings {
 }
 
 /// Walks `blueprint` from version `baseline` (0: a new tenant) to its
-/// latest version on reference `index`, and rolls it all back.
-pub async fn walk(
-    client: &mut Client,
-    blueprint: &Blueprint,
-    baseline: i32,
-    index: usize,
-    lock_timeout: Duration,
-) -> Result<Walk> {
-    let spec = spec(&blueprint.name, index);
+/// latest version on the reference tenant, and rolls it all back.
+pub async fn walk(client: &mut Client, blueprint: &Blueprint, baseline: i32, lock_timeout: Duration) -> Result<Walk> {
+    let spec = spec(&blueprint.name);
     let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
     let migrations = blueprint.render(&identity)?;
     let tx = client.transaction().await?;
@@ -126,14 +121,28 @@ async fn along(
             .collect();
         last = migration.version();
     }
-    provisioner::finish(tx, code, blueprint, settings).await?;
+    if let Err(error) = provisioner::finish(tx, code, blueprint, settings).await {
+        return Ok(Walk::Failed(format!("the finishing steps after V{last} fail: {error:#}")));
+    }
     let mut left = invariants::of_tenant(tx, code, blueprint).await?;
     left.sort();
-    if left.is_empty() {
-        return Ok(Walk::Clean);
-    }
-    let refusals = left
-        .into_iter()
+    Ok(match left.is_empty() {
+        true => Walk::Clean,
+        false => Walk::Refused(blame(left, &since, last, baseline, blueprint, migrations)),
+    })
+}
+
+/// Each violation left at the end goes to the version since which it has
+/// been present; one present before the pending versions, to those applied.
+fn blame(
+    left: Vec<Violation>,
+    since: &HashMap<Violation, i32>,
+    last: i32,
+    baseline: i32,
+    blueprint: &Blueprint,
+    migrations: &[Migration],
+) -> Vec<Refusal> {
+    left.into_iter()
         .map(|violation| {
             let version = since.get(&violation).copied().unwrap_or(last);
             let (version, file) = match migrations.iter().find(|m| m.version() == version && version > 0) {
@@ -142,6 +151,5 @@ async fn along(
             };
             Refusal { version, file, violation }
         })
-        .collect();
-    Ok(Walk::Refused(refusals))
+        .collect()
 }
