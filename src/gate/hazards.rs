@@ -190,6 +190,18 @@ mod tests {
     }
 
     #[test]
+    fn squawk_ignore_accepts_a_statement_known_to_be_safe() {
+        let (_dir, bp, all) = blueprint_with(&[
+            ("V1__base", "CREATE TABLE {{ schema }}.agents (id int PRIMARY KEY, name text);"),
+            (
+                "V2__index",
+                "-- squawk-ignore require-concurrent-index-creation\nCREATE INDEX idx_agents_name ON {{ schema }}.agents (name);",
+            ),
+        ]);
+        assert_eq!(lint(&bp, &all[1..], "lic_schema", 15), []);
+    }
+
+    #[test]
     fn volatile_defaults_type_changes_and_validated_constraints_are_hazards() {
         let (_dir, bp, all) = blueprint_with(&[
             ("V1__base", "CREATE TABLE {{ schema }}.t (id int PRIMARY KEY, a int, b text);"),
