@@ -111,6 +111,10 @@ pub struct UpArgs {
     /// Tenants created or upgraded in parallel, each on its own connection.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
+    /// Refuse pending versions with a lock hazard on tables that hold data
+    /// (CREATE INDEX without CONCURRENTLY, a volatile default, …) instead of warning.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub admin: AdminArgs,
 }
@@ -277,6 +281,10 @@ pub struct TenantUpgradeArgs {
     /// statement_timeout for upgrade statements, in seconds (0: none).
     #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
     pub statement_timeout: f64,
+    /// Refuse pending versions with a lock hazard on tables that hold data
+    /// (CREATE INDEX without CONCURRENTLY, a volatile default, …) instead of warning.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

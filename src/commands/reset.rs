@@ -50,6 +50,7 @@ pub async fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
         dry_run: false,
         no_verify: false,
         jobs: 1,
+        strict: false,
         admin: AdminArgs { admin_password: args.admin.admin_password.clone() },
     };
     let provisioned = super::up::run(ctx, &up).await;

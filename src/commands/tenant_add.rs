@@ -24,6 +24,7 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
         return dry_run(ctx, &client, &spec, &blueprint).await;
     }
     let shared_applied = shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
+    crate::gate::before_create(&mut client, ctx, &blueprint).await?;
     let outcome =
         provisioner::create(&mut client, &spec, &blueprint, &ctx.settings(&args.admin, &target, &config), &ctx.printer)
             .await?;

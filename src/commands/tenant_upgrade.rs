@@ -39,6 +39,7 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
     if args.dry_run {
         return dry_run(ctx, &work, &blueprints);
     }
+    crate::gate::before_upgrade(&mut client, ctx, &work, &blueprints, args.strict).await?;
     let mut settings = ctx.settings(&crate::cli::AdminArgs { admin_password: None }, &target, &config);
     settings.upgrade = timeouts;
     let mut clients = vec![client];
