@@ -11,23 +11,23 @@ use support::{TestDb, Workspace};
 const TWO: &str = "[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\n";
 const TENANTS: [&str; 2] = ["lic", "hdfc"];
 
-/// Two tenants at version 7 on a copy of the blueprint that the test
-/// extends with `V8__<name>`.
+/// Two tenants at the blueprint's latest version (8) on a copy of the
+/// blueprint that the test extends with `V9__<name>`.
 fn fleet_with_v8(name: &str, sql: &str) -> (TestDb, Workspace) {
     let db = TestDb::new();
     let ws = Workspace::new(TWO);
     let templates = ws.own_templates();
     db.provision().in_workspace(&ws).arg("up").success();
-    std::fs::write(templates.join(format!("agent_mitra/V8__{name}.sql.tera")), sql).unwrap();
+    std::fs::write(templates.join(format!("agent_mitra/V9__{name}.sql.tera")), sql).unwrap();
     (db, ws)
 }
 
-/// No tenant got version 8: no history row, and the catalog is as before.
+/// No tenant got version 9: no history row, and the catalog is as before.
 fn assert_nobody_got_v8(db: &TestDb, before: &[String]) {
     for code in TENANTS {
         let v8 =
-            db.scalar(&format!("SELECT count(*)::text FROM {code}_schema.refinery_schema_history WHERE version = 8"));
-        assert_eq!(v8, "0", "{code} recorded V8");
+            db.scalar(&format!("SELECT count(*)::text FROM {code}_schema.refinery_schema_history WHERE version = 9"));
+        assert_eq!(v8, "0", "{code} recorded V9");
     }
     assert_eq!(db.catalog(), before, "the catalog changed although the gate refused");
 }
@@ -38,7 +38,7 @@ fn refused_everywhere(db: &TestDb, ws: &Workspace, name: &str, object: &str, inv
     let before = db.catalog();
     for command in [&["tenant", "upgrade", "--all", "--jobs", "2"][..], &["up"][..]] {
         let out = db.provision().in_workspace(ws).args(command).status(1);
-        for wanted in [format!("V8__{name}"), format!("V8__{name}.sql.tera"), object.to_owned(), invariant.to_owned()] {
+        for wanted in [format!("V9__{name}"), format!("V9__{name}.sql.tera"), object.to_owned(), invariant.to_owned()] {
             assert!(out.stderr.contains(&wanted), "{command:?}: stderr lacks {wanted:?}:\n{}", out.stderr);
         }
         assert_nobody_got_v8(db, &before);
@@ -106,20 +106,20 @@ fn a_version_that_drops_force_on_an_existing_table_is_refused() {
 fn a_bad_version_fixed_by_the_next_passes_and_a_later_breach_is_blamed_on_its_version() {
     let (db, ws) = fleet_with_v8("gate_first", "CREATE TABLE {{ schema }}.gate_later (id int PRIMARY KEY);\n");
     let templates = ws.path().join("templates/agent_mitra");
-    std::fs::write(templates.join("V9__gate_fix.sql.tera"), secure("gate_later")).unwrap();
+    std::fs::write(templates.join("V10__gate_fix.sql.tera"), secure("gate_later")).unwrap();
     std::fs::write(
-        templates.join("V10__gate_breach.sql.tera"),
+        templates.join("V11__gate_breach.sql.tera"),
         "ALTER TABLE {{ schema }}.gate_later NO FORCE ROW LEVEL SECURITY;\n",
     )
     .unwrap();
     let before = db.catalog();
     let out = db.provision().in_workspace(&ws).args(["tenant", "upgrade", "--all"]).status(1);
-    assert!(out.stderr.contains("V10__gate_breach (") && !out.stderr.contains("V8__gate_first ("), "{}", out.stderr);
+    assert!(out.stderr.contains("V11__gate_breach (") && !out.stderr.contains("V9__gate_first ("), "{}", out.stderr);
     assert_nobody_got_v8(&db, &before);
-    std::fs::remove_file(templates.join("V10__gate_breach.sql.tera")).unwrap();
+    std::fs::remove_file(templates.join("V11__gate_breach.sql.tera")).unwrap();
     db.provision().in_workspace(&ws).args(["tenant", "upgrade", "--all"]).success();
     for code in TENANTS {
-        assert_eq!(db.scalar(&format!("SELECT max(version)::text FROM {code}_schema.refinery_schema_history")), "9");
+        assert_eq!(db.scalar(&format!("SELECT max(version)::text FROM {code}_schema.refinery_schema_history")), "10");
     }
 }
 
@@ -145,7 +145,7 @@ fn a_good_version_passes_and_reaches_every_tenant() {
     let out = db.provision().in_workspace(&ws).args(["tenant", "upgrade", "--all", "--strict"]).success();
     assert!(!out.stderr.contains("lock hazard"), "{}", out.stderr);
     for code in TENANTS {
-        assert_eq!(db.scalar(&format!("SELECT max(version)::text FROM {code}_schema.refinery_schema_history")), "8");
+        assert_eq!(db.scalar(&format!("SELECT max(version)::text FROM {code}_schema.refinery_schema_history")), "9");
         let trigger = format!("SELECT count(*)::text FROM pg_trigger WHERE tgrelid = '{code}_schema.gate_notes'::regclass AND tgname = 'audit_row_change'");
         assert_eq!(db.scalar(&trigger), "1", "{code}");
     }
@@ -169,7 +169,7 @@ fn an_index_on_a_table_with_data_warns_and_strict_refuses_it() {
     for command in [&["tenant", "upgrade", "--all", "--strict"][..], &["up", "--strict"][..]] {
         let out = db.provision().in_workspace(&ws).args(command).status(1);
         let statement = "CREATE INDEX idx_users_gate ON {{ schema }}.users (display_name)";
-        for wanted in ["V8__gate_index", "V8__gate_index.sql.tera", statement, "--strict"] {
+        for wanted in ["V9__gate_index", "V9__gate_index.sql.tera", statement, "--strict"] {
             assert!(out.stderr.contains(wanted), "{command:?}: stderr lacks {wanted:?}:\n{}", out.stderr);
         }
         assert!(!out.stderr.contains("idx_agents_gate"), "agents holds no rows:\n{}", out.stderr);
@@ -196,7 +196,7 @@ fn a_new_table_indexed_in_the_same_version_and_a_new_tenant_are_not_hazards() {
     let out = db.provision().in_workspace(&ws).args(["up", "--strict"]).success();
     assert!(!out.stderr.contains("lock hazard"), "{}", out.stderr);
     std::fs::write(
-        ws.path().join("templates/agent_mitra/V9__gate_index.sql.tera"),
+        ws.path().join("templates/agent_mitra/V10__gate_index.sql.tera"),
         "CREATE INDEX idx_users_gate ON {{ schema }}.users (display_name);\n",
     )
     .unwrap();
@@ -209,7 +209,7 @@ fn tenant_add_refuses_a_blueprint_that_breaks_isolation_and_creates_nothing() {
     let (db, ws) = fleet_with_v8("gate_unsafe", "CREATE TABLE {{ schema }}.gate_unsafe (id int PRIMARY KEY);\n");
     let before = db.catalog();
     let out = db.provision().in_workspace(&ws).args(["tenant", "add", "icici", "--name", "ICICI"]).status(1);
-    assert!(out.stderr.contains("V8__gate_unsafe") && out.stderr.contains("row level security"), "{}", out.stderr);
+    assert!(out.stderr.contains("V9__gate_unsafe") && out.stderr.contains("row level security"), "{}", out.stderr);
     assert_eq!(db.scalar("SELECT count(*)::text FROM shared.tenants WHERE tenant_code = 'icici'"), "0");
     assert_eq!(db.catalog(), before);
 }

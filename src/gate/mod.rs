@@ -3,7 +3,7 @@
 //!
 //! Two checks of the same invariants (src/sql/gate_invariants.sql: RLS
 //! ENABLEd and FORCEd, the restrictive `tenant_isolation` policy, the audit
-//! trigger, grants as the default privileges give them, `<code>_owner` owns
+//! trigger, grants at most the default privileges give, `<code>_owner` owns
 //! everything, pinned `search_path`, nothing granted to PUBLIC):
 //! - `before_up`, `before_upgrade` and `before_create` run once, before any
 //!   tenant is touched. Each blueprint in use is taken along the path its
