@@ -2,7 +2,7 @@
 //!
 //! Its password is a secret, so it never passes through a versioned template
 //! or a log: the blueprint's admin template runs with the e-mail and password
-//! as bind parameters and stores only a bcrypt hash (`crypt(…, gen_salt('bf'))`).
+//! as bind parameters and stores only a bcrypt hash (`crypt(…, gen_salt('bf', 12))`).
 //! There is never a fixed default password.
 
 use anyhow::{Context as _, Result};

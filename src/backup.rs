@@ -272,9 +272,10 @@ pub async fn write(
         memberships,
     };
     let partial = partial_path(out);
+    remove_stale_partials(code, out);
     let result = plan.write_file(&partial).await;
-    let warnings = match result {
-        Ok(warnings) => warnings,
+    let (warnings, _locked_until_renamed) = match result {
+        Ok(written) => written,
         Err(e) => {
             let _ = fs::remove_file(&partial);
             return Err(e);
@@ -287,6 +288,29 @@ pub async fn write(
     fs::rename(&partial, out).with_context(|| format!("cannot move the backup into place at {}", out.display()))?;
     let size_bytes = fs::metadata(out)?.len();
     Ok(Written { path: out.to_path_buf(), size_bytes, warnings })
+}
+
+/// A backup killed mid-way (`kill -9`, a crash) leaves `<out>.partial`,
+/// holding tenant data. The next backup of the tenant removes such leftovers
+/// next to its own file: `<out>.partial` and `<code>-*.sql.partial` (the
+/// default names). A backup still being written holds a lock on its file
+/// ([`Plan::write_file`]), so it is never mistaken for a leftover.
+fn remove_stale_partials(code: &TenantCode, out: &Path) {
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let own = partial_path(out);
+    let prefix = format!("{code}-");
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let default_named = name.starts_with(&prefix) && name.ends_with(".sql.partial");
+        if !default_named && entry.path().file_name() != own.file_name() {
+            continue;
+        }
+        let Ok(file) = File::open(entry.path()) else { continue };
+        if file.try_lock().is_ok() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn partial_path(out: &Path) -> PathBuf {
@@ -311,7 +335,9 @@ struct Plan<'a> {
 }
 
 impl Plan<'_> {
-    async fn write_file(&self, partial: &Path) -> Result<Vec<String>> {
+    /// Returns pg_dump's warnings and the still-locked file, which the
+    /// caller keeps open until the file is renamed into place.
+    async fn write_file(&self, partial: &Path) -> Result<(Vec<String>, File)> {
         let code = &self.tenant.code;
         let _ = fs::remove_file(partial);
         let mut file = OpenOptions::new()
@@ -320,6 +346,9 @@ impl Plan<'_> {
             .mode(0o600)
             .open(partial)
             .with_context(|| format!("cannot create {}", partial.display()))?;
+        // Held until the file is closed (or the process dies): it tells a
+        // concurrent backup's cleanup that this file is not a leftover.
+        file.lock().with_context(|| format!("cannot lock {}", partial.display()))?;
         let mut warnings = Vec::new();
 
         file.write_all(self.header().as_bytes())?;
@@ -362,7 +391,7 @@ impl Plan<'_> {
         tail.push_str(".\n");
         file.write_all(tail.as_bytes())?;
         file.sync_all()?;
-        Ok(warnings)
+        Ok((warnings, file))
     }
 
     fn header(&self) -> String {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::config::PartitionOverrides;
-use crate::error::{bad_input, failed};
+use crate::error::bad_input;
 use crate::tenant::{quote_ident, TenantCode};
 
 const MANIFEST: &str = "blueprint.toml";
@@ -157,7 +157,13 @@ impl Blueprint {
             None => None,
         };
         let engine = parse_all(&steps, admin.as_deref())?;
-        Ok(Blueprint { name: name.to_owned(), dir, manifest, steps, admin, engine })
+        let blueprint = Blueprint { name: name.to_owned(), dir, manifest, steps, admin, engine };
+        // A template naming a variable that does not exist fails for every
+        // tenant alike: say so now, before any tenant is touched.
+        let trial = Identity { code: TenantCode::parse("trial").expect("a valid code"), tenant_id: Uuid::nil() };
+        blueprint.render(&trial)?;
+        blueprint.render_admin(&trial)?;
+        Ok(blueprint)
     }
 
     /// Every partitioned table of one tenant: the declared ones in its schema
@@ -192,10 +198,7 @@ impl Blueprint {
             return Ok(None);
         }
         let file = self.dir.join(self.manifest.admin_template.as_deref().unwrap_or_default());
-        let sql = self
-            .engine
-            .render(ADMIN_TEMPLATE, &tera_context(identity))
-            .map_err(|e| failed(format!("cannot render {}: {}", file.display(), tera_cause(&e))))?;
+        let sql = self.engine.render(ADMIN_TEMPLATE, &tera_context(identity)).map_err(|e| render_error(&file, &e))?;
         Ok(Some(sql))
     }
 
@@ -205,10 +208,8 @@ impl Blueprint {
         self.steps
             .iter()
             .map(|step| {
-                let sql = self
-                    .engine
-                    .render(&step.migration_name, &context)
-                    .map_err(|e| failed(format!("cannot render {}: {}", step.file.display(), tera_cause(&e))))?;
+                let sql =
+                    self.engine.render(&step.migration_name, &context).map_err(|e| render_error(&step.file, &e))?;
                 Migration::unapplied(&step.migration_name, &sql)
                     .with_context(|| format!("{} is not a valid refinery migration", step.file.display()))
             })
@@ -337,6 +338,22 @@ fn available(templates_dir: &Path) -> String {
         names.join(", ")
     }
 }
+
+/// A template that does not render is a defect of the input (exit 2), the
+/// same for every tenant; the message names the file and Tera's reason (for
+/// an undefined variable: its name, and the variables there are).
+fn render_error(file: &Path, error: &tera::Error) -> anyhow::Error {
+    let cause = tera_cause(error);
+    let hint = match cause.contains("not found in context") {
+        true => format!("; a template may use only {}", VARIABLES.join(", ")),
+        false => String::new(),
+    };
+    bad_input(format!("cannot render {}: {cause}{hint}", file.display()))
+}
+
+/// Every variable [`tera_context`] sets.
+const VARIABLES: &[&str] =
+    &["schema", "schema_name", "code", "tenant_id", "owner_role", "app_role", "ro_role", "audit_log", "audit_log_name"];
 
 /// Tera hides the useful part of a render error in its source chain.
 fn tera_cause(error: &tera::Error) -> String {

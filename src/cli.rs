@@ -111,6 +111,10 @@ pub struct UpArgs {
     /// Tenants created or upgraded in parallel, each on its own connection.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
+    /// Refuse pending versions with a lock hazard on tables that hold data
+    /// (CREATE INDEX without CONCURRENTLY, a volatile default, …) instead of warning.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub admin: AdminArgs,
 }
@@ -186,6 +190,10 @@ pub enum TenantCommand {
         after_help = "Example:\n  provision tenant remove icici --yes\n  provision tenant remove icici --keep-data"
     )]
     Remove(TenantRemoveArgs),
+
+    /// Bring back a tenant deactivated by `tenant remove --keep-data`.
+    #[command(after_help = "Example:\n  provision tenant activate icici")]
+    Activate(TenantActivateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -235,7 +243,8 @@ pub struct TenantRemoveArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
-    /// Keep the schema and data; only mark the tenant inactive.
+    /// Keep the schema and data; mark the tenant inactive and take its app
+    /// and read-only roles' access away (until `tenant activate`).
     #[arg(long)]
     pub keep_data: bool,
     /// Do not take a backup (tenant backup) before dropping.
@@ -244,6 +253,12 @@ pub struct TenantRemoveArgs {
     /// Where the backup goes (default: ./<code>-<timestamp>.sql).
     #[arg(long, value_name = "FILE")]
     pub backup_out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantActivateArgs {
+    /// Tenant code.
+    pub code: String,
 }
 
 #[derive(Debug, Args)]
@@ -266,6 +281,10 @@ pub struct TenantUpgradeArgs {
     /// statement_timeout for upgrade statements, in seconds (0: none).
     #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
     pub statement_timeout: f64,
+    /// Refuse pending versions with a lock hazard on tables that hold data
+    /// (CREATE INDEX without CONCURRENTLY, a volatile default, …) instead of warning.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

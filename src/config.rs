@@ -148,14 +148,24 @@ impl Config {
             let (line, column) = line_column(text, span.map_or(0, |s| s.start));
             bad_input(format!("{}:{line}:{column}: {}", path.display(), one_line(message)))
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| at(e.span(), e.message()))?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| at(e.span(), &name_the_key(text, e.span(), e.message())))?;
         let default_blueprint = raw.defaults.blueprint.unwrap_or_else(|| DEFAULT_BLUEPRINT.to_owned());
         check_blueprint_name(&default_blueprint).map_err(|m| at(None, &format!("[defaults] blueprint: {m}")))?;
-        let mut tenants = Vec::with_capacity(raw.tenants.len());
+        let mut tenants: Vec<TenantSpec> = Vec::with_capacity(raw.tenants.len());
         for (code, entry) in raw.tenants {
             let span = Some(entry.span());
             let spec = tenant_spec(&code, entry.into_inner(), &default_blueprint)
                 .map_err(|m| at(span.clone(), &format!("[tenants.{code}] {m}")))?;
+            // The id is the tenant's primary key in shared.tenants: a twin
+            // would surface from the database halfway through `up`.
+            if let Some(twin) = tenants.iter().find(|t| t.id == spec.id) {
+                let message = format!(
+                    "[tenants.{code}] id: {} is already the id of tenant {}; give each tenant its own id",
+                    spec.id, twin.code
+                );
+                return Err(at(span, &message));
+            }
             tenants.push(spec);
         }
         let templates = raw.templates.unwrap_or_else(|| "templates".to_owned());
@@ -166,6 +176,22 @@ impl Config {
         };
         check_partitions(&default_partitions).map_err(|m| at(None, &format!("[defaults] {m}")))?;
         Ok(Config { templates_dir: base_dir(path).join(templates), default_blueprint, default_partitions, tenants })
+    }
+
+    /// Every blueprint a declared tenant names loads: it exists, parses and
+    /// renders. Checked by every command, so a typo in tenants.toml is bad
+    /// input (exit 2) naming the tenants and the blueprint, before anything runs.
+    pub fn check_blueprints(&self) -> Result<()> {
+        let names: std::collections::BTreeSet<&str> = self.tenants.iter().map(|t| t.blueprint.as_str()).collect();
+        for name in names {
+            if let Err(e) = crate::blueprint::Blueprint::load(&self.templates_dir, name) {
+                let users: Vec<&str> =
+                    self.tenants.iter().filter(|t| t.blueprint == name).map(|t| t.code.as_str()).collect();
+                let who = if users.len() == 1 { "tenant" } else { "tenants" };
+                return Err(bad_input(format!("{who} {}: {e:#}", users.join(", "))));
+            }
+        }
+        Ok(())
     }
 
     pub fn tenant(&self, code: &TenantCode) -> Option<&TenantSpec> {
@@ -195,6 +221,23 @@ fn tenant_spec(code: &str, raw: RawTenant, default_blueprint: &str) -> Result<Te
     let partitions = PartitionOverrides { premake: raw.premake, retention: raw.retention, archive: raw.archive };
     check_partitions(&partitions)?;
     Ok(TenantSpec { code, name: raw.name, tenant_type, blueprint, id, partitions })
+}
+
+/// toml's messages ("duplicate key", "invalid value: integer `-1`,
+/// expected u32") leave out which key; the line the error points at names it.
+fn name_the_key(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> String {
+    let message = message.replace("expected u32", "expected a whole number from 0 up");
+    let Some(span) = span else { return message };
+    let start = text[..span.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or_default().trim();
+    let key = match line.strip_prefix('[') {
+        Some(header) => header.trim_start_matches('[').split(']').next().unwrap_or_default().trim(),
+        None => line.split('=').next().unwrap_or_default().trim(),
+    };
+    if key.is_empty() || message.contains(&format!("`{key}`")) {
+        return message;
+    }
+    format!("{key}: {message}")
 }
 
 /// The UUID a tenant gets when none is configured: stable per code.
@@ -317,6 +360,30 @@ mod tests {
         let message = error("[tenants.lic]\nname = \"A\"\n\n[tenants.lic]\nname = \"B\"\n");
         assert!(message.contains("conf/tenants.toml:4:"), "{message}");
         assert!(message.contains("lic"), "{message}");
+    }
+
+    #[test]
+    fn duplicate_key_and_negative_premake_name_the_key() {
+        let message = error("[tenants.lic]\nname = \"A\"\nname = \"B\"\n");
+        assert!(message.contains(":3:") && message.contains("name: duplicate key"), "{message}");
+        let message = error("[tenants.lic]\nname = \"A\"\n\n[tenants.lic]\nname = \"B\"\n");
+        assert!(message.contains("tenants.lic: duplicate key"), "{message}");
+        let message = error("[tenants.lic]\nname = \"A\"\npremake = -1\n");
+        assert!(message.contains(":3:") && message.contains("premake: ") && message.contains("-1"), "{message}");
+        let message = error("[defaults]\npremake = -2\n");
+        assert!(message.contains("premake: "), "{message}");
+    }
+
+    #[test]
+    fn duplicate_tenant_id_is_an_error_naming_both_tenants() {
+        let id = "6f1d2c3a-8b7e-4f5d-9a10-3c2b1e0fa7d4";
+        let message = error(&format!(
+            "[tenants.lic]\nname = \"A\"\nid = \"{id}\"\n[tenants.hdfc]\nname = \"B\"\nid = \"{id}\"\n"
+        ));
+        assert!(message.contains(id) && message.contains("hdfc") && message.contains("lic"), "{message}");
+        let derived = derived_tenant_id(&TenantCode::parse("lic").unwrap());
+        let message = error(&format!("[tenants.lic]\nname = \"A\"\n[tenants.zz]\nname = \"B\"\nid = \"{derived}\"\n"));
+        assert!(message.contains("zz") && message.contains("lic"), "{message}");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! What every command gets: the printer, the configuration and a way to reach
-//! the database (starting the embedded sandbox when nothing else is given).
+//! the database (the embedded sandbox when nothing else is given: created
+//! only by the commands allowed to, see [`Context::embedded_target`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -11,6 +13,7 @@ use crate::admin::{AdminPassword, AdminReport};
 use crate::cli::{AdminArgs, Global};
 use crate::config::Config;
 use crate::connection::{self, Target};
+use crate::error::{bad_input, unavailable};
 use crate::output::{Printer, Verbosity};
 use crate::provisioner::Settings;
 use crate::sandbox::Sandbox;
@@ -18,7 +21,18 @@ use crate::sandbox::Sandbox;
 pub struct Context {
     pub printer: Printer,
     pub global: Global,
+    /// Whether this command may initialise `./.provision` (`up`, `db create`,
+    /// `sandbox start`); every other command only uses an existing one, so a
+    /// cron job whose environment did not load fails instead of starting a
+    /// server of its own.
+    pub may_create_sandbox: bool,
+    /// The server this run talks to, for an error that outlives the connection.
+    server: Mutex<Option<String>>,
 }
+
+/// Why a command that may not create the sandbox found no database.
+pub const NO_DATABASE: &str = "no database given: set DATABASE_URL or the PG* variables, or run `provision up` \
+                               to create the embedded sandbox";
 
 impl Context {
     pub fn new(global: Global) -> Context {
@@ -29,16 +43,37 @@ impl Context {
         } else {
             Verbosity::Normal
         };
-        Context { printer: Printer::new(global.json, verbosity), global }
+        Context {
+            printer: Printer::new(global.json, verbosity),
+            global,
+            may_create_sandbox: false,
+            server: Mutex::new(None),
+        }
+    }
+
+    /// The server this run last reached (`database "x" as user "u" on host`),
+    /// if any: a lost connection's error names it.
+    pub fn server(&self) -> Option<String> {
+        self.server.lock().ok().and_then(|s| s.clone())
+    }
+
+    fn remember_server(&self, target: &Target) {
+        if let Ok(mut server) = self.server.lock() {
+            *server = Some(target.describe());
+        }
     }
 
     /// `tenants.toml`: `--config`/`PROVISION_CONFIG`, else `./tenants.toml`
     /// (whose absence just means "no tenants declared").
+    /// Every declared tenant's blueprint is checked here, for every command.
     pub fn config(&self) -> Result<Config> {
-        match &self.global.config {
-            Some(path) => Config::load(path, true),
-            None => Config::load(Path::new("tenants.toml"), false),
-        }
+        let (path, explicit) = match &self.global.config {
+            Some(path) => (path.as_path(), true),
+            None => (Path::new("tenants.toml"), false),
+        };
+        let config = Config::load(path, explicit)?;
+        config.check_blueprints().map_err(|e| bad_input(format!("{}: {e:#}", path.display())))?;
+        Ok(config)
     }
 
     pub fn lock_timeout(&self) -> Duration {
@@ -68,7 +103,7 @@ impl Context {
         };
         self.printer.warn(format!(
             "{who} no usable password: pass --admin-password (or PROVISION_ADMIN_PASSWORD) when creating \
-             a tenant, or set users.password_hash with crypt(..., gen_salt('bf'))"
+             a tenant, or set users.password_hash with crypt(..., gen_salt('bf', 12))"
         ));
     }
 
@@ -90,25 +125,40 @@ impl Context {
 
     /// The configured target, or `None` for the embedded default.
     pub fn explicit_target(&self) -> Result<Option<Target>> {
-        connection::resolve(self.global.database_url.as_deref(), &|name| std::env::var(name).ok())
+        let target = connection::resolve(self.global.database_url.as_deref(), &|name| std::env::var(name).ok())?;
+        if let Some(target) = &target {
+            self.remember_server(target);
+        }
+        Ok(target)
     }
 
-    /// Connects to the configured database, starting the sandbox if needed.
+    /// The embedded sandbox's target, started if it is not running. Only a
+    /// command that may create it initialises a missing `./.provision`;
+    /// any other exits 3 ([`NO_DATABASE`]) and starts nothing.
+    pub async fn embedded_target(&self) -> Result<Target> {
+        let sandbox = self.sandbox()?;
+        if !self.may_create_sandbox && !sandbox.root().is_dir() {
+            return Err(unavailable(NO_DATABASE));
+        }
+        let started = sandbox.start().await?;
+        let root = sandbox.root().display();
+        self.printer.note(format!("using the embedded PostgreSQL in {root} ({started})"));
+        let target = sandbox.target();
+        self.remember_server(&target);
+        Ok(target)
+    }
+
+    /// Connects to the configured database, or to the embedded sandbox.
     pub async fn connect(&self) -> Result<(Client, Target)> {
         let target = match self.explicit_target()? {
             Some(target) => target,
-            None => {
-                let sandbox = self.sandbox()?;
-                let started = sandbox.start().await?;
-                let root = sandbox.root().display();
-                self.printer.note(format!("using the embedded PostgreSQL in {root} ({started})"));
-                sandbox.target()
-            }
+            None => self.embedded_target().await?,
         };
         for warning in target.warnings() {
             self.printer.warn(warning);
         }
         self.printer.detail(format!("connecting to {}", target.describe()));
+        self.remember_server(&target);
         let client = target.connect().await?;
         Ok((client, target))
     }

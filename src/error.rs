@@ -66,3 +66,40 @@ pub fn exit_code_of(error: &anyhow::Error) -> ExitCode {
     }
     ExitCode::Failed
 }
+
+/// The exit error of a run over many tenants: "unavailable" (3) when every
+/// failure was a lock or connection timeout (retrying later is the whole
+/// remedy), else "failed" (1).
+pub fn tenants_failed<'a>(message: String, failures: impl IntoIterator<Item = &'a anyhow::Error>) -> anyhow::Error {
+    let mut codes = failures.into_iter().map(exit_code_of).peekable();
+    let only_unavailable = codes.peek().is_some() && codes.all(|code| code == ExitCode::Unavailable);
+    match only_unavailable {
+        true => unavailable(message),
+        false => failed(message),
+    }
+}
+
+/// When `error` comes from a connection the server dropped mid-run (a crash,
+/// a restart, `pg_terminate_backend`), what to tell the operator: which
+/// server, and that a re-run resumes. `None` for any other error.
+pub fn lost_connection(error: &anyhow::Error, server: Option<&str>) -> Option<String> {
+    use tokio_postgres::error::SqlState;
+    let lost = error.chain().any(|cause| {
+        if let Some(db) = cause.downcast_ref::<tokio_postgres::Error>() {
+            let shutdown = [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW];
+            return db.is_closed() || db.code().is_some_and(|code| shutdown.contains(code));
+        }
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            use std::io::ErrorKind::*;
+            matches!(io.kind(), UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe)
+        })
+    });
+    if !lost {
+        return None;
+    }
+    let server = server.map_or_else(|| "the server".to_owned(), |s| s.to_owned());
+    Some(format!(
+        "the connection to {server} was lost (the server crashed, restarted or ended the session): check that the \
+         server is up and read its log, then run the same command again, which resumes where this one stopped"
+    ))
+}

@@ -78,7 +78,7 @@ pub async fn acquire(tx: &Transaction<'_>, resource: Resource<'_>, mode: Mode, p
             "timed out waiting for the lock on {} (another provision process is still working on it); retry later or raise --lock-timeout",
             resource.describe()
         ))),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("waiting for the lock on {}", resource.describe()))),
     }
 }
 

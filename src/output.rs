@@ -4,8 +4,14 @@
 //! everything else — progress, waits, warnings — goes to stderr so pipes and
 //! log shippers get clean data. Colour and progress bars appear only on a
 //! terminal, never with `--json`, `--quiet` or `NO_COLOR`.
+//!
+//! No write here can panic: a reader that went away (`provision status |
+//! head -1`) only silences the rest of stdout, as in ripgrep, and the command
+//! finishes; any other write error is kept for [`stdout_result`].
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use console::{style, StyledObject};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -49,41 +55,39 @@ impl Printer {
     /// A human result line on stdout (suppressed by `--json` and `--quiet`).
     pub fn line(&self, text: impl AsRef<str>) {
         if !self.json && self.verbosity != Verbosity::Quiet {
-            println!("{}", text.as_ref());
+            write_stdout(&format!("{}\n", text.as_ref()));
         }
     }
 
     /// Output that *is* the result (rendered SQL, a URL): always on stdout.
     pub fn data(&self, text: impl AsRef<str>) {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_ref().as_bytes());
-        let _ = out.flush();
+        write_stdout(text.as_ref());
     }
 
     /// The `--json` document, on stdout.
     pub fn json<T: Serialize>(&self, value: &T) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(value).expect("JSON output is serializable"));
+            write_stdout(&format!("{}\n", serde_json::to_string_pretty(value).expect("JSON output is serializable")));
         }
     }
 
     /// Progress chatter on stderr (suppressed by `--quiet`).
     pub fn note(&self, text: impl AsRef<str>) {
         if self.verbosity != Verbosity::Quiet {
-            eprintln!("{}", style(text.as_ref()).for_stderr().dim());
+            write_stderr(&format!("{}\n", style(text.as_ref()).for_stderr().dim()));
         }
     }
 
     /// Detail for `--verbose` only, on stderr.
     pub fn detail(&self, text: impl AsRef<str>) {
         if self.verbosity == Verbosity::Verbose {
-            eprintln!("{}", text.as_ref());
+            write_stderr(&format!("{}\n", text.as_ref()));
         }
     }
 
     /// A warning on stderr; shown even with `--quiet`.
     pub fn warn(&self, text: impl AsRef<str>) {
-        eprintln!("{} {}", style("warning:").for_stderr().yellow().bold(), text.as_ref());
+        write_stderr(&format!("{} {}\n", style("warning:").for_stderr().yellow().bold(), text.as_ref()));
     }
 
     /// Whether progress bars draw: an interactive stderr, not `--json`/`--quiet`.
@@ -120,6 +124,39 @@ impl Printer {
         );
         bar.set_message(message.to_owned());
         bar
+    }
+}
+
+/// Set once stdout's reader is gone or a write failed: later output is dropped.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+/// The first stdout write error other than a closed pipe (a full disk…).
+static STDOUT_ERROR: Mutex<Option<String>> = Mutex::new(None);
+
+fn write_stdout(text: &str) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let Err(error) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) else { return };
+    STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    if error.kind() != std::io::ErrorKind::BrokenPipe {
+        if let Ok(mut first) = STDOUT_ERROR.lock() {
+            first.get_or_insert_with(|| error.to_string());
+        }
+    }
+}
+
+/// stderr is where errors go; when it is closed there is nobody to tell.
+fn write_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Whether everything printed on stdout arrived (or its reader left on
+/// purpose): an output that could not be written fails the command (exit 1).
+pub fn stdout_result() -> anyhow::Result<()> {
+    match STDOUT_ERROR.lock().ok().and_then(|e| e.clone()) {
+        None => Ok(()),
+        Some(error) => Err(crate::error::failed(format!("cannot write the output to stdout: {error}"))),
     }
 }
 

@@ -121,6 +121,11 @@ pub async fn deactivate(client: &impl GenericClient, code: &TenantCode) -> Resul
     Ok(client.execute(include_str!("sql/registry_deactivate.sql"), &[&code.as_str()]).await?)
 }
 
+/// Marks the tenant active again (`tenant activate`).
+pub async fn activate(client: &impl GenericClient, code: &TenantCode) -> Result<u64> {
+    Ok(client.execute(include_str!("sql/registry_activate.sql"), &[&code.as_str()]).await?)
+}
+
 /// The SQL `tenant render` prints for the registry row, with literals inlined.
 pub fn insert_sql(spec: &TenantSpec) -> String {
     use crate::tenant::quote_literal as q;

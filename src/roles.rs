@@ -2,9 +2,15 @@
 //! `<code>_app` is what application logins are granted into, `<code>_ro`
 //! reads. None can log in, none is superuser or BYPASSRLS, and only the
 //! owner owns anything.
+//!
+//! An inactive tenant (`tenant remove --keep-data`) keeps its roles and
+//! their members, but the app and read-only roles lose USAGE on its schemas,
+//! so no login granted them reads anything until `tenant activate`.
 
 use anyhow::{Context as _, Result};
+use serde_json::json;
 use tokio_postgres::{GenericClient, SimpleQueryMessage, Transaction};
+use uuid::Uuid;
 
 use crate::error::{bad_input, failed};
 use crate::tenant::{quote_ident, quote_literal, TenantCode};
@@ -54,10 +60,18 @@ pub async fn grant(client: &impl GenericClient, code: &TenantCode, login: &str, 
     Ok(tenant_role)
 }
 
+/// What [`drop`] did with a tenant's roles.
+#[derive(Debug, Default)]
+pub struct DroppedRoles {
+    pub dropped: Vec<String>,
+    /// Still used by another database of this cluster.
+    pub kept: Vec<String>,
+}
+
 /// Drops the tenant's roles after dropping what they own or are granted in
 /// this database. Roles are cluster-wide: when another database still uses
-/// them, they are kept and the names are returned.
-pub async fn drop(tx: &Transaction<'_>, code: &TenantCode) -> Result<Vec<String>> {
+/// them, they are kept (and named in `kept`).
+pub async fn drop(tx: &Transaction<'_>, code: &TenantCode) -> Result<DroppedRoles> {
     let roles = [code.owner_role(), code.app_role(), code.ro_role()];
     let existing: Vec<String> = tx
         .query("SELECT rolname::text FROM pg_catalog.pg_roles WHERE rolname = ANY ($1)", &[&roles.to_vec()])
@@ -66,17 +80,83 @@ pub async fn drop(tx: &Transaction<'_>, code: &TenantCode) -> Result<Vec<String>
         .map(|r| r.get(0))
         .collect();
     if existing.is_empty() {
-        return Ok(Vec::new());
+        return Ok(DroppedRoles::default());
     }
     let idents: Vec<String> = existing.iter().map(|r| quote_ident(r)).collect();
-    tx.batch_execute(&format!("DROP OWNED BY {}", idents.join(", "))).await?;
+    // One role at a time: with the schema still there, `DROP OWNED BY owner,
+    // app, ro` meets the owner's default ACL for app twice and fails ("could
+    // not find tuple for default ACL").
+    for ident in &idents {
+        tx.batch_execute(&format!("DROP OWNED BY {ident}")).await?;
+    }
     tx.batch_execute("SAVEPOINT drop_roles").await?;
     match tx.batch_execute(&format!("DROP ROLE {}", idents.join(", "))).await {
-        Ok(()) => Ok(Vec::new()),
+        Ok(()) => Ok(DroppedRoles { dropped: existing, kept: Vec::new() }),
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DEPENDENT_OBJECTS_STILL_EXIST) => {
             tx.batch_execute("ROLLBACK TO SAVEPOINT drop_roles").await?;
-            Ok(existing)
+            Ok(DroppedRoles { dropped: Vec::new(), kept: existing })
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The schemas whose USAGE gates a tenant's data: its own and its archive.
+fn tenant_schemas(code: &TenantCode) -> Vec<String> {
+    vec![code.schema_name(), format!("{code}_archive")]
+}
+
+/// Revokes the app and read-only roles' USAGE on the tenant's schemas and
+/// records what was revoked in `shared.tenant_config`. Returns `schema: role`.
+pub async fn suspend_access(tx: &Transaction<'_>, code: &TenantCode, tenant_id: Uuid) -> Result<Vec<String>> {
+    let roles = vec![code.app_role(), code.ro_role()];
+    let rows = tx.query(include_str!("sql/tenant_access_held.sql"), &[&tenant_schemas(code), &roles]).await?;
+    let held: Vec<(String, String)> = rows.iter().map(|r| (r.get("schema"), r.get("role"))).collect();
+    let record: Vec<serde_json::Value> = held.iter().map(|(s, r)| json!({ "schema": s, "role": r })).collect();
+    if !record.is_empty() {
+        tx.execute(include_str!("sql/tenant_access_record.sql"), &[&tenant_id, &serde_json::Value::from(record)])
+            .await
+            .with_context(|| format!("cannot record the access of tenant {code} in shared.tenant_config"))?;
+    }
+    for (schema, role) in &held {
+        tx.batch_execute(&format!("REVOKE USAGE ON SCHEMA {} FROM {}", quote_ident(schema), quote_ident(role)))
+            .await
+            .with_context(|| format!("cannot revoke USAGE on {schema} from {role}"))?;
+    }
+    Ok(held.iter().map(|(s, r)| format!("{s}: {r}")).collect())
+}
+
+/// Gives back what [`suspend_access`] revoked. A tenant deactivated before
+/// anything was recorded gets what every blueprint grants: USAGE on its
+/// schema to its app and read-only roles. Returns `schema: role`.
+pub async fn restore_access(tx: &Transaction<'_>, code: &TenantCode, tenant_id: Uuid) -> Result<Vec<String>> {
+    let recorded = tx.query_opt(include_str!("sql/tenant_access_recorded.sql"), &[&tenant_id]).await?;
+    let grants: Vec<(String, String)> = match recorded {
+        Some(row) => {
+            let value: serde_json::Value = row.get(0);
+            let pairs = value.as_array().cloned().unwrap_or_default();
+            pairs
+                .iter()
+                .filter_map(|p| Some((p["schema"].as_str()?.to_owned(), p["role"].as_str()?.to_owned())))
+                .collect()
+        }
+        None => [code.app_role(), code.ro_role()].into_iter().map(|r| (code.schema_name(), r)).collect(),
+    };
+    let mut restored = Vec::new();
+    for (schema, role) in grants {
+        let exists: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = $1) \
+                 AND EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $2)",
+                &[&schema, &role],
+            )
+            .await?
+            .get(0);
+        if exists && !restored.contains(&format!("{schema}: {role}")) {
+            tx.batch_execute(&format!("GRANT USAGE ON SCHEMA {} TO {}", quote_ident(&schema), quote_ident(&role)))
+                .await
+                .with_context(|| format!("cannot grant USAGE on {schema} to {role}"))?;
+            restored.push(format!("{schema}: {role}"));
+        }
+    }
+    Ok(restored)
 }

@@ -86,12 +86,7 @@ pub fn check_name(name: &str) -> Result<()> {
 pub async fn server_target(ctx: &Context) -> Result<Target> {
     let target = match ctx.explicit_target()? {
         Some(target) => target,
-        None => {
-            let sandbox = ctx.sandbox()?;
-            let started = sandbox.start().await?;
-            ctx.printer.note(format!("using the embedded PostgreSQL in {} ({started})", sandbox.root().display()));
-            sandbox.target()
-        }
+        None => ctx.embedded_target().await?,
     };
     for warning in target.warnings() {
         ctx.printer.warn(warning);

@@ -366,3 +366,65 @@ fn a_failed_backup_is_recorded_and_stops_the_removal() {
     assert!(history[0].contains("lic_schema.users") && history[0].contains(&file), "{history:?}");
     assert!(history[0].ends_with(" | lic"), "the history names the tenant by code too: {history:?}");
 }
+
+/// The files of the workspace whose names end with `suffix`.
+fn files_ending(ws: &Workspace, suffix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(ws.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(suffix))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_killed_backup_leaves_no_partial_file_after_the_next_run() {
+    use std::time::{Duration, Instant};
+    let db = TestDb::new();
+    let ws = Workspace::new(LIC_AND_HDFC);
+    db.provision().in_workspace(&ws).arg("up").success();
+    db.with(async |holder| {
+        // pg_dump waits for this lock, so the run is caught half-way.
+        holder.batch_execute("BEGIN; LOCK TABLE lic_schema.users IN ACCESS EXCLUSIVE MODE").await.unwrap();
+        let mut run =
+            db.provision().in_workspace(&ws).args(["--lock-timeout", "60", "tenant", "backup", "lic"]).spawn();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let pg_dump = loop {
+            holder.batch_execute("SELECT pg_stat_clear_snapshot()").await.unwrap();
+            let waiting = holder
+                .query_opt(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() \
+                     AND wait_event_type = 'Lock'",
+                    &[&db.name],
+                )
+                .await
+                .unwrap();
+            if let Some(row) = waiting {
+                break row.get::<_, i32>(0);
+            }
+            if run.try_wait().unwrap().is_some() || Instant::now() > deadline {
+                panic!("pg_dump never waited: {:?}", run.wait_with_output().unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        run.kill().unwrap(); // SIGKILL: no cleanup runs
+        run.wait().unwrap();
+        holder.execute("SELECT pg_terminate_backend($1)", &[&pg_dump]).await.unwrap();
+        holder.batch_execute("ROLLBACK").await.unwrap();
+    });
+    let leftovers = files_ending(&ws, ".sql.partial");
+    assert_eq!(leftovers.len(), 1, "the kill left its partial file: {leftovers:?}");
+    // pg_dump (which shares the file) exits on its own once its session ended.
+    let leftover = ws.path().join(&leftovers[0]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::File::open(&leftover).unwrap().try_lock().is_err() {
+        assert!(std::time::Instant::now() < deadline, "pg_dump kept the partial file open");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1)); // a new default name needs a new second
+    db.provision().in_workspace(&ws).args(["tenant", "backup", "lic"]).success();
+    assert_eq!(files_ending(&ws, ".partial"), Vec::<String>::new(), "the next run removed the leftover");
+    assert_eq!(files_ending(&ws, ".sql").len(), 1);
+    assert_eq!(db.scalar("SELECT string_agg(status, ',' ORDER BY status) FROM shared.backup_history"), "completed");
+}

@@ -201,3 +201,111 @@ fn grant_needs_an_existing_login_role_and_remove_drops_the_roles() {
         "the audit log is kept"
     );
 }
+
+/// The dashboard's rows (all but `refreshed_at`), one text per agent.
+const DASHBOARD: &str =
+    "SELECT (agent_id, agent_code, agent_name, total_policyholders, total_policies, total_premium, \
+                         avg_payment_amount, total_payments, last_payment_date)::text \
+                         FROM lic_schema.agent_dashboard_metrics ORDER BY agent_id";
+
+/// `setup(false)`, with sample data: 600 policies make three agents per tenant.
+fn seeded() -> (TestDb, Workspace, String, String) {
+    let (db, ws, login, lic_id) = setup(false);
+    db.provision().in_workspace(&ws).args(["seed", "--sample", "600"]).success();
+    assert_eq!(db.scalar("SELECT count(*)::text FROM lic_schema.agents"), "3");
+    (db, ws, login, lic_id)
+}
+
+async fn dashboard(c: &Client) -> Vec<String> {
+    let rows = c.query(DASHBOARD, &[]).await.unwrap_or_else(|e| panic!("{DASHBOARD}: {e:?}"));
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+#[test]
+fn the_dashboard_shows_a_login_only_its_own_tenants_rows() {
+    let (db, ws, app, lic_id) = seeded();
+    let reader = format!("ro_{}", db.name);
+    db.execute(&format!("CREATE ROLE {reader} LOGIN PASSWORD '{PASSWORD}'"));
+    db.provision().in_workspace(&ws).args(["tenant", "grant", "lic", &reader, "--read-only"]).success();
+    let hdfc_id = db.scalar("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = 'hdfc'");
+    db.execute("SELECT lic_schema.refresh_agent_metrics()");
+    assert_eq!(db.scalar("SELECT count(*)::text FROM lic_schema.agent_dashboard_metrics"), "3");
+    for login in [&app, &reader] {
+        db.as_login(login, PASSWORD, async |c| {
+            assert_eq!(dashboard(c).await.len(), 0, "{login}: no tenant set must show no rows");
+            assert_eq!(count(c, "SELECT 1 FROM lic_schema.agents").await, 0, "as agents");
+            set_tenant(c, &hdfc_id).await;
+            assert_eq!(dashboard(c).await.len(), 0, "{login}: another tenant's id shows no rows");
+            set_tenant(c, &lic_id).await;
+            assert_eq!(dashboard(c).await.len(), 3, "{login}: lic's rows");
+            // Derived rows: only the refresh writes them.
+            for write in [
+                "DELETE FROM lic_schema.agent_dashboard_metrics",
+                "UPDATE lic_schema.agent_dashboard_metrics SET total_policies = 0",
+                "INSERT INTO lic_schema.agent_dashboard_metrics (agent_id) VALUES (gen_random_uuid())",
+            ] {
+                let err = c.batch_execute(write).await.expect_err(write);
+                assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "{login} {write}: {err:?}");
+            }
+        });
+    }
+    assert_eq!(db.scalar("SELECT count(*)::text FROM lic_schema.agent_dashboard_metrics"), "3");
+}
+
+#[test]
+fn the_dashboard_refreshes_to_the_same_full_content_from_any_session() {
+    let (db, _ws, login, lic_id) = seeded();
+    let hdfc_id = db.scalar("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = 'hdfc'");
+    let agent_user = db.scalar("SELECT user_id::text FROM lic_schema.agents ORDER BY agent_code LIMIT 1");
+    let from_agent = db.as_login(&login, PASSWORD, async |c| {
+        set_tenant(c, &lic_id).await;
+        c.query_one("SELECT set_config('app.user_id', $1, false)", &[&agent_user]).await.unwrap();
+        c.batch_execute("BEGIN; SELECT lic_schema.refresh_agent_metrics()").await.unwrap();
+        let settings = c
+            .query_one("SELECT current_setting('app.tenant_id') || ' ' || current_setting('app.user_id')", &[])
+            .await
+            .unwrap();
+        assert_eq!(settings.get::<_, String>(0), format!("{lic_id} {agent_user}"), "the caller's settings are kept");
+        c.batch_execute("COMMIT").await.unwrap();
+        dashboard(c).await
+    });
+    assert_eq!(from_agent.len(), 3, "every agent, not only the caller's: {from_agent:?}");
+    let policies =
+        "SELECT count(*)::text FROM lic_schema.insurance_policies WHERE status = 'active' AND agent_id IS NOT NULL";
+    assert_eq!(
+        db.scalar("SELECT sum(total_policies)::text FROM lic_schema.agent_dashboard_metrics"),
+        db.scalar(policies)
+    );
+    let holders = "SELECT count(*)::text FROM lic_schema.policyholders WHERE agent_id IS NOT NULL";
+    assert_eq!(
+        db.scalar("SELECT sum(total_policyholders)::text FROM lic_schema.agent_dashboard_metrics"),
+        db.scalar(holders)
+    );
+    db.execute("DELETE FROM lic_schema.agent_dashboard_metrics");
+    let from_nothing = db.as_login(&login, PASSWORD, async |c| {
+        c.batch_execute("SELECT lic_schema.refresh_agent_metrics()").await.unwrap();
+        set_tenant(c, &lic_id).await;
+        dashboard(c).await
+    });
+    assert_eq!(from_nothing, from_agent, "refreshed with no setting");
+    // As a superuser in a pg_dump-like session (row_security = off), too.
+    db.execute("DELETE FROM lic_schema.agent_dashboard_metrics");
+    db.execute("SET row_security = off; SELECT lic_schema.refresh_agent_metrics()");
+    assert_eq!(db.strings(DASHBOARD), from_agent, "refreshed by a superuser with row_security = off");
+    // Derived rows are not audited (blueprint.toml [audit] exclude): no trigger, no audit rows.
+    let audited = "SELECT count(*)::text FROM pg_trigger WHERE tgrelid = 'lic_schema.agent_dashboard_metrics'::regclass \
+                   UNION ALL SELECT count(*)::text FROM audit.lic_audit_log WHERE table_name = 'agent_dashboard_metrics'";
+    assert_eq!(db.strings(audited), ["0", "0"]);
+    // The contract: a session working for another tenant is refused.
+    db.as_login(&login, PASSWORD, async |c| {
+        set_tenant(c, &hdfc_id).await;
+        let err = c.batch_execute("SELECT lic_schema.refresh_agent_metrics()").await.unwrap_err();
+        assert_eq!(code_of(&err), SqlState::INVALID_PARAMETER_VALUE, "{err:?}");
+    });
+    let reader = format!("ro_{}", db.name);
+    db.execute(&format!("CREATE ROLE {reader} LOGIN PASSWORD '{PASSWORD}' IN ROLE lic_ro"));
+    db.as_login(&reader, PASSWORD, async |c| {
+        let err = c.batch_execute("SELECT lic_schema.refresh_agent_metrics()").await.unwrap_err();
+        assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "read-only may not refresh: {err:?}");
+    });
+}

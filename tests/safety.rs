@@ -142,6 +142,7 @@ fn every_command_has_help_with_an_example() {
         vec!["tenant", "list"],
         vec!["tenant", "render"],
         vec!["tenant", "remove"],
+        vec!["tenant", "activate"],
         vec!["sandbox", "start"],
         vec!["sandbox", "stop"],
         vec!["sandbox", "status"],
@@ -151,4 +152,40 @@ fn every_command_has_help_with_an_example() {
         assert!(out.stdout.contains("Example:"), "{args:?} --help has no example:\n{}", out.stdout);
     }
     Run::new().arg("frobnicate").status(2);
+}
+
+/// Every row of a tenant's audit log, as text, in a stable order.
+fn audit_rows(db: &TestDb, code: &str) -> Vec<String> {
+    db.strings(&format!("SELECT l::text FROM audit.{code}_audit_log l ORDER BY audit_id"))
+}
+
+#[test]
+fn reset_keeps_every_audit_row_and_leaves_no_orphan_roles() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.rsa]\nname = \"A\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    db.provision().in_workspace(&ws).args(["tenant", "add", "rsb", "--name", "B"]).success();
+    db.provision().in_workspace(&ws).args(["tenant", "add", "rsc", "--name", "C"]).success();
+    db.execute(
+        "UPDATE rsa_schema.users SET first_name = 'Changed'; UPDATE rsb_schema.users SET first_name = 'Changed'",
+    );
+    db.provision().in_workspace(&ws).args(["tenant", "remove", "rsc", "--yes", "--no-backup"]).success();
+    let before: Vec<Vec<String>> = ["rsa", "rsb", "rsc"].iter().map(|c| audit_rows(&db, c)).collect();
+    assert!(before.iter().all(|rows| rows.len() >= 2), "{before:?}");
+
+    db.provision()
+        .in_workspace(&ws)
+        .args(["reset", "--yes", "--confirm", &db.name])
+        .success()
+        .stdout_has("audit rows of 3 tenants");
+    assert_eq!(db.strings("SELECT tenant_code FROM shared.tenants"), ["rsa"]);
+    for (code, old) in ["rsa", "rsb", "rsc"].iter().zip(&before) {
+        let now = audit_rows(&db, code);
+        assert!(old.iter().all(|row| now.contains(row)), "{code}: audit rows were lost\n{old:?}\n{now:?}");
+    }
+    let roles = db.strings("SELECT rolname::text FROM pg_roles WHERE rolname ~ '^rs[abc]_' ORDER BY 1");
+    assert_eq!(roles, ["rsa_app", "rsa_owner", "rsa_ro"], "rsb's roles are orphans once reset forgets rsb");
+    let leftovers: Vec<_> = std::fs::read_dir(ws.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers, ["tenants.toml"], "the saved audit rows were removed once restored");
+    db.provision().in_workspace(&ws).arg("verify").success();
 }

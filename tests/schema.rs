@@ -192,7 +192,9 @@ fn every_object_of_seed_001_exists_in_its_schema() {
         assert_eq!(partitioned.len(), PARTITIONED.len(), "{schema}: {partitioned:?}");
         assert_all_present(&partitioned, PARTITIONED, &format!("{schema} partitioned tables"));
         let matviews = names(&db, &format!("{RELATIONS} AND c.relkind = 'm'"), schema);
-        assert_eq!(matviews, ["agent_dashboard_metrics"]);
+        // The seed's materialized view is a table under RLS since V8 (PostgreSQL has no RLS on materialized views).
+        assert!(matviews.is_empty(), "{schema}: {matviews:?}");
+        assert_all_present(&relations, &["agent_dashboard_metrics"], &format!("{schema} dashboard"));
         for (name, labels) in TENANT_ENUMS {
             let found = db.scalar(&format!(
                 "SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e \

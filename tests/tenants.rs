@@ -255,3 +255,107 @@ fn up_with_jobs_builds_tenants_in_parallel_and_verifies() {
     assert_eq!(out["verify"]["findings"], serde_json::json!([]));
     assert_eq!(db.strings("SELECT tenant_code FROM shared.tenants ORDER BY 1"), ["hdfc", "icici", "lic"]);
 }
+
+#[test]
+fn administrator_password_is_a_bcrypt_hash_of_cost_12() {
+    let db = TestDb::new();
+    let ws = Workspace::new(ONE_TENANT);
+    db.provision().in_workspace(&ws).args(["tenant", "add", "lic", "--admin-password", "Correct-Horse-9"]).success();
+    let hash = db.scalar("SELECT password_hash FROM lic_schema.users WHERE email = 'admin@lic.example'");
+    assert!(hash.starts_with("$2a$12$"), "{hash}");
+    let matches = db.scalar(&format!("SELECT (crypt('Correct-Horse-9', '{hash}') = '{hash}')::text"));
+    assert_eq!(matches, "true");
+}
+
+/// A LOGIN role of this test's own (roles are cluster-wide, tests run in parallel).
+fn login_role(db: &TestDb, code: &str) -> String {
+    let login = format!("{}_login", db.name);
+    db.execute(&format!("CREATE ROLE {login} LOGIN PASSWORD 'pw'"));
+    db.provision().args(["tenant", "grant", code, &login]).success();
+    login
+}
+
+/// What `login` sees of the tenant's users with the tenant's id set, or the error.
+fn users_seen_by(db: &TestDb, login: &str, code: &str) -> Result<i64, String> {
+    let id = db.scalar(&format!("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = '{code}'"));
+    db.as_login(login, "pw", async |c| {
+        c.batch_execute(&format!("SET app.tenant_id = '{id}'")).await.map_err(|e| format!("{e:?}"))?;
+        let row = c.query_one(&format!("SELECT count(*) FROM {code}_schema.users"), &[]).await;
+        row.map(|r| r.get::<_, i64>(0)).map_err(|e| e.as_db_error().map_or(e.to_string(), |d| d.message().to_owned()))
+    })
+}
+
+#[test]
+fn keep_data_takes_access_away_until_activate_brings_the_tenant_back() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.kda]\nname = \"KDA\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    let login = login_role(&db, "kda");
+    assert_eq!(users_seen_by(&db, &login, "kda"), Ok(1));
+    let before = db.catalog();
+
+    db.provision()
+        .in_workspace(&ws)
+        .args(["tenant", "remove", "kda", "--keep-data"])
+        .success()
+        .stdout_has("deactivated tenant kda")
+        .stderr_has("still declared");
+    assert_eq!(users_seen_by(&db, &login, "kda"), Err("permission denied for schema kda_schema".to_owned()));
+    assert_eq!(db.scalar("SELECT status FROM shared.tenants WHERE tenant_code = 'kda'"), "inactive");
+    let usage = "SELECT string_agg(r, ',' ORDER BY r) FROM unnest(ARRAY['kda_app', 'kda_ro']) r \
+                 WHERE has_schema_privilege(r, 'kda_schema', 'USAGE')";
+    assert_eq!(db.scalar(usage), "");
+    let list = db.provision().in_workspace(&ws).args(["--json", "partitions", "list"]).success().json();
+    assert_eq!(list["tables"], serde_json::json!([]), "rollover ignores an inactive tenant");
+
+    db.provision().in_workspace(&ws).args(["tenant", "activate", "kda"]).success().stdout_has("activated tenant kda");
+    assert_eq!(users_seen_by(&db, &login, "kda"), Ok(1));
+    assert_eq!(db.scalar(usage), "kda_app,kda_ro");
+    assert_eq!(db.scalar("SELECT status FROM shared.tenants WHERE tenant_code = 'kda'"), "active");
+    assert_eq!(db.catalog(), before, "activation restores exactly what deactivation took");
+    let list = db.provision().in_workspace(&ws).args(["--json", "partitions", "list"]).success().json();
+    assert!(
+        list["tables"].as_array().unwrap().iter().all(|t| t["tenant"] == "kda")
+            && list["tables"] != serde_json::json!([])
+    );
+    let up = db.provision().in_workspace(&ws).args(["--json", "up"]).success().json();
+    assert_eq!(up["tenants"][0]["tenant"], "kda", "up includes the tenant again");
+    db.provision().in_workspace(&ws).arg("verify").success();
+}
+
+#[test]
+fn remove_says_what_it_dropped_keeps_the_audit_log_and_warns_when_declared() {
+    let db = TestDb::new();
+    let other = TestDb::new();
+    let ws = Workspace::new("[tenants.rma]\nname = \"A\"\n[tenants.rmb]\nname = \"B\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    let audit_rows = |code: &str| db.scalar(&format!("SELECT count(*)::text FROM audit.{code}_audit_log"));
+    let (rows_a, rows_b) = (audit_rows("rma"), audit_rows("rmb"));
+    assert_ne!(rows_a, "0");
+
+    let out = db
+        .provision()
+        .in_workspace(&ws)
+        .args(["tenant", "remove", "rma", "--yes", "--no-backup"])
+        .success()
+        .stdout_has("schema rma_schema and roles rma_owner, rma_app, rma_ro dropped")
+        .stderr_has("rma is still declared");
+    assert!(!out.stderr.contains("were kept"), "{}", out.stderr);
+    assert_eq!(db.scalar("SELECT count(*)::text FROM pg_roles WHERE rolname LIKE 'rma\\_%'"), "0");
+    assert_eq!(audit_rows("rma"), rows_a, "the audit log outlives the tenant");
+
+    // Another database of the cluster still uses rmb's roles: they stay, and the message says so.
+    other.execute("CREATE TABLE held (id int); ALTER TABLE held OWNER TO rmb_owner");
+    let out = db
+        .provision()
+        .in_workspace(&ws)
+        .args(["tenant", "remove", "rmb", "--yes", "--no-backup"])
+        .success()
+        .stdout_has("schema rmb_schema dropped, roles rmb_owner, rmb_app, rmb_ro kept")
+        .stderr_has("were kept");
+    assert!(!out.stdout.contains("roles dropped"), "{}", out.stdout);
+    assert_eq!(db.scalar("SELECT count(*)::text FROM pg_roles WHERE rolname LIKE 'rmb\\_%'"), "3");
+    assert_eq!(db.scalar("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'rmb_schema'"), "0");
+    assert_eq!(audit_rows("rmb"), rows_b);
+    other.execute("DROP TABLE held");
+}

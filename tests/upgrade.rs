@@ -33,7 +33,7 @@ fn a_failing_tenant_does_not_stop_the_others_and_a_rerun_completes() {
     assert!(out.stderr.contains("hdfc") && !out.stderr.contains("lic,"), "{}", out.stderr);
     assert_eq!(
         (max_version(&db, "lic"), max_version(&db, "icici"), max_version(&db, "hdfc")),
-        ("9".into(), "9".into(), "7".into())
+        ("9".into(), "9".into(), "8".into())
     );
     assert_eq!(
         db.scalar("SELECT coalesce(obj_description('hdfc_schema'::regnamespace), 'none')"),
@@ -83,7 +83,7 @@ fn a_killed_concurrent_index_build_is_recovered_on_the_next_run() {
     std::thread::sleep(Duration::from_millis(300));
     let state = "SELECT i.indisvalid::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'idx_users_display_name'";
     assert_eq!(db.scalar(state), "false", "the killed build must leave an INVALID index behind");
-    assert_eq!(max_version(&db, "lic"), "7", "a half-done step is not recorded");
+    assert_eq!(max_version(&db, "lic"), "8", "a half-done step is not recorded");
     db.provision().in_workspace(&ws).args(["tenant", "upgrade", "lic"]).success();
     assert_eq!(db.scalar(state), "true");
     assert_eq!(max_version(&db, "lic"), "9");
@@ -109,7 +109,7 @@ fn an_edited_template_is_refused_then_repaired() {
         out.stderr
     );
     assert!(out.stderr.contains("tenant repair lic --accept-checksums"), "{}", out.stderr);
-    assert_eq!(max_version(&db, "lic"), "7", "a refused tenant is not touched");
+    assert_eq!(max_version(&db, "lic"), "8", "a refused tenant is not touched");
     let status = db.provision().in_workspace(&ws).args(["--json", "status"]).success().json();
     assert!(status["tenants"][0]["problem"].as_str().unwrap_or_default().contains("V2__insurance_core"), "{status}");
     let before = db.scalar("SELECT checksum FROM lic_schema.refinery_schema_history WHERE version = 2");

@@ -9,6 +9,7 @@ mod reset;
 mod sandbox;
 mod seed;
 mod status;
+mod tenant_activate;
 mod tenant_add;
 mod tenant_backup;
 mod tenant_grant;
@@ -23,8 +24,14 @@ pub(crate) mod verify;
 
 use anyhow::Result;
 
-use crate::cli::{Command, DbCommand, PartitionsCommand, TenantCommand};
+use crate::cli::{Command, DbCommand, PartitionsCommand, SandboxCommand, TenantCommand};
 use crate::context::Context;
+
+/// The only commands that may initialise the embedded sandbox in
+/// `./.provision`; the others use it only when it already exists.
+pub fn may_create_sandbox(command: &Command) -> bool {
+    matches!(command, Command::Up(_) | Command::Db(DbCommand::Create(_)) | Command::Sandbox(SandboxCommand::Start))
+}
 
 pub async fn run(ctx: &Context, command: Command) -> Result<()> {
     match command {
@@ -47,6 +54,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Tenant(TenantCommand::Grant(args)) => tenant_grant::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Render(args)) => tenant_render::run(ctx, &args),
         Command::Tenant(TenantCommand::Remove(args)) => tenant_remove::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::Activate(args)) => tenant_activate::run(ctx, &args).await,
         Command::Sandbox(command) => sandbox::run(ctx, command).await,
     }
 }

@@ -25,6 +25,7 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
         return dry_run(ctx, &client, &spec, &blueprint).await;
     }
     let shared_applied = shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
+    crate::gate::before_create(&mut client, ctx, &blueprint).await?;
     // Held across the creation's transactions, so no verify sees it half done.
     let settings = ctx.settings(&args.admin, &target, &config);
     let create =

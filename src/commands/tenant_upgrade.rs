@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::blueprint::{Blueprint, Identity};
 use crate::cli::TenantUpgradeArgs;
 use crate::context::Context;
-use crate::error::{bad_input, failed};
+use crate::error::{bad_input, tenants_failed};
 use crate::lock::{self, Resource};
 use crate::migrate::Plan;
 use crate::provisioner::{Outcome, UpgradeTimeouts};
@@ -40,6 +40,7 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
     if args.dry_run {
         return dry_run(ctx, &work, &blueprints);
     }
+    crate::gate::before_upgrade(&mut client, ctx, &work, &blueprints, args.strict).await?;
     let mut settings = ctx.settings(&crate::cli::AdminArgs { admin_password: None }, &target, &config);
     settings.upgrade = timeouts;
     let mut clients = vec![client];
@@ -146,6 +147,9 @@ fn summarize(ctx: &Context, total: usize, mut results: Vec<(String, Result<Outco
     ));
     match failed_codes.is_empty() {
         true => Ok(()),
-        false => Err(failed(format!("upgrade failed for tenants: {}", failed_codes.join(", ")))),
+        false => Err(tenants_failed(
+            format!("upgrade failed for tenants: {}", failed_codes.join(", ")),
+            results.iter().filter_map(|(_, r)| r.as_ref().err()),
+        )),
     }
 }

@@ -63,6 +63,9 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
         shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?
     };
     let registered = registry::snapshot(&client, None).await?;
+    if !args.dry_run {
+        crate::gate::before_up(&mut client, ctx, &config, &registered, args.strict).await?;
+    }
     let blueprints = Blueprints::new(&config);
     let mut reports = Vec::new();
     let work = decide(&config, &registered, &blueprints, &mut reports);

@@ -9,6 +9,7 @@
 -- fields: formatting 40,000 rows as text here cost more than the scan.
 -- $1 schemas; $2 a LIKE pattern of tables (and their objects) to leave out, or
 -- NULL (the shared check leaves out the tenants' audit logs: '%\_audit\_log').
+-- A NULL ACL is written as the default it stands for, as in the fingerprint.
 WITH s AS (
     SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY ($1::text[])
 ), rel AS (
@@ -16,7 +17,7 @@ WITH s AS (
     WHERE NOT c.relispartition AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
       AND ($2::text IS NULL OR c.relname NOT LIKE $2::text)
 )
-SELECT s.nspname::text, 'schema'::text, s.nspname::text, 'owner #' || n.nspowner || ' acl ' || coalesce(n.nspacl::text, ''),
+SELECT s.nspname::text, 'schema'::text, s.nspname::text, 'owner #' || n.nspowner || ' acl ' || coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))::text,
        NULL::text[]
 FROM s JOIN pg_catalog.pg_namespace n ON n.oid = s.oid
 UNION ALL
@@ -28,7 +29,7 @@ SELECT nspname, CASE relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v
                  'rls ' || relrowsecurity || '/' || relforcerowsecurity, 'options ' || reloptions::text,
                  -- In grant order: a restored schema may differ here, and then the
                  -- fingerprint (which sorts) decides.
-                 'acl ' || coalesce(relacl::text, '')),
+                 'acl ' || coalesce(relacl, pg_catalog.acldefault(CASE WHEN relkind = 'S' THEN 's' ELSE 'r' END::"char", relowner))::text),
        ARRAY[pt.partexprs::text, rw.ev_action::text]
 FROM rel
 LEFT JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = rel.oid
@@ -63,7 +64,7 @@ SELECT s.nspname, 'function', p.proname || '(' || pg_catalog.pg_get_function_ide
                  'security ' || CASE WHEN p.prosecdef THEN 'definer' ELSE 'invoker' END,
                  'config ' || coalesce(array_to_string(p.proconfig, ','), ''),
                  'body ' || p.prosrc,
-                 'acl ' || coalesce(p.proacl::text, '')),
+                 'acl ' || coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))::text),
        ARRAY[p.proargdefaults::text]
 FROM s JOIN pg_catalog.pg_proc p ON p.pronamespace = s.oid
 UNION ALL

@@ -4,6 +4,9 @@
 -- parent's key is in. Bodies are returned whole because they embed the
 -- schema name, which the caller replaces before comparing. Comparing the fingerprint of a tenant schema with that
 -- of a reference schema built from the templates shows drift by name.
+-- A NULL ACL is written as the default it stands for (acldefault): an ACL
+-- granted and revoked back to the owner's default is stored explicitly, but
+-- pg_dump skips it, so a restored copy holds NULL with the same meaning.
 -- $1 schemas; $2 a LIKE pattern of tables (and their objects) to leave out, or
 -- NULL (the shared check leaves out the tenants' audit logs: '%\_audit\_log').
 WITH s AS (
@@ -16,7 +19,7 @@ WITH s AS (
 -- (text, not name: a UNION takes its column types from the first branch, and
 -- name would truncate qualified names to 63 bytes.)
 SELECT s.nspname::text, 'schema'::text, s.nspname::text, 'owner ' || pg_catalog.pg_get_userbyid(n.nspowner)
-       || ' acl ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(n.nspacl) a), '')
+       || ' acl ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a), '')
 FROM s JOIN pg_catalog.pg_namespace n ON n.oid = s.oid
 UNION ALL
 SELECT nspname, CASE relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
@@ -25,7 +28,7 @@ SELECT nspname, CASE relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v
                  CASE WHEN relkind = 'p' THEN 'partition by ' || pg_catalog.pg_get_partkeydef(oid) END,
                  CASE WHEN relkind IN ('v', 'm') THEN 'definition ' || pg_catalog.pg_get_viewdef(oid) END,
                  'rls ' || relrowsecurity || '/' || relforcerowsecurity,
-                 'acl ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(relacl) a), ''))
+                 'acl ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(coalesce(relacl, pg_catalog.acldefault(CASE WHEN relkind = 'S' THEN 's' ELSE 'r' END::"char", relowner))) a), ''))
 FROM rel
 UNION ALL
 SELECT r.nspname, 'column', r.relname || '.' || a.attname,
@@ -57,7 +60,7 @@ SELECT s.nspname, 'function', p.proname || '(' || pg_catalog.pg_get_function_ide
                  'security ' || CASE WHEN p.prosecdef THEN 'definer' ELSE 'invoker' END,
                  'config ' || coalesce(array_to_string(p.proconfig, ','), ''),
                  'body ' || p.prosrc,
-                 'acl ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(p.proacl) a), ''))
+                 'acl ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))) a), ''))
 FROM s JOIN pg_catalog.pg_proc p ON p.pronamespace = s.oid
 UNION ALL
 SELECT r.nspname, 'trigger', r.relname || '.' || g.tgname, pg_catalog.pg_get_triggerdef(g.oid) || ' enabled ' || g.tgenabled::text

@@ -15,7 +15,11 @@
 //!   uuid, enum labels, `regclass`), and then the tenant's names are replaced
 //!   by placeholders, as for every other detail.
 //!
-//! Only objects whose canonical forms differ are deparsed, for the report.
+//! Only objects whose canonical forms differ are deparsed, for the report;
+//! deparsed definitions that a dump and restore only writes differently are
+//! equal (`restored.rs`).
+
+mod restored;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -23,6 +27,8 @@ use std::fmt::Write as _;
 use uuid::Uuid;
 
 use crate::tenant::TenantCode;
+
+pub use restored::same_definition;
 
 /// Ids below this are the server's own objects: the same in every database.
 const FIRST_USER_OID: u32 = 16384;

@@ -96,8 +96,10 @@ pub async fn compare(
 ///
 /// Catalog forms can differ where definitions do not: a schema restored
 /// from pg_dump was parsed again from deparsed SQL (an implicit cast became
-/// an explicit one, say). The deparsed definition decides, as it always did;
-/// the digest only spares deparsing what is certainly equal.
+/// an explicit one, say). The deparsed definition decides, as it always did,
+/// with the array casts a restore re-parses written one way
+/// (`canonical::same_definition`); the digest only spares deparsing what is
+/// certainly equal.
 fn confirmed(
     drift: Vec<(&Identity, &Registered, &'static str, Key)>,
     readable: &HashMap<String, HashMap<Key, String>>,
@@ -108,7 +110,11 @@ fn confirmed(
         .filter_map(|(reference, tenant, problem, key)| {
             let expected = readable.get(reference.code.as_str()).unwrap_or(&empty).get(&key);
             let found = readable.get(tenant.code.as_str()).unwrap_or(&empty).get(&key);
-            if problem == "changed" && expected == found {
+            let same = match (expected, found) {
+                (Some(expected), Some(found)) => canonical::same_definition(expected, found),
+                (expected, found) => expected == found,
+            };
+            if problem == "changed" && same {
                 return None;
             }
             Some(finding(&tenant.identity(), problem, &key, expected, found))

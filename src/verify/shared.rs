@@ -22,6 +22,9 @@ pub async fn compare(client: &Client, target: &Target) -> Result<Vec<Finding>> {
     let (expected, found): (HashMap<_, _>, HashMap<_, _>) =
         (expected.into_iter().collect(), found.into_iter().collect());
     for (problem, key) in super::differences(&expected, &found) {
+        if problem == "changed" && super::canonical::same_definition(&expected[&key], &found[&key]) {
+            continue;
+        }
         findings.push(finding(problem, &key, expected.get(&key), found.get(&key)));
     }
     Ok(findings)

@@ -1,0 +1,283 @@
+//! Exit codes and messages a new user meets first (issue 11, items 13–15):
+//! bad tenants.toml and templates exit 2 naming the culprit, lock timeouts
+//! exit 3, a lost server names itself, a closed pipe is not a crash, and no
+//! command but `up`, `db create` and `sandbox start` creates a sandbox.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{Run, TestDb, Workspace, CONNECTION_VARS};
+
+/// The binary with stdout connected to a pipe whose reader is already gone,
+/// so the very first write meets EPIPE (`provision status | head -0`).
+fn with_closed_stdout(db: &TestDb, ws: &Workspace, args: &[&str]) -> support::Outcome {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_provision"));
+    for var in CONNECTION_VARS {
+        command.env_remove(var);
+    }
+    let out = command
+        .env("NO_COLOR", "1")
+        .env("DATABASE_URL", &db.url)
+        .current_dir(ws.path())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    support::Outcome::from(out)
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_and_the_work_is_done() {
+    let db = TestDb::new();
+    let ws = Workspace::shipped();
+    let up = with_closed_stdout(&db, &ws, &["up"]);
+    assert_eq!(up.code, 0, "{up:?}");
+    assert_eq!(db.scalar("SELECT string_agg(tenant_code, ',' ORDER BY 1) FROM shared.tenants"), "hdfc,icici,lic");
+    let catalog = db.catalog();
+    for args in [&["status"][..], &["partitions", "list"], &["tenant", "list"], &["--json", "status"]] {
+        let out = with_closed_stdout(&db, &ws, args);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        assert!(!out.stderr.contains("panicked") && !out.stderr.contains("error"), "{args:?}: {}", out.stderr);
+    }
+    assert_eq!(db.catalog(), catalog);
+}
+
+#[test]
+fn unknown_blueprint_exits_2_on_every_command_naming_tenant_and_blueprint() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n[tenants.zz]\nname = \"ZZ\"\nblueprint = \"nope\"\n");
+    let before = db.catalog();
+    for args in [
+        &["up"][..],
+        &["status"],
+        &["verify"],
+        &["tenant", "list"],
+        &["tenant", "add", "lic"],
+        &["tenant", "upgrade", "--all"],
+        &["partitions", "rollover"],
+        &["partitions", "list"],
+        &["tenant", "render", "zz"],
+    ] {
+        db.provision().in_workspace(&ws).args(args).status(2).one_line_error().stderr_has("zz").stderr_has("\"nope\"");
+    }
+    assert_eq!(db.catalog(), before, "a refused command changed the database");
+}
+
+#[test]
+fn undefined_template_variable_exits_2_naming_template_and_variable() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    let templates = ws.own_templates();
+    std::fs::write(templates.join("agent_mitra/V8__typo.sql.tera"), "CREATE TABLE {{ shcema }}.t (id int);\n").unwrap();
+    let before = db.catalog();
+    for args in [&["up"][..], &["tenant", "upgrade", "lic"], &["tenant", "add", "lic2", "--name", "X"]] {
+        db.provision()
+            .in_workspace(&ws)
+            .args(args)
+            .status(2)
+            .one_line_error()
+            .stderr_has("V8__typo.sql.tera")
+            .stderr_has("shcema");
+    }
+    assert_eq!(db.catalog(), before);
+    assert_eq!(db.scalar("SELECT max(version)::text FROM lic_schema.refinery_schema_history"), "7");
+}
+
+#[test]
+fn duplicate_tenant_id_duplicate_key_and_negative_premake_exit_2_at_parse_time() {
+    let db = TestDb::new();
+    let id = "6f1d2c3a-8b7e-4f5d-9a10-3c2b1e0fa7d4";
+    let ws = Workspace::new(&format!(
+        "[tenants.lic]\nname = \"LIC\"\nid = \"{id}\"\n[tenants.hdfc]\nname = \"HDFC\"\nid = \"{id}\"\n"
+    ));
+    let before = db.catalog();
+    db.provision().in_workspace(&ws).arg("up").status(2).one_line_error().stderr_has(id).stderr_has("hdfc");
+    ws.write_config("[tenants.lic]\nname = \"A\"\nname = \"B\"\n");
+    db.provision().in_workspace(&ws).arg("up").status(2).one_line_error().stderr_has("name: duplicate key");
+    ws.write_config("[tenants.lic]\nname = \"A\"\npremake = -1\n");
+    db.provision().in_workspace(&ws).arg("up").status(2).one_line_error().stderr_has("premake: ");
+    ws.write_config("[defaults]\npremake = -1\n[tenants.lic]\nname = \"A\"\n");
+    db.provision().in_workspace(&ws).arg("status").status(2).one_line_error().stderr_has("premake: ");
+    assert_eq!(db.catalog(), before);
+}
+
+#[test]
+fn lock_timeout_in_tenant_upgrade_exits_3_and_changes_nothing() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    let templates = ws.own_templates();
+    std::fs::write(templates.join("agent_mitra/V8__note.sql.tera"), "COMMENT ON SCHEMA {{ schema }} IS 'v8';\n")
+        .unwrap();
+    let before = db.catalog();
+    db.with(async |holder| {
+        holder
+            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('provision:tenant:lic', 0));")
+            .await
+            .unwrap();
+        let out = db.provision().in_workspace(&ws).args(["--lock-timeout", "1", "tenant", "upgrade", "lic"]).output();
+        assert_eq!(out.code, 3, "{out:?}");
+        assert!(out.stderr.contains("timed out waiting for the lock on tenant lic"), "{}", out.stderr);
+        holder.batch_execute("ROLLBACK").await.unwrap();
+    });
+    assert_eq!(db.catalog(), before);
+    assert_eq!(db.scalar("SELECT max(version)::text FROM lic_schema.refinery_schema_history"), "7");
+}
+
+/// The backend of the run `child` once it waits for an advisory lock
+/// (bounded). `holder` is inside a transaction, whose view of
+/// pg_stat_activity is a snapshot until cleared.
+async fn waiting_backend(holder: &tokio_postgres::Client, db: &TestDb, child: &mut std::process::Child) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        holder.batch_execute("SELECT pg_stat_clear_snapshot()").await.unwrap();
+        let row = holder
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' \
+                 AND wait_event = 'advisory' LIMIT 1",
+                &[&db.name],
+            )
+            .await
+            .unwrap();
+        if let Some(row) = row {
+            return row.get(0);
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it waited");
+        assert!(Instant::now() < deadline, "the run never waited for the lock");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_server_lost_mid_run_names_tenant_server_and_what_to_do() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    db.provision().in_workspace(&ws).arg("migrate").success();
+    let before = db.catalog();
+    db.with(async |holder| {
+        holder
+            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('provision:tenant:lic', 0));")
+            .await
+            .unwrap();
+        let mut child = db.provision().in_workspace(&ws).args(["--lock-timeout", "60", "tenant", "add", "lic"]).spawn();
+        let pid = waiting_backend(holder, &db, &mut child).await;
+        // What the client sees of a crash: its session ends under it.
+        holder.execute("SELECT pg_terminate_backend($1)", &[&pid]).await.unwrap();
+        let out = support::Outcome::from(child.wait_with_output().unwrap());
+        assert_eq!(out.code, 1, "{out:?}");
+        let error = out.stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_default().to_owned();
+        for needle in ["tenant lic", &format!("database \"{}\"", db.name), "was lost", "run the same command again"] {
+            assert!(error.contains(needle), "lacks {needle:?}: {}", out.stderr);
+        }
+        holder.batch_execute("ROLLBACK").await.unwrap();
+    });
+    assert_eq!(db.catalog(), before);
+}
+
+/// Postmasters whose command line mentions `dir`.
+fn postgres_under(dir: &std::path::Path) -> Vec<String> {
+    let needle = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("postgres") && c.contains(&needle))
+        .collect()
+}
+
+#[test]
+fn maintenance_commands_never_create_a_sandbox() {
+    let ws = Workspace::shipped();
+    // No tenants.toml here: the configuration comes from elsewhere (cron).
+    let empty = Workspace { dir: tempfile::tempdir().unwrap() };
+    let config = ws.config_path();
+    for args in [
+        &["partitions", "rollover", "--quiet"][..],
+        &["status"],
+        &["migrate"],
+        &["verify"],
+        &["tenant", "add", "lic"],
+        &["tenant", "list"],
+        &["tenant", "upgrade", "--all"],
+        &["tenant", "remove", "lic", "--yes", "--no-backup"],
+        &["partitions", "list"],
+        &["seed", "--sample", "1"],
+        &["db", "list"],
+        &["reset"],
+    ] {
+        let run = Run::new().in_workspace(&empty).arg("--config").arg(&config).args(args);
+        let out = run.status(3).one_line_error();
+        assert!(out.stderr.contains(provision::context::NO_DATABASE), "{args:?}: {}", out.stderr);
+        assert!(!empty.path().join(".provision").exists(), "{args:?} created a sandbox");
+        assert!(postgres_under(empty.path()).is_empty(), "{args:?} started a server");
+    }
+    Run::new().in_workspace(&empty).args(["sandbox", "status"]).success().stdout_has("not created");
+    assert!(!empty.path().join(".provision").exists());
+}
+
+/// Stops the server even when an assertion fails, so no test leaks a postmaster.
+struct DestroyOnDrop(provision::sandbox::Sandbox);
+
+impl Drop for DestroyOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.destroy();
+    }
+}
+
+#[test]
+fn a_real_server_crash_names_the_server_and_a_rerun_completes() {
+    use provision::sandbox::{Sandbox, SandboxStatus};
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    let sandbox = Sandbox::in_dir(ws.path(), None);
+    let _cleanup = DestroyOnDrop(sandbox.clone());
+    // `sandbox start` may create it; every later run uses the existing one.
+    Run::new().in_workspace(&ws).args(["sandbox", "start"]).success();
+    Run::new().in_workspace(&ws).arg("migrate").success();
+    let runtime = support::runtime();
+    runtime.block_on(async {
+        let holder = sandbox.target().connect().await.unwrap();
+        holder
+            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('provision:tenant:lic', 0));")
+            .await
+            .unwrap();
+        let mut child = Run::new().in_workspace(&ws).args(["--lock-timeout", "60", "tenant", "add", "lic"]).spawn();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            holder.batch_execute("SELECT pg_stat_clear_snapshot()").await.unwrap();
+            let waiting =
+                holder.query_opt("SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory'", &[]).await.unwrap();
+            if waiting.is_some() {
+                break;
+            }
+            assert!(child.try_wait().unwrap().is_none() && Instant::now() < deadline, "the run never waited");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let SandboxStatus::Running { pid, .. } = sandbox.status().unwrap() else { panic!("not running") };
+        assert!(Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+        let out = support::Outcome::from(child.wait_with_output().unwrap());
+        assert_eq!(out.code, 1, "{out:?}");
+        let socket = sandbox.root().join("run").display().to_string();
+        for needle in ["tenant lic", socket.as_str(), "was lost", "run the same command again"] {
+            assert!(out.stderr.contains(needle), "lacks {needle:?}: {}", out.stderr);
+        }
+    });
+    // The next run starts the crashed sandbox again and does the work.
+    Run::new().in_workspace(&ws).args(["tenant", "add", "lic"]).success();
+    let registered = runtime.block_on(async {
+        let client = sandbox.target().connect().await.unwrap();
+        client
+            .query_one("SELECT string_agg(tenant_code, ',') FROM shared.tenants", &[])
+            .await
+            .unwrap()
+            .get::<_, String>(0)
+    });
+    assert_eq!(registered, "lic");
+}
