@@ -103,7 +103,9 @@ pub async fn while_held<T>(
         match tx.query_one(include_str!("sql/lock_session_wait.sql"), &[&key]).await {
             Ok(_) => tx.commit().await?,
             Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => return Err(timed_out(resource)),
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("waiting for the lock on {}", resource.describe())))
+            }
         }
     }
     let result = work(&mut *client).await;
