@@ -75,7 +75,7 @@ fn undefined_template_variable_exits_2_naming_template_and_variable() {
     let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
     db.provision().in_workspace(&ws).arg("up").success();
     let templates = ws.own_templates();
-    std::fs::write(templates.join("agent_mitra/V8__typo.sql.tera"), "CREATE TABLE {{ shcema }}.t (id int);\n").unwrap();
+    std::fs::write(templates.join("agent_mitra/V9__typo.sql.tera"), "CREATE TABLE {{ shcema }}.t (id int);\n").unwrap();
     let before = db.catalog();
     for args in [&["up"][..], &["tenant", "upgrade", "lic"], &["tenant", "add", "lic2", "--name", "X"]] {
         db.provision()
@@ -83,11 +83,11 @@ fn undefined_template_variable_exits_2_naming_template_and_variable() {
             .args(args)
             .status(2)
             .one_line_error()
-            .stderr_has("V8__typo.sql.tera")
+            .stderr_has("V9__typo.sql.tera")
             .stderr_has("shcema");
     }
     assert_eq!(db.catalog(), before);
-    assert_eq!(db.scalar("SELECT max(version)::text FROM lic_schema.refinery_schema_history"), "7");
+    assert_eq!(db.scalar("SELECT max(version)::text FROM lic_schema.refinery_schema_history"), "8");
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn lock_timeout_in_tenant_upgrade_exits_3_and_changes_nothing() {
     let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
     db.provision().in_workspace(&ws).arg("up").success();
     let templates = ws.own_templates();
-    std::fs::write(templates.join("agent_mitra/V8__note.sql.tera"), "COMMENT ON SCHEMA {{ schema }} IS 'v8';\n")
+    std::fs::write(templates.join("agent_mitra/V9__note.sql.tera"), "COMMENT ON SCHEMA {{ schema }} IS 'v9';\n")
         .unwrap();
     let before = db.catalog();
     db.with(async |holder| {
@@ -128,7 +128,7 @@ fn lock_timeout_in_tenant_upgrade_exits_3_and_changes_nothing() {
         holder.batch_execute("ROLLBACK").await.unwrap();
     });
     assert_eq!(db.catalog(), before);
-    assert_eq!(db.scalar("SELECT max(version)::text FROM lic_schema.refinery_schema_history"), "7");
+    assert_eq!(db.scalar("SELECT max(version)::text FROM lic_schema.refinery_schema_history"), "8");
 }
 
 /// The backend of the run `child` once it waits for an advisory lock
