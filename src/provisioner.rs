@@ -122,6 +122,9 @@ pub async fn create(
         built.await.with_context(|| format!("tenant {} was not created (nothing was kept)", spec.code))?;
     let mut objects = count_objects(&tx, &schema).await?;
     tx.commit().await?;
+    if split {
+        crate::failpoint::hit("create.after_first_transaction");
+    }
     let mut applied = names(&applied);
     if split {
         let rest = finish_in_steps(client, spec, blueprint, settings, printer).await?;

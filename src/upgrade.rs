@@ -63,6 +63,7 @@ pub async fn upgrade(
             format!("tenant {} stopped after {} of {} pending versions", tenant.code, applied.len(), plan.pending.len())
         })?;
         applied.extend(done);
+        crate::failpoint::hit("upgrade.after_segment");
     }
     let tx = provisioner::begin_locked(client, &tenant.code, settings.lock_timeout, printer).await?;
     let partitions = provisioner::finish(&tx, &tenant.code, blueprint, settings).await?;
@@ -151,6 +152,7 @@ async fn hoist_enum_values(client: &Client, identity: &Identity, pending: &[Migr
                 let added = client.batch_execute(&statement).await;
                 client.batch_execute("RESET ROLE").await?;
                 added.with_context(|| format!("{migration}: cannot add the enum value ahead of the version"))?;
+                crate::failpoint::hit("upgrade.after_enum_value");
             }
         }
     }
@@ -221,6 +223,7 @@ async fn run_outside(
             .batch_execute(&statement)
             .await
             .with_context(|| format!("{migration}: statement failed: {}", first_line(&statement)))?;
+        crate::failpoint::hit("upgrade.after_outside_statement");
     }
     client.batch_execute(&migrate::history_insert_sql(migration, &table)).await?;
     Ok(vec![migration.to_string()])

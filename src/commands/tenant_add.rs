@@ -24,6 +24,7 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
         return dry_run(ctx, &client, &spec, &blueprint).await;
     }
     let shared_applied = shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
+    crate::failpoint::hit("tenant_add.after_shared");
     let outcome =
         provisioner::create(&mut client, &spec, &blueprint, &ctx.settings(&args.admin, &target, &config), &ctx.printer)
             .await?;
@@ -34,6 +35,7 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
             spec.code.schema_name()
         )));
     };
+    crate::failpoint::hit("tenant_add.before_verify");
     let verified = match args.no_verify {
         true => None,
         false => Some(verify::after_changes(ctx, &mut client, &target, &config, Some(&spec.code)).await?),

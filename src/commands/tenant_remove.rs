@@ -76,6 +76,7 @@ pub async fn run(ctx: &Context, args: &TenantRemoveArgs) -> Result<()> {
             backup::human_size(done.size_bytes)
         ));
         written = Some(done);
+        crate::failpoint::hit("tenant_remove.after_backup");
     }
     let (action, kept_roles) = if args.keep_data {
         registry::deactivate(&tx, &code).await?;

@@ -27,6 +27,7 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
     let (mut client, target) = ctx.connect().await?;
     if !args.dry_run {
         shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
+        crate::failpoint::hit("tenant_upgrade.after_shared");
     }
     let tenants = select(&client, &wanted).await?;
     let mut blueprints: HashMap<String, Blueprint> = HashMap::new();
@@ -51,6 +52,7 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
         progress.working(worker, &format!("{}: upgrading", tenant.code));
         let result = upgrade::upgrade(client, tenant, &blueprints[&tenant.blueprint], &settings, &ctx.printer).await;
         progress.done(&ctx.printer, line(tenant, &result));
+        crate::failpoint::hit("tenant_upgrade.after_tenant");
         (tenant.code.as_str().to_owned(), result)
     })
     .await;

@@ -61,6 +61,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     } else {
         shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?
     };
+    crate::failpoint::hit("up.after_shared");
     let registered = registry::snapshot(&client, None).await?;
     let blueprints = Blueprints::new(&config);
     let mut reports = Vec::new();
@@ -80,6 +81,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
             progress.working(worker, item.code());
             let report = perform(ctx, &settings, client, item, &blueprints).await;
             progress.tick();
+            crate::failpoint::hit("up.after_tenant");
             report
         })
         .await;
@@ -88,6 +90,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
         client = clients.swap_remove(0);
     }
     reports.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+    crate::failpoint::hit("up.before_verify");
     let verified = match args.dry_run || args.no_verify {
         true => None,
         false => Some(verify::after_changes(ctx, &mut client, &target, &config, None).await?),
