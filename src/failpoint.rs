@@ -24,6 +24,7 @@ pub const VARIABLE: &str = "PROVISION_FAILPOINT";
 pub const ALL: &[&str] = &[
     // tenant add
     "tenant_add.after_shared",
+    "tenant_add.after_completion",
     "create.after_first_transaction",
     "tenant_add.before_verify",
     // the versions of one tenant (tenant add, tenant upgrade, up)

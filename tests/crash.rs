@@ -29,6 +29,9 @@ enum Setup {
     OneDeclared,
     /// An empty database; tenants.toml declares lic, hdfc and icici.
     ThreeDeclared,
+    /// tenants.toml declares hdfc and lic; a `tenant add lic` died after its
+    /// first transaction (lic registered, incomplete, no administrator).
+    Interrupted,
     /// lic, hdfc, icici provisioned; each tenant's newest partitions dropped,
     /// so a rollover has work in every tenant.
     Provisioned,
@@ -54,11 +57,16 @@ const ROLLOVER: &[&str] = &["partitions", "rollover"];
 
 const SCENARIOS: &[Scenario] = &[
     Scenario { point: "tenant_add.after_shared", setup: Setup::OneDeclared, command: ADD, rerun: ADD },
+    Scenario { point: "tenant_add.after_completion", setup: Setup::Interrupted, command: ADD, rerun: ADD },
     Scenario { point: "create.after_first_transaction", setup: Setup::OneDeclared, command: ADD, rerun: ADD },
     Scenario { point: "create.after_first_transaction@2", setup: Setup::ThreeDeclared, command: UP, rerun: UP },
-    Scenario { point: "upgrade.after_segment", setup: Setup::OneDeclared, command: ADD, rerun: ADD },
     Scenario { point: "upgrade.after_segment", setup: Setup::OneDeclared, command: ADD, rerun: UP },
-    Scenario { point: "tenant_add.before_verify", setup: Setup::OneDeclared, command: &["tenant", "add", "hdfc"], rerun: UP },
+    Scenario {
+        point: "tenant_add.before_verify",
+        setup: Setup::OneDeclared,
+        command: &["tenant", "add", "hdfc"],
+        rerun: UP,
+    },
     Scenario { point: "upgrade.after_enum_value", setup: Setup::Upgradable, command: UPGRADE, rerun: UPGRADE },
     Scenario { point: "upgrade.after_segment@2", setup: Setup::Upgradable, command: UPGRADE, rerun: UPGRADE },
     Scenario { point: "upgrade.after_outside_statement", setup: Setup::Upgradable, command: UPGRADE, rerun: UPGRADE },
@@ -118,10 +126,21 @@ fn prepare(setup: Setup) -> (TestDb, Workspace) {
     let db = TestDb::new();
     let ws = match setup {
         Setup::OneDeclared => Workspace::new("[tenants.hdfc]\nname = \"HDFC\"\n"),
+        Setup::Interrupted => Workspace::new("[tenants.hdfc]\nname = \"HDFC\"\n[tenants.lic]\nname = \"LIC\"\n"),
         _ => Workspace::new(THREE),
     };
     match setup {
         Setup::OneDeclared | Setup::ThreeDeclared => {}
+        Setup::Interrupted => {
+            let point = "create.after_first_transaction";
+            let died = db
+                .provision()
+                .in_workspace(&ws)
+                .env(failpoint::VARIABLE, point)
+                .args(["tenant", "add", "lic"])
+                .output();
+            assert_eq!(died.code, -1, "tenant add lic did not die at {point}: {}", died.stderr);
+        }
         Setup::Provisioned => {
             db.provision().in_workspace(&ws).args(UP).success();
             db.execute(DROP_NEWEST_PARTITIONS);
@@ -230,12 +249,20 @@ fn a_crash_at_any_point_is_repaired_by_the_next_run() {
         keys.iter().copied().zip(in_parallel(keys.clone(), |(setup, command)| reference(setup, command))).collect();
     let failures: Vec<String> = in_parallel(SCENARIOS.iter().collect(), |scenario| {
         let expected = &references[&(scenario.setup, scenario.command)];
-        run(scenario, expected).err().map(|e| format!("{} ({:?}, {:?}):\n{e}", scenario.point, scenario.setup, scenario.command))
+        run(scenario, expected)
+            .err()
+            .map(|e| format!("{} ({:?}, {:?}):\n{e}", scenario.point, scenario.setup, scenario.command))
     })
     .into_iter()
     .flatten()
     .collect();
-    assert!(failures.is_empty(), "{} of {} scenarios failed:\n{}", failures.len(), SCENARIOS.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenarios failed:\n{}",
+        failures.len(),
+        SCENARIOS.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -244,7 +271,9 @@ fn a_failed_tenant_add_keeps_a_removed_tenants_audit_rows() {
     let ws = Workspace::new("[tenants.zr]\nname = \"ZR\"\n");
     let templates = ws.own_templates().join("agent_mitra");
     db.provision().in_workspace(&ws).args(["tenant", "add", "zr", "--no-verify"]).success();
-    db.execute("SET app.tenant_id = ''; UPDATE zr_schema.users SET first_name = 'Audited' WHERE email = 'admin@zr.example'");
+    db.execute(
+        "SET app.tenant_id = ''; UPDATE zr_schema.users SET first_name = 'Audited' WHERE email = 'admin@zr.example'",
+    );
     let rows = "SELECT count(*)::text FROM audit.zr_audit_log";
     let kept = db.scalar(rows);
     assert_ne!(kept, "0", "the admin's creation and update are audited");

@@ -1,6 +1,8 @@
 //! `provision up`: the main job. Shared migrations, then every tenant of
-//! tenants.toml that is missing, then every registered tenant that is behind.
-//! One tenant's failure does not stop the others; the exit code reports it.
+//! tenants.toml that is missing, then every registered tenant that is behind
+//! or incomplete (a crash between two transactions: see
+//! [`crate::completion`]). One tenant's failure does not stop the others;
+//! the exit code reports it.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -13,6 +15,7 @@ use tokio_postgres::Client;
 use crate::blueprint::{Blueprint, Identity};
 use crate::cli::UpArgs;
 use crate::commands::verify;
+use crate::completion::Gap;
 use crate::config::{Config, TenantSpec};
 use crate::context::Context;
 use crate::error::failed;
@@ -39,6 +42,8 @@ struct TenantReport {
 enum Work<'a> {
     Create(&'a TenantSpec),
     Upgrade(&'a Registered, Plan),
+    /// Nothing pending, but incomplete: what it lacks.
+    Complete(&'a Registered, Vec<String>),
     Current(&'a Registered),
 }
 
@@ -46,7 +51,7 @@ impl Work<'_> {
     fn code(&self) -> &str {
         match self {
             Work::Create(spec) => spec.code.as_str(),
-            Work::Upgrade(tenant, _) | Work::Current(tenant) => tenant.code.as_str(),
+            Work::Upgrade(tenant, _) | Work::Complete(tenant, _) | Work::Current(tenant) => tenant.code.as_str(),
         }
     }
 }
@@ -64,8 +69,9 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     crate::failpoint::hit("up.after_shared");
     let registered = registry::snapshot(&client, None).await?;
     let blueprints = Blueprints::new(&config);
+    let gaps = blueprints.survey(&client, &registered).await?;
     let mut reports = Vec::new();
-    let work = decide(&config, &registered, &blueprints, &mut reports);
+    let work = decide(&config, &registered, &blueprints, &gaps, &mut reports);
     if args.dry_run {
         reports.extend(work.into_iter().map(|item| preview(item, &blueprints)));
     } else {
@@ -116,6 +122,7 @@ fn decide<'a>(
     config: &'a Config,
     registered: &'a [Registered],
     blueprints: &Blueprints<'_>,
+    gaps: &HashMap<String, Gap>,
     reports: &mut Vec<TenantReport>,
 ) -> Vec<Work<'a>> {
     let mut work: Vec<Work> = config
@@ -147,7 +154,10 @@ fn decide<'a>(
                 );
                 reports.push(report(tenant.code.as_str(), &tenant.blueprint, None, Some(error)));
             }
-            Ok(plan) if plan.pending.is_empty() => work.push(Work::Current(tenant)),
+            Ok(plan) if plan.pending.is_empty() => match gaps.get(tenant.code.as_str()) {
+                Some(gap) => work.push(Work::Complete(tenant, gap.missing.clone())),
+                None => work.push(Work::Current(tenant)),
+            },
             Ok(plan) => work.push(Work::Upgrade(tenant, plan)),
         }
     }
@@ -163,7 +173,7 @@ async fn perform(
 ) -> TenantReport {
     let (code, blueprint_name) = match &item {
         Work::Create(spec) => (spec.code.as_str(), spec.blueprint.as_str()),
-        Work::Upgrade(t, _) | Work::Current(t) => (t.code.as_str(), t.blueprint.as_str()),
+        Work::Upgrade(t, _) | Work::Complete(t, _) | Work::Current(t) => (t.code.as_str(), t.blueprint.as_str()),
     };
     let blueprint = match blueprints.get(blueprint_name) {
         Ok(bp) => bp,
@@ -172,6 +182,9 @@ async fn perform(
     let result = match item {
         Work::Create(spec) => provisioner::create(client, spec, &blueprint, settings, &ctx.printer).await,
         Work::Upgrade(tenant, _) => crate::upgrade::upgrade(client, tenant, &blueprint, settings, &ctx.printer).await,
+        Work::Complete(tenant, _) => {
+            crate::completion::complete(client, tenant, &blueprint, settings, &ctx.printer).await
+        }
         Work::Current(tenant) => Ok(Outcome::Current { version: tenant.version() }),
     };
     match result {
@@ -193,6 +206,11 @@ fn preview(item: Work<'_>, blueprints: &Blueprints<'_>) -> TenantReport {
         Work::Upgrade(tenant, plan) => {
             let mut r = report(tenant.code.as_str(), &tenant.blueprint, None, None);
             r.would_apply = Some(plan.pending.iter().map(ToString::to_string).collect());
+            r
+        }
+        Work::Complete(tenant, missing) => {
+            let mut r = report(tenant.code.as_str(), &tenant.blueprint, None, None);
+            r.would_apply = Some(missing.iter().map(|m| format!("complete: {m}")).collect());
             r
         }
         Work::Current(tenant) => {
@@ -218,6 +236,7 @@ fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
     let count = |f: fn(&TenantReport) -> bool| reports.iter().filter(|r| f(r)).count();
     let created = count(|r| matches!(r.outcome, Some(Outcome::Created { .. })));
     let upgraded = count(|r| matches!(r.outcome, Some(Outcome::Upgraded { .. })));
+    let completed = count(|r| matches!(r.outcome, Some(Outcome::Completed { .. })));
     let pending = count(|r| r.would_apply.is_some());
     let failed_codes: Vec<&str> = reports.iter().filter(|r| r.error.is_some()).map(|r| r.tenant.as_str()).collect();
     let objects: i64 = reports
@@ -227,12 +246,12 @@ fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
             _ => 0,
         })
         .sum();
-    let changed = !dry_run && (!shared_applied.is_empty() || created + upgraded > 0);
+    let changed = !dry_run && (!shared_applied.is_empty() || created + upgraded + completed > 0);
     ctx.printer.json(&json!({
         "database": database, "dry_run": dry_run, "changed": changed,
         "shared": { "applied": if dry_run { Vec::new() } else { shared_applied.to_vec() },
                     "pending": if dry_run { shared_applied.to_vec() } else { Vec::new() } },
-        "tenants": reports, "created": created, "upgraded": upgraded, "objects_created": objects,
+        "tenants": reports, "created": created, "upgraded": upgraded, "completed": completed, "objects_created": objects,
         "failed": failed_codes, "seconds": seconds, "verify": verified,
     }));
     print_human(ctx, shared_applied, reports, dry_run);
@@ -240,6 +259,8 @@ fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
         format!("{} failed", failed_codes.len())
     } else if dry_run {
         format!("{pending} would change")
+    } else if changed && completed > 0 {
+        format!("{created} created, {upgraded} upgraded, {completed} completed, {objects} objects created")
     } else if changed {
         format!("{created} created, {upgraded} upgraded, {objects} objects created")
     } else {
@@ -274,6 +295,12 @@ fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport
             (Some(Outcome::Upgraded { from, version, objects, .. }), _, _) => {
                 format!("{} {from} → {version} ({objects:+} objects)", good("upgraded"))
             }
+            (Some(Outcome::Completed { version, partitions, .. }), _, _) => {
+                format!(
+                    "{} at version {version} (an interrupted run left it incomplete; {partitions} partitions)",
+                    good("completed")
+                )
+            }
             (Some(Outcome::Current { version }), _, _) => {
                 format!("up to date at version {version}")
             }
@@ -286,7 +313,9 @@ fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport
             {
                 unusable.push(admin.email.clone())
             }
-            Some(Outcome::Created { admin: Some(admin), .. }) => ctx.report_admin(admin),
+            Some(Outcome::Created { admin: Some(admin), .. })
+            | Some(Outcome::Upgraded { admin: Some(admin), .. })
+            | Some(Outcome::Completed { admin: Some(admin), .. }) => ctx.report_admin(admin),
             _ => {}
         }
     }
@@ -303,6 +332,18 @@ struct Blueprints<'c> {
 impl<'c> Blueprints<'c> {
     fn new(config: &'c Config) -> Self {
         Blueprints { config, loaded: Default::default() }
+    }
+
+    /// The incomplete tenants among the active `registered` ones whose
+    /// blueprint loads (the others are reported by `decide`), in one query.
+    async fn survey(&self, client: &Client, registered: &[Registered]) -> Result<HashMap<String, Gap>> {
+        let loaded: Vec<(&Registered, Blueprint)> = registered
+            .iter()
+            .filter(|t| t.is_active() && t.schema_exists)
+            .filter_map(|t| self.get(&t.blueprint).ok().map(|bp| (t, bp)))
+            .collect();
+        let pairs: Vec<(&Registered, &Blueprint)> = loaded.iter().map(|(t, bp)| (*t, bp)).collect();
+        crate::completion::survey(client, &pairs).await
     }
 
     fn get(&self, name: &str) -> Result<Blueprint, String> {
@@ -327,8 +368,9 @@ pub(crate) async fn provision_all(
     shared::apply(client, ctx.lock_timeout(), &ctx.printer).await?;
     let registered = registry::snapshot(&*client, None).await?;
     let blueprints = Blueprints::new(config);
+    let gaps = blueprints.survey(client, &registered).await?;
     let mut reports = Vec::new();
-    let work = decide(config, &registered, &blueprints, &mut reports);
+    let work = decide(config, &registered, &blueprints, &gaps, &mut reports);
     for item in work {
         let report = perform(ctx, settings, client, item, &blueprints).await;
         reports.push(report);
