@@ -87,6 +87,15 @@ pub struct Completed {
 }
 
 impl Completed {
+    /// Adds what an earlier transaction of the same upgrade made.
+    pub fn absorb(&mut self, earlier: Option<Completed>) {
+        if let Some(earlier) = earlier {
+            self.partitions += earlier.partitions;
+            self.secured += earlier.secured;
+            self.admin = self.admin.take().or(earlier.admin);
+        }
+    }
+
     pub fn changed(&self) -> bool {
         self.partitions > 0 || self.secured > 0 || self.admin.is_some()
     }

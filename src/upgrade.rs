@@ -62,7 +62,7 @@ pub async fn upgrade(
     let mut applied = Vec::new();
     let segments = segments(&plan.pending);
     let last = segments.len() - 1;
-    let mut completed = None;
+    let (mut earlier, mut completed) = (Completed::default(), None);
     // Each transaction of an established tenant leaves it complete (and
     // passes the gate). A tenant still being created is completed only by
     // the last one: before that its audit log may not exist yet, and the
@@ -83,7 +83,12 @@ pub async fn upgrade(
             format!("tenant {} stopped after {} of {} pending versions", tenant.code, applied.len(), plan.pending.len())
         })?;
         applied.extend(names);
-        completed = finished.or(completed);
+        // Only the last segment's completion counts as the tenant's: after
+        // a version outside a transaction, a completing transaction follows.
+        match index == last {
+            true => completed = finished,
+            false => earlier.absorb(finished),
+        }
         crate::failpoint::hit("upgrade.after_segment");
     }
     let completed = match completed {
@@ -92,7 +97,7 @@ pub async fn upgrade(
     };
     let objects = provisioner::count_objects_outside(client, &tenant.schema_name).await? - before;
     let version = blueprint.latest_version();
-    let (partitions, admin) = (completed.partitions, completed.admin);
+    let (partitions, admin) = (earlier.partitions + completed.partitions, completed.admin.or(earlier.admin));
     Ok(Outcome::Upgraded { from: tenant.version(), version, applied, partitions, objects, admin })
 }
 
