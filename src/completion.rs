@@ -17,8 +17,8 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
-use serde_json::json;
-use tokio_postgres::{GenericClient, Transaction};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, GenericClient, Transaction};
 
 use crate::admin::{self, AdminReport};
 use crate::blueprint::{Blueprint, Identity};
@@ -40,41 +40,74 @@ pub struct Gap {
 }
 
 /// The incomplete tenants among `tenants` (each with its blueprint), by code.
-pub async fn survey(
-    client: &impl GenericClient,
-    tenants: &[(&Registered, &Blueprint)],
-) -> Result<HashMap<String, Gap>> {
+pub async fn survey(client: &mut Client, tenants: &[(&Registered, &Blueprint)]) -> Result<HashMap<String, Gap>> {
     if tenants.is_empty() {
         return Ok(HashMap::new());
     }
-    let input: Vec<serde_json::Value> = tenants.iter().map(|(t, bp)| describe(t, bp)).collect();
-    let rows = client
-        .query(include_str!("sql/completion_survey.sql"), &[&serde_json::Value::Array(input)])
-        .await
-        .context("cannot check whether the tenants are complete")?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let gap = Gap { code: row.get(0), missing: row.get(1), creating: row.get(2) };
-            (gap.code.clone(), gap)
-        })
-        .collect())
+    let input = SurveyInput::new(tenants);
+    // A catalog query over every tenant is costed high enough to be JIT
+    // compiled, which costs seconds and saves nothing here.
+    let tx = client.build_transaction().read_only(true).start().await?;
+    tx.batch_execute("SET LOCAL jit = off").await?;
+    let gaps = query(&tx, &input).await?;
+    tx.commit().await?;
+    Ok(gaps.into_iter().map(|gap| (gap.code.clone(), gap)).collect())
 }
 
-/// The survey's input for one tenant: what its blueprint says it must have.
-fn describe(tenant: &Registered, blueprint: &Blueprint) -> serde_json::Value {
-    let code = &tenant.code;
-    let specs = blueprint.partitions_of(code, &Default::default());
-    let partitioned: Vec<serde_json::Value> = specs
-        .iter()
-        .map(|s| json!({ "schema": s.schema.clone().unwrap_or_else(|| code.schema_name()), "table": s.table }))
-        .collect();
-    let audit = blueprint.manifest.audit.as_ref();
-    json!({
-        "code": code.as_str(), "schema": tenant.schema_name, "audited": audit.is_some(),
-        "exclude": audit.map(|a| a.exclude.clone()).unwrap_or_default(), "log": code.audit_log_name(),
-        "partitioned": partitioned,
-    })
+async fn query(client: &impl GenericClient, input: &SurveyInput) -> Result<Vec<Gap>> {
+    let rows = client
+        .query(include_str!("sql/completion_survey.sql"), &input.params())
+        .await
+        .context("cannot check whether the tenants are complete")?;
+    Ok(rows.iter().map(|row| Gap { code: row.get(0), missing: row.get(1), creating: row.get(2) }).collect())
+}
+
+/// The survey's parameters: what each tenant's blueprint says it must have,
+/// as parallel arrays.
+#[derive(Default)]
+struct SurveyInput {
+    codes: Vec<String>,
+    schemas: Vec<String>,
+    audited: Vec<bool>,
+    excluded: (Vec<String>, Vec<String>),
+    partitioned: (Vec<String>, Vec<String>, Vec<String>),
+}
+
+impl SurveyInput {
+    fn new(tenants: &[(&Registered, &Blueprint)]) -> SurveyInput {
+        let mut input = SurveyInput::default();
+        for (tenant, blueprint) in tenants {
+            let code = &tenant.code;
+            let audit = blueprint.manifest.audit.as_ref();
+            input.codes.push(code.as_str().to_owned());
+            input.schemas.push(tenant.schema_name.clone());
+            input.audited.push(audit.is_some());
+            for table in audit.map(|a| a.exclude.clone()).unwrap_or_default() {
+                input.excluded.0.push(code.as_str().to_owned());
+                input.excluded.1.push(table);
+            }
+            for spec in blueprint.partitions_of(code, &Default::default()) {
+                input.partitioned.0.push(code.as_str().to_owned());
+                input.partitioned.1.push(spec.schema.clone().unwrap_or_else(|| code.schema_name()));
+                input.partitioned.2.push(spec.table.clone());
+            }
+        }
+        input
+    }
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 8] {
+        let (excluded, partitioned) = (&self.excluded, &self.partitioned);
+        [
+            &self.codes,
+            &self.schemas,
+            &self.audited,
+            &excluded.0,
+            &excluded.1,
+            &partitioned.0,
+            &partitioned.1,
+            &partitioned.2,
+        ]
+    }
 }
 
 /// What completing a tenant made.
@@ -112,13 +145,17 @@ pub async fn complete(
 ) -> Result<Outcome> {
     let identity = tenant.identity();
     let tx = provisioner::begin_locked(client, &tenant.code, settings.lock_timeout, printer).await?;
+    // Asked again under the tenant's lock: another process may have
+    // completed it since the survey, and the answer names what is repaired.
+    let missing = query(&tx, &SurveyInput::new(&[(tenant, blueprint)])).await?.into_iter().flat_map(|g| g.missing);
+    let repaired: Vec<String> = missing.collect();
     let done = complete_in(&tx, &identity, blueprint, settings).await?;
     crate::gate::check_tenant(&tx, &tenant.code, blueprint).await?;
     tx.commit().await.with_context(|| format!("cannot complete tenant {}", tenant.code))?;
     let version = tenant.version();
-    Ok(match done.changed() {
-        true => Outcome::Completed { version, partitions: done.partitions, admin: done.admin },
-        false => Outcome::Current { version },
+    Ok(match repaired.is_empty() && !done.changed() {
+        true => Outcome::Current { version },
+        false => Outcome::Completed { version, repaired, partitions: done.partitions, admin: done.admin },
     })
 }
 

@@ -53,6 +53,8 @@ pub enum Outcome {
     /// between two transactions) and has been completed.
     Completed {
         version: i32,
+        /// What was missing.
+        repaired: Vec<String>,
         partitions: usize,
         #[serde(skip_serializing_if = "Option::is_none")]
         admin: Option<AdminReport>,

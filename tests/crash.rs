@@ -300,6 +300,56 @@ fn an_administrator_an_operator_deleted_is_not_recreated() {
     assert_eq!(db.scalar("SELECT count(*)::text FROM hdfc_schema.users"), "0");
 }
 
+#[test]
+fn every_kind_of_gap_is_found_in_one_survey_and_completed_by_up() {
+    let db = TestDb::new();
+    // Codes of its own: roles are cluster-wide, and other tests use lic, hdfc, icici.
+    let ws = Workspace::new(
+        "[tenants.glic]\nname = \"G LIC\"\n[tenants.ghdfc]\nname = \"G HDFC\"\n[tenants.gicici]\nname = \"G ICICI\"\n",
+    );
+    db.provision().in_workspace(&ws).args(UP).success();
+    let complete = db_snapshot(&db);
+    let partition = db.scalar(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = 'glic_schema.user_events'::regclass AND c.relname <> 'user_events_default' LIMIT 1",
+    );
+    let log_partition = db.scalar(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = 'audit.ghdfc_audit_log'::regclass LIMIT 1",
+    );
+    db.execute(&format!(
+        "DROP TRIGGER audit_row_change ON glic_schema.agents;
+         DROP TABLE glic_schema.session_analytics_default;
+         ALTER TABLE glic_schema.{partition} NO FORCE ROW LEVEL SECURITY;
+         DROP POLICY tenant_isolation ON glic_schema.{partition};
+         DROP TRIGGER audit_no_truncate ON audit.{log_partition};
+         REVOKE provision_tenant_readers FROM gicici_ro;"
+    ));
+    let dry = db.provision().in_workspace(&ws).args(["--json", "up", "--dry-run"]).success().json();
+    let planned: Vec<String> = dry["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["would_apply"].as_array().cloned().unwrap_or_default())
+        .map(|step| step.as_str().unwrap_or_default().to_owned())
+        .collect();
+    for gap in [
+        "audit trigger on glic_schema.agents".to_owned(),
+        "DEFAULT partition of glic_schema.session_analytics".to_owned(),
+        format!("row-level security on glic_schema.{partition}"),
+        format!("TRUNCATE guard on audit.{log_partition}"),
+        "role gicici_ro in provision_tenant_readers".to_owned(),
+    ] {
+        assert!(planned.contains(&format!("complete: {gap}")), "the survey missed {gap}: {planned:#?}");
+    }
+    let done = db.provision().in_workspace(&ws).args(["--json", "up", "--no-verify"]).success().json();
+    assert_eq!(done["completed"], 3, "{done:#}");
+    let found = db_snapshot(&db);
+    assert!(found == complete, "{}", diff(&complete, &found));
+    let again = db.provision().in_workspace(&ws).args(["--json", "up"]).success().json();
+    assert_eq!((again["completed"].clone(), again["changed"].clone()), (0.into(), false.into()), "{again:#}");
+}
+
 /// A cluster of this test's own, so crashing it disturbs no other test.
 struct OwnCluster {
     sandbox: provision::sandbox::Sandbox,

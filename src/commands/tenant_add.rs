@@ -108,7 +108,7 @@ async fn complete_registered(
         .filter(|t| t.is_active() && t.schema_exists)
         .filter_map(|t| blueprints.get(&t.blueprint).map(|bp| (t, bp)))
         .collect();
-    let gaps = completion::survey(&*client, &pairs).await?;
+    let gaps = completion::survey(client, &pairs).await?;
     let mut resumed = None;
     for (tenant, blueprint) in pairs.into_iter().filter(|(t, _)| gaps.contains_key(t.code.as_str())) {
         let result = match gaps[tenant.code.as_str()].creating {
@@ -137,7 +137,7 @@ fn as_created(outcome: Outcome) -> Outcome {
         Outcome::Upgraded { version, applied, partitions, objects, admin, .. } => {
             Outcome::Created { version, applied, partitions, objects, admin }
         }
-        Outcome::Completed { version, partitions, admin } => {
+        Outcome::Completed { version, partitions, admin, .. } => {
             Outcome::Created { version, applied: Vec::new(), partitions, objects: 0, admin }
         }
         other => other,

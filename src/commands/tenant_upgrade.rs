@@ -46,7 +46,7 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
             }
         }
     }
-    let gaps = survey(&client, tenants.iter().chain(&others), &blueprints).await?;
+    let gaps = survey(&mut client, tenants.iter().chain(&others), &blueprints).await?;
     let mut work: Vec<&Registered> = tenants
         .iter()
         .filter(|t| needs_work(t, &blueprints[&t.blueprint]) || gaps.contains_key(t.code.as_str()))
@@ -105,7 +105,7 @@ async fn select(client: &tokio_postgres::Client, wanted: &[TenantCode]) -> Resul
 
 /// The incomplete tenants among `tenants` whose blueprint loaded, in one query.
 async fn survey<'a>(
-    client: &tokio_postgres::Client,
+    client: &mut tokio_postgres::Client,
     tenants: impl Iterator<Item = &'a Registered>,
     blueprints: &HashMap<String, Blueprint>,
 ) -> Result<HashMap<String, completion::Gap>> {

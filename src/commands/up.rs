@@ -69,7 +69,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     crate::failpoint::hit("up.after_shared");
     let registered = registry::snapshot(&client, None).await?;
     let blueprints = Blueprints::new(&config);
-    let gaps = blueprints.survey(&client, &registered).await?;
+    let gaps = blueprints.survey(&mut client, &registered).await?;
     let mut reports = Vec::new();
     let work = decide(&config, &registered, &blueprints, &gaps, &mut reports);
     if args.dry_run {
@@ -295,11 +295,11 @@ fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport
             (Some(Outcome::Upgraded { from, version, objects, .. }), _, _) => {
                 format!("{} {from} → {version} ({objects:+} objects)", good("upgraded"))
             }
-            (Some(Outcome::Completed { version, partitions, .. }), _, _) => {
-                format!(
-                    "{} at version {version} (an interrupted run left it incomplete; {partitions} partitions)",
-                    good("completed")
-                )
+            (Some(Outcome::Completed { version, repaired, .. }), _, _) => {
+                let shown: Vec<&str> = repaired.iter().take(2).map(String::as_str).collect();
+                let more = repaired.len().saturating_sub(2);
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                format!("{} at version {version}: it lacked {}{more}", good("completed"), shown.join(", "))
             }
             (Some(Outcome::Current { version }), _, _) => {
                 format!("up to date at version {version}")
@@ -336,7 +336,7 @@ impl<'c> Blueprints<'c> {
 
     /// The incomplete tenants among the active `registered` ones whose
     /// blueprint loads (the others are reported by `decide`), in one query.
-    async fn survey(&self, client: &Client, registered: &[Registered]) -> Result<HashMap<String, Gap>> {
+    async fn survey(&self, client: &mut Client, registered: &[Registered]) -> Result<HashMap<String, Gap>> {
         let loaded: Vec<(&Registered, Blueprint)> = registered
             .iter()
             .filter(|t| t.is_active() && t.schema_exists)

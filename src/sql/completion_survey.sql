@@ -5,25 +5,33 @@
 -- declared partitioned table, RLS, FORCE and the root's policies on every
 -- partition, the audit log with its TRUNCATE guard on every partition, the
 -- tenant roles in their groups, and no administrator still pending.
--- $1: jsonb array of {code, schema, audited, exclude[], log, partitioned:
--- [{schema, table}]}. Returns one row per incomplete tenant.
-WITH tenant AS (
-    SELECT t.*, n.oid AS nsp
-    FROM jsonb_to_recordset($1::jsonb)
-         AS t(code text, schema text, audited boolean, exclude text[], log text, partitioned jsonb)
+-- Inputs are parallel arrays (unnest of a constant array gives the planner
+-- exact row counts, so it walks the catalog through its indexes):
+-- $1 codes, $2 schemas, $3 audited; $4/$5 (code, table) excluded from audit;
+-- $6/$7/$8 (code, schema, table) of the declared partitioned tables, the
+-- audit log included. Returns one row per incomplete tenant.
+WITH tenant AS MATERIALIZED (
+    SELECT t.code, t.schema, t.audited, t.code || '_audit_log' AS log, n.oid AS nsp,
+           coalesce(x.tables, '{}') AS exclude
+    FROM unnest($1::text[], $2::text[], $3::bool[]) AS t(code, schema, audited)
     JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema
+    LEFT JOIN (SELECT e.code, array_agg(e.tbl) AS tables FROM unnest($4::text[], $5::text[]) AS e(code, tbl)
+               GROUP BY e.code) AS x ON x.code = t.code
 ), declared AS (
-    SELECT t.code, p.schema AS sch, p."table" AS tbl, (p.schema = 'audit' AND p."table" = t.log) AS is_log,
-           pg_catalog.to_regclass(format('%I.%I', p.schema, p."table")) AS parent
-    FROM tenant t CROSS JOIN LATERAL jsonb_to_recordset(t.partitioned) AS p(schema text, "table" text)
+    SELECT p.code, p.sch, p.tbl, (p.sch = 'audit' AND p.tbl = p.code || '_audit_log') AS is_log,
+           pg_catalog.to_regclass(format('%I.%I', p.sch, p.tbl))::oid AS parent
+    FROM unnest($6::text[], $7::text[], $8::text[]) AS p(code, sch, tbl)
+    WHERE p.code IN (SELECT code FROM tenant)
 ), parts AS (
-    SELECT d.code, d.is_log, d.parent, c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
+    -- One level, as provision partitions (pg_inherits is indexed by parent).
+    -- A partition lives in its parent's schema (provision and rollover make them so).
+    SELECT d.code, d.is_log, d.parent, c.oid, d.sch AS nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
            r.relrowsecurity AS root_rls, r.relforcerowsecurity AS root_force
     FROM declared d
-    JOIN pg_catalog.pg_class r ON r.oid = d.parent AND r.relkind = 'p'
-    CROSS JOIN LATERAL pg_catalog.pg_partition_tree(d.parent) AS tree
-    JOIN pg_catalog.pg_class c ON c.oid = tree.relid AND c.oid <> d.parent AND c.relkind IN ('r', 'p')
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_catalog.pg_class r ON r.oid = d.parent
+    JOIN pg_catalog.pg_inherits i ON i.inhparent = d.parent
+    JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+    WHERE r.relkind = 'p' AND c.relkind IN ('r', 'p')
 ), gaps AS (
     -- The schema's relations through pg_depend (indexed), as audit_triggers.sql.
     SELECT t.code, format('audit trigger on %I.%I', t.schema, c.relname) AS gap
@@ -31,8 +39,8 @@ WITH tenant AS (
     JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.refobjid = t.nsp
          AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'n'
     JOIN pg_catalog.pg_class c ON c.oid = d.objid
-    WHERE t.audited AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-      AND c.relname <> 'refinery_schema_history' AND c.relname <> ALL (t.exclude)
+    WHERE t.audited AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'refinery_schema_history'
+      AND c.relname::text <> ALL (t.exclude)
       AND EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'audit_row_change')
     UNION ALL
@@ -60,10 +68,8 @@ WITH tenant AS (
     FROM tenant t
     CROSS JOIN LATERAL (VALUES (t.code || '_owner', 'provision_tenant_owners'), (t.code || '_app', 'provision_tenant_apps'),
                                (t.code || '_ro', 'provision_tenant_readers')) AS r(member, grp)
-    WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
-                      JOIN pg_catalog.pg_roles a ON a.oid = m.member
-                      JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
-                      WHERE a.rolname = r.member AND g.rolname = r.grp)
+    WHERE NOT coalesce(pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(r.member)),
+                                                        pg_catalog.to_regrole(r.grp), 'MEMBER'), false)
     UNION ALL
     SELECT t.code, 'administrator (creation interrupted)'
     FROM tenant t
