@@ -238,6 +238,28 @@ fn every_failpoint_has_a_scenario() {
     assert!(missing.is_empty(), "failpoints without a crash scenario: {missing:?}");
     let unknown: Vec<&&str> = covered.iter().filter(|p| !failpoint::ALL.contains(p)).collect();
     assert!(unknown.is_empty(), "scenarios for unknown failpoints: {unknown:?}");
+    let mut used = Vec::new();
+    points_in(&support::repo().join("src"), &mut used);
+    used.sort();
+    used.dedup();
+    let mut listed: Vec<String> = failpoint::ALL.iter().map(|p| p.to_string()).collect();
+    listed.sort();
+    assert_eq!(used, listed, "failpoint::ALL must list exactly the points the code hits");
+}
+
+/// The names passed to `failpoint::hit` in the sources under `dir`.
+fn points_in(dir: &Path, found: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            points_in(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split("failpoint::hit(\"").skip(1) {
+                found.push(piece.split('"').next().unwrap().to_owned());
+            }
+        }
+    }
 }
 
 #[test]
