@@ -53,3 +53,21 @@ pub fn triggers_script(code: &TenantCode, blueprint: &Blueprint) -> Option<Strin
         .replace("$3::text[]", &format!("ARRAY[{}]::text[]", excluded.join(", ")));
     Some(format!("{}{};\n", owned_ddl::gexec(&query), guard_sql(code)))
 }
+
+/// Drops `code`'s audit log if it exists and holds no row; returns whether
+/// it did. A log with rows (e.g. kept from a removed tenant of the same code)
+/// stays: audit rows leave the log only when retention releases them.
+pub async fn drop_log_if_empty(tx: &Transaction<'_>, code: &TenantCode) -> Result<bool> {
+    let log = format!("audit.{}", quote_ident(&code.audit_log_name()));
+    let exists: bool = tx.query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&log]).await?.get(0);
+    if !exists {
+        return Ok(false);
+    }
+    // Locked first, so no row can arrive between the look and the drop.
+    tx.batch_execute(&format!("LOCK TABLE {log} IN ACCESS EXCLUSIVE MODE")).await?;
+    let empty: bool = tx.query_one(&format!("SELECT NOT EXISTS (SELECT 1 FROM {log})"), &[]).await?.get(0);
+    if empty {
+        tx.batch_execute(&format!("DROP TABLE {log} CASCADE")).await?;
+    }
+    Ok(empty)
+}

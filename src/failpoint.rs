@@ -21,7 +21,30 @@ pub const VARIABLE: &str = "PROVISION_FAILPOINT";
 
 /// Every failpoint, in the order an uninterrupted run reaches them within
 /// its operation. Tests iterate this list; adding a point means adding it here.
-pub const ALL: &[&str] = &[];
+pub const ALL: &[&str] = &[
+    // tenant add
+    "tenant_add.after_shared",
+    "tenant_add.after_completion",
+    "create.after_first_transaction",
+    "tenant_add.before_verify",
+    // the versions of one tenant (tenant add, tenant upgrade, up)
+    "upgrade.after_enum_value",
+    "upgrade.after_segment",
+    "upgrade.after_outside_statement",
+    // up
+    "up.after_shared",
+    "up.after_tenant",
+    "up.before_verify",
+    // tenant upgrade
+    "tenant_upgrade.after_shared",
+    "tenant_upgrade.after_tenant",
+    // partitions rollover
+    "rollover.after_tenant",
+    // tenant remove (with a backup)
+    "tenant_remove.after_backup",
+    // tenant backup
+    "tenant_backup.before_record",
+];
 
 /// Aborts the process if `name` is the armed failpoint (and this is the
 /// armed occurrence). Call it between two transactions, never inside one.

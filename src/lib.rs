@@ -10,6 +10,7 @@ pub mod backup;
 pub mod blueprint;
 pub mod cli;
 pub mod commands;
+pub mod completion;
 pub mod config;
 pub mod connection;
 pub mod context;

@@ -1,8 +1,13 @@
 //! Building and upgrading one tenant schema, all-or-nothing.
 //!
-//! A tenant is created in one transaction: advisory locks, registry row,
-//! `CREATE SCHEMA`, every template version and its history row. Any failure
-//! rolls all of it back, so a half-built tenant never exists.
+//! A tenant is created in one transaction where the blueprint allows it:
+//! advisory locks, registry row, `CREATE SCHEMA`, every template version and
+//! its history row, the finishing steps and the administrator. Any failure
+//! rolls all of it back. A blueprint whose versions must commit part way
+//! (see [`create`]) is built in several transactions; an ordinary failure
+//! after the first one undoes the tenant, and a crash between two of them
+//! leaves a registered tenant that the next run completes
+//! ([`crate::completion`]).
 
 use std::time::Duration;
 
@@ -40,6 +45,19 @@ pub enum Outcome {
         applied: Vec<String>,
         partitions: usize,
         objects: i64,
+        /// The administrator of a creation this upgrade finished.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        admin: Option<AdminReport>,
+    },
+    /// No version was pending, but the tenant was incomplete (a crash
+    /// between two transactions) and has been completed.
+    Completed {
+        version: i32,
+        /// What was missing.
+        repaired: Vec<String>,
+        partitions: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        admin: Option<AdminReport>,
     },
     Current {
         version: i32,
@@ -120,8 +138,19 @@ pub async fn create(
     let built = build(&tx, spec, blueprint, &identity, &migrations[..cut], settings, !split);
     let (applied, mut partitions, mut admin) =
         built.await.with_context(|| format!("tenant {} was not created (nothing was kept)", spec.code))?;
+    if split && !settings.structure_only && blueprint.manifest.admin_template.is_some() {
+        crate::completion::administrator_pending(&tx, &identity).await?;
+    }
     let mut objects = count_objects(&tx, &schema).await?;
+    if !split {
+        // A split build's first transaction is knowingly incomplete (no
+        // isolation or audit yet); the transaction that finishes it is checked.
+        crate::gate::check_tenant(&tx, &spec.code, blueprint).await?;
+    }
     tx.commit().await?;
+    if split {
+        crate::failpoint::hit("create.after_first_transaction");
+    }
     let mut applied = names(&applied);
     if split {
         let rest = finish_in_steps(client, spec, blueprint, settings, printer).await?;
@@ -151,6 +180,7 @@ fn after_shared_references(migrations: &[refinery_core::Migration], schema: &str
 }
 
 /// What the steps after the first transaction did.
+#[derive(Default)]
 struct Rest {
     applied: Vec<String>,
     objects: i64,
@@ -158,10 +188,11 @@ struct Rest {
     admin: Option<AdminReport>,
 }
 
-/// The versions after the first transaction, applied as an upgrade, then
-/// the administrator. If that
-/// fails, the tenant is taken away again, so a failed creation leaves no
-/// tenant behind (a crash in between leaves one that `up` finishes).
+/// The versions after the first transaction, applied as an upgrade whose
+/// last transaction also finishes the tenant and creates its administrator.
+/// If that fails, the tenant is taken away again, so a failed creation
+/// leaves no tenant behind (a crash in between leaves one that the next
+/// run completes).
 async fn finish_in_steps(
     client: &mut Client,
     spec: &TenantSpec,
@@ -170,47 +201,36 @@ async fn finish_in_steps(
     printer: &Printer,
 ) -> Result<Rest> {
     let tenant = registry::snapshot(&*client, Some(&spec.code)).await?.into_iter().next().expect("just registered");
-    let rest = async {
-        let (applied, objects, partitions) =
-            match crate::upgrade::upgrade(client, &tenant, blueprint, settings, printer).await? {
-                Outcome::Upgraded { applied, objects, partitions, .. } => (applied, objects, partitions),
-                _ => (Vec::new(), 0, 0),
-            };
-        if settings.structure_only {
-            return anyhow::Ok(Rest { applied, objects, partitions, admin: None });
+    let rest = match crate::upgrade::upgrade(client, &tenant, blueprint, settings, printer).await {
+        Ok(Outcome::Upgraded { applied, objects, partitions, admin, .. }) => {
+            Ok(Rest { applied, objects, partitions, admin })
         }
-        let identity = tenant.identity();
-        let tx = begin_locked(client, &spec.code, settings.lock_timeout, printer).await?;
-        act_as_owner(&tx, &identity).await?;
-        let admin = admin::ensure(&tx, blueprint, &identity, &settings.admin_password).await?;
-        stop_acting(&tx).await?;
-        tx.commit().await?;
-        anyhow::Ok(Rest { applied, objects, partitions, admin })
+        Ok(Outcome::Completed { partitions, admin, .. }) => Ok(Rest { partitions, admin, ..Rest::default() }),
+        Ok(_) => Ok(Rest::default()),
+        Err(error) => Err(error),
     };
-    match rest.await {
-        Ok(done) => Ok(done),
-        Err(error) => {
-            let undo = async {
-                let tx = begin_locked(client, &spec.code, settings.lock_timeout, printer).await?;
-                tx.batch_execute(&format!(
-                    "DROP SCHEMA IF EXISTS {} CASCADE; DROP TABLE IF EXISTS audit.{} CASCADE",
-                    spec.code.schema_ident(),
-                    quote_ident(&spec.code.audit_log_name())
-                ))
-                .await?;
-                registry::remove(&tx, &spec.code).await?;
-                roles::drop(&tx, &spec.code).await?;
-                tx.commit().await?;
-                anyhow::Ok(())
-            };
-            let undone = undo.await;
-            let note = match undone {
-                Ok(()) => "nothing was kept".to_owned(),
-                Err(e) => format!("and undoing it failed too: {e:#}; remove it with `provision tenant remove`"),
-            };
-            Err(error.context(format!("tenant {} was not created ({note})", spec.code)))
-        }
-    }
+    let error = match rest {
+        Ok(done) => return Ok(done),
+        Err(error) => error,
+    };
+    let note = match undo(client, &spec.code, settings, printer).await {
+        Ok(()) => "nothing was kept".to_owned(),
+        Err(e) => format!("and undoing it failed too: {e:#}; remove it with `provision tenant remove`"),
+    };
+    Err(error.context(format!("tenant {} was not created ({note})", spec.code)))
+}
+
+/// Takes a tenant whose creation failed away again: schema, registry row,
+/// roles. Its audit log goes only if it holds no rows: the log of a removed
+/// tenant of the same code is kept for retention, and no undo may drop it.
+async fn undo(client: &mut Client, code: &TenantCode, settings: &Settings, printer: &Printer) -> Result<()> {
+    let tx = begin_locked(client, code, settings.lock_timeout, printer).await?;
+    tx.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", code.schema_ident())).await?;
+    audit::drop_log_if_empty(&tx, code).await?;
+    registry::remove(&tx, code).await?;
+    roles::drop(&tx, code).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Everything a new tenant gets, in this order (`tenant render` prints the

@@ -239,6 +239,7 @@ async fn attempt_once(
         crate::partitions::secure_only(&tx, &schemas, Some(&created)).await?;
     }
     tx.commit().await?;
+    crate::failpoint::hit("rollover.after_tenant");
     result.status = "ok";
     Ok(Some(result))
 }

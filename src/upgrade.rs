@@ -9,6 +9,13 @@
 //! history row refinery would. A re-run resumes where a failure stopped, and
 //! recovers a half-built concurrent index (INVALID: dropped and rebuilt).
 //!
+//! The last transaction also finishes the tenant (partitions, audit
+//! triggers, RLS on partitions, a pending administrator: see
+//! [`crate::completion`]), so the versions and what completes them commit
+//! together; when the last version runs outside a transaction, a completing
+//! transaction follows. With nothing pending, an upgrade just completes the
+//! tenant, so a crash between two transactions is repaired by the next run.
+//!
 //! Enum values: PostgreSQL 15 refuses to use a value added in the same
 //! transaction, so `ALTER TYPE … ADD VALUE IF NOT EXISTS` statements are run
 //! and committed first; inside the version's transaction they are no-ops.
@@ -18,6 +25,7 @@ use refinery_core::Migration;
 use tokio_postgres::Client;
 
 use crate::blueprint::{Blueprint, Identity};
+use crate::completion::Completed;
 use crate::error::{bad_input, failed};
 use crate::migrate::{self, Plan};
 use crate::output::Printer;
@@ -48,28 +56,74 @@ pub async fn upgrade(
     let plan = Plan::new(&migrations, &tenant.applied);
     refuse_edited(tenant, blueprint, &plan)?;
     if plan.pending.is_empty() {
-        return Ok(Outcome::Current { version: tenant.version() });
+        return crate::completion::complete(client, tenant, blueprint, settings, printer).await;
     }
     let before = provisioner::count_objects_outside(client, &tenant.schema_name).await?;
     let mut applied = Vec::new();
-    for segment in segments(&plan.pending) {
+    let segments = segments(&plan.pending);
+    let last = segments.len() - 1;
+    let (mut earlier, mut completed) = (Completed::default(), None);
+    // Each transaction of an established tenant leaves it complete (and
+    // passes the gate). A tenant still being created is completed only by
+    // the last one: before that its audit log may not exist yet, and the
+    // rows later versions seed must not be audited, as in a one-transaction
+    // build.
+    let established = established(client, tenant, blueprint).await?;
+    for (index, segment) in segments.into_iter().enumerate() {
         let done = match segment {
             Segment::Transaction(pending) => {
-                in_transaction(client, &identity, &migrations, &pending, settings, printer).await
+                let finishing = (index == last || established).then_some(blueprint);
+                in_transaction(client, &identity, &migrations, &pending, settings, printer, finishing).await
             }
-            Segment::Outside(migration) => outside_transaction(client, &identity, &migration, settings).await,
+            Segment::Outside(migration) => {
+                outside_transaction(client, &identity, &migration, settings).await.map(|names| (names, None))
+            }
         };
-        let done = done.with_context(|| {
+        let (names, finished) = done.with_context(|| {
             format!("tenant {} stopped after {} of {} pending versions", tenant.code, applied.len(), plan.pending.len())
         })?;
-        applied.extend(done);
+        applied.extend(names);
+        // Only the last segment's completion counts as the tenant's: after
+        // a version outside a transaction, a completing transaction follows.
+        match index == last {
+            true => completed = finished,
+            false => earlier.absorb(finished),
+        }
+        crate::failpoint::hit("upgrade.after_segment");
     }
-    let tx = provisioner::begin_locked(client, &tenant.code, settings.lock_timeout, printer).await?;
-    let partitions = provisioner::finish(&tx, &tenant.code, blueprint, settings).await?;
-    let objects = provisioner::count_objects(&tx, &tenant.schema_name).await? - before;
-    tx.commit().await?;
+    let completed = match completed {
+        Some(completed) => completed,
+        None => complete_alone(client, &identity, blueprint, settings, printer).await?,
+    };
+    let objects = provisioner::count_objects_outside(client, &tenant.schema_name).await? - before;
     let version = blueprint.latest_version();
-    Ok(Outcome::Upgraded { from: tenant.version(), version, applied, partitions, objects })
+    let (partitions, admin) = (earlier.partitions + completed.partitions, completed.admin.or(earlier.admin));
+    Ok(Outcome::Upgraded { from: tenant.version(), version, applied, partitions, objects, admin })
+}
+
+/// Whether `tenant` is past its creation: the blueprint audits nothing, or
+/// the tenant's audit log exists.
+async fn established(client: &Client, tenant: &Registered, blueprint: &Blueprint) -> Result<bool> {
+    if blueprint.manifest.audit.is_none() {
+        return Ok(true);
+    }
+    let log = format!("audit.{}", quote_ident(&tenant.code.audit_log_name()));
+    Ok(client.query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&log]).await?.get(0))
+}
+
+/// The finishing transaction after a last version that ran outside one.
+async fn complete_alone(
+    client: &mut Client,
+    identity: &Identity,
+    blueprint: &Blueprint,
+    settings: &Settings,
+    printer: &Printer,
+) -> Result<Completed> {
+    let tx = provisioner::begin_locked(client, &identity.code, settings.lock_timeout, printer).await?;
+    let completed = crate::completion::complete_in(&tx, identity, blueprint, settings).await?;
+    crate::gate::check_tenant(&tx, &identity.code, blueprint).await?;
+    tx.commit().await?;
+    Ok(completed)
 }
 
 /// An applied template that changed would make this tenant differ from
@@ -105,6 +159,8 @@ fn segments(pending: &[Migration]) -> Vec<Segment> {
     segments
 }
 
+/// One transaction of versions; `finishing`: the last one, which also
+/// completes the tenant before the gate and COMMIT.
 async fn in_transaction(
     client: &mut Client,
     identity: &Identity,
@@ -112,7 +168,8 @@ async fn in_transaction(
     pending: &[Migration],
     settings: &Settings,
     printer: &Printer,
-) -> Result<Vec<String>> {
+    finishing: Option<&Blueprint>,
+) -> Result<(Vec<String>, Option<Completed>)> {
     hoist_enum_values(client, identity, pending).await?;
     let last = pending.last().map_or(0, |m| m.version());
     // refinery checks the applied history against the list: give it every
@@ -121,8 +178,15 @@ async fn in_transaction(
     let tx = provisioner::begin_locked(client, &identity.code, settings.lock_timeout, printer).await?;
     tx.batch_execute(&timeouts(settings)).await?;
     let applied = provisioner::apply_as_owner(&tx, identity, &upto).await?;
+    let completed = match finishing {
+        Some(blueprint) => Some(crate::completion::complete_in(&tx, identity, blueprint, settings).await?),
+        None => None,
+    };
+    if let Some(blueprint) = finishing {
+        crate::gate::check_tenant(&tx, &identity.code, blueprint).await?;
+    }
     tx.commit().await?;
-    Ok(provisioner::names(&applied))
+    Ok((provisioner::names(&applied), completed))
 }
 
 fn timeouts(settings: &Settings) -> String {
@@ -151,6 +215,7 @@ async fn hoist_enum_values(client: &Client, identity: &Identity, pending: &[Migr
                 let added = client.batch_execute(&statement).await;
                 client.batch_execute("RESET ROLE").await?;
                 added.with_context(|| format!("{migration}: cannot add the enum value ahead of the version"))?;
+                crate::failpoint::hit("upgrade.after_enum_value");
             }
         }
     }
@@ -221,6 +286,7 @@ async fn run_outside(
             .batch_execute(&statement)
             .await
             .with_context(|| format!("{migration}: statement failed: {}", first_line(&statement)))?;
+        crate::failpoint::hit("upgrade.after_outside_statement");
     }
     client.batch_execute(&migrate::history_insert_sql(migration, &table)).await?;
     Ok(vec![migration.to_string()])

@@ -1,5 +1,11 @@
 //! `provision tenant add <code>`: create one tenant, all-or-nothing.
+//!
+//! First, as every `up` and `tenant upgrade`, it completes each registered
+//! tenant an interrupted run left incomplete ([`crate::completion`]); when
+//! that is the tenant being added (its creation was interrupted), finishing
+//! it is this run's creation.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -12,8 +18,10 @@ use crate::context::Context;
 use crate::error::failed;
 use crate::lock::{self, Resource};
 use crate::output::{good, strong};
-use crate::provisioner::{self, Outcome};
-use crate::{registry, shared};
+use crate::provisioner::{self, Outcome, Settings};
+use crate::registry::{self, Registered};
+use crate::tenant::TenantCode;
+use crate::{completion, shared, upgrade};
 
 pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     let started = Instant::now();
@@ -26,12 +34,23 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     }
     let shared_applied = shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
     crate::gate::before_create(&mut client, ctx, &blueprint).await?;
-    // Held across the creation's transactions, so no verify sees it half done.
+    crate::failpoint::hit("tenant_add.after_shared");
     let settings = ctx.settings(&args.admin, &target, &config);
-    let create =
-        async |c: &mut tokio_postgres::Client| provisioner::create(c, &spec, &blueprint, &settings, &ctx.printer).await;
+    // Held across the completion's and the creation's transactions, so no
+    // verify of another process sees the tenant half done.
+    let build = async |c: &mut tokio_postgres::Client| {
+        let resumed = complete_registered(ctx, c, &config, &spec.code, &settings).await?;
+        crate::failpoint::hit("tenant_add.after_completion");
+        match resumed {
+            Some(outcome) => {
+                ctx.printer.note(format!("tenant {}: finishing the creation an interrupted run began", spec.code));
+                Ok(as_created(outcome))
+            }
+            None => provisioner::create(c, &spec, &blueprint, &settings, &ctx.printer).await,
+        }
+    };
     let outcome =
-        lock::while_held(&mut client, Resource::Tenant(&spec.code), settings.lock_timeout, &ctx.printer, create)
+        lock::while_held(&mut client, Resource::Tenant(&spec.code), settings.lock_timeout, &ctx.printer, build)
             .await?;
     let Outcome::Created { version, ref applied, objects, ref admin, .. } = outcome else {
         return Err(failed(format!(
@@ -40,6 +59,7 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
             spec.code.schema_name()
         )));
     };
+    crate::failpoint::hit("tenant_add.before_verify");
     let verified = match args.no_verify {
         true => None,
         false => Some(verify::after_changes(ctx, &mut client, &target, &config, Some(&spec.code)).await?),
@@ -70,6 +90,66 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
             }
         }
         None => Ok(()),
+    }
+}
+
+/// Completes every incomplete registered tenant (one survey query for all);
+/// returns the outcome for `code` when its own creation was interrupted.
+/// Another tenant that cannot be completed is a warning: `up` reports it.
+async fn complete_registered(
+    ctx: &Context,
+    client: &mut tokio_postgres::Client,
+    config: &crate::config::Config,
+    code: &TenantCode,
+    settings: &Settings,
+) -> Result<Option<Outcome>> {
+    let registered = registry::snapshot(&*client, None).await?;
+    let mut blueprints: HashMap<String, Blueprint> = HashMap::new();
+    for tenant in registered.iter().filter(|t| t.is_active() && t.schema_exists) {
+        if !blueprints.contains_key(&tenant.blueprint) {
+            if let Ok(bp) = Blueprint::load(&config.templates_dir, &tenant.blueprint) {
+                blueprints.insert(tenant.blueprint.clone(), bp);
+            }
+        }
+    }
+    let pairs: Vec<(&Registered, &Blueprint)> = registered
+        .iter()
+        .filter(|t| t.is_active() && t.schema_exists)
+        .filter_map(|t| blueprints.get(&t.blueprint).map(|bp| (t, bp)))
+        .collect();
+    let gaps = completion::survey(client, &pairs).await?;
+    let mut resumed = None;
+    for (tenant, blueprint) in pairs.into_iter().filter(|(t, _)| gaps.contains_key(t.code.as_str())) {
+        let result = match gaps[tenant.code.as_str()].creating {
+            true => upgrade::upgrade(client, tenant, blueprint, settings, &ctx.printer).await,
+            false => completion::complete(client, tenant, blueprint, settings, &ctx.printer).await,
+        };
+        match result {
+            Ok(outcome) if &tenant.code == code => resumed = Some(outcome),
+            Ok(_) => ctx.printer.line(format!(
+                "{} tenant {} (an interrupted run left it incomplete)",
+                good("completed"),
+                tenant.code
+            )),
+            Err(e) if &tenant.code == code => return Err(e),
+            Err(e) => {
+                ctx.printer.warn(format!("tenant {} is incomplete and could not be completed: {e:#}", tenant.code))
+            }
+        }
+    }
+    Ok(resumed.filter(|_| gaps.get(code.as_str()).is_some_and(|g| g.creating)))
+}
+
+/// A finished interrupted creation, reported as the creation it completes.
+fn as_created(outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Upgraded { version, applied, partitions, objects, admin, .. } => {
+            Outcome::Created { version, applied, partitions, objects, admin }
+        }
+        Outcome::Completed { version, partitions, admin, .. } => {
+            Outcome::Created { version, applied: Vec::new(), partitions, objects: 0, admin }
+        }
+        other => other,
     }
 }
 

@@ -32,6 +32,7 @@ pub async fn run(ctx: &Context, args: &TenantBackupArgs) -> Result<()> {
     let result = backup::write(&tx, &target, &pg_dump, &tenant, &out, ctx.lock_timeout()).await;
     // Read-only work: ending the transaction just releases the locks.
     tx.rollback().await?;
+    crate::failpoint::hit("tenant_backup.before_record");
     let recorded = backup::record(&client, &tenant, &out, started.elapsed(), result.as_ref()).await;
     let written = result.map_err(|e| e.context(format!("backup of tenant {code} failed")))?;
     let backup_id = match recorded {

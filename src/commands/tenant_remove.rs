@@ -52,6 +52,9 @@ pub async fn run(ctx: &Context, args: &TenantRemoveArgs) -> Result<()> {
         Some((pg_dump, out)) => Some(final_backup(ctx, &tx, &target, &tenant, pg_dump, out).await?),
         None => None,
     };
+    if written.is_some() {
+        crate::failpoint::hit("tenant_remove.after_backup");
+    }
     let removal = if args.keep_data {
         registry::deactivate(&tx, &code).await?;
         Removal::Deactivated { revoked: roles::suspend_access(&tx, &code, tenant.id).await? }

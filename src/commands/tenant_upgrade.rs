@@ -2,6 +2,8 @@
 //! pending blueprint versions to tenants in parallel over a bounded pool of
 //! connections, each tenant in its own transactions under its own lock. A
 //! failing tenant is reported and the others continue; a re-run resumes.
+//! Every run also completes each registered tenant an interrupted run left
+//! incomplete (named or not; see [`crate::completion`]).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -18,7 +20,7 @@ use crate::migrate::Plan;
 use crate::provisioner::{Outcome, UpgradeTimeouts};
 use crate::registry::{self, Registered};
 use crate::tenant::TenantCode;
-use crate::{fleet, shared, upgrade};
+use crate::{completion, fleet, shared, upgrade};
 
 pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
     let started = Instant::now();
@@ -28,17 +30,32 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
     let (mut client, target) = ctx.connect().await?;
     if !args.dry_run {
         shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
+        crate::failpoint::hit("tenant_upgrade.after_shared");
     }
-    let tenants = select(&client, &wanted).await?;
+    let (tenants, others) = select(&client, &wanted).await?;
     let mut blueprints: HashMap<String, Blueprint> = HashMap::new();
     for t in &tenants {
         if !blueprints.contains_key(&t.blueprint) {
             blueprints.insert(t.blueprint.clone(), Blueprint::load(&config.templates_dir, &t.blueprint)?);
         }
     }
-    let work: Vec<&Registered> = tenants.iter().filter(|t| needs_work(t, &blueprints[&t.blueprint])).collect();
+    for t in &others {
+        if !blueprints.contains_key(&t.blueprint) {
+            // Another tenant's broken blueprint is `up`'s to report, not this run's.
+            if let Ok(bp) = Blueprint::load(&config.templates_dir, &t.blueprint) {
+                blueprints.insert(t.blueprint.clone(), bp);
+            }
+        }
+    }
+    let gaps = survey(&mut client, tenants.iter().chain(&others), &blueprints).await?;
+    let mut work: Vec<&Registered> = tenants
+        .iter()
+        .filter(|t| needs_work(t, &blueprints[&t.blueprint]) || gaps.contains_key(t.code.as_str()))
+        .collect();
+    work.extend(others.iter().filter(|t| gaps.contains_key(t.code.as_str())));
+    let total = tenants.len() + work.len() - work.iter().filter(|w| tenants.iter().any(|t| t.code == w.code)).count();
     if args.dry_run {
-        return dry_run(ctx, &work, &blueprints);
+        return dry_run(ctx, &work, &blueprints, &gaps);
     }
     crate::gate::before_upgrade(&mut client, ctx, &work, &blueprints, args.strict).await?;
     let mut settings = ctx.settings(&crate::cli::AdminArgs { admin_password: None }, &target, &config);
@@ -51,19 +68,27 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
     let connect = async || target.connect().await;
     let results = fleet::for_each_fresh(&mut clients, work, connect, async |worker, client, tenant| {
         progress.working(worker, &format!("{}: upgrading", tenant.code));
-        // Held across the upgrade's transactions, so no verify sees it half done.
-        let upgrade = async |c: &mut tokio_postgres::Client| {
-            upgrade::upgrade(c, tenant, &blueprints[&tenant.blueprint], &settings, &ctx.printer).await
+        let blueprint = &blueprints[&tenant.blueprint];
+        let complete_only = match gaps.get(tenant.code.as_str()) {
+            // Not named: completed at its version, unless its creation was
+            // interrupted (then its versions are part of completing it).
+            Some(gap) => !tenants.iter().any(|t| t.code == tenant.code) && !gap.creating,
+            None => false,
+        };
+        // Held across the tenant's transactions, so no verify sees it half done.
+        let work = async |c: &mut tokio_postgres::Client| match complete_only {
+            true => completion::complete(c, tenant, blueprint, &settings, &ctx.printer).await,
+            false => upgrade::upgrade(c, tenant, blueprint, &settings, &ctx.printer).await,
         };
         let result =
-            lock::while_held(client, Resource::Tenant(&tenant.code), settings.lock_timeout, &ctx.printer, upgrade)
-                .await;
+            lock::while_held(client, Resource::Tenant(&tenant.code), settings.lock_timeout, &ctx.printer, work).await;
         progress.done(&ctx.printer, line(tenant, &result));
+        crate::failpoint::hit("tenant_upgrade.after_tenant");
         (tenant.code.as_str().to_owned(), result)
     })
     .await;
     progress.finish();
-    summarize(ctx, tenants.len(), results, started.elapsed().as_secs_f64())
+    summarize(ctx, total, results, started.elapsed().as_secs_f64())
 }
 
 fn timeouts(args: &TenantUpgradeArgs) -> Result<UpgradeTimeouts> {
@@ -76,12 +101,24 @@ fn timeouts(args: &TenantUpgradeArgs) -> Result<UpgradeTimeouts> {
     })
 }
 
-async fn select(client: &tokio_postgres::Client, wanted: &[TenantCode]) -> Result<Vec<Registered>> {
+/// The active tenants named (all with none named), and the other active ones.
+async fn select(client: &tokio_postgres::Client, wanted: &[TenantCode]) -> Result<(Vec<Registered>, Vec<Registered>)> {
     let all = registry::snapshot(client, None).await?;
     if let Some(missing) = wanted.iter().find(|c| !all.iter().any(|t| &t.code == *c)) {
         return Err(registry::not_registered(missing));
     }
-    Ok(all.into_iter().filter(|t| t.is_active() && (wanted.is_empty() || wanted.contains(&t.code))).collect())
+    Ok(all.into_iter().filter(|t| t.is_active()).partition(|t| wanted.is_empty() || wanted.contains(&t.code)))
+}
+
+/// The incomplete tenants among `tenants` whose blueprint loaded, in one query.
+async fn survey<'a>(
+    client: &mut tokio_postgres::Client,
+    tenants: impl Iterator<Item = &'a Registered>,
+    blueprints: &HashMap<String, Blueprint>,
+) -> Result<HashMap<String, completion::Gap>> {
+    let pairs: Vec<(&Registered, &Blueprint)> =
+        tenants.filter(|t| t.schema_exists).filter_map(|t| blueprints.get(&t.blueprint).map(|bp| (t, bp))).collect();
+    completion::survey(client, &pairs).await
 }
 
 /// Pending versions, or edited ones (which the upgrade refuses, by name).
@@ -101,17 +138,30 @@ fn line(tenant: &Registered, result: &Result<Outcome>) -> Result<String, String>
         Ok(Outcome::Upgraded { from, version, applied, .. }) => {
             Ok(format!("{:<16} upgraded {from} → {version} ({})", tenant.code.as_str(), applied.join(", ")))
         }
+        Ok(Outcome::Completed { version, .. }) => Ok(format!(
+            "{:<16} completed at version {version} (an interrupted run left it incomplete)",
+            tenant.code.as_str()
+        )),
         Ok(_) => Ok(format!("{:<16} up to date", tenant.code.as_str())),
         Err(e) => Err(format!("tenant {}: {}", tenant.code, crate::connection::redact(&format!("{e:#}")))),
     }
 }
 
-fn dry_run(ctx: &Context, work: &[&Registered], blueprints: &HashMap<String, Blueprint>) -> Result<()> {
+fn dry_run(
+    ctx: &Context,
+    work: &[&Registered],
+    blueprints: &HashMap<String, Blueprint>,
+    gaps: &HashMap<String, completion::Gap>,
+) -> Result<()> {
     let mut plans = Vec::new();
     for tenant in work {
         let identity = Identity { code: tenant.code.clone(), tenant_id: tenant.id };
         let plan = Plan::new(&blueprints[&tenant.blueprint].render(&identity)?, &tenant.applied);
         ctx.printer.line(format!("-- tenant {} (at version {})", tenant.code, tenant.version()));
+        let missing = gaps.get(tenant.code.as_str()).map(|g| g.missing.clone()).unwrap_or_default();
+        for gap in &missing {
+            ctx.printer.line(format!("-- would complete: {gap}"));
+        }
         for (name, _) in &plan.edited {
             ctx.printer.line(format!("-- REFUSED: applied version {name} was edited since it ran"));
         }
@@ -122,6 +172,7 @@ fn dry_run(ctx: &Context, work: &[&Registered], blueprints: &HashMap<String, Blu
             "tenant": tenant.code.as_str(), "version": tenant.version(),
             "pending": plan.pending.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "edited": plan.edited.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+            "incomplete": missing,
         }));
     }
     ctx.printer.json(&json!({ "dry_run": true, "tenants": plans }));
@@ -132,17 +183,23 @@ fn dry_run(ctx: &Context, work: &[&Registered], blueprints: &HashMap<String, Blu
 fn summarize(ctx: &Context, total: usize, mut results: Vec<(String, Result<Outcome>)>, seconds: f64) -> Result<()> {
     results.sort_by(|a, b| a.0.cmp(&b.0));
     let upgraded = results.iter().filter(|(_, r)| matches!(r, Ok(Outcome::Upgraded { .. }))).count();
+    let completed = results.iter().filter(|(_, r)| matches!(r, Ok(Outcome::Completed { .. }))).count();
     let failed_codes: Vec<&str> = results.iter().filter(|(_, r)| r.is_err()).map(|(c, _)| c.as_str()).collect();
     ctx.printer.json(&json!({
         "tenants": results.iter().map(|(code, r)| match r {
             Ok(outcome) => json!({ "tenant": code, "result": outcome }),
             Err(e) => json!({ "tenant": code, "error": crate::connection::redact(&format!("{e:#}")) }),
         }).collect::<Vec<_>>(),
-        "summary": { "tenants": total, "upgraded": upgraded, "failed": failed_codes, "seconds": seconds },
+        "summary": { "tenants": total, "upgraded": upgraded, "completed": completed, "failed": failed_codes,
+                     "seconds": seconds },
     }));
+    let completed_note = match completed {
+        0 => String::new(),
+        n => format!(", {n} completed"),
+    };
     ctx.printer.line(format!(
-        "upgrade: {total} tenants, {upgraded} upgraded, {} up to date, {} failed ({seconds:.2} s)",
-        total - upgraded - failed_codes.len(),
+        "upgrade: {total} tenants, {upgraded} upgraded{completed_note}, {} up to date, {} failed ({seconds:.2} s)",
+        total.saturating_sub(upgraded + completed + failed_codes.len()),
         failed_codes.len()
     ));
     match failed_codes.is_empty() {

@@ -1,6 +1,8 @@
 //! `provision up`: the main job. Shared migrations, then every tenant of
-//! tenants.toml that is missing, then every registered tenant that is behind.
-//! One tenant's failure does not stop the others; the exit code reports it.
+//! tenants.toml that is missing, then every registered tenant that is behind
+//! or incomplete (a crash between two transactions: see
+//! [`crate::completion`]). One tenant's failure does not stop the others;
+//! the exit code reports it.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -13,6 +15,7 @@ use tokio_postgres::Client;
 use crate::blueprint::{Blueprint, Identity};
 use crate::cli::UpArgs;
 use crate::commands::verify;
+use crate::completion::Gap;
 use crate::config::{Config, TenantSpec};
 use crate::context::Context;
 use crate::error::failed;
@@ -40,6 +43,8 @@ struct TenantReport {
 enum Work<'a> {
     Create(&'a TenantSpec),
     Upgrade(&'a Registered, Plan),
+    /// Nothing pending, but incomplete: what it lacks.
+    Complete(&'a Registered, Vec<String>),
     Current(&'a Registered),
 }
 
@@ -47,7 +52,7 @@ impl Work<'_> {
     fn code(&self) -> &str {
         match self {
             Work::Create(spec) => spec.code.as_str(),
-            Work::Upgrade(tenant, _) | Work::Current(tenant) => tenant.code.as_str(),
+            Work::Upgrade(tenant, _) | Work::Complete(tenant, _) | Work::Current(tenant) => tenant.code.as_str(),
         }
     }
 }
@@ -62,13 +67,15 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     } else {
         shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?
     };
+    crate::failpoint::hit("up.after_shared");
     let registered = registry::snapshot(&client, None).await?;
     if !args.dry_run {
         crate::gate::before_up(&mut client, ctx, &config, &registered, args.strict).await?;
     }
     let blueprints = Blueprints::new(&config);
+    let gaps = blueprints.survey(&mut client, &registered).await?;
     let mut reports = Vec::new();
-    let work = decide(&config, &registered, &blueprints, &mut reports);
+    let work = decide(&config, &registered, &blueprints, &gaps, &mut reports);
     if args.dry_run {
         reports.extend(work.into_iter().map(|item| preview(item, &blueprints)));
     } else {
@@ -84,6 +91,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
             progress.working(worker, item.code());
             let report = perform(ctx, &settings, client, item, &blueprints).await;
             progress.tick();
+            crate::failpoint::hit("up.after_tenant");
             report
         })
         .await;
@@ -92,6 +100,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
         client = clients.swap_remove(0);
     }
     reports.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+    crate::failpoint::hit("up.before_verify");
     let verified = match args.dry_run || args.no_verify {
         true => None,
         false => Some(verify::after_changes(ctx, &mut client, &target, &config, None).await?),
@@ -117,6 +126,7 @@ fn decide<'a>(
     config: &'a Config,
     registered: &'a [Registered],
     blueprints: &Blueprints<'_>,
+    gaps: &HashMap<String, Gap>,
     reports: &mut Vec<TenantReport>,
 ) -> Vec<Work<'a>> {
     let mut work: Vec<Work> = config
@@ -148,7 +158,10 @@ fn decide<'a>(
                 );
                 reports.push(report(tenant.code.as_str(), &tenant.blueprint, None, Some(error)));
             }
-            Ok(plan) if plan.pending.is_empty() => work.push(Work::Current(tenant)),
+            Ok(plan) if plan.pending.is_empty() => match gaps.get(tenant.code.as_str()) {
+                Some(gap) => work.push(Work::Complete(tenant, gap.missing.clone())),
+                None => work.push(Work::Current(tenant)),
+            },
             Ok(plan) => work.push(Work::Upgrade(tenant, plan)),
         }
     }
@@ -164,24 +177,29 @@ async fn perform(
 ) -> TenantReport {
     let (code, blueprint_name) = match &item {
         Work::Create(spec) => (spec.code.as_str(), spec.blueprint.as_str()),
-        Work::Upgrade(t, _) | Work::Current(t) => (t.code.as_str(), t.blueprint.as_str()),
+        Work::Upgrade(t, _) | Work::Complete(t, _) | Work::Current(t) => (t.code.as_str(), t.blueprint.as_str()),
     };
     let blueprint = match blueprints.get(blueprint_name) {
         Ok(bp) => bp,
         Err(error) => return report(code, blueprint_name, None, Some(error)),
     };
     let result = match item {
-        // Held across the run's transactions, so no verify sees it half done.
+        // Each held across the tenant's transactions, so no verify of
+        // another process sees it half done.
         Work::Create(spec) => {
-            let lock = Resource::Tenant(&spec.code);
             let create = async |c: &mut Client| provisioner::create(c, spec, &blueprint, settings, &ctx.printer).await;
-            lock::while_held(client, lock, settings.lock_timeout, &ctx.printer, create).await
+            lock::while_held(client, Resource::Tenant(&spec.code), settings.lock_timeout, &ctx.printer, create).await
         }
         Work::Upgrade(tenant, _) => {
-            let lock = Resource::Tenant(&tenant.code);
             let upgrade =
                 async |c: &mut Client| crate::upgrade::upgrade(c, tenant, &blueprint, settings, &ctx.printer).await;
-            lock::while_held(client, lock, settings.lock_timeout, &ctx.printer, upgrade).await
+            lock::while_held(client, Resource::Tenant(&tenant.code), settings.lock_timeout, &ctx.printer, upgrade).await
+        }
+        Work::Complete(tenant, _) => {
+            let complete =
+                async |c: &mut Client| crate::completion::complete(c, tenant, &blueprint, settings, &ctx.printer).await;
+            lock::while_held(client, Resource::Tenant(&tenant.code), settings.lock_timeout, &ctx.printer, complete)
+                .await
         }
         Work::Current(tenant) => Ok(Outcome::Current { version: tenant.version() }),
     };
@@ -204,6 +222,11 @@ fn preview(item: Work<'_>, blueprints: &Blueprints<'_>) -> TenantReport {
         Work::Upgrade(tenant, plan) => {
             let mut r = report(tenant.code.as_str(), &tenant.blueprint, None, None);
             r.would_apply = Some(plan.pending.iter().map(ToString::to_string).collect());
+            r
+        }
+        Work::Complete(tenant, missing) => {
+            let mut r = report(tenant.code.as_str(), &tenant.blueprint, None, None);
+            r.would_apply = Some(missing.iter().map(|m| format!("complete: {m}")).collect());
             r
         }
         Work::Current(tenant) => {
@@ -229,6 +252,7 @@ fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
     let count = |f: fn(&TenantReport) -> bool| reports.iter().filter(|r| f(r)).count();
     let created = count(|r| matches!(r.outcome, Some(Outcome::Created { .. })));
     let upgraded = count(|r| matches!(r.outcome, Some(Outcome::Upgraded { .. })));
+    let completed = count(|r| matches!(r.outcome, Some(Outcome::Completed { .. })));
     let pending = count(|r| r.would_apply.is_some());
     let failed_codes: Vec<&str> = reports.iter().filter(|r| r.error.is_some()).map(|r| r.tenant.as_str()).collect();
     let objects: i64 = reports
@@ -238,12 +262,12 @@ fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
             _ => 0,
         })
         .sum();
-    let changed = !dry_run && (!shared_applied.is_empty() || created + upgraded > 0);
+    let changed = !dry_run && (!shared_applied.is_empty() || created + upgraded + completed > 0);
     ctx.printer.json(&json!({
         "database": database, "dry_run": dry_run, "changed": changed,
         "shared": { "applied": if dry_run { Vec::new() } else { shared_applied.to_vec() },
                     "pending": if dry_run { shared_applied.to_vec() } else { Vec::new() } },
-        "tenants": reports, "created": created, "upgraded": upgraded, "objects_created": objects,
+        "tenants": reports, "created": created, "upgraded": upgraded, "completed": completed, "objects_created": objects,
         "failed": failed_codes, "seconds": seconds, "verify": verified,
     }));
     print_human(ctx, shared_applied, reports, dry_run);
@@ -251,6 +275,8 @@ fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
         format!("{} failed", failed_codes.len())
     } else if dry_run {
         format!("{pending} would change")
+    } else if changed && completed > 0 {
+        format!("{created} created, {upgraded} upgraded, {completed} completed, {objects} objects created")
     } else if changed {
         format!("{created} created, {upgraded} upgraded, {objects} objects created")
     } else {
@@ -285,6 +311,12 @@ fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport
             (Some(Outcome::Upgraded { from, version, objects, .. }), _, _) => {
                 format!("{} {from} → {version} ({objects:+} objects)", good("upgraded"))
             }
+            (Some(Outcome::Completed { version, repaired, .. }), _, _) => {
+                let shown: Vec<&str> = repaired.iter().take(2).map(String::as_str).collect();
+                let more = repaired.len().saturating_sub(2);
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                format!("{} at version {version}: it lacked {}{more}", good("completed"), shown.join(", "))
+            }
             (Some(Outcome::Current { version }), _, _) => {
                 format!("up to date at version {version}")
             }
@@ -297,7 +329,9 @@ fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport
             {
                 unusable.push(admin.email.clone())
             }
-            Some(Outcome::Created { admin: Some(admin), .. }) => ctx.report_admin(admin),
+            Some(Outcome::Created { admin: Some(admin), .. })
+            | Some(Outcome::Upgraded { admin: Some(admin), .. })
+            | Some(Outcome::Completed { admin: Some(admin), .. }) => ctx.report_admin(admin),
             _ => {}
         }
     }
@@ -314,6 +348,18 @@ struct Blueprints<'c> {
 impl<'c> Blueprints<'c> {
     fn new(config: &'c Config) -> Self {
         Blueprints { config, loaded: Default::default() }
+    }
+
+    /// The incomplete tenants among the active `registered` ones whose
+    /// blueprint loads (the others are reported by `decide`), in one query.
+    async fn survey(&self, client: &mut Client, registered: &[Registered]) -> Result<HashMap<String, Gap>> {
+        let loaded: Vec<(&Registered, Blueprint)> = registered
+            .iter()
+            .filter(|t| t.is_active() && t.schema_exists)
+            .filter_map(|t| self.get(&t.blueprint).ok().map(|bp| (t, bp)))
+            .collect();
+        let pairs: Vec<(&Registered, &Blueprint)> = loaded.iter().map(|(t, bp)| (*t, bp)).collect();
+        crate::completion::survey(client, &pairs).await
     }
 
     fn get(&self, name: &str) -> Result<Blueprint, String> {
@@ -338,8 +384,9 @@ pub(crate) async fn provision_all(
     shared::apply(client, ctx.lock_timeout(), &ctx.printer).await?;
     let registered = registry::snapshot(&*client, None).await?;
     let blueprints = Blueprints::new(config);
+    let gaps = blueprints.survey(client, &registered).await?;
     let mut reports = Vec::new();
-    let work = decide(config, &registered, &blueprints, &mut reports);
+    let work = decide(config, &registered, &blueprints, &gaps, &mut reports);
     for item in work {
         let report = perform(ctx, settings, client, item, &blueprints).await;
         reports.push(report);
