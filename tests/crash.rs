@@ -36,7 +36,7 @@ enum Setup {
     /// so a rollover has work in every tenant.
     Provisioned,
     /// lic, hdfc, icici provisioned from a copy of the blueprint, which then
-    /// gets a V8 (an enum value and a new audited table) and a V9 (two
+    /// gets a V9 (an enum value and a new audited table) and a V10 (two
     /// concurrent indexes, no transaction).
     Upgradable,
 }
@@ -94,7 +94,7 @@ const SCENARIOS: &[Scenario] = &[
 const THREE: &str =
     "[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\n[tenants.icici]\nname = \"ICICI\"\n";
 
-const V8: &str = "ALTER TYPE {{ schema }}.agent_status_enum ADD VALUE IF NOT EXISTS 'on_leave' AFTER 'suspended';
+const V9: &str = "ALTER TYPE {{ schema }}.agent_status_enum ADD VALUE IF NOT EXISTS 'on_leave' AFTER 'suspended';
 CREATE TABLE {{ schema }}.agent_leaves (
     leave_id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
     agent_id UUID NOT NULL,
@@ -109,7 +109,7 @@ CREATE POLICY tenant_isolation ON {{ schema }}.agent_leaves AS RESTRICTIVE FOR A
 CREATE POLICY tenant_rows ON {{ schema }}.agent_leaves FOR ALL USING (true) WITH CHECK (true);
 ";
 
-const V9: &str = "-- provision: no-transaction
+const V10: &str = "-- provision: no-transaction
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_agent_leaves_agent ON {{ schema }}.agent_leaves (agent_id);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_agent_leaves_starts ON {{ schema }}.agent_leaves (starts_on);
 ";
@@ -148,8 +148,8 @@ fn prepare(setup: Setup) -> (TestDb, Workspace) {
         Setup::Upgradable => {
             let templates = ws.own_templates().join("agent_mitra");
             db.provision().in_workspace(&ws).args(UP).success();
-            std::fs::write(templates.join("V8__agent_leaves.sql.tera"), V8).unwrap();
-            std::fs::write(templates.join("V9__agent_leaves_indexes.sql.tera"), V9).unwrap();
+            std::fs::write(templates.join("V9__agent_leaves.sql.tera"), V9).unwrap();
+            std::fs::write(templates.join("V10__agent_leaves_indexes.sql.tera"), V10).unwrap();
         }
     }
     (db, ws)
