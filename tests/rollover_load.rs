@@ -190,7 +190,16 @@ fn rollover_under_readers_and_writers_gives_no_client_an_error_and_does_all_its_
             assert_eq!(attached_to(&db, &kept), parent, "{kept} must stay: the server clock keeps it");
         }
     }
+    // shared.data_retention_policies archives user_events and the audit log
+    // (archive_before_delete); the two tables it does not name are dropped.
+    for k in -4..=-2 {
+        let suffix = month(&db, k).1;
+        assert!(relation_exists(&db, &format!("hdfc_archive.user_events_p{suffix}")));
+        assert!(relation_exists(&db, &format!("audit_archive.hdfc_audit_log_p{suffix}")));
+        assert!(!relation_exists(&db, &format!("hdfc_archive.session_analytics_p{suffix}")));
+    }
     let doc = out.json();
-    assert_eq!(doc["summary"]["dropped"], 12, "{doc:#}");
+    assert_eq!(doc["summary"]["dropped"], 6, "{doc:#}");
+    assert_eq!(doc["tenants"][0]["archived"].as_array().map(Vec::len), Some(6), "{doc:#}");
     assert_eq!(doc["summary"]["rows_moved"], 20, "{doc:#}");
 }
