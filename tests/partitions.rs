@@ -460,6 +460,22 @@ fn archive_moves_old_partitions_with_their_rows_and_guards_to_the_archive_schema
     assert_eq!(count(&db, &format!("SELECT FROM {archived}")), 1);
 }
 
+// issue 11 item 9: migration V12 gives partitions archived before the fix their guard back
+#[test]
+fn up_restores_the_guard_of_audit_partitions_archived_by_older_versions() {
+    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\narchive = true\n");
+    backfill(&db, &cal, "lic", -5..=-4);
+    rollover(&db, &ws, &[]);
+    let archived = format!("audit_archive.{}", cal.part("lic_audit_log", -5));
+    // What the old rollover left: no append-only guard; and a database that
+    // has not applied V12 yet.
+    db.execute(&format!(
+        "DROP TRIGGER audit_append_only ON {archived}; DELETE FROM provision.refinery_schema_history WHERE version = 12"
+    ));
+    db.provision().in_workspace(&ws).arg("up").success();
+    assert_eq!(guards(&db, &archived), ["audit_append_only O", "audit_no_truncate O"]);
+}
+
 // issue 11 item 9: without `archive` in tenants.toml, archive_before_delete decides
 #[test]
 fn the_retention_policy_decides_archive_or_drop_when_tenants_toml_does_not() {
