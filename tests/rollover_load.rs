@@ -7,6 +7,8 @@
 //! the retention DETACH, while readers lock parent, then partitions), and
 //! the catalog must show that the work really happened. The bench version,
 //! with pgbench and 8 clients per table, is bench/rollover_under_load.sh.
+//! Also here (item 11): a maintenance client killed mid-query leaves no
+//! query running on the server.
 
 mod support;
 
@@ -202,4 +204,80 @@ fn rollover_under_readers_and_writers_gives_no_client_an_error_and_does_all_its_
     assert_eq!(doc["summary"]["dropped"], 6, "{doc:#}");
     assert_eq!(doc["tenants"][0]["archived"].as_array().map(Vec::len), Some(6), "{doc:#}");
     assert_eq!(doc["summary"]["rows_moved"], 20, "{doc:#}");
+}
+
+/// Holds what `lock_sql` takes in an open transaction on its own thread
+/// until the returned sender is dropped or sent to.
+fn hold(db: &TestDb, lock_sql: &str) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (url, sql) = (db.url.clone(), format!("BEGIN; {lock_sql}"));
+    let holder = std::thread::spawn(move || {
+        support::runtime().block_on(async move {
+            let target = provision::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+            let client = target.connect().await.expect("connect the lock holder");
+            client.batch_execute(&sql).await.expect("take the lock");
+            locked_tx.send(()).unwrap();
+            release_rx.recv().ok();
+            client.batch_execute("ROLLBACK").await.ok();
+        })
+    });
+    locked_rx.recv().expect("the holder took its lock");
+    (release_tx, holder)
+}
+
+/// Polls (a condition, not a sleep-as-sync) until `sql` returns `want` or `limit` passes.
+fn eventually(db: &TestDb, sql: &str, want: &str, limit: std::time::Duration) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let got = db.scalar(sql);
+        if got == want || start.elapsed() > limit {
+            return got;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+// issue 11 item 11: a killed client never leaves its query running
+#[test]
+fn a_killed_maintenance_client_leaves_no_query_behind() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.hdfc]\nname = \"HDFC Life\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    // A --now with work to do, so the rollover reaches the tenant's lock.
+    let now = format!("{}-05", &month(&db, 2).0[..7]);
+    let cases = [
+        (
+            "SELECT pg_advisory_xact_lock(hashtextextended('provision:tenant:hdfc', 0))",
+            vec!["--lock-timeout", "600", "partitions", "rollover", "--wait", "--now", &now],
+            "%pg_advisory_lock(%",
+        ),
+        (
+            "LOCK TABLE hdfc_schema.user_events_default IN ACCESS EXCLUSIVE MODE",
+            vec!["partitions", "list"],
+            "%query_to_xml%",
+        ),
+    ];
+    for (lock_sql, args, query) in cases {
+        let (release, holder) = hold(&db, lock_sql);
+        let mut child = db.provision().in_workspace(&ws).args(&args).spawn();
+        let waiting = format!(
+            "SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() \
+             AND query LIKE '{query}' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        );
+        let seen = eventually(&db, &waiting, "1", std::time::Duration::from_secs(30));
+        assert_eq!(seen, "1", "{args:?} never waited for the held lock");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Long before statement_timeout (300 s and more), the server notices.
+        let left = eventually(
+            &db,
+            &waiting.replace(" AND wait_event_type = 'Lock'", ""),
+            "0",
+            std::time::Duration::from_secs(15),
+        );
+        assert_eq!(left, "0", "{args:?}: the killed client's query still runs on the server");
+        release.send(()).ok();
+        holder.join().unwrap();
+    }
 }
