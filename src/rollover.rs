@@ -228,17 +228,27 @@ async fn run_locked(
         let Some(first) = blocked.first() else { return Ok(()) };
         if attempt == options.retries {
             let tables: Vec<&str> = blocked.iter().map(|b| b.parent.as_str()).collect();
-            return Err(session::lock_timeout(&result.tenant, &tables, &first.work, options));
+            return Err(match blocked.iter().any(|b| b.by_lock) {
+                true => session::lock_timeout(&result.tenant, &tables, &first.work, options),
+                false => crate::error::failed(format!(
+                    "tenant {}: other sessions kept creating or removing partitions of {} (first: {})",
+                    result.tenant,
+                    tables.join(", "),
+                    first.work
+                )),
+            });
         }
         tokio::time::sleep(Duration::from_millis(250u64 << attempt.min(6))).await;
     }
     Ok(())
 }
 
-/// A transaction that could not run: its table, and what it was to do.
+/// A transaction that could not run: its table, what it was to do, and
+/// whether a lock timeout (rather than a concurrent change) stopped it.
 struct Blocked {
     parent: String,
     work: String,
+    by_lock: bool,
 }
 
 /// Runs the plan's transactions in order. A lock timeout (or a partition
@@ -261,7 +271,7 @@ async fn run_transactions(
         match run_one(client, group, schemas, options).await {
             Ok(moved) => record(result, group, moved),
             Err(e) if is_lock_timeout(&e) || raced(&e) => {
-                blocked.push(Blocked { parent: parent.clone(), work: work.clone() })
+                blocked.push(Blocked { parent: parent.clone(), work: work.clone(), by_lock: is_lock_timeout(&e) })
             }
             Err(e) => return Err(e.context(format!("while working on {work} of {parent}"))),
         }

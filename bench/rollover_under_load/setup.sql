@@ -16,9 +16,9 @@ FROM (VALUES (:'code' || '_schema', 'user_events'), (:'code' || '_schema', 'sess
 SELECT audit.ensure_audit_log(:'code');
 -- Rows: months -4..0 spread over each month, and month +5 (DEFAULT).
 SELECT format($f$INSERT INTO %s SELECT %s FROM generate_series(1, %s) g,
-                  LATERAL (SELECT date_trunc('month', localtimestamp) + (k * interval '1 month')
+                  LATERAL (SELECT date_trunc('month', localtimestamp) + (%s * interval '1 month')
                                   + (g %% 600) * interval '1 hour' AS ts) x$f$,
-              target, cols, :rows)
+              target, cols, :rows, k)
 FROM (VALUES
         (format('%I.user_events (event_type, "timestamp")', :'code' || '_schema'), $$'seed', ts$$),
         (format('%I.session_analytics (event_type, "timestamp")', :'code' || '_schema'), $$'seed', ts$$),
