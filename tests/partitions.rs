@@ -5,6 +5,9 @@
 //! (pg_inherits, pg_class, pg_get_expr(relpartbound), pg_policy) or counts
 //! rows; the tool's JSON is only compared with what the catalog shows.
 //! Dates come from the database clock, so the tests hold on any day.
+//! Retention acts on the server's clock, never on `--now`, so the retention
+//! tests first give the tenant the older months a long-running database has
+//! (`backfill`); `--now` itself is bounded (today .. two years ahead).
 
 mod support;
 
