@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, GenericClient};
+use tokio_postgres::{Client, GenericClient, SimpleQueryMessage};
 
 use crate::blueprint::PartitionSpec;
 use crate::tenant::{quote_ident, TenantCode};
@@ -279,28 +279,20 @@ async fn run_transactions(
     Ok(blocked)
 }
 
-/// One transaction: the statements of one partition, each as its owner;
-/// row moves as the connecting superuser with triggers off (rows only
-/// change partition, and the audit log's append-only guard must not stop
-/// that). Returns the rows moved.
+/// One transaction: the statements of one partition, in one round trip.
+/// Returns the rows moved.
 async fn run_one(client: &mut Client, group: &[Action], schemas: &[String], options: &Options) -> Result<u64> {
     let tx = client.transaction().await?;
-    tx.batch_execute(&format!("SET LOCAL lock_timeout = '{}ms'", options.ddl_timeout.as_millis().max(1))).await?;
-    let mut moved = 0;
-    for action in group {
-        if action.kind == "move" {
-            tx.batch_execute("RESET ROLE; SET LOCAL session_replication_role = replica").await?;
-            moved += tx.execute(action.ddl.as_str(), &[]).await?;
-            tx.batch_execute("SET LOCAL session_replication_role = origin").await?;
-            continue;
-        }
-        let role = match action.owner.as_str() {
-            "" => "RESET ROLE".to_owned(),
-            owner => format!("SET LOCAL ROLE {}", quote_ident(owner)),
-        };
-        tx.batch_execute(&format!("{role}; {}", action.ddl)).await?;
-    }
-    tx.batch_execute("RESET ROLE").await?;
+    let (script, moves) = script(group, options.ddl_timeout);
+    let messages = tx.simple_query(&script).await?;
+    let counts: Vec<u64> = messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::CommandComplete(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    let moved = moves.iter().filter_map(|&i| counts.get(i)).sum();
     let made: Vec<String> = group.iter().filter(|a| creates(a)).map(|a| a.target.clone()).collect();
     if !made.is_empty() {
         // New partitions get their parent's policies (partitions inherit none).
@@ -308,6 +300,32 @@ async fn run_one(client: &mut Client, group: &[Action], schemas: &[String], opti
     }
     tx.commit().await?;
     Ok(moved)
+}
+
+/// The transaction's batch: each statement as its owner; row moves as the
+/// connecting superuser with triggers off (rows only change partition, and
+/// the audit log's append-only guard must not stop that). Also returns the
+/// position of each move among the statements, whose count is rows moved.
+fn script(group: &[Action], ddl_timeout: Duration) -> (String, Vec<usize>) {
+    let mut statements = vec![format!("SET LOCAL lock_timeout = '{}ms'", ddl_timeout.as_millis().max(1))];
+    let mut moves = Vec::new();
+    for action in group {
+        if action.kind == "move" {
+            statements.push("RESET ROLE".to_owned());
+            statements.push("SET LOCAL session_replication_role = replica".to_owned());
+            moves.push(statements.len());
+            statements.push(action.ddl.clone());
+            statements.push("SET LOCAL session_replication_role = origin".to_owned());
+            continue;
+        }
+        statements.push(match action.owner.as_str() {
+            "" => "RESET ROLE".to_owned(),
+            owner => format!("SET LOCAL ROLE {}", quote_ident(owner)),
+        });
+        statements.push(action.ddl.clone());
+    }
+    statements.push("RESET ROLE".to_owned());
+    (statements.join(";\n") + ";", moves)
 }
 
 /// A new partition: a new period's (attached) or a missing DEFAULT.
