@@ -126,13 +126,17 @@ fn rollover_under_readers_and_writers_gives_no_client_an_error_and_does_all_its_
     let now = format!("{}-05", &now[..7]);
     // Rows waiting in each DEFAULT partition for month 5, which the rollover creates.
     for (schema, table, _, _) in tables("hdfc") {
-        let column = if table == "video_analytics" { "started_at" } else { "timestamp" };
-        let insert = match table.as_str() {
-            "video_analytics" => format!("INSERT INTO {schema}.{table} ({column}) SELECT timestamp '{ahead}' + g * interval '1 hour' FROM generate_series(1, 5) g"),
-            t if t.ends_with("_audit_log") => format!("INSERT INTO {schema}.{table} (table_name, record_id, operation, {column}) SELECT 'ahead', g::text, 'INSERT', timestamp '{ahead}' + g * interval '1 hour' FROM generate_series(1, 5) g"),
-            _ => format!("INSERT INTO {schema}.{table} (event_type, {column}) SELECT 'ahead', timestamp '{ahead}' + g * interval '1 hour' FROM generate_series(1, 5) g"),
+        let (columns, values) = match table.as_str() {
+            "video_analytics" => ("started_at", ""),
+            t if t.ends_with("_audit_log") => {
+                ("table_name, record_id, operation, \"timestamp\"", "'ahead', g::text, 'INSERT', ")
+            }
+            _ => ("event_type, \"timestamp\"", "'ahead', "),
         };
-        db.execute(&insert);
+        db.execute(&format!(
+            "INSERT INTO {schema}.{table} ({columns}) \
+             SELECT {values}timestamp '{ahead}' + g * interval '1 hour' FROM generate_series(1, 5) g"
+        ));
     }
 
     let stop = Arc::new(AtomicBool::new(false));
