@@ -400,6 +400,9 @@ pub struct RolloverArgs {
     /// Attempts after a lock timeout (with backoff) before the tenant fails.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub retries: u32,
+    /// statement_timeout of every rollover statement, in seconds.
+    #[arg(long, default_value_t = 300.0, value_name = "SECONDS")]
+    pub statement_timeout: f64,
 }
 
 #[derive(Debug, Args)]

@@ -39,6 +39,7 @@ pub const ALL: &[&str] = &[
     "tenant_upgrade.after_shared",
     "tenant_upgrade.after_tenant",
     // partitions rollover
+    "rollover.after_transaction",
     "rollover.after_tenant",
     // tenant remove (with a backup)
     "tenant_remove.after_backup",

@@ -1,10 +1,15 @@
 //! Partition rollover for the whole database: plan everything with one
-//! catalog query, then give each tenant that has work one transaction.
+//! catalog query, then work through each tenant's plan in short
+//! transactions, one per partition created or released.
 //!
-//! Built for cron beside live traffic: DDL waits at most `ddl_timeout` for
-//! its locks and is retried with backoff; overlapping runs never collide
-//! (the tenant's advisory lock is tried, and a held one means "skip", or
-//! "wait" with `--wait`); one tenant's failure never stops the others.
+//! Built for cron beside live traffic: every transaction locks the parent
+//! table first, as queries do, so rollover never deadlocks a reader; DDL
+//! waits at most `ddl_timeout` for its locks, and a table whose lock does not
+//! come is retried with backoff while the tenant's other tables go on;
+//! overlapping runs never collide (the tenant's advisory lock is tried, and a
+//! held one means "skip", or "wait" with `--wait`); one tenant's failure
+//! never stops the others. Every statement runs under a statement_timeout,
+//! and the server drops the work of a client that has gone away.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,14 +20,20 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, GenericClient, SimpleQueryMessage};
 
 use crate::blueprint::PartitionSpec;
-use crate::tenant::{quote_ident, quote_literal, TenantCode};
+use crate::tenant::{quote_ident, TenantCode};
+
+#[path = "rollover_session.rs"]
+mod session;
+pub use session::{bound_session, check_now, NowBounds};
 
 /// One partitioned table of one tenant, as the plan query takes it.
 #[derive(Debug, Clone)]
 pub struct Input {
     pub code: TenantCode,
     pub spec: PartitionSpec,
-    pub archive: bool,
+    /// tenants.toml's `archive`; `None`: the table's
+    /// `shared.data_retention_policies.archive_before_delete` decides.
+    pub archive: Option<bool>,
 }
 
 /// The planning query's parallel arrays.
@@ -36,7 +47,7 @@ struct Arrays {
     premake: Vec<i32>,
     retention: Vec<String>,
     policy_keys: Vec<String>,
-    archive: Vec<bool>,
+    archive: Vec<Option<bool>>,
 }
 
 impl Arrays {
@@ -45,7 +56,7 @@ impl Arrays {
         for input in inputs {
             let audit_log = input.spec.schema.as_deref() == Some("audit");
             a.codes.push(input.code.as_str().to_owned());
-            a.schemas.push(input.spec.schema.clone().unwrap_or_else(|| input.code.schema_name()));
+            a.schemas.push(schema_of(input));
             a.tables.push(input.spec.table.clone());
             a.columns.push(input.spec.column.clone());
             a.units.push(input.spec.interval.unit().to_owned());
@@ -59,14 +70,23 @@ impl Arrays {
     }
 }
 
+fn schema_of(input: &Input) -> String {
+    input.spec.schema.clone().unwrap_or_else(|| input.code.schema_name())
+}
+
 /// One statement of the plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Action {
+    /// The statements sharing `tx` commit together (one partition's work).
+    #[serde(skip)]
+    pub tx: String,
     /// The role to run it as; empty: the connecting role.
     #[serde(skip)]
     pub owner: String,
     pub kind: String,
     pub target: String,
+    /// The partitioned table the statement works on (qualified).
+    pub parent: String,
     #[serde(skip)]
     pub ddl: String,
 }
@@ -100,9 +120,11 @@ pub async fn plan(
     let mut plan: BTreeMap<String, Vec<Action>> = BTreeMap::new();
     for row in rows {
         plan.entry(row.get("code")).or_default().push(Action {
+            tx: row.get("tx"),
             owner: row.get("owner"),
             kind: row.get("kind"),
             target: row.get("target"),
+            parent: row.get("parent"),
             ddl: row.get("ddl"),
         });
     }
@@ -121,6 +143,9 @@ pub struct TenantResult {
     pub rows_moved: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The failure was a lock wait that timed out (exit 3, not 1).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lock_timeout: bool,
 }
 
 /// Knobs of one run.
@@ -131,6 +156,8 @@ pub struct Options {
     pub retries: u32,
     /// `Some(patience)`: wait for a held tenant lock; `None`: skip the tenant.
     pub wait: Option<Duration>,
+    /// Every statement's statement_timeout.
+    pub statement_timeout: Duration,
 }
 
 /// Runs the planned work of every tenant over `clients` (one worker each).
@@ -153,8 +180,8 @@ pub async fn execute(
     results
 }
 
-/// One tenant: lock, (re-)plan when the world may have moved, run, commit;
-/// retried with backoff when a lock_timeout hits.
+/// One tenant: take its lock (for the whole run of transactions), work,
+/// release the lock whatever happened.
 async fn run_tenant(
     client: &mut Client,
     code: &str,
@@ -163,131 +190,102 @@ async fn run_tenant(
     options: &Options,
 ) -> TenantResult {
     let mut result = TenantResult { tenant: code.to_owned(), status: "ok", ..TenantResult::default() };
-    let mut actions = Some(actions);
-    for attempt in 0..=options.retries {
-        match attempt_once(client, code, actions.take(), inputs, options).await {
-            Ok(Some(done)) => return done,
-            Ok(None) => {
-                result.status = "skipped";
-                return result;
-            }
-            Err(e) if attempt < options.retries && retryable(&e) => {
-                tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
-            }
-            Err(e) => {
-                result.status = "failed";
-                result.error = Some(crate::connection::redact(&format!("{e:#}")));
-                return result;
-            }
+    let outcome = match session::lock_tenant(client, code, options).await {
+        Ok(session::Locked::Busy) => {
+            result.status = "skipped";
+            return result;
         }
+        // After a wait another run may have done part of the work: plan anew.
+        Ok(session::Locked::AfterWait) => run_locked(client, None, inputs, options, &mut result).await,
+        Ok(session::Locked::AtOnce) => run_locked(client, Some(actions), inputs, options, &mut result).await,
+        Err(e) => Err(e),
+    };
+    session::unlock_tenant(client).await;
+    crate::failpoint::hit("rollover.after_tenant");
+    if let Err(e) = outcome {
+        result.status = "failed";
+        result.lock_timeout = is_lock_timeout(&e);
+        result.error = Some(crate::connection::redact(&format!("{e:#}")));
     }
     result
 }
 
-fn retryable(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause.downcast_ref::<tokio_postgres::Error>().and_then(|e| e.code()).is_some_and(|code| {
-            *code == SqlState::LOCK_NOT_AVAILABLE
-                || *code == SqlState::DUPLICATE_TABLE
-                || *code == SqlState::UNDEFINED_TABLE
-        })
-    })
-}
-
-/// `Ok(None)`: the tenant's lock is held elsewhere and we do not wait.
-async fn attempt_once(
+/// Runs the plan; a table whose lock did not come within `ddl_timeout` is
+/// retried (re-planned) with backoff, `retries` times.
+async fn run_locked(
     client: &mut Client,
-    code: &str,
-    planned: Option<Vec<Action>>,
+    mut planned: Option<Vec<Action>>,
     inputs: &[Input],
     options: &Options,
-) -> Result<Option<TenantResult>> {
-    let tx = client.transaction().await?;
-    let ddl_ms = options.ddl_timeout.as_millis();
-    let key = quote_literal(&format!("provision:tenant:{code}"));
-    let try_lock = format!(
-        "SET LOCAL lock_timeout = '{ddl_ms}ms'; \
-         SELECT pg_try_advisory_xact_lock_shared(hashtextextended('provision:shared', 0)) \
-            AND pg_try_advisory_xact_lock(hashtextextended({key}, 0))"
-    );
-    let mut waited = false;
-    if first_value(&tx.simple_query(&try_lock).await?).is_none_or(|v| v != "t") {
-        let Some(patience) = options.wait else { return Ok(None) };
-        let wait = format!(
-            "SET LOCAL lock_timeout = '{}ms'; SELECT pg_advisory_xact_lock_shared(hashtextextended('provision:shared', 0)), \
-             pg_advisory_xact_lock(hashtextextended({key}, 0)); SET LOCAL lock_timeout = '{ddl_ms}ms'",
-            patience.as_millis()
-        );
-        tx.simple_query(&wait).await?;
-        waited = true;
+    result: &mut TenantResult,
+) -> Result<()> {
+    let schemas: Vec<String> = inputs.iter().map(schema_of).collect();
+    for attempt in 0..=options.retries {
+        let actions = match planned.take() {
+            Some(actions) => actions,
+            None => plan(&*client, inputs, options.now.as_deref()).await?.remove(&result.tenant).unwrap_or_default(),
+        };
+        let blocked = run_transactions(client, &actions, &schemas, options, result).await?;
+        let Some(first) = blocked.first() else { return Ok(()) };
+        if attempt == options.retries {
+            let tables: Vec<&str> = blocked.iter().map(|b| b.parent.as_str()).collect();
+            return Err(match blocked.iter().any(|b| b.by_lock) {
+                true => session::lock_timeout(&result.tenant, &tables, &first.work, options),
+                false => crate::error::failed(format!(
+                    "tenant {}: other sessions kept creating or removing partitions of {} (first: {})",
+                    result.tenant,
+                    tables.join(", "),
+                    first.work
+                )),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(250u64 << attempt.min(6))).await;
     }
-    let actions = match planned {
-        Some(actions) if !waited => actions,
-        // We waited (or retry): another run may have done part of the work.
-        _ => plan(&tx, inputs, options.now.as_deref()).await?.remove(code).unwrap_or_default(),
-    };
-    let messages = tx.simple_query(&script(&actions)).await?;
-    let mut result = summarize(code, &actions, &messages);
-    let created: Vec<String> =
-        actions.iter().filter(|a| a.kind == "attach" || a.kind == "create").map(|a| a.target.clone()).collect();
-    if !created.is_empty() {
-        // New partitions get their parent's policies (partitions inherit none);
-        // read here, under lock_timeout, not in the plan, where one locked
-        // table would stall every tenant.
-        let schemas: Vec<String> =
-            inputs.iter().map(|i| i.spec.schema.clone().unwrap_or_else(|| i.code.schema_name())).collect();
-        crate::partitions::secure_only(&tx, &schemas, Some(&created)).await?;
-    }
-    tx.commit().await?;
-    crate::failpoint::hit("rollover.after_tenant");
-    result.status = "ok";
-    Ok(Some(result))
+    Ok(())
 }
 
-/// The tenant's statements as one batch: each as its owner; row moves as
-/// the connecting superuser with triggers off (rows only change partition,
-/// and the audit log's append-only guard must not stop that).
-fn script(actions: &[Action]) -> String {
-    let mut script = String::new();
-    for action in actions {
-        if action.kind == "move" {
-            script.push_str("RESET ROLE; SET LOCAL session_replication_role = replica;\n");
-            script.push_str(&action.ddl);
-            script.push_str(";\nSET LOCAL session_replication_role = origin;\n");
+/// A transaction that could not run: its table, what it was to do, and
+/// whether a lock timeout (rather than a concurrent change) stopped it.
+struct Blocked {
+    parent: String,
+    work: String,
+    by_lock: bool,
+}
+
+/// Runs the plan's transactions in order. A lock timeout (or a partition
+/// someone else made or removed meanwhile) rolls back only that transaction
+/// and skips the rest of that table's work, which is returned for a retry;
+/// any other error stops the tenant.
+async fn run_transactions(
+    client: &mut Client,
+    actions: &[Action],
+    schemas: &[String],
+    options: &Options,
+    result: &mut TenantResult,
+) -> Result<Vec<Blocked>> {
+    let mut blocked: Vec<Blocked> = Vec::new();
+    for group in actions.chunk_by(|a, b| a.tx == b.tx) {
+        let (parent, work) = (&group[0].parent, &group[0].tx);
+        if blocked.iter().any(|b| &b.parent == parent) {
             continue;
         }
-        match action.owner.as_str() {
-            "" => script.push_str("RESET ROLE;\n"),
-            owner => script.push_str(&format!("SET LOCAL ROLE {};\n", quote_ident(owner))),
+        match run_one(client, group, schemas, options).await {
+            Ok(moved) => record(result, group, moved),
+            Err(e) if is_lock_timeout(&e) || raced(&e) => {
+                blocked.push(Blocked { parent: parent.clone(), work: work.clone(), by_lock: is_lock_timeout(&e) })
+            }
+            Err(e) => return Err(e.context(format!("while working on {work} of {parent}"))),
         }
-        script.push_str(&action.ddl);
-        script.push_str(";\n");
     }
-    script.push_str("RESET ROLE;\n");
-    script
+    Ok(blocked)
 }
 
-/// Reads the batch's command tags: each move's INSERT count is rows moved.
-fn summarize(code: &str, actions: &[Action], messages: &[SimpleQueryMessage]) -> TenantResult {
-    let mut result = TenantResult { tenant: code.to_owned(), ..TenantResult::default() };
-    result.rows_moved = moved_rows(actions, messages);
-    for action in actions {
-        let list = match action.kind.as_str() {
-            "attach" => &mut result.created,
-            "create" if action.target.ends_with("_default") => &mut result.created,
-            "detach" => &mut result.detached,
-            "drop" => &mut result.dropped,
-            "archive" => &mut result.archived,
-            _ => continue,
-        };
-        list.push(action.target.clone());
-    }
-    result
-}
-
-/// The batch answers each statement with one CommandComplete, in order; the
-/// statements around a move are known, so its count can be picked out.
-fn moved_rows(actions: &[Action], messages: &[SimpleQueryMessage]) -> u64 {
+/// One transaction: the statements of one partition, in one round trip.
+/// Returns the rows moved.
+async fn run_one(client: &mut Client, group: &[Action], schemas: &[String], options: &Options) -> Result<u64> {
+    let tx = client.transaction().await?;
+    let (script, moves) = script(group, options.ddl_timeout);
+    let messages = tx.simple_query(&script).await?;
     let counts: Vec<u64> = messages
         .iter()
         .filter_map(|m| match m {
@@ -295,23 +293,74 @@ fn moved_rows(actions: &[Action], messages: &[SimpleQueryMessage]) -> u64 {
             _ => None,
         })
         .collect();
-    let mut index = 0;
-    let mut moved = 0;
-    for action in actions {
-        if action.kind == "move" {
-            index += 2; // RESET ROLE; SET session_replication_role
-            moved += counts.get(index).copied().unwrap_or(0);
-            index += 2; // the move; SET session_replication_role
-        } else {
-            index += 2; // SET/RESET ROLE; the statement
-        }
+    let moved = moves.iter().filter_map(|&i| counts.get(i)).sum();
+    let made: Vec<String> = group.iter().filter(|a| creates(a)).map(|a| a.target.clone()).collect();
+    if !made.is_empty() {
+        // New partitions get their parent's policies (partitions inherit none).
+        crate::partitions::secure_only(&tx, schemas, Some(&made)).await?;
     }
-    moved
+    tx.commit().await?;
+    crate::failpoint::hit("rollover.after_transaction");
+    Ok(moved)
 }
 
-fn first_value(messages: &[SimpleQueryMessage]) -> Option<String> {
-    messages.iter().find_map(|m| match m {
-        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
-        _ => None,
-    })
+/// The transaction's batch: each statement as its owner; row moves as the
+/// connecting superuser with triggers off (rows only change partition, and
+/// the audit log's append-only guard must not stop that). Also returns the
+/// position of each move among the statements, whose count is rows moved.
+fn script(group: &[Action], ddl_timeout: Duration) -> (String, Vec<usize>) {
+    let mut statements = vec![format!("SET LOCAL lock_timeout = '{}ms'", ddl_timeout.as_millis().max(1))];
+    let mut moves = Vec::new();
+    for action in group {
+        if action.kind == "move" {
+            statements.push("RESET ROLE".to_owned());
+            statements.push("SET LOCAL session_replication_role = replica".to_owned());
+            moves.push(statements.len());
+            statements.push(action.ddl.clone());
+            statements.push("SET LOCAL session_replication_role = origin".to_owned());
+            continue;
+        }
+        statements.push(match action.owner.as_str() {
+            "" => "RESET ROLE".to_owned(),
+            owner => format!("SET LOCAL ROLE {}", quote_ident(owner)),
+        });
+        statements.push(action.ddl.clone());
+    }
+    statements.push("RESET ROLE".to_owned());
+    (statements.join(";\n") + ";", moves)
+}
+
+/// A new partition: a new period's (attached) or a missing DEFAULT.
+fn creates(action: &Action) -> bool {
+    action.kind == "attach" || (action.kind == "create" && action.target.ends_with("_default"))
+}
+
+/// Adds a committed transaction's work to the tenant's result.
+fn record(result: &mut TenantResult, group: &[Action], moved: u64) {
+    result.rows_moved += moved;
+    for action in group {
+        let list = match action.kind.as_str() {
+            _ if creates(action) => &mut result.created,
+            "detach" => &mut result.detached,
+            "drop" => &mut result.dropped,
+            "archive" => &mut result.archived,
+            _ => continue,
+        };
+        list.push(action.target.clone());
+    }
+}
+
+fn sql_state(error: &anyhow::Error) -> Option<SqlState> {
+    error.chain().find_map(|cause| cause.downcast_ref::<tokio_postgres::Error>().and_then(|e| e.code()).cloned())
+}
+
+/// A lock wait ran out (lock_timeout), or our own classified lock error.
+pub fn is_lock_timeout(error: &anyhow::Error) -> bool {
+    sql_state(error) == Some(SqlState::LOCK_NOT_AVAILABLE)
+        || crate::error::exit_code_of(error) == crate::error::ExitCode::Unavailable
+}
+
+/// Another session created or removed a partition between plan and work.
+fn raced(error: &anyhow::Error) -> bool {
+    matches!(sql_state(error), Some(code) if code == SqlState::DUPLICATE_TABLE || code == SqlState::UNDEFINED_TABLE)
 }

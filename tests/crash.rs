@@ -76,6 +76,8 @@ const SCENARIOS: &[Scenario] = &[
     Scenario { point: "up.before_verify", setup: Setup::ThreeDeclared, command: &["up", "--jobs", "2"], rerun: UP },
     Scenario { point: "tenant_upgrade.after_shared", setup: Setup::Upgradable, command: UPGRADE, rerun: UPGRADE },
     Scenario { point: "tenant_upgrade.after_tenant", setup: Setup::Upgradable, command: UPGRADE, rerun: UPGRADE },
+    Scenario { point: "rollover.after_transaction", setup: Setup::Provisioned, command: ROLLOVER, rerun: ROLLOVER },
+    Scenario { point: "rollover.after_transaction@3", setup: Setup::Provisioned, command: ROLLOVER, rerun: ROLLOVER },
     Scenario { point: "rollover.after_tenant", setup: Setup::Provisioned, command: ROLLOVER, rerun: ROLLOVER },
     Scenario {
         point: "tenant_remove.after_backup",

@@ -5,6 +5,9 @@
 //! (pg_inherits, pg_class, pg_get_expr(relpartbound), pg_policy) or counts
 //! rows; the tool's JSON is only compared with what the catalog shows.
 //! Dates come from the database clock, so the tests hold on any day.
+//! Retention acts on the server's clock, never on `--now`, so the retention
+//! tests first give the tenant the older months a long-running database has
+//! (`backfill`); `--now` itself is bounded (today .. two years ahead).
 
 mod support;
 
@@ -318,25 +321,52 @@ fn a_missed_year_is_caught_up_without_gaps() {
     assert_window(&db, &cal, "lic", 0, 17);
 }
 
-// 3
-#[test]
-fn retention_drops_partitions_wholly_older_than_the_boundary_and_keeps_the_window() {
-    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\n");
-    assert_window(&db, &cal, "lic", 0, 3);
+/// Months `ks` of partitions for every table of `code`, as a database that
+/// has run for a while has them (retention acts on the server's clock, so
+/// only partitions older than now can show it): each created by its
+/// parent's owner, the audit log's guards completed by
+/// audit.ensure_audit_log as provisioning does.
+fn backfill(db: &TestDb, cal: &Calendar, code: &str, ks: std::ops::RangeInclusive<i32>) {
+    for (schema, table) in tables(code) {
+        let owner = if schema == "audit" { "provision_audit".to_owned() } else { format!("{code}_owner") };
+        for k in ks.clone() {
+            db.execute(&format!(
+                "SET ROLE {owner}; CREATE TABLE {schema}.{} PARTITION OF {schema}.{table} \
+                 FOR VALUES FROM ('{}') TO ('{}'); RESET ROLE",
+                cal.part(&table, k),
+                cal.first(k),
+                cal.first(k + 1)
+            ));
+        }
+    }
+    db.execute(&format!("SELECT audit.ensure_audit_log('{code}')"));
+}
 
-    // now = month 6, boundary = month 3: months 0..=2 end on or before it.
+// 3, and issue 11 item 11: a --now ahead never releases what the server's clock keeps
+#[test]
+fn retention_drops_partitions_wholly_older_than_the_servers_boundary_and_keeps_the_window() {
+    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\narchive = false\n");
+    backfill(&db, &cal, "lic", -6..=-1);
+    db.execute(&format!(
+        "INSERT INTO lic_schema.user_events (event_type, \"timestamp\") VALUES ('kept', '{}')",
+        cal.inside(-3)
+    ));
+
+    // Server clock: month 0, boundary inside month -3: months -6..=-4 end
+    // before it. --now month 6 moves only the window ahead, not the boundary.
     let doc = rollover(&db, &ws, &["--now", &cal.now(6)]);
     let lic = entry(&doc, "lic");
     assert_eq!(lic["status"], "ok", "{doc:#}");
-    assert_window(&db, &cal, "lic", 3, 9);
+    assert_window(&db, &cal, "lic", -3, 9);
     for (_, table) in tables("lic") {
-        for k in 0..=2 {
+        for k in -6..=-4 {
             let name = cal.part(&table, k);
             assert!(schemas_holding(&db, &name).is_empty(), "{name} should be detached and dropped");
         }
     }
+    assert_eq!(count(&db, "SELECT FROM lic_schema.user_events WHERE event_type = 'kept'"), 1);
     assert_eq!(names(&lic["created"]), parts_of(&cal, "lic", 4..=9), "{doc:#}");
-    assert_eq!(names(&lic["dropped"]), parts_of(&cal, "lic", 0..=2), "{doc:#}");
+    assert_eq!(names(&lic["dropped"]), parts_of(&cal, "lic", -6..=-4), "{doc:#}");
     assert_eq!(doc["summary"]["dropped"], 12, "{doc:#}");
 
     // The same --now again: nothing more to drop or create.
@@ -350,58 +380,155 @@ fn retention_drops_partitions_wholly_older_than_the_boundary_and_keeps_the_windo
 // 3
 #[test]
 fn catch_up_with_retention_never_creates_partitions_older_than_the_boundary() {
-    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\n");
-    // now = month 12, boundary = month 9: all of 0..=3 go, 4..=8 must never appear.
-    let doc = rollover(&db, &ws, &["--now", &cal.now(12)]);
+    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\narchive = false\n");
+    // One partition of month -8 survived, with a gap up to month 0: the
+    // boundary (inside month -3) releases -8; -7..=-4 must never appear.
+    backfill(&db, &cal, "lic", -8..=-8);
+    let doc = rollover(&db, &ws, &[]);
     let lic = entry(&doc, "lic");
     assert_eq!(lic["status"], "ok", "{doc:#}");
-    assert_window(&db, &cal, "lic", 9, 15);
+    assert_window(&db, &cal, "lic", -3, 3);
     for (_, table) in tables("lic") {
-        for k in 0..=8 {
+        for k in -8..=-4 {
             let name = cal.part(&table, k);
             assert!(schemas_holding(&db, &name).is_empty(), "{name} exists but is older than the retention boundary");
         }
     }
-    assert_eq!(names(&lic["created"]), parts_of(&cal, "lic", 9..=15), "{doc:#}");
-    assert_eq!(doc["summary"]["dropped"], 16, "{doc:#}");
+    assert_eq!(names(&lic["created"]), parts_of(&cal, "lic", -3..=-1), "{doc:#}");
+    assert_eq!(doc["summary"]["dropped"], 4, "{doc:#}");
 }
 
-// 3
-#[test]
-fn archive_moves_old_partitions_with_their_rows_to_the_archive_schema() {
-    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\narchive = true\n");
-    db.execute(&format!(
-        "INSERT INTO lic_schema.user_events (event_type, \"timestamp\") VALUES ('old', '{0}'), ('old', '{0}')",
-        cal.inside(1)
-    ));
-    assert_eq!(count(&db, &format!("SELECT FROM lic_schema.{}", cal.part("user_events", 1))), 2);
+/// Guard triggers of a relation: `name enabled-state`, sorted.
+fn guards(db: &TestDb, rel: &str) -> Vec<String> {
+    db.strings(&format!(
+        "SELECT tgname::text || ' ' || tgenabled::text FROM pg_trigger \
+         WHERE tgrelid = '{rel}'::regclass AND NOT tgisinternal ORDER BY 1"
+    ))
+}
 
-    let doc = rollover(&db, &ws, &["--now", &cal.now(6)]);
+// 3, and issue 11 item 9: archived audit partitions keep every guard
+#[test]
+fn archive_moves_old_partitions_with_their_rows_and_guards_to_the_archive_schemas() {
+    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\narchive = true\n");
+    backfill(&db, &cal, "lic", -6..=-1);
+    db.execute(&format!(
+        "INSERT INTO lic_schema.user_events (event_type, \"timestamp\") VALUES ('old', '{0}'), ('old', '{0}'); \
+         INSERT INTO audit.lic_audit_log (table_name, record_id, operation, \"timestamp\") VALUES ('t', '1', 'INSERT', '{0}')",
+        cal.inside(-5)
+    ));
+    let live_guards = guards(&db, &format!("audit.{}", cal.part("lic_audit_log", -5)));
+    assert_eq!(live_guards, ["audit_append_only O", "audit_no_truncate O"]);
+
+    let doc = rollover(&db, &ws, &["--now", &cal.now(2)]);
     let lic = entry(&doc, "lic");
     assert_eq!(lic["status"], "ok", "{doc:#}");
-    assert_window(&db, &cal, "lic", 3, 9);
-    for (_, table) in tables("lic").into_iter().filter(|(schema, _)| schema == "lic_schema") {
-        for k in 0..=2 {
+    assert_window(&db, &cal, "lic", -3, 5);
+    for (schema, table) in tables("lic") {
+        let archive = if schema == "audit" { "audit_archive" } else { "lic_archive" };
+        for k in -6..=-4 {
             let name = cal.part(&table, k);
-            assert_eq!(schemas_holding(&db, &name), ["lic_archive"], "{name} should be in lic_archive only");
+            assert_eq!(schemas_holding(&db, &name), [archive], "{name} should be in {archive} only");
             let facts = db.scalar(&format!(
                 "SELECT c.relkind::text || ' ' || c.relispartition::text || ' ' || \
                         (SELECT count(*) FROM pg_inherits WHERE inhrelid = c.oid) \
-                 FROM pg_class c WHERE c.oid = 'lic_archive.{name}'::regclass"
+                 FROM pg_class c WHERE c.oid = '{archive}.{name}'::regclass"
             ));
-            assert_eq!(facts, "r false 0", "lic_archive.{name} must be a plain, detached table");
+            assert_eq!(facts, "r false 0", "{archive}.{name} must be a plain, detached table");
+            if schema == "audit" {
+                assert_eq!(guards(&db, &format!("{archive}.{name}")), live_guards, "{archive}.{name} lost a guard");
+            }
         }
     }
-    assert_eq!(count(&db, &format!("SELECT FROM lic_archive.{}", cal.part("user_events", 1))), 2, "archived rows lost");
+    assert_eq!(
+        count(&db, &format!("SELECT FROM lic_archive.{}", cal.part("user_events", -5))),
+        2,
+        "archived rows lost"
+    );
     assert_eq!(count(&db, "SELECT FROM lic_schema.user_events WHERE event_type = 'old'"), 0);
-    // archive = true means no old data is destroyed: the audit log's old
-    // partitions leave the log (detached) but must still exist somewhere.
-    for k in 0..=2 {
-        let name = cal.part("lic_audit_log", k);
-        assert!(!schemas_holding(&db, &name).is_empty(), "{name} was dropped although archive = true: {doc:#}");
-    }
     assert_eq!(how_many(&lic["archived"]), 12, "{doc:#}");
     assert_eq!(doc["summary"]["dropped"], 0, "{doc:#}");
+
+    // The log's owner cannot change archived audit rows either.
+    let archived = format!("audit_archive.{}", cal.part("lic_audit_log", -5));
+    for change in [
+        format!("UPDATE {archived} SET operation = 'DELETE'"),
+        format!("DELETE FROM {archived}"),
+        format!("TRUNCATE {archived}"),
+    ] {
+        let refused =
+            db.with(async |c| c.batch_execute(&format!("BEGIN; SET LOCAL ROLE provision_audit; {change}")).await.err());
+        let refused = refused.unwrap_or_else(|| panic!("provision_audit could run {change:?}"));
+        assert!(format!("{refused:?}").contains("append-only"), "{change}: {refused:?}");
+    }
+    assert_eq!(count(&db, &format!("SELECT FROM {archived}")), 1);
+}
+
+// issue 11 item 9: migration V12 gives partitions archived before the fix their guard back
+#[test]
+fn up_restores_the_guard_of_audit_partitions_archived_by_older_versions() {
+    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\narchive = true\n");
+    backfill(&db, &cal, "lic", -5..=-4);
+    rollover(&db, &ws, &[]);
+    let archived = format!("audit_archive.{}", cal.part("lic_audit_log", -5));
+    // What the old rollover left: no append-only guard; and a database that
+    // has not applied V12 yet.
+    db.execute(&format!(
+        "DROP TRIGGER audit_append_only ON {archived}; DELETE FROM provision.refinery_schema_history WHERE version = 12"
+    ));
+    db.provision().in_workspace(&ws).arg("up").success();
+    assert_eq!(guards(&db, &archived), ["audit_append_only O", "audit_no_truncate O"]);
+}
+
+// issue 11 item 9: without `archive` in tenants.toml, archive_before_delete decides
+#[test]
+fn the_retention_policy_decides_archive_or_drop_when_tenants_toml_does_not() {
+    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\n");
+    backfill(&db, &cal, "lic", -5..=-4);
+    // audit_log keeps its shipped `true`; user_events is switched to false;
+    // session_analytics and video_analytics have no policy row: dropped.
+    db.execute(
+        "UPDATE shared.data_retention_policies SET archive_before_delete = false WHERE table_name = 'user_events'",
+    );
+    let doc = rollover(&db, &ws, &[]);
+    assert_eq!(entry(&doc, "lic")["status"], "ok", "{doc:#}");
+    for k in -5..=-4 {
+        assert_eq!(schemas_holding(&db, &cal.part("lic_audit_log", k)), ["audit_archive"]);
+        for table in ["user_events", "session_analytics", "video_analytics"] {
+            assert!(schemas_holding(&db, &cal.part(table, k)).is_empty(), "{} should be dropped", cal.part(table, k));
+        }
+    }
+    assert_eq!(doc["summary"]["dropped"], 6, "{doc:#}");
+}
+
+// issue 11 item 11: --now has bounds
+#[test]
+fn now_out_of_bounds_exits_2_naming_the_bound_and_changes_nothing() {
+    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"1 month\"\n");
+    db.execute(&format!(
+        "INSERT INTO audit.lic_audit_log (table_name, record_id, operation, \"timestamp\") VALUES ('t', '1', 'INSERT', '{}')",
+        cal.inside(1)
+    ));
+    let before = db.catalog();
+    let audit_rows = count(&db, "SELECT FROM audit.lic_audit_log");
+    for (now, bound) in [
+        ("1900-01-01", "before the server's clock"),
+        ("99999-01-01", "more than 2 years after the server's clock"),
+        ("2040-01-01", "more than 2 years after the server's clock"),
+    ] {
+        for dry in [true, false] {
+            let mut args = vec!["partitions", "rollover", "--now", now];
+            if dry {
+                args.push("--dry-run");
+            }
+            let child = db.provision().in_workspace(&ws).args(&args).spawn();
+            let out = finish(child, Duration::from_secs(30));
+            assert_eq!(out.code, 2, "--now {now}: {out:?}");
+            let out = out.one_line_error().stderr_has(bound).stderr_has(now);
+            assert!(out.stderr.contains(cal.first(0).get(..7).unwrap()), "the bound is not named: {}", out.stderr);
+        }
+    }
+    assert_eq!(db.catalog(), before, "an out-of-bounds --now changed the catalog");
+    assert_eq!(count(&db, "SELECT FROM audit.lic_audit_log"), audit_rows, "audit rows were dropped");
 }
 
 // 4
@@ -498,11 +625,12 @@ fn with_wait_a_locked_tenant_is_rolled_over_once_the_lock_is_released() {
     assert_window(&db, &cal, "lic", 0, 6);
 }
 
-// 6
+// 6, and issue 11 item 13: a lock timeout exits 3 with one line naming tenant and table
 #[test]
-fn a_blocked_tenant_fails_whole_while_the_others_are_rolled_over() {
+fn a_blocked_table_fails_its_tenant_with_exit_3_while_everything_else_is_rolled_over() {
     let (db, ws, cal) = provisioned(LIC_HDFC);
-    let lic_before = tenant_catalog(&db, "lic");
+    let events_before: Vec<String> =
+        tenant_catalog(&db, "lic").into_iter().filter(|x| x.contains("user_events")).collect();
     let out = holding(&db, "LOCK TABLE lic_schema.user_events IN ACCESS EXCLUSIVE MODE;", |_| {
         let child = db
             .provision()
@@ -513,16 +641,37 @@ fn a_blocked_tenant_fails_whole_while_the_others_are_rolled_over() {
         // 1 s lock_timeout, one retry after a short backoff: well under 20 s.
         finish(child, Duration::from_secs(20))
     });
-    assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("lic"), "stderr does not name lic:\n{}", out.stderr);
+    assert_eq!(out.code, 3, "{out:?}");
+    let errors: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected:\n{}", out.stderr);
+    assert!(errors[0].contains("tenant lic") && errors[0].contains("lic_schema.user_events"), "{}", out.stderr);
+    assert!(!out.stderr.contains("canceling statement"), "a raw PostgreSQL message:\n{}", out.stderr);
     let doc = out.json();
     assert_eq!(entry(&doc, "lic")["status"], "failed", "{doc:#}");
-    assert!(entry(&doc, "lic")["error"].as_str().is_some_and(|e| !e.is_empty()), "{doc:#}");
+    assert_eq!(entry(&doc, "lic")["lock_timeout"], true, "{doc:#}");
     assert_eq!(entry(&doc, "hdfc")["status"], "ok", "{doc:#}");
     assert_eq!(doc["summary"]["failures"], 1, "{doc:#}");
     assert_window(&db, &cal, "hdfc", 0, 5);
-    assert_window(&db, &cal, "lic", 0, 3);
-    assert_eq!(tenant_catalog(&db, "lic"), lic_before, "lic was half rolled over");
+    // Each partition is its own transaction: lic's other tables are done,
+    // the blocked one is exactly as it was.
+    for (schema, table) in tables("lic") {
+        let to = if table == "user_events" { 3 } else { 5 };
+        assert_eq!(monthly(&db, &schema, &table), expected(&cal, &table, 0, to), "{schema}.{table}");
+    }
+    let events_after: Vec<String> =
+        tenant_catalog(&db, "lic").into_iter().filter(|x| x.contains("user_events")).collect();
+    assert_eq!(events_after, events_before, "lic_schema.user_events was half rolled over");
+
+    // With --wait, a tenant lock held past --lock-timeout: exit 3 too.
+    let catalog = db.catalog();
+    let out = holding(&db, TENANT_LOCK, |_| {
+        let args = ["--lock-timeout", "1", "partitions", "rollover", "--wait", "--tenant", "lic", "--now", &cal.now(2)];
+        finish(db.provision().in_workspace(&ws).args(args).spawn(), Duration::from_secs(20))
+    });
+    assert_eq!(out.code, 3, "{out:?}");
+    let out = out.one_line_error().stderr_has("tenant lic").stderr_has("--lock-timeout");
+    assert!(!out.stderr.contains("canceling statement"), "{}", out.stderr);
+    assert_eq!(db.catalog(), catalog);
 }
 
 // 7

@@ -1,6 +1,7 @@
 //! What `partitions rollover` and `partitions list` work on: the active
 //! registered tenants (or the named ones) and each one's partitioned tables,
-//! with tenants.toml's premake/retention/archive applied.
+//! with tenants.toml's premake/retention/archive applied (retention and
+//! archive fall back to `shared.data_retention_policies` in the plan query).
 
 use std::collections::HashMap;
 
@@ -27,7 +28,8 @@ pub async fn collect(client: &Client, config: &Config, named: &[String]) -> Resu
             blueprints.insert(tenant.blueprint.clone(), Blueprint::load(&config.templates_dir, &tenant.blueprint)?);
         }
         let overrides = settings.for_tenant(&tenant.code);
-        let archive = overrides.archive.unwrap_or(false);
+        // None: shared.data_retention_policies.archive_before_delete decides.
+        let archive = overrides.archive;
         for spec in blueprints[&tenant.blueprint].partitions_of(&tenant.code, &overrides) {
             inputs.push(Input { code: tenant.code.clone(), spec, archive });
         }

@@ -12,6 +12,8 @@ use crate::context::Context;
 pub async fn run(ctx: &Context, args: &PartitionsListArgs) -> Result<()> {
     let config = ctx.config()?;
     let (client, _) = ctx.connect().await?;
+    // Counting DEFAULT rows reads tables: bounded, and dropped with the client.
+    crate::rollover::bound_session(&client, std::time::Duration::from_secs(300)).await?;
     let inputs = partition_inputs::collect(&client, &config, &args.tenants).await?;
     let codes: Vec<&str> = inputs.iter().map(|i| i.code.as_str()).collect();
     let schemas: Vec<String> =

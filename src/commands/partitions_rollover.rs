@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::cli::RolloverArgs;
 use crate::commands::partition_inputs;
 use crate::context::Context;
-use crate::error::{bad_input, failed};
+use crate::error::{bad_input, failed, unavailable};
 use crate::output::{bad, strong};
 use crate::rollover::{self, Options, TenantResult};
 
@@ -20,7 +20,15 @@ pub async fn run(ctx: &Context, args: &RolloverArgs) -> Result<()> {
     if !(args.ddl_timeout > 0.0 && args.ddl_timeout <= 3600.0) {
         return Err(bad_input("--ddl-timeout must be more than 0 and at most 3600 seconds"));
     }
+    if !(args.statement_timeout > 0.0 && args.statement_timeout <= 86_400.0) {
+        return Err(bad_input("--statement-timeout must be more than 0 and at most 86400 seconds"));
+    }
+    let statement_timeout = Duration::from_secs_f64(args.statement_timeout);
     let (client, _) = ctx.connect().await?;
+    rollover::bound_session(&client, statement_timeout).await?;
+    if let Some(now) = &args.now {
+        rollover::check_now(&client, now).await.map_err(|e| bad_now(e, &args.now))?;
+    }
     let inputs = partition_inputs::collect(&client, &config, &args.tenants).await?;
     let plan = rollover::plan(&client, &inputs, args.now.as_deref()).await.map_err(|e| bad_now(e, &args.now))?;
     if args.dry_run {
@@ -31,10 +39,13 @@ pub async fn run(ctx: &Context, args: &RolloverArgs) -> Result<()> {
         ddl_timeout: Duration::from_secs_f64(args.ddl_timeout),
         retries: args.retries,
         wait: args.wait.then(|| ctx.lock_timeout()),
+        statement_timeout,
     };
     let mut clients = vec![client];
     while clients.len() < (args.jobs as usize).min(plan.len()) {
-        clients.push(ctx.connect().await?.0);
+        let (client, _) = ctx.connect().await?;
+        rollover::bound_session(&client, statement_timeout).await?;
+        clients.push(client);
     }
     let bar = ctx.printer.progress(plan.len() as u64, "rollover");
     let report = |r: &TenantResult| {
@@ -67,6 +78,8 @@ fn report_tenant(ctx: &Context, r: &TenantResult) {
         "skipped" => ctx
             .printer
             .line(format!("{:<16} skipped: another provision process holds its lock (use --wait to wait)", r.tenant)),
+        // A lock timeout's one-line reason ends the run as its error instead.
+        "failed" if r.lock_timeout => {}
         "failed" => ctx.printer.warn(format!("tenant {}: {}", r.tenant, r.error.as_deref().unwrap_or("failed"))),
         _ => ctx.printer.line(format!(
             "{:<16} {} created, {} detached, {} dropped, {} archived, {} rows moved",
@@ -101,10 +114,16 @@ fn summarize(ctx: &Context, tenants: usize, results: &[TenantResult], seconds: f
         "rollover: {tenants} tenants, {created} partitions created, {detached} detached, {dropped} dropped, \
          {moved} rows moved, {skipped} skipped, {failures} in {seconds:.2} s"
     ));
-    match failed_codes.is_empty() {
-        true => Ok(()),
-        false => Err(failed(format!("rollover failed for tenants: {}", failed_codes.join(", ")))),
+    let failures: Vec<&TenantResult> = results.iter().filter(|r| r.status == "failed").collect();
+    if failures.is_empty() {
+        return Ok(());
     }
+    // Lock timeouts only: exit 3 with their one-line reasons; else exit 1.
+    if failures.iter().all(|r| r.lock_timeout) {
+        let reasons: Vec<&str> = failures.iter().filter_map(|r| r.error.as_deref()).collect();
+        return Err(unavailable(format!("rollover incomplete, lock timeout: {}", reasons.join("; "))));
+    }
+    Err(failed(format!("rollover failed for tenants: {}", failed_codes.join(", "))))
 }
 
 fn print_plan(

@@ -6,35 +6,61 @@
 -- through the current period of $10 plus `premake` periods. The window
 -- starts at the oldest existing partition (so gaps left by missed runs are
 -- filled) but never before the retention cutoff (so a catch-up never creates
--- what retention would drop at once). Partitions wholly older than the
--- cutoff (now - retention) are detached, then dropped or archived; the
--- partition holding now never qualifies because retention is positive.
--- A new partition is created standalone, receives the rows of the DEFAULT
--- partition that fall in its range, then is attached (SHARE UPDATE EXCLUSIVE
--- on the parent, not ACCESS EXCLUSIVE) and given the parent's RLS.
+-- what retention would drop at once). The cutoff is the SERVER's clock minus
+-- the retention, whatever $10 says: a --now ahead never releases rows the
+-- server's clock keeps. Partitions wholly older than the cutoff are detached,
+-- then dropped or archived; the partition holding now never qualifies
+-- because retention is positive.
+--
+-- Each output row names its transaction (tx): the statements of one new
+-- partition, or of one expired partition, commit together and nothing else
+-- does, so every lock is held for one partition's work only. Each
+-- transaction first locks the parent (PostgreSQL's own order, as every
+-- query takes it: parent, then partitions), so it can never wait for the
+-- parent while holding a partition a reader needs next:
+--   new partition:  SHARE UPDATE EXCLUSIVE on the parent (reads and writes go
+--                   on), SHARE ROW EXCLUSIVE on the DEFAULT partition (reads go
+--                   on; a write of a row into the DEFAULT waits, so no row can
+--                   land there between the move and the ATTACH), then CREATE
+--                   standalone, move the DEFAULT's rows of the period, ATTACH
+--                   (ACCESS EXCLUSIVE on the new table and the DEFAULT while
+--                   PostgreSQL scans the DEFAULT), RLS, guards;
+--   expired:        ACCESS EXCLUSIVE on the parent, then DETACH and DROP or SET
+--                   SCHEMA. DETACH ... CONCURRENTLY would need only SHARE UPDATE
+--                   EXCLUSIVE, but PostgreSQL refuses it while the table has a
+--                   DEFAULT partition, which every table here has (so inserts
+--                   never fail); the transaction only changes the catalog.
+--   missing DEFAULT: CREATE ... PARTITION OF ... DEFAULT (ACCESS EXCLUSIVE on
+--                   the parent).
 --
 -- Inputs (parallel arrays): $1 tenant codes, $2 schemas, $3 tables,
 -- $4 partition columns, $5 units (day | week | month), $6 premake,
 -- $7 retention ('' = not configured), $8 retention-policy keys in
--- shared.data_retention_policies, $9 archive flags; $10 now (NULL: clock).
--- Output: code, phase, step, owner ('' = the connecting role), kind, target, ddl.
+-- shared.data_retention_policies, $9 archive flags (NULL: the policy's
+-- archive_before_delete decides, else drop); $10 now (NULL: clock).
+-- Output: code, tx, phase, seq, lo, step, owner ('' = the connecting role),
+-- kind, target, parent, ddl.
 WITH clock AS (
-    SELECT coalesce($10::text::timestamp, localtimestamp) AS ts
+    SELECT coalesce($10::text::timestamp, localtimestamp) AS ts, localtimestamp AS server
 ), spec AS (
     SELECT s.*, to_regclass(format('%I.%I', s.sch, s.tbl)) AS parent
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::bool[])
          WITH ORDINALITY AS s(code, sch, tbl, col, unit, premake, retention, policy_key, archive, ord)
 ), resolved AS (
-    SELECT spec.*, c.relowner, c.relrowsecurity, c.relforcerowsecurity, pt.partdefid,
+    SELECT spec.code, spec.sch, spec.tbl, spec.col, spec.unit, spec.premake, spec.ord, spec.parent,
+           c.relowner, c.relrowsecurity, c.relforcerowsecurity, pt.partdefid,
+           pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+           format('%I.%I', spec.sch, spec.tbl) AS parent_name,
+           coalesce(spec.archive, d.archive_before_delete, false) AS archive,
            ('1 ' || spec.unit)::interval AS step,
            date_trunc(spec.unit, clock.ts) AS current_lo,
-           clock.ts - coalesce(nullif(spec.retention, '')::interval,
-                               (SELECT make_interval(days => d.retention_days)
-                                FROM shared.data_retention_policies d WHERE d.table_name = spec.policy_key)) AS cutoff
+           least(clock.ts, clock.server)
+               - coalesce(nullif(spec.retention, '')::interval, make_interval(days => d.retention_days)) AS cutoff
     FROM spec
     CROSS JOIN clock
     JOIN pg_catalog.pg_class c ON c.oid = spec.parent
     JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = spec.parent
+    LEFT JOIN shared.data_retention_policies d ON d.table_name = spec.policy_key
 ), bounds AS (
     SELECT r.ord, pn.nspname, pc.relname, b[1]::timestamp AS lo, b[2]::timestamp AS hi
     FROM resolved r
@@ -60,59 +86,73 @@ WITH clock AS (
       AND to_regclass(format('%I.%I', w.sch,
                              w.tbl || '_p' || to_char(g.lo, CASE w.unit WHEN 'month' THEN 'YYYY_MM' ELSE 'YYYY_MM_DD' END))) IS NULL
 ), expired AS (
-    SELECT r.*, b.nspname AS part_schema, b.relname AS part_name,
+    SELECT r.*, b.nspname AS part_schema, b.relname AS part_name, b.lo,
            CASE WHEN r.sch = 'audit' THEN 'audit_archive' ELSE r.code || '_archive' END AS archive_schema
     FROM resolved r JOIN bounds b ON b.ord = r.ord
     WHERE r.cutoff IS NOT NULL AND b.hi <= r.cutoff
 )
 -- A DEFAULT partition where a table has none.
-SELECT r.code, 1 AS phase, r.ord AS seq, NULL::timestamp AS lo, 1 AS step,
-       pg_catalog.pg_get_userbyid(r.relowner) AS owner, 'create' AS kind,
-       format('%I.%I', r.sch, r.tbl || '_default') AS target,
-       format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', r.sch, r.tbl || '_default', r.parent) AS ddl
-FROM resolved r WHERE r.partdefid = 0
+SELECT r.code, format('%I.%I', r.sch, r.tbl || '_default') AS tx, 1 AS phase, r.ord AS seq, NULL::timestamp AS lo,
+       s.n AS step, s.owner, s.kind, s.target, r.parent_name AS parent, s.ddl
+FROM resolved r
+CROSS JOIN LATERAL (VALUES
+    (1, '', 'lock', r.parent_name, format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', r.parent)),
+    (2, r.owner, 'create', format('%I.%I', r.sch, r.tbl || '_default'),
+     format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', r.sch, r.tbl || '_default', r.parent))
+) AS s(n, owner, kind, target, ddl)
+WHERE r.partdefid = 0
 UNION ALL
--- New partitions: create standalone, move the DEFAULT's rows in, attach.
-SELECT m.code, 2, m.ord, m.lo, s.n, s.owner, s.kind, format('%I.%I', m.sch, m.name), s.ddl
+-- New partitions: lock, create standalone, move the DEFAULT's rows in, attach.
+SELECT m.code, format('%I.%I', m.sch, m.name), 2, m.ord, m.lo, s.n, s.owner, s.kind, s.target, m.parent_name, s.ddl
 FROM missing m
 CROSS JOIN LATERAL (VALUES
-    (1, pg_catalog.pg_get_userbyid(m.relowner), 'create',
+    (1, '', 'lock', m.parent_name, format('LOCK TABLE ONLY %s IN SHARE UPDATE EXCLUSIVE MODE', m.parent)),
+    (2, '', 'lock', m.partdefid::regclass::text,
+     CASE WHEN m.partdefid <> 0 THEN format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', m.partdefid::regclass) END),
+    (3, m.owner, 'create', format('%I.%I', m.sch, m.name),
      format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)',
             m.sch, m.name, m.parent)),
-    (2, '', 'move',
+    (4, '', 'move', format('%I.%I', m.sch, m.name),
      CASE WHEN m.partdefid <> 0 THEN
          format('WITH moved AS (DELETE FROM %s WHERE %I >= %L AND %I < %L RETURNING *) INSERT INTO %I.%I SELECT * FROM moved',
                 m.partdefid::regclass, m.col, m.lo, m.col, m.hi, m.sch, m.name) END),
-    (3, pg_catalog.pg_get_userbyid(m.relowner), 'attach',
+    (5, m.owner, 'attach', format('%I.%I', m.sch, m.name),
      format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)', m.parent, m.sch, m.name, m.lo, m.hi)),
-    (4, pg_catalog.pg_get_userbyid(m.relowner), 'secure',
+    (6, m.owner, 'secure', format('%I.%I', m.sch, m.name),
      CASE WHEN m.relrowsecurity THEN format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', m.sch, m.name) END),
-    (5, pg_catalog.pg_get_userbyid(m.relowner), 'secure',
+    (7, m.owner, 'secure', format('%I.%I', m.sch, m.name),
      CASE WHEN m.relforcerowsecurity THEN format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', m.sch, m.name) END),
     -- Audit logs: PostgreSQL clones row triggers onto a new partition but not
     -- the statement-level TRUNCATE guard (the same trigger audit.ensure_audit_log makes).
-    (6, pg_catalog.pg_get_userbyid(m.relowner), 'guard',
+    (8, m.owner, 'guard', format('%I.%I', m.sch, m.name),
      CASE WHEN m.sch = 'audit' THEN
          format('CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION audit.forbid_change()',
                 m.sch, m.name) END)
-) AS s(n, owner, kind, ddl)
+) AS s(n, owner, kind, target, ddl)
 WHERE s.ddl IS NOT NULL
 UNION ALL
--- Retention: detach, then drop or archive.
-SELECT e.code, 4, e.ord, NULL::timestamp, s.n, s.owner, s.kind, format('%I.%I', e.part_schema, e.part_name), s.ddl
+-- Retention: lock the parent, detach, then drop or archive.
+SELECT e.code, format('%I.%I', e.part_schema, e.part_name), 3, e.ord, e.lo, s.n, s.owner, s.kind,
+       format('%I.%I', e.part_schema, e.part_name), e.parent_name, s.ddl
 FROM expired e
 CROSS JOIN LATERAL (VALUES
-    (1, pg_catalog.pg_get_userbyid(e.relowner), 'detach',
-     format('ALTER TABLE %s DETACH PARTITION %I.%I', e.parent, e.part_schema, e.part_name)),
+    (1, '', 'lock', format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', e.parent)),
+    (2, e.owner, 'detach', format('ALTER TABLE %s DETACH PARTITION %I.%I', e.parent, e.part_schema, e.part_name)),
     -- Archived audit partitions go to audit_archive, owned like the log by
     -- provision_audit: in <code>_archive the tenant's owner could drop them.
-    (2, '', 'prepare',
-     CASE WHEN e.archive THEN
-         format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', e.archive_schema, pg_catalog.pg_get_userbyid(e.relowner)) END),
-    (3, pg_catalog.pg_get_userbyid(e.relowner), CASE WHEN e.archive THEN 'archive' ELSE 'drop' END,
+    (3, '', 'prepare',
+     CASE WHEN e.archive THEN format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', e.archive_schema, e.owner) END),
+    (4, e.owner, CASE WHEN e.archive THEN 'archive' ELSE 'drop' END,
      CASE WHEN e.archive
           THEN format('ALTER TABLE %I.%I SET SCHEMA %I', e.part_schema, e.part_name, e.archive_schema)
-          ELSE format('DROP TABLE %I.%I', e.part_schema, e.part_name) END)
+          ELSE format('DROP TABLE %I.%I', e.part_schema, e.part_name) END),
+    -- DETACH removes the row triggers cloned from the parent, the append-only
+    -- guard among them: an archived audit partition gets it back, so its rows
+    -- stay append-only (audit_no_truncate is its own and stays).
+    (5, e.owner, 'guard',
+     CASE WHEN e.archive AND e.sch = 'audit' THEN
+         format('CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON %I.%I FOR EACH ROW EXECUTE FUNCTION audit.forbid_change()',
+                e.archive_schema, e.part_name) END)
 ) AS s(n, owner, kind, ddl)
 WHERE s.ddl IS NOT NULL
-ORDER BY 1, 2, 3, 4, 5
+ORDER BY 1, 3, 4, 5, 6

@@ -116,7 +116,7 @@ async fn coverage(
             blueprints[&t.blueprint].partitions_of(&t.code, &overrides).into_iter().map(move |spec| Input {
                 code: t.code.clone(),
                 spec,
-                archive: false,
+                archive: None,
             })
         })
         .collect();
