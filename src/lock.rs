@@ -126,6 +126,11 @@ pub fn tenant_key(code: &TenantCode) -> String {
     Resource::Tenant(code).key()
 }
 
+/// The name of the shared lock, for callers that take it by name.
+pub fn shared_key() -> String {
+    Resource::Shared.key()
+}
+
 /// Takes session-level shared locks on `keys` without waiting; returns the
 /// keys taken. One query, however many keys.
 pub async fn try_shared(client: &Client, keys: &[String]) -> Result<Vec<String>> {

@@ -230,26 +230,19 @@ async fn outside_transaction(
     migration: &Migration,
     settings: &Settings,
 ) -> Result<Vec<String>> {
-    let code = &identity.code;
-    let keys = format!(
-        "hashtextextended('provision:shared', 0)), pg_advisory_lock(hashtextextended({}, 0))",
-        quote_literal(&format!("provision:tenant:{code}"))
-    );
+    let keys = [crate::lock::shared_key(), crate::lock::tenant_key(&identity.code)];
+    client.batch_execute(&format!("SET lock_timeout = '{}ms'", settings.lock_timeout.as_millis())).await?;
     client
-        .batch_execute(&format!(
-            "SET lock_timeout = '{}ms'; SELECT pg_advisory_lock_shared({keys}",
-            settings.lock_timeout.as_millis()
-        ))
+        .query_one(include_str!("sql/lock_session_take_tenant.sql"), &[&keys[0], &keys[1]])
         .await
         .context("cannot take the tenant's lock")?;
     let result = run_outside(client, identity, migration, settings).await;
-    let unlock = format!(
-        "RESET ROLE; RESET lock_timeout; RESET statement_timeout; SELECT set_config('app.tenant_id', '', false); \
-         SELECT pg_advisory_unlock_shared(hashtextextended('provision:shared', 0)), \
-         pg_advisory_unlock(hashtextextended({}, 0))",
-        quote_literal(&format!("provision:tenant:{code}"))
-    );
-    client.batch_execute(&unlock).await?;
+    client
+        .batch_execute(
+            "RESET ROLE; RESET lock_timeout; RESET statement_timeout; SELECT set_config('app.tenant_id', '', false)",
+        )
+        .await?;
+    client.query_one(include_str!("sql/lock_session_release_tenant.sql"), &[&keys[0], &keys[1]]).await?;
     result
 }
 
