@@ -201,7 +201,7 @@ pub async fn key(admin: &Client, config: &Config, config_file: &Path, sample: Op
 /// (roles, partitions, audit triggers) lives in it beside the shared SQL, so
 /// a rebuilt `provision` builds its own template rather than trusting one an
 /// older build made. (Hashing the binary's bytes would cost more than a clone.)
-fn binary_identity() -> String {
+pub(crate) fn binary_identity() -> String {
     let metadata = std::env::current_exe().and_then(std::fs::metadata);
     match metadata {
         Ok(m) => {
@@ -214,10 +214,10 @@ fn binary_identity() -> String {
 
 /// SHA-256 over length-prefixed, labelled fields (no two inputs collide by
 /// shifting bytes between fields).
-struct Fields(Sha256);
+pub(crate) struct Fields(pub(crate) Sha256);
 
 impl Fields {
-    fn field(&mut self, label: &str, bytes: &[u8]) {
+    pub(crate) fn field(&mut self, label: &str, bytes: &[u8]) {
         for part in [label.as_bytes(), bytes] {
             self.0.update((part.len() as u64).to_le_bytes());
             self.0.update(part);
@@ -248,7 +248,7 @@ fn period_units(config: &Config, sample: Option<u32>) -> Result<Vec<String>> {
 }
 
 /// Every file under `dir`, recursively: (path relative to `dir` with `/`, bytes), sorted by path.
-fn files_under(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+pub(crate) fn files_under(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<()> {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,

@@ -239,3 +239,28 @@ fn check_tenant_sees_what_the_tenants_own_transaction_did() {
     let forced = "SELECT relforcerowsecurity::text FROM pg_class WHERE oid = 'lic_schema.agents'::regclass";
     assert_eq!(db.scalar(forced), "true");
 }
+
+#[test]
+fn a_new_tenant_walks_the_reference_once_per_blueprint_contents() {
+    let db = TestDb::new();
+    let ws = Workspace::new(TWO);
+    let templates = ws.own_templates();
+    db.provision().in_workspace(&ws).args(["tenant", "add", "lic"]).success();
+    let passes = "SELECT count(*)::text FROM provision.gate_passed WHERE blueprint = 'agent_mitra'";
+    assert_eq!(db.scalar(passes), "1", "the first creation's walk is remembered");
+    db.provision().in_workspace(&ws).args(["tenant", "add", "hdfc"]).success();
+    assert_eq!(db.scalar(passes), "1", "one row per blueprint contents");
+    // Changed contents miss the memory: a breach is still refused before
+    // anything is touched.
+    std::fs::write(
+        templates.join("agent_mitra/V9__gate_unsafe.sql.tera"),
+        "CREATE TABLE {{ schema }}.gate_unsafe (id int PRIMARY KEY);\n",
+    )
+    .unwrap();
+    let before = db.catalog();
+    let out = db.provision().in_workspace(&ws).args(["tenant", "add", "icici", "--name", "ICICI"]).status(1);
+    assert!(out.stderr.contains("V9__gate_unsafe") && out.stderr.contains("row level security"), "{}", out.stderr);
+    assert_eq!(db.scalar("SELECT count(*)::text FROM shared.tenants WHERE tenant_code = 'icici'"), "0");
+    assert_eq!(db.catalog(), before);
+    assert_eq!(db.scalar(passes), "1", "a refusal is never remembered");
+}
