@@ -50,8 +50,7 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
         }
     };
     let outcome =
-        lock::while_held(&mut client, Resource::Tenant(&spec.code), settings.lock_timeout, &ctx.printer, build)
-            .await?;
+        lock::while_held(&mut client, Resource::Tenant(&spec.code), settings.lock_timeout, &ctx.printer, build).await?;
     let Outcome::Created { version, ref applied, objects, ref admin, .. } = outcome else {
         return Err(failed(format!(
             "tenant {} already exists (schema {}); nothing was changed — `provision up` upgrades it",
