@@ -307,6 +307,13 @@ fn keep_data_takes_access_away_until_activate_brings_the_tenant_back() {
     assert_eq!(db.scalar(usage), "");
     let list = db.provision().in_workspace(&ws).args(["--json", "partitions", "list"]).success().json();
     assert_eq!(list["tables"], serde_json::json!([]), "rollover ignores an inactive tenant");
+    let inactive = db.catalog();
+    db.provision()
+        .in_workspace(&ws)
+        .args(["tenant", "add", "kda"])
+        .status(1)
+        .stderr_has("`provision tenant activate kda` brings it back");
+    assert_eq!(db.catalog(), inactive, "adding an inactive tenant changes nothing");
 
     db.provision().in_workspace(&ws).args(["tenant", "activate", "kda"]).success().stdout_has("activated tenant kda");
     assert_eq!(users_seen_by(&db, &login, "kda"), Ok(1));

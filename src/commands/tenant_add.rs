@@ -52,11 +52,7 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     let outcome =
         lock::while_held(&mut client, Resource::Tenant(&spec.code), settings.lock_timeout, &ctx.printer, build).await?;
     let Outcome::Created { version, ref applied, objects, ref admin, .. } = outcome else {
-        return Err(failed(format!(
-            "tenant {} already exists (schema {}); nothing was changed — `provision up` upgrades it",
-            spec.code,
-            spec.code.schema_name()
-        )));
+        return Err(already_exists(&client, &spec.code).await);
     };
     crate::failpoint::hit("tenant_add.before_verify");
     let verified = match args.no_verify {
@@ -183,4 +179,23 @@ async fn dry_run(
         ));
     }
     Ok(())
+}
+
+/// The refusal for a tenant that is registered already; an inactive one
+/// (`tenant remove --keep-data`) is brought back with `tenant activate`.
+async fn already_exists(client: &tokio_postgres::Client, code: &TenantCode) -> anyhow::Error {
+    let inactive = match registry::snapshot(client, Some(code)).await {
+        Ok(found) => found.first().is_some_and(|t| !t.is_active()),
+        Err(e) => return e,
+    };
+    match inactive {
+        true => failed(format!(
+            "tenant {code} already exists but is inactive (removed with --keep-data); nothing was changed — \
+             `provision tenant activate {code}` brings it back"
+        )),
+        false => failed(format!(
+            "tenant {code} already exists (schema {}); nothing was changed — `provision up` upgrades it",
+            code.schema_name()
+        )),
+    }
 }
