@@ -344,26 +344,37 @@ fn moved(messages: &[SimpleQueryMessage], moves: impl Iterator<Item = usize>) ->
 fn script(group: &[Action], ddl_timeout: Duration) -> (String, Vec<usize>) {
     let mut statements = vec![format!("SET LOCAL lock_timeout = '{}ms'", ddl_timeout.as_millis().max(1))];
     let mut moves = Vec::new();
+    // The role now in effect ("": the connecting role); a switch is written
+    // only where it changes (a new partition is ~10 statements by one owner).
+    let mut role: Option<&str> = None;
     for action in group {
         if action.kind == "copy_policies" {
             continue; // not a statement: run_one_copying's cue
         }
         if action.kind == "move" {
-            statements.push("RESET ROLE".to_owned());
+            switch_role(&mut statements, &mut role, "");
             statements.push("SET LOCAL session_replication_role = replica".to_owned());
             moves.push(statements.len());
             statements.push(action.ddl.clone());
             statements.push("SET LOCAL session_replication_role = origin".to_owned());
             continue;
         }
-        statements.push(match action.owner.as_str() {
-            "" => "RESET ROLE".to_owned(),
-            owner => format!("SET LOCAL ROLE {}", quote_ident(owner)),
-        });
+        switch_role(&mut statements, &mut role, &action.owner);
         statements.push(action.ddl.clone());
     }
     statements.push("RESET ROLE".to_owned());
     (statements.join(";\n") + ";", moves)
+}
+
+/// Becomes `owner` ("": the connecting role) unless `role` already is it.
+fn switch_role<'a>(statements: &mut Vec<String>, role: &mut Option<&'a str>, owner: &'a str) {
+    if *role != Some(owner) {
+        statements.push(match owner {
+            "" => "RESET ROLE".to_owned(),
+            owner => format!("SET LOCAL ROLE {}", quote_ident(owner)),
+        });
+        *role = Some(owner);
+    }
 }
 
 /// A new partition: a new period's (attached) or a missing DEFAULT.
