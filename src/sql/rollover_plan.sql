@@ -54,14 +54,6 @@ WITH clock AS (
            pg_catalog.pg_get_userbyid(c.relowner) AS owner,
            format('%I.%I', spec.sch, spec.tbl) AS parent_name,
            coalesce(spec.archive, d.archive_before_delete, false) AS archive,
-           -- What a new partition copies from the parent (owner, RLS flags,
-           -- policies): the tool checks, under the tenant's lock, that it is
-           -- unchanged (rollover_security.sql, the same expression).
-           (SELECT md5(concat_ws('|', c2.relowner, c2.relrowsecurity, c2.relforcerowsecurity,
-                                 string_agg(concat_ws(',', p.polname, p.polcmd, p.polpermissive, p.polroles, p.polqual, p.polwithcheck),
-                                            ';' ORDER BY p.polname)))
-            FROM pg_catalog.pg_class c2 LEFT JOIN pg_catalog.pg_policy p ON p.polrelid = c2.oid
-            WHERE c2.oid = spec.parent GROUP BY c2.oid) AS security,
            ('1 ' || spec.unit)::interval AS step,
            date_trunc(spec.unit, clock.ts) AS current_lo,
            least(clock.ts, clock.server)
@@ -126,14 +118,27 @@ WITH clock AS (
     SELECT r.*, 1 AS phase, NULL::timestamp AS lo, r.tbl || '_default' AS name FROM resolved r WHERE r.partdefid = 0
     UNION ALL
     SELECT m.code, m.sch, m.tbl, m.col, m.unit, m.premake, m.ord, m.parent, m.relowner, m.relrowsecurity,
-           m.relforcerowsecurity, m.partdefid, m.owner, m.parent_name, m.archive, m.security, m.step, m.current_lo,
+           m.relforcerowsecurity, m.partdefid, m.owner, m.parent_name, m.archive, m.step, m.current_lo,
            m.cutoff, 2, m.lo, m.name
     FROM missing m
+), fingerprint AS (
+    -- What a new partition copies from its parent (owner, RLS flags,
+    -- policies), for the parents that get one: the tool checks, under the
+    -- tenant's lock, that it is unchanged (rollover_security.sql, the same
+    -- expression).
+    SELECT d.ord,
+           (SELECT md5(concat_ws('|', c2.relowner, c2.relrowsecurity, c2.relforcerowsecurity,
+                                 string_agg(concat_ws(',', p.polname, p.polcmd, p.polpermissive, p.polroles, p.polqual, p.polwithcheck),
+                                            ';' ORDER BY p.polname)))
+            FROM pg_catalog.pg_class c2 LEFT JOIN pg_catalog.pg_policy p ON p.polrelid = c2.oid
+            WHERE c2.oid = d.parent GROUP BY c2.oid) AS security
+    FROM (SELECT DISTINCT ord, parent FROM created) AS d
 )
 -- A DEFAULT partition where a table has none.
 SELECT f.code, format('%I.%I', f.sch, f.name) AS tx, f.phase, f.ord AS seq, f.lo,
-       s.n AS step, s.owner, s.kind, s.target, f.parent_name AS parent, s.ddl, f.security
+       s.n AS step, s.owner, s.kind, s.target, f.parent_name AS parent, s.ddl, fp.security
 FROM created f
+JOIN fingerprint fp ON fp.ord = f.ord
 CROSS JOIN LATERAL (VALUES
     (1, '', 'lock', f.parent_name, format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', f.parent)),
     (3, f.owner, 'create', format('%I.%I', f.sch, f.name),
@@ -143,8 +148,9 @@ WHERE f.phase = 1
 UNION ALL
 -- New partitions: lock, create standalone, move the DEFAULT's rows in, attach.
 SELECT f.code, format('%I.%I', f.sch, f.name), f.phase, f.ord, f.lo, s.n, s.owner, s.kind, s.target, f.parent_name, s.ddl,
-       f.security
+       fp.security
 FROM created f
+JOIN fingerprint fp ON fp.ord = f.ord
 CROSS JOIN LATERAL (VALUES
     (1, '', 'lock', f.parent_name, format('LOCK TABLE ONLY %s IN SHARE UPDATE EXCLUSIVE MODE', f.parent)),
     (2, '', 'lock', f.partdefid::regclass::text,
@@ -170,8 +176,9 @@ UNION ALL
 -- Every new partition, in its creating transaction: the parent's RLS flags
 -- and policies (partitions inherit neither), as the parent's owner.
 SELECT f.code, format('%I.%I', f.sch, f.name), f.phase, f.ord, f.lo, s.n, f.owner, s.kind,
-       format('%I.%I', f.sch, f.name), f.parent_name, s.ddl, f.security
+       format('%I.%I', f.sch, f.name), f.parent_name, s.ddl, fp.security
 FROM created f
+JOIN fingerprint fp ON fp.ord = f.ord
 CROSS JOIN LATERAL (
     SELECT 6, 'secure', format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', f.sch, f.name) WHERE f.relrowsecurity
     UNION ALL
@@ -186,7 +193,7 @@ CROSS JOIN LATERAL (
 UNION ALL
 -- Retention: lock the parent, detach, then drop or archive.
 SELECT e.code, format('%I.%I', e.part_schema, e.part_name), 3, e.ord, e.lo, s.n, s.owner, s.kind,
-       format('%I.%I', e.part_schema, e.part_name), e.parent_name, s.ddl, e.security
+       format('%I.%I', e.part_schema, e.part_name), e.parent_name, s.ddl, '' AS security
 FROM expired e
 CROSS JOIN LATERAL (VALUES
     (1, '', 'lock', format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', e.parent)),

@@ -2,7 +2,7 @@
 -- the rollover plan saw: the plan spells each new partition's RLS and
 -- policies once for the whole database, before it takes the tenants' locks,
 -- so a tenant's migration that committed in between must make rollover plan
--- that tenant anew. The expression is rollover_plan.sql's `security`.
+-- that tenant anew. The expression is rollover_plan.sql's `fingerprint`.
 -- $1 parents (qualified names), $2 their planned fingerprints.
 SELECT coalesce(bool_and(
            (SELECT md5(concat_ws('|', c2.relowner, c2.relrowsecurity, c2.relforcerowsecurity,
