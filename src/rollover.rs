@@ -89,6 +89,9 @@ pub struct Action {
     pub parent: String,
     #[serde(skip)]
     pub ddl: String,
+    /// The parent's owner, RLS flags and policies as planned (a fingerprint).
+    #[serde(skip)]
+    pub security: String,
 }
 
 /// Plans the whole database (or the tenants of `inputs`) in one query.
@@ -126,6 +129,7 @@ pub async fn plan(
             target: row.get("target"),
             parent: row.get("parent"),
             ddl: row.get("ddl"),
+            security: row.get("security"),
         });
     }
     Ok(plan)
@@ -197,7 +201,12 @@ async fn run_tenant(
         }
         // After a wait another run may have done part of the work: plan anew.
         Ok(session::Locked::AfterWait) => run_locked(client, None, inputs, options, &mut result).await,
-        Ok(session::Locked::AtOnce) => run_locked(client, Some(actions), inputs, options, &mut result).await,
+        // So must a migration that changed what new partitions copy.
+        Ok(session::Locked::AtOnce) => match session::security_unchanged(client, &actions).await {
+            Ok(true) => run_locked(client, Some(actions), inputs, options, &mut result).await,
+            Ok(false) => run_locked(client, None, inputs, options, &mut result).await,
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     session::unlock_tenant(client).await;
@@ -280,12 +289,44 @@ async fn run_transactions(
     Ok(blocked)
 }
 
-/// One transaction: the statements of one partition, in one round trip.
-/// Returns the rows moved.
+/// One transaction: the statements of one partition, BEGIN to COMMIT in one
+/// round trip (the plan holds a new partition's RLS flags and policies, so
+/// they commit with it). Returns the rows moved.
 async fn run_one(client: &mut Client, group: &[Action], schemas: &[String], options: &Options) -> Result<u64> {
+    if group.iter().any(|a| a.kind == "copy_policies") {
+        return run_one_copying(client, group, schemas, options).await;
+    }
+    let (script, moves) = script(group, options.ddl_timeout);
+    let messages = match client.simple_query(&format!("BEGIN;\n{script}\nCOMMIT;")).await {
+        Ok(messages) => messages,
+        Err(e) => {
+            // The failed statement left the transaction aborted; best effort
+            // (a broken connection rolled it back already).
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(e.into());
+        }
+    };
+    crate::failpoint::hit("rollover.after_transaction");
+    // Statement 0 is the BEGIN.
+    Ok(moved(&messages, moves.iter().map(|i| i + 1)))
+}
+
+/// [`run_one`] for a parent with a policy the plan could not spell without
+/// locking it (one naming a column): the batch, then the policies copied
+/// from the locked parent, then COMMIT.
+async fn run_one_copying(client: &mut Client, group: &[Action], schemas: &[String], options: &Options) -> Result<u64> {
     let tx = client.transaction().await?;
     let (script, moves) = script(group, options.ddl_timeout);
     let messages = tx.simple_query(&script).await?;
+    let made: Vec<String> = group.iter().filter(|a| creates(a)).map(|a| a.target.clone()).collect();
+    crate::partitions::secure_only(&tx, schemas, Some(&made)).await?;
+    tx.commit().await?;
+    crate::failpoint::hit("rollover.after_transaction");
+    Ok(moved(&messages, moves.into_iter()))
+}
+
+/// The rows moved: the counts of the statements at `moves`.
+fn moved(messages: &[SimpleQueryMessage], moves: impl Iterator<Item = usize>) -> u64 {
     let counts: Vec<u64> = messages
         .iter()
         .filter_map(|m| match m {
@@ -293,15 +334,7 @@ async fn run_one(client: &mut Client, group: &[Action], schemas: &[String], opti
             _ => None,
         })
         .collect();
-    let moved = moves.iter().filter_map(|&i| counts.get(i)).sum();
-    let made: Vec<String> = group.iter().filter(|a| creates(a)).map(|a| a.target.clone()).collect();
-    if !made.is_empty() {
-        // New partitions get their parent's policies (partitions inherit none).
-        crate::partitions::secure_only(&tx, schemas, Some(&made)).await?;
-    }
-    tx.commit().await?;
-    crate::failpoint::hit("rollover.after_transaction");
-    Ok(moved)
+    moves.filter_map(|i| counts.get(i)).sum()
 }
 
 /// The transaction's batch: each statement as its owner; row moves as the
@@ -311,23 +344,37 @@ async fn run_one(client: &mut Client, group: &[Action], schemas: &[String], opti
 fn script(group: &[Action], ddl_timeout: Duration) -> (String, Vec<usize>) {
     let mut statements = vec![format!("SET LOCAL lock_timeout = '{}ms'", ddl_timeout.as_millis().max(1))];
     let mut moves = Vec::new();
+    // The role now in effect ("": the connecting role); a switch is written
+    // only where it changes (a new partition is ~10 statements by one owner).
+    let mut role: Option<&str> = None;
     for action in group {
+        if action.kind == "copy_policies" {
+            continue; // not a statement: run_one_copying's cue
+        }
         if action.kind == "move" {
-            statements.push("RESET ROLE".to_owned());
+            switch_role(&mut statements, &mut role, "");
             statements.push("SET LOCAL session_replication_role = replica".to_owned());
             moves.push(statements.len());
             statements.push(action.ddl.clone());
             statements.push("SET LOCAL session_replication_role = origin".to_owned());
             continue;
         }
-        statements.push(match action.owner.as_str() {
-            "" => "RESET ROLE".to_owned(),
-            owner => format!("SET LOCAL ROLE {}", quote_ident(owner)),
-        });
+        switch_role(&mut statements, &mut role, &action.owner);
         statements.push(action.ddl.clone());
     }
     statements.push("RESET ROLE".to_owned());
     (statements.join(";\n") + ";", moves)
+}
+
+/// Becomes `owner` ("": the connecting role) unless `role` already is it.
+fn switch_role<'a>(statements: &mut Vec<String>, role: &mut Option<&'a str>, owner: &'a str) {
+    if *role != Some(owner) {
+        statements.push(match owner {
+            "" => "RESET ROLE".to_owned(),
+            owner => format!("SET LOCAL ROLE {}", quote_ident(owner)),
+        });
+        *role = Some(owner);
+    }
 }
 
 /// A new partition: a new period's (attached) or a missing DEFAULT.

@@ -110,6 +110,25 @@ pub async fn lock_tenant(client: &Client, code: &str, options: &Options) -> Resu
     }
 }
 
+/// Whether the parents of the partitions `actions` create still have the
+/// owner, RLS flags and policies the plan copied (asked once the tenant is
+/// locked, so no migration of the tenant can change them afterwards).
+pub async fn security_unchanged(client: &Client, actions: &[super::Action]) -> Result<bool> {
+    let mut parents: Vec<&str> = Vec::new();
+    let mut planned: Vec<&str> = Vec::new();
+    for action in actions.iter().filter(|a| super::creates(a)) {
+        if !parents.contains(&action.parent.as_str()) {
+            parents.push(&action.parent);
+            planned.push(&action.security);
+        }
+    }
+    if parents.is_empty() {
+        return Ok(true);
+    }
+    let row = client.query_one(include_str!("sql/rollover_security.sql"), &[&parents, &planned]).await?;
+    Ok(row.get("unchanged"))
+}
+
 /// Releases every session-level advisory lock of this connection (it holds
 /// only the tenant's). Best effort: a broken connection released them.
 pub async fn unlock_tenant(client: &Client) {

@@ -24,7 +24,9 @@
 --                   land there between the move and the ATTACH), then CREATE
 --                   standalone, move the DEFAULT's rows of the period, ATTACH
 --                   (ACCESS EXCLUSIVE on the new table and the DEFAULT while
---                   PostgreSQL scans the DEFAULT), RLS, guards;
+--                   PostgreSQL scans the DEFAULT), then the parent's RLS flags
+--                   and policies, planned here (partitions inherit neither),
+--                   and guards: a crash never leaves it attached unsecured;
 --   expired:        ACCESS EXCLUSIVE on the parent, then DETACH and DROP or SET
 --                   SCHEMA. DETACH ... CONCURRENTLY would need only SHARE UPDATE
 --                   EXCLUSIVE, but PostgreSQL refuses it while the table has a
@@ -39,7 +41,7 @@
 -- shared.data_retention_policies, $9 archive flags (NULL: the policy's
 -- archive_before_delete decides, else drop); $10 now (NULL: clock).
 -- Output: code, tx, phase, seq, lo, step, owner ('' = the connecting role),
--- kind, target, parent, ddl.
+-- kind, target, parent, ddl, security (the parent's, as planned).
 WITH clock AS (
     SELECT coalesce($10::text::timestamp, localtimestamp) AS ts, localtimestamp AS server
 ), spec AS (
@@ -85,55 +87,113 @@ WITH clock AS (
     WHERE NOT EXISTS (SELECT 1 FROM bounds b WHERE b.ord = w.ord AND b.lo < g.lo + w.step AND b.hi > g.lo)
       AND to_regclass(format('%I.%I', w.sch,
                              w.tbl || '_p' || to_char(g.lo, CASE w.unit WHEN 'month' THEN 'YYYY_MM' ELSE 'YYYY_MM_DD' END))) IS NULL
+), policy AS (
+    -- Each parent's policies, to copy onto its new partitions: the CREATE
+    -- POLICY after the table's name. Deparsed without a relation, so the
+    -- plan locks nothing; that works for expressions that name no column, as
+    -- the blueprint's do. A policy that names a column cannot be deparsed
+    -- so (rest NULL): its partitions' transactions copy the parent's
+    -- policies themselves, once the parent is locked (kind copy_policies).
+    SELECT r.ord, p.polname, x.names_columns,
+           CASE WHEN NOT x.names_columns THEN
+               format(' AS %s FOR %s TO %s', CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+                      CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                    WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                      (SELECT string_agg(CASE WHEN role = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(role)) END, ', ')
+                       FROM unnest(p.polroles) AS role))
+               || coalesce(' USING (' || pg_catalog.pg_get_expr(p.polqual, 0) || ')', '')
+               || coalesce(' WITH CHECK (' || pg_catalog.pg_get_expr(p.polwithcheck, 0) || ')', '')
+           END AS rest
+    FROM resolved r
+    JOIN pg_catalog.pg_policy p ON p.polrelid = r.parent
+    CROSS JOIN LATERAL (SELECT concat(p.polqual::text, p.polwithcheck::text) ~ '\{VAR ' AS names_columns) AS x
+    WHERE r.relrowsecurity
 ), expired AS (
     SELECT r.*, b.nspname AS part_schema, b.relname AS part_name, b.lo,
            CASE WHEN r.sch = 'audit' THEN 'audit_archive' ELSE r.code || '_archive' END AS archive_schema
     FROM resolved r JOIN bounds b ON b.ord = r.ord
     WHERE r.cutoff IS NOT NULL AND b.hi <= r.cutoff
+), created AS (
+    -- Every partition to create: a missing DEFAULT (phase 1) or a period's.
+    SELECT r.*, 1 AS phase, NULL::timestamp AS lo, r.tbl || '_default' AS name FROM resolved r WHERE r.partdefid = 0
+    UNION ALL
+    SELECT m.code, m.sch, m.tbl, m.col, m.unit, m.premake, m.ord, m.parent, m.relowner, m.relrowsecurity,
+           m.relforcerowsecurity, m.partdefid, m.owner, m.parent_name, m.archive, m.step, m.current_lo,
+           m.cutoff, 2, m.lo, m.name
+    FROM missing m
+), fingerprint AS (
+    -- What a new partition copies from its parent (owner, RLS flags,
+    -- policies), for the parents that get one: the tool checks, under the
+    -- tenant's lock, that it is unchanged (rollover_security.sql, the same
+    -- expression).
+    SELECT d.ord,
+           (SELECT md5(concat_ws('|', c2.relowner, c2.relrowsecurity, c2.relforcerowsecurity,
+                                 string_agg(concat_ws(',', p.polname, p.polcmd, p.polpermissive, p.polroles, p.polqual, p.polwithcheck),
+                                            ';' ORDER BY p.polname)))
+            FROM pg_catalog.pg_class c2 LEFT JOIN pg_catalog.pg_policy p ON p.polrelid = c2.oid
+            WHERE c2.oid = d.parent GROUP BY c2.oid) AS security
+    FROM (SELECT DISTINCT ord, parent FROM created) AS d
 )
 -- A DEFAULT partition where a table has none.
-SELECT r.code, format('%I.%I', r.sch, r.tbl || '_default') AS tx, 1 AS phase, r.ord AS seq, NULL::timestamp AS lo,
-       s.n AS step, s.owner, s.kind, s.target, r.parent_name AS parent, s.ddl
-FROM resolved r
+SELECT f.code, format('%I.%I', f.sch, f.name) AS tx, f.phase, f.ord AS seq, f.lo,
+       s.n AS step, s.owner, s.kind, s.target, f.parent_name AS parent, s.ddl, fp.security
+FROM created f
+JOIN fingerprint fp ON fp.ord = f.ord
 CROSS JOIN LATERAL (VALUES
-    (1, '', 'lock', r.parent_name, format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', r.parent)),
-    (2, r.owner, 'create', format('%I.%I', r.sch, r.tbl || '_default'),
-     format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', r.sch, r.tbl || '_default', r.parent))
+    (1, '', 'lock', f.parent_name, format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', f.parent)),
+    (3, f.owner, 'create', format('%I.%I', f.sch, f.name),
+     format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', f.sch, f.name, f.parent))
 ) AS s(n, owner, kind, target, ddl)
-WHERE r.partdefid = 0
+WHERE f.phase = 1
 UNION ALL
 -- New partitions: lock, create standalone, move the DEFAULT's rows in, attach.
-SELECT m.code, format('%I.%I', m.sch, m.name), 2, m.ord, m.lo, s.n, s.owner, s.kind, s.target, m.parent_name, s.ddl
-FROM missing m
+SELECT f.code, format('%I.%I', f.sch, f.name), f.phase, f.ord, f.lo, s.n, s.owner, s.kind, s.target, f.parent_name, s.ddl,
+       fp.security
+FROM created f
+JOIN fingerprint fp ON fp.ord = f.ord
 CROSS JOIN LATERAL (VALUES
-    (1, '', 'lock', m.parent_name, format('LOCK TABLE ONLY %s IN SHARE UPDATE EXCLUSIVE MODE', m.parent)),
-    (2, '', 'lock', m.partdefid::regclass::text,
-     CASE WHEN m.partdefid <> 0 THEN format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', m.partdefid::regclass) END),
-    (3, m.owner, 'create', format('%I.%I', m.sch, m.name),
+    (1, '', 'lock', f.parent_name, format('LOCK TABLE ONLY %s IN SHARE UPDATE EXCLUSIVE MODE', f.parent)),
+    (2, '', 'lock', f.partdefid::regclass::text,
+     CASE WHEN f.partdefid <> 0 THEN format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', f.partdefid::regclass) END),
+    (3, f.owner, 'create', format('%I.%I', f.sch, f.name),
      format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)',
-            m.sch, m.name, m.parent)),
-    (4, '', 'move', format('%I.%I', m.sch, m.name),
-     CASE WHEN m.partdefid <> 0 THEN
+            f.sch, f.name, f.parent)),
+    (4, '', 'move', format('%I.%I', f.sch, f.name),
+     CASE WHEN f.partdefid <> 0 THEN
          format('WITH moved AS (DELETE FROM %s WHERE %I >= %L AND %I < %L RETURNING *) INSERT INTO %I.%I SELECT * FROM moved',
-                m.partdefid::regclass, m.col, m.lo, m.col, m.hi, m.sch, m.name) END),
-    (5, m.owner, 'attach', format('%I.%I', m.sch, m.name),
-     format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)', m.parent, m.sch, m.name, m.lo, m.hi)),
-    (6, m.owner, 'secure', format('%I.%I', m.sch, m.name),
-     CASE WHEN m.relrowsecurity THEN format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', m.sch, m.name) END),
-    (7, m.owner, 'secure', format('%I.%I', m.sch, m.name),
-     CASE WHEN m.relforcerowsecurity THEN format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', m.sch, m.name) END),
+                f.partdefid::regclass, f.col, f.lo, f.col, f.lo + f.step, f.sch, f.name) END),
+    (5, f.owner, 'attach', format('%I.%I', f.sch, f.name),
+     format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)', f.parent, f.sch, f.name, f.lo, f.lo + f.step)),
     -- Audit logs: PostgreSQL clones row triggers onto a new partition but not
     -- the statement-level TRUNCATE guard (the same trigger audit.ensure_audit_log makes).
-    (8, m.owner, 'guard', format('%I.%I', m.sch, m.name),
-     CASE WHEN m.sch = 'audit' THEN
+    (9, f.owner, 'guard', format('%I.%I', f.sch, f.name),
+     CASE WHEN f.sch = 'audit' THEN
          format('CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION audit.forbid_change()',
-                m.sch, m.name) END)
+                f.sch, f.name) END)
 ) AS s(n, owner, kind, target, ddl)
-WHERE s.ddl IS NOT NULL
+WHERE f.phase = 2 AND s.ddl IS NOT NULL
+UNION ALL
+-- Every new partition, in its creating transaction: the parent's RLS flags
+-- and policies (partitions inherit neither), as the parent's owner.
+SELECT f.code, format('%I.%I', f.sch, f.name), f.phase, f.ord, f.lo, s.n, f.owner, s.kind,
+       format('%I.%I', f.sch, f.name), f.parent_name, s.ddl, fp.security
+FROM created f
+JOIN fingerprint fp ON fp.ord = f.ord
+CROSS JOIN LATERAL (
+    SELECT 6, 'secure', format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', f.sch, f.name) WHERE f.relrowsecurity
+    UNION ALL
+    SELECT 7, 'secure', format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', f.sch, f.name) WHERE f.relforcerowsecurity
+    UNION ALL
+    SELECT 8, 'secure', format('CREATE POLICY %I ON %I.%I', p.polname, f.sch, f.name) || p.rest
+    FROM policy p WHERE p.ord = f.ord AND NOT p.names_columns
+    UNION ALL
+    -- ddl '': not a statement; the tool copies these policies itself.
+    SELECT DISTINCT 8, 'copy_policies', '' FROM policy p WHERE p.ord = f.ord AND p.names_columns
+) AS s(n, kind, ddl)
 UNION ALL
 -- Retention: lock the parent, detach, then drop or archive.
 SELECT e.code, format('%I.%I', e.part_schema, e.part_name), 3, e.ord, e.lo, s.n, s.owner, s.kind,
-       format('%I.%I', e.part_schema, e.part_name), e.parent_name, s.ddl
+       format('%I.%I', e.part_schema, e.part_name), e.parent_name, s.ddl, '' AS security
 FROM expired e
 CROSS JOIN LATERAL (VALUES
     (1, '', 'lock', format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', e.parent)),
@@ -155,4 +215,4 @@ CROSS JOIN LATERAL (VALUES
                 e.archive_schema, e.part_name) END)
 ) AS s(n, owner, kind, ddl)
 WHERE s.ddl IS NOT NULL
-ORDER BY 1, 3, 4, 5, 6
+ORDER BY 1, 3, 4, 5, 6, 11
