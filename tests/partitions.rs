@@ -471,9 +471,10 @@ fn up_restores_the_guard_of_audit_partitions_archived_by_older_versions() {
     rollover(&db, &ws, &[]);
     let archived = format!("audit_archive.{}", cal.part("lic_audit_log", -5));
     // What the old rollover left: no append-only guard; and a database that
-    // has not applied V12 yet.
+    // has not applied V12 yet (nor the later V13, whose table goes too).
     db.execute(&format!(
-        "DROP TRIGGER audit_append_only ON {archived}; DELETE FROM provision.refinery_schema_history WHERE version = 12"
+        "DROP TRIGGER audit_append_only ON {archived}; DROP TABLE provision.gate_passed; \
+         DELETE FROM provision.refinery_schema_history WHERE version >= 12"
     ));
     db.provision().in_workspace(&ws).arg("up").success();
     assert_eq!(guards(&db, &archived), ["audit_append_only O", "audit_no_truncate O"]);
