@@ -118,10 +118,7 @@ fn lock_timeout_in_tenant_upgrade_exits_3_and_changes_nothing() {
         .unwrap();
     let before = db.catalog();
     db.with(async |holder| {
-        holder
-            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('provision:tenant:lic', 0));")
-            .await
-            .unwrap();
+        support::begin_holding_tenant_lock(holder, "lic").await;
         let out = db.provision().in_workspace(&ws).args(["--lock-timeout", "1", "tenant", "upgrade", "lic"]).output();
         assert_eq!(out.code, 3, "{out:?}");
         assert!(out.stderr.contains("timed out waiting for the lock on tenant lic"), "{}", out.stderr);
@@ -162,10 +159,7 @@ fn a_server_lost_mid_run_names_tenant_server_and_what_to_do() {
     db.provision().in_workspace(&ws).arg("migrate").success();
     let before = db.catalog();
     db.with(async |holder| {
-        holder
-            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('provision:tenant:lic', 0));")
-            .await
-            .unwrap();
+        support::begin_holding_tenant_lock(holder, "lic").await;
         let mut child = db.provision().in_workspace(&ws).args(["--lock-timeout", "60", "tenant", "add", "lic"]).spawn();
         let pid = waiting_backend(holder, &db, &mut child).await;
         // What the client sees of a crash: its session ends under it.
@@ -244,10 +238,7 @@ fn a_real_server_crash_names_the_server_and_a_rerun_completes() {
     let runtime = support::runtime();
     runtime.block_on(async {
         let holder = sandbox.target().connect().await.unwrap();
-        holder
-            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('provision:tenant:lic', 0));")
-            .await
-            .unwrap();
+        support::begin_holding_tenant_lock(&holder, "lic").await;
         let mut child = Run::new().in_workspace(&ws).args(["--lock-timeout", "60", "tenant", "add", "lic"]).spawn();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

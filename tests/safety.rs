@@ -119,10 +119,7 @@ fn lock_wait_times_out_with_exit_3_and_changes_nothing() {
     db.provision().in_workspace(&ws).arg("migrate").success();
     let before = db.catalog();
     db.with(async |holder| {
-        holder
-            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('provision:tenant:lic', 0));")
-            .await
-            .unwrap();
+        support::begin_holding_tenant_lock(holder, "lic").await;
         let out = db.provision().in_workspace(&ws).args(["--lock-timeout", "1", "tenant", "add", "lic"]).output();
         assert_eq!(out.code, 3, "{out:?}");
         assert!(out.stderr.contains("waiting for tenant lic"), "{}", out.stderr);

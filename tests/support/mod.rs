@@ -112,6 +112,15 @@ pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
+/// Opens a transaction on `holder` that holds tenant `code`'s advisory lock,
+/// as another provision process building that tenant would. The key comes
+/// from `provision::lock`, its one owner; the caller ends the transaction.
+pub async fn begin_holding_tenant_lock(holder: &Client, code: &str) {
+    let key = provision::lock::tenant_key(&provision::tenant::TenantCode::parse(code).expect("a tenant code"));
+    holder.batch_execute("BEGIN").await.expect("begin");
+    holder.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))::text", &[&key]).await.expect("lock");
+}
+
 /// A database of its own for one test.
 pub struct TestDb {
     pub name: String,
