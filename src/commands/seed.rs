@@ -13,7 +13,6 @@ use crate::blueprint::{Blueprint, PartitionSpec};
 use crate::cli::SeedArgs;
 use crate::context::Context;
 use crate::error::{bad_input, failed};
-use crate::lock::{self, Mode, Resource};
 use crate::output::strong;
 use crate::registry::{self, Registered};
 use crate::sample::{self, scale::MAX_SAMPLE, Request};
@@ -133,10 +132,7 @@ async fn seed_tenant(
 ) -> Result<TenantReport> {
     let started = Instant::now();
     let code = &tenant.code;
-    let tx = client.transaction().await?;
-    lock::set_lock_timeout(&tx, ctx.lock_timeout()).await?;
-    lock::acquire(&tx, Resource::Shared, Mode::Shared, &ctx.printer).await?;
-    lock::acquire(&tx, Resource::Tenant(code), Mode::Exclusive, &ctx.printer).await?;
+    let tx = crate::provisioner::begin_locked(client, code, ctx.lock_timeout(), &ctx.printer).await?;
     let request =
         Request { code, tenant_id: tenant.id, rng_seed: args.rng_seed, policies: u64::from(args.sample), events };
     let loaded = sample::load(&tx, &request, &ctx.printer)

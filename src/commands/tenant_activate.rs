@@ -9,7 +9,6 @@ use serde_json::json;
 use crate::cli::TenantActivateArgs;
 use crate::context::Context;
 use crate::error::failed;
-use crate::lock::{self, Mode, Resource};
 use crate::output::strong;
 use crate::tenant::TenantCode;
 use crate::{registry, roles};
@@ -17,10 +16,7 @@ use crate::{registry, roles};
 pub async fn run(ctx: &Context, args: &TenantActivateArgs) -> Result<()> {
     let code = TenantCode::parse(&args.code)?;
     let (mut client, _) = ctx.connect().await?;
-    let tx = client.transaction().await?;
-    lock::set_lock_timeout(&tx, ctx.lock_timeout()).await?;
-    lock::acquire(&tx, Resource::Shared, Mode::Shared, &ctx.printer).await?;
-    lock::acquire(&tx, Resource::Tenant(&code), Mode::Exclusive, &ctx.printer).await?;
+    let tx = crate::provisioner::begin_locked(&mut client, &code, ctx.lock_timeout(), &ctx.printer).await?;
     let Some(tenant) = registry::snapshot(&tx, Some(&code)).await?.into_iter().next() else {
         return Err(registry::not_registered(&code));
     };

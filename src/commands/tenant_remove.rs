@@ -22,7 +22,6 @@ use crate::config::Config;
 use crate::connection::Target;
 use crate::context::{display_path, Context};
 use crate::error::bad_input;
-use crate::lock::{self, Mode, Resource};
 use crate::output::strong;
 use crate::registry::{self, Registered};
 use crate::roles::{self, DroppedRoles};
@@ -41,10 +40,7 @@ pub async fn run(ctx: &Context, args: &TenantRemoveArgs) -> Result<()> {
         confirm(&code, backup_plan.as_ref().map(|(_, out)| out))?;
     }
     let (mut client, target) = ctx.connect().await?;
-    let tx = client.transaction().await?;
-    lock::set_lock_timeout(&tx, ctx.lock_timeout()).await?;
-    lock::acquire(&tx, Resource::Shared, Mode::Shared, &ctx.printer).await?;
-    lock::acquire(&tx, Resource::Tenant(&code), Mode::Exclusive, &ctx.printer).await?;
+    let tx = crate::provisioner::begin_locked(&mut client, &code, ctx.lock_timeout(), &ctx.printer).await?;
     let Some(tenant) = registry::snapshot(&tx, Some(&code)).await?.into_iter().next() else {
         return Err(registry::not_registered(&code));
     };
