@@ -1,0 +1,29 @@
+//! `provision migrate [--dry-run]`: the shared (cluster-wide) migrations only.
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::cli::context::Context;
+use crate::store::shared;
+
+pub async fn run(ctx: &Context, dry_run: bool) -> Result<()> {
+    let (mut client, _) = ctx.connect().await?;
+    let plan = shared::plan(&client).await?;
+    let latest = crate::store::migrate::shared_migrations().last().map_or(0, |m| m.version());
+    if dry_run {
+        let pending: Vec<String> = plan.pending.iter().map(ToString::to_string).collect();
+        ctx.printer.json(&json!({ "dry_run": true, "current": plan.current, "latest": latest, "pending": pending }));
+        match pending.is_empty() {
+            true => ctx.printer.line(format!("shared schema is up to date at version {}", plan.current)),
+            false => ctx.printer.line(format!("would apply: {}", pending.join(", "))),
+        }
+        return Ok(());
+    }
+    let applied = shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
+    ctx.printer.json(&json!({ "applied": applied, "version": latest }));
+    match applied.is_empty() {
+        true => ctx.printer.line(format!("shared schema is up to date at version {latest}")),
+        false => ctx.printer.line(format!("applied {} (shared schema now at version {latest})", applied.join(", "))),
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! provision's own objects in the database: the tenant registry, role
+//! groups, audit machinery, advisory locks, migration histories and
+//! partitions, each with its `.sql` files under `store/sql/`.
+
+pub mod audit;
+pub mod lock;
+pub mod migrate;
+pub mod partitions;
+pub mod registry;
+pub mod roles;
+pub mod shared;
