@@ -10,10 +10,20 @@ use crate::store::migrate::{shared_migrations, Plan};
 use crate::store::registry::{self, Registered};
 use crate::store::shared;
 
+fn names(migrations: &[refinery_core::Migration]) -> Vec<String> {
+    migrations.iter().map(ToString::to_string).collect()
+}
+
 pub async fn run(ctx: &Context) -> Result<()> {
     let config = ctx.config()?;
     let (mut client, target) = ctx.connect().await?;
-    let shared_plan = shared::plan(&client).await?;
+    let in_use = crate::ops::shared_parts::in_use(&client, &config).await?;
+    let shared_plan = shared::plan(&client, &crate::ops::shared_parts::parts(&in_use)).await?;
+    let blueprint_parts: Vec<serde_json::Value> = shared_plan
+        .blueprints
+        .iter()
+        .map(|(bp, plan)| json!({ "blueprint": bp, "version": plan.current, "pending": names(&plan.pending) }))
+        .collect();
     let latest = shared_migrations().last().map_or(0, |m| m.version());
     let tenants = registry::snapshot(&client, None).await?;
     let rows: Vec<serde_json::Value> = tenants.iter().map(|t| tenant_row(t, &config.templates_dir)).collect();
@@ -22,16 +32,19 @@ pub async fn run(ctx: &Context) -> Result<()> {
     let verified = verify_summary(&mut client, &target, &config, &tenants).await;
     ctx.printer.json(&json!({
         "database": target.describe(), "verify": verified,
-        "shared": { "version": shared_plan.current, "latest": latest,
-                    "pending": shared_plan.pending.iter().map(ToString::to_string).collect::<Vec<_>>() },
+        "shared": { "version": shared_plan.core.current, "latest": latest,
+                    "pending": names(&shared_plan.core.pending), "blueprints": blueprint_parts },
         "tenants": rows, "declared_not_created": declared,
     }));
     ctx.printer.line(target.describe());
     ctx.printer.line(format!(
         "shared: version {} of {latest}, {} pending",
-        shared_plan.current,
-        shared_plan.pending.len()
+        shared_plan.core.current,
+        shared_plan.core.pending.len()
     ));
+    for (bp, plan) in &shared_plan.blueprints {
+        ctx.printer.line(format!("shared part of {bp}: version {}, {} pending", plan.current, plan.pending.len()));
+    }
     for row in &rows {
         let pending = row["pending"].as_array().map_or(0, Vec::len);
         let problem = row["problem"].as_str().map(|p| format!("  ({p})")).unwrap_or_default();

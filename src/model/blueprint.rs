@@ -127,6 +127,8 @@ pub struct Blueprint {
     pub dir: PathBuf,
     pub manifest: Manifest,
     pub steps: Vec<Step>,
+    /// `shared/V{n}__*.sql`: once per database, own history (TEMPORARY loader until the lead's).
+    pub shared: Vec<Migration>,
     /// Source of the admin template, when the manifest names one.
     admin: Option<String>,
     /// Every template parsed once at load: a fleet renders them per tenant.
@@ -158,7 +160,8 @@ impl Blueprint {
             None => None,
         };
         let engine = parse_all(&steps, admin.as_deref())?;
-        let blueprint = Blueprint { name: name.to_owned(), dir, manifest, steps, admin, engine };
+        let shared = load_shared_tmp(&dir.join("shared"))?;
+        let blueprint = Blueprint { name: name.to_owned(), dir, manifest, steps, shared, admin, engine };
         // A template naming a variable that does not exist fails for every
         // tenant alike: say so now, before any tenant is touched.
         let trial = Identity { code: TenantCode::parse("trial").expect("a valid code"), tenant_id: Uuid::nil() };
@@ -397,4 +400,18 @@ mod tests {
         assert_eq!(first[0].checksum(), again[0].checksum());
         assert!(Blueprint::load(dir.path(), "nope").unwrap_err().to_string().contains("available: demo"));
     }
+}
+
+/// TEMPORARY: the lead's loader replaces this.
+fn load_shared_tmp(dir: &Path) -> Result<Vec<Migration>> {
+    let mut migrations = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(migrations) };
+    for entry in entries {
+        let path = entry?.path();
+        let Some(stem) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".sql")) else { continue };
+        let sql = std::fs::read_to_string(&path)?;
+        migrations.push(Migration::unapplied(stem, &sql).map_err(|e| bad_input(format!("{}: {e}", path.display())))?);
+    }
+    migrations.sort();
+    Ok(migrations)
 }

@@ -22,7 +22,9 @@ use crate::model::tenant::TenantCode;
 use crate::ops::admin::{self, AdminPassword, AdminReport};
 use crate::pg::quote::{quote_ident, quote_literal};
 use crate::report::Reporter;
+use crate::store::layout_upgrade::SharedPart;
 use crate::store::lock::{self, Mode, Resource};
+use crate::store::blueprint_shared;
 use crate::store::migrate;
 use crate::store::partitions;
 use crate::store::registry;
@@ -115,7 +117,7 @@ pub async fn create(
 ) -> Result<Outcome> {
     let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
     let migrations = blueprint.render(&identity)?;
-    let tx = begin_locked(client, &spec.code, settings.lock_timeout, reporter).await?;
+    let tx = begin_with_shared_part(client, &spec.code, blueprint, settings.lock_timeout, reporter).await?;
     if !registry::snapshot(&tx, Some(&spec.code)).await?.is_empty() {
         return Ok(Outcome::AlreadyExists);
     }
@@ -339,6 +341,29 @@ pub(crate) async fn begin_locked<'c>(
     lock::set_lock_timeout(&tx, lock_timeout).await?;
     lock::acquire(&tx, Resource::Shared, Mode::Shared, reporter).await?;
     lock::acquire(&tx, Resource::Tenant(code), Mode::Exclusive, reporter).await?;
+    Ok(tx)
+}
+
+/// [`begin_locked`] for a tenant of `blueprint`, whose shared part, when
+/// this is its first tenant, is applied right away in the same transaction:
+/// under the exclusive shared lock instead of the shared one, so two first
+/// tenants wait for each other and the tenant's failure takes it back too.
+async fn begin_with_shared_part<'c>(
+    client: &'c mut Client,
+    code: &TenantCode,
+    blueprint: &Blueprint,
+    lock_timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<Transaction<'c>> {
+    let part = SharedPart { blueprint: &blueprint.name, migrations: &blueprint.shared };
+    if blueprint_shared::plan(&*client, part).await?.pending.is_empty() {
+        return begin_locked(client, code, lock_timeout, reporter).await;
+    }
+    let tx = client.transaction().await?;
+    lock::set_lock_timeout(&tx, lock_timeout).await?;
+    lock::acquire(&tx, Resource::Shared, Mode::Exclusive, reporter).await?;
+    lock::acquire(&tx, Resource::Tenant(code), Mode::Exclusive, reporter).await?;
+    blueprint_shared::apply(&tx, part).await?;
     Ok(tx)
 }
 

@@ -77,6 +77,9 @@ pub async fn walk(client: &mut Client, blueprint: &Blueprint, baseline: i32, loc
     let migrations = blueprint.render(&identity)?;
     let tx = client.transaction().await?;
     tx.batch_execute(&format!("SET LOCAL lock_timeout = '{}ms'", lock_timeout.as_millis())).await?;
+    // A first tenant gets the blueprint's shared part in its transaction: so does the reference.
+    let part = crate::store::layout_upgrade::SharedPart { blueprint: &blueprint.name, migrations: &blueprint.shared };
+    crate::store::blueprint_shared::apply(&tx, part).await?;
     let walked = along(&tx, &spec, blueprint, &identity, &migrations, baseline, &settings(lock_timeout)).await;
     tx.rollback().await?;
     walked

@@ -139,7 +139,7 @@ pub async fn run_codes(
     let (mut invariant_side, shared_side) = tokio::try_join!(side_connection(target), side_connection(target))?;
     let shared = async {
         match scope {
-            Scope::Everything => shared::compare(&shared_side, target).await,
+            Scope::Everything => shared::compare(&shared_side, target, &config.templates_dir).await,
             Scope::TenantsOnly => Ok(Vec::new()),
         }
     };

@@ -1,24 +1,32 @@
-//! The shared schemas (`shared`, `portal`, `audit`, the history schema)
-//! against the shared migrations: applied to a throwaway database, then both
-//! fingerprinted with the same query (the reference's image is cached
-//! locally, see `cache.rs`). Refinery checksums must match too.
+//! The shared schemas (`shared`, `audit`, the history schema, and those the
+//! shared parts of the database's blueprints create) against the shared
+//! migrations: provision's own and the shared part of every blueprint this
+//! database records a shared history for, applied to a throwaway database,
+//! then both fingerprinted with the same query over the schemas the
+//! reference holds (its image is cached locally, see `cache.rs`). Refinery
+//! checksums must match too.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use anyhow::Result;
 use tokio_postgres::Client;
 
 use super::{context, Finding};
+use crate::model::blueprint::Blueprint;
 use crate::pg::connection::Target;
-use crate::store::migrate;
+use crate::store::layout_upgrade::SharedPart;
+use crate::store::{blueprint_shared, migrate};
 
-const SCHEMAS: &[&str] = &["shared", "portal", "audit", migrate::HISTORY_SCHEMA];
-
-pub async fn compare(client: &Client, target: &Target) -> Result<Vec<Finding>> {
-    let mut findings = checksums(client).await?;
-    // Reading this database's schemas queues behind CREATE DATABASE and runs
-    // while the migrations are applied on the scratch database's connection.
-    let (expected, found) = tokio::try_join!(expected(client, target), fingerprint(client))?;
+pub async fn compare(client: &Client, target: &Target, templates: &Path) -> Result<Vec<Finding>> {
+    let recorded = blueprint_shared::recorded_blueprints(client).await?;
+    let loaded: Vec<Blueprint> = recorded.iter().filter_map(|name| Blueprint::load(templates, name).ok()).collect();
+    let parts = crate::ops::shared_parts::parts(&loaded);
+    let mut findings = checksums(client, &parts).await?;
+    let expected = expected(client, target, &parts).await?;
+    let schemas: Vec<&str> =
+        expected.keys().filter(|(kind, _)| kind == "schema").map(|(_, name)| name.as_str()).collect();
+    let found = fingerprint(client, &schemas).await?;
     let (expected, found): (HashMap<_, _>, HashMap<_, _>) =
         (expected.into_iter().collect(), found.into_iter().collect());
     for (problem, key) in super::differences(&expected, &found) {
@@ -30,10 +38,10 @@ pub async fn compare(client: &Client, target: &Target) -> Result<Vec<Finding>> {
     Ok(findings)
 }
 
-async fn checksums(client: &Client) -> Result<Vec<Finding>> {
-    let plan = crate::store::shared::plan(client).await?;
+async fn checksums(client: &Client, parts: &[SharedPart<'_>]) -> Result<Vec<Finding>> {
+    let plan = crate::store::shared::plan(client, parts).await?;
     Ok(plan
-        .edited
+        .edited()
         .into_iter()
         .map(|(name, _)| Finding {
             scope: "shared".to_owned(),
@@ -49,28 +57,42 @@ async fn checksums(client: &Client) -> Result<Vec<Finding>> {
 
 /// The reference image: from the local cache when this binary has built it
 /// for this server before (see `cache.rs`), else built and cached.
-async fn expected(client: &Client, target: &Target) -> Result<BTreeMap<(String, String), String>> {
-    let location = super::cache::location(client).await?;
+async fn expected(
+    client: &Client,
+    target: &Target,
+    parts: &[SharedPart<'_>],
+) -> Result<BTreeMap<(String, String), String>> {
+    let location = super::cache::location(client, parts).await?;
     if let Some(image) = location.as_ref().and_then(super::cache::read) {
         return Ok(image);
     }
-    let image = reference(client, target).await?;
+    let image = reference(client, target, parts).await?;
     if let Some(path) = &location {
         super::cache::write(path, &image);
     }
     Ok(image)
 }
 
-/// Applies the shared migrations to a throwaway database and fingerprints it.
-async fn reference(client: &Client, target: &Target) -> Result<BTreeMap<(String, String), String>> {
+/// Applies the shared migrations to a throwaway database and fingerprints
+/// every schema they made there.
+async fn reference(
+    client: &Client,
+    target: &Target,
+    parts: &[SharedPart<'_>],
+) -> Result<BTreeMap<(String, String), String>> {
     let name = super::scratch::create(client, "").await?;
     let result = async {
         let mut scratch = target.with_dbname(&name).connect().await?;
         let tx = scratch.transaction().await?;
         tx.batch_execute(&format!("CREATE SCHEMA {}", migrate::HISTORY_SCHEMA)).await?;
         migrate::apply(&tx, &migrate::shared_migrations(), &migrate::shared_history_table()).await?;
+        for part in parts {
+            blueprint_shared::apply(&tx, *part).await?;
+        }
         tx.commit().await?;
-        fingerprint(&scratch).await
+        let made: Vec<String> =
+            scratch.query(include_str!("../sql/verify_shared_schemas.sql"), &[]).await?.iter().map(|r| r.get(0)).collect();
+        fingerprint(&scratch, &made.iter().map(String::as_str).collect::<Vec<_>>()).await
     }
     .await;
     let dropped = super::scratch::drop(client, &name).await;
@@ -80,8 +102,7 @@ async fn reference(client: &Client, target: &Target) -> Result<BTreeMap<(String,
 }
 
 /// The shared schemas' fingerprint, less the tenants' own audit logs.
-async fn fingerprint(client: &Client) -> Result<BTreeMap<(String, String), String>> {
-    let schemas: Vec<&str> = SCHEMAS.to_vec();
+async fn fingerprint(client: &Client, schemas: &[&str]) -> Result<BTreeMap<(String, String), String>> {
     // The tenants' audit logs are the tenants' business (their own check).
     let tenant_audit_logs = Some(r"%\_audit\_log");
     let rows = client.query(include_str!("../sql/verify_fingerprint.sql"), &[&schemas, &tenant_audit_logs]).await?;
