@@ -75,7 +75,8 @@ fn undefined_template_variable_exits_2_naming_template_and_variable() {
     let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
     db.provision().in_workspace(&ws).arg("up").success();
     let templates = ws.own_templates();
-    std::fs::write(templates.join("agent_mitra/V9__typo.sql.tera"), "CREATE TABLE {{ shcema }}.t (id int);\n").unwrap();
+    std::fs::write(templates.join("agent_mitra/tenant/V9__typo.sql.tera"), "CREATE TABLE {{ shcema }}.t (id int);\n")
+        .unwrap();
     let before = db.catalog();
     for args in [&["up"][..], &["tenant", "upgrade", "lic"], &["tenant", "add", "lic2", "--name", "X"]] {
         db.provision()
@@ -114,7 +115,7 @@ fn lock_timeout_in_tenant_upgrade_exits_3_and_changes_nothing() {
     let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
     db.provision().in_workspace(&ws).arg("up").success();
     let templates = ws.own_templates();
-    std::fs::write(templates.join("agent_mitra/V9__note.sql.tera"), "COMMENT ON SCHEMA {{ schema }} IS 'v9';\n")
+    std::fs::write(templates.join("agent_mitra/tenant/V9__note.sql.tera"), "COMMENT ON SCHEMA {{ schema }} IS 'v9';\n")
         .unwrap();
     let before = db.catalog();
     db.with(async |holder| {

@@ -148,7 +148,7 @@ fn prepare(setup: Setup) -> (TestDb, Workspace) {
             db.execute(DROP_NEWEST_PARTITIONS);
         }
         Setup::Upgradable => {
-            let templates = ws.own_templates().join("agent_mitra");
+            let templates = ws.own_templates().join("agent_mitra/tenant");
             db.provision().in_workspace(&ws).args(UP).success();
             std::fs::write(templates.join("V9__agent_leaves.sql.tera"), V9).unwrap();
             std::fs::write(templates.join("V10__agent_leaves_indexes.sql.tera"), V10).unwrap();
@@ -293,7 +293,7 @@ fn a_crash_at_any_point_is_repaired_by_the_next_run() {
 fn a_failed_tenant_add_keeps_a_removed_tenants_audit_rows() {
     let db = TestDb::new();
     let ws = Workspace::new("[tenants.zr]\nname = \"ZR\"\n");
-    let templates = ws.own_templates().join("agent_mitra");
+    let templates = ws.own_templates().join("agent_mitra/tenant");
     db.provision().in_workspace(&ws).args(["tenant", "add", "zr", "--no-verify"]).success();
     db.execute(
         "SET app.tenant_id = ''; UPDATE zr_schema.users SET first_name = 'Audited' WHERE email = 'admin@zr.example'",

@@ -110,7 +110,7 @@ fn a_changed_template_builds_a_new_template_and_drops_the_old_one() {
     assert_eq!(second["template"], old.as_str());
 
     std::fs::write(
-        templates.join("agent_mitra/V9__ci_marker.sql.tera"),
+        templates.join("agent_mitra/tenant/V9__ci_marker.sql.tera"),
         "COMMENT ON SCHEMA {{ schema }} IS 'ci marker';\n",
     )
     .unwrap();

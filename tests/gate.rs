@@ -18,7 +18,7 @@ fn fleet_with_v8(name: &str, sql: &str) -> (TestDb, Workspace) {
     let ws = Workspace::new(TWO);
     let templates = ws.own_templates();
     db.provision().in_workspace(&ws).arg("up").success();
-    std::fs::write(templates.join(format!("agent_mitra/V9__{name}.sql.tera")), sql).unwrap();
+    std::fs::write(templates.join(format!("agent_mitra/tenant/V9__{name}.sql.tera")), sql).unwrap();
     (db, ws)
 }
 
@@ -105,7 +105,7 @@ fn a_version_that_drops_force_on_an_existing_table_is_refused() {
 #[test]
 fn a_bad_version_fixed_by_the_next_passes_and_a_later_breach_is_blamed_on_its_version() {
     let (db, ws) = fleet_with_v8("gate_first", "CREATE TABLE {{ schema }}.gate_later (id int PRIMARY KEY);\n");
-    let templates = ws.path().join("templates/agent_mitra");
+    let templates = ws.path().join("templates/agent_mitra/tenant");
     std::fs::write(templates.join("V10__gate_fix.sql.tera"), secure("gate_later")).unwrap();
     std::fs::write(
         templates.join("V11__gate_breach.sql.tera"),
@@ -196,7 +196,7 @@ fn a_new_table_indexed_in_the_same_version_and_a_new_tenant_are_not_hazards() {
     let out = db.provision().in_workspace(&ws).args(["up", "--strict"]).success();
     assert!(!out.stderr.contains("lock hazard"), "{}", out.stderr);
     std::fs::write(
-        ws.path().join("templates/agent_mitra/V10__gate_index.sql.tera"),
+        ws.path().join("templates/agent_mitra/tenant/V10__gate_index.sql.tera"),
         "CREATE INDEX idx_users_gate ON {{ schema }}.users (display_name);\n",
     )
     .unwrap();
@@ -254,7 +254,7 @@ fn a_new_tenant_walks_the_reference_once_per_blueprint_contents() {
     // Changed contents miss the memory: a breach is still refused before
     // anything is touched.
     std::fs::write(
-        templates.join("agent_mitra/V9__gate_unsafe.sql.tera"),
+        templates.join("agent_mitra/tenant/V9__gate_unsafe.sql.tera"),
         "CREATE TABLE {{ schema }}.gate_unsafe (id int PRIMARY KEY);\n",
     )
     .unwrap();

@@ -120,7 +120,7 @@ fn four_parallel_ups_all_succeed() {
         let out = Outcome::from(run.wait_with_output().unwrap());
         assert_eq!(out.code, 0, "--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
     }
-    let latest = std::fs::read_dir(support::repo().join("templates/agent_mitra"))
+    let latest = std::fs::read_dir(support::repo().join("templates/agent_mitra/tenant"))
         .unwrap()
         .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('V'))
         .count();

@@ -153,9 +153,12 @@ pub async fn key(admin: &Client, config: &Config, config_file: &Path, sample: Op
         h.field("shared migration", migration.to_string().as_bytes());
         h.field("sql", migration.sql().unwrap_or_default().as_bytes());
     }
-    for (path, bytes) in files_under(&config.templates_dir)? {
-        h.field("template file", path.as_bytes());
-        h.field("bytes", &bytes);
+    for blueprint in blueprints_of(config)? {
+        h.field("blueprint", blueprint.name.as_bytes());
+        for file in &blueprint.files {
+            h.field("template file", file.path.as_bytes());
+            h.field("bytes", &file.bytes);
+        }
     }
     let toml = match std::fs::read(config_file) {
         Ok(bytes) => bytes,
@@ -207,12 +210,9 @@ impl Fields {
 fn period_units(config: &Config, sample: Option<u32>) -> Result<Vec<String>> {
     let mut units: Vec<Interval> = Vec::new();
     let settings = config.partition_settings();
-    let mut loaded: Vec<Blueprint> = Vec::new();
+    let loaded = blueprints_of(config)?;
     for spec in &config.tenants {
-        if !loaded.iter().any(|b| b.name == spec.blueprint) {
-            loaded.push(Blueprint::load(&config.templates_dir, &spec.blueprint)?);
-        }
-        let blueprint = loaded.iter().find(|b| b.name == spec.blueprint).expect("just loaded");
+        let blueprint = loaded.iter().find(|b| b.name == spec.blueprint).expect("loaded above");
         units.extend(blueprint.partitions_of(&spec.code, &settings.for_tenant(&spec.code)).iter().map(|p| p.interval));
     }
     if sample.is_some() {
@@ -224,32 +224,12 @@ fn period_units(config: &Config, sample: Option<u32>) -> Result<Vec<String>> {
     Ok(units)
 }
 
-/// Every file under `dir`, recursively: (path relative to `dir` with `/`, bytes), sorted by path.
-pub(crate) fn files_under(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<()> {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir == root => return Ok(()),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
-        };
-        for entry in entries {
-            let path = entry?.path();
-            if path.is_dir() {
-                walk(root, &path, out)?;
-            } else {
-                let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-                let relative = path.strip_prefix(root).unwrap_or(&path);
-                let name: Vec<String> =
-                    relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-                out.push((name.join("/"), bytes));
-            }
-        }
-        Ok(())
-    }
-    let mut files = Vec::new();
-    walk(dir, dir, &mut files)?;
-    files.sort();
-    Ok(files)
+/// The blueprints the tenants of `config` use, each once, by name.
+fn blueprints_of(config: &Config) -> Result<Vec<Blueprint>> {
+    let mut names: Vec<&str> = config.tenants.iter().map(|t| t.blueprint.as_str()).collect();
+    names.sort();
+    names.dedup();
+    names.into_iter().map(|name| Blueprint::load(&config.templates_dir, name)).collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -607,17 +587,5 @@ mod tests {
             let error = check_name(bad).expect_err(bad);
             assert_eq!(exit_code_of(&error), ExitCode::BadInput, "{bad}");
         }
-    }
-
-    #[test]
-    fn files_are_sorted_with_relative_paths() {
-        let dir = std::env::temp_dir().join(format!("provision-tpl-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("b/c")).unwrap();
-        std::fs::write(dir.join("b/c/z.sql"), "z").unwrap();
-        std::fs::write(dir.join("a.toml"), "a").unwrap();
-        let files = files_under(&dir).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(files, vec![("a.toml".to_owned(), b"a".to_vec()), ("b/c/z.sql".to_owned(), b"z".to_vec())]);
-        assert!(files_under(Path::new("/nonexistent/provision")).unwrap().is_empty());
     }
 }

@@ -13,16 +13,16 @@ use sha2::Digest as _;
 use tokio_postgres::Client;
 
 use crate::model::blueprint::Blueprint;
-use crate::ops::template_db::{binary_identity, files_under, Fields};
+use crate::ops::template_db::{binary_identity, Fields};
 
 /// The digest of everything a brand-new tenant of `blueprint` depends on.
 pub fn key(blueprint: &Blueprint, server_major: i32) -> Result<String> {
     let mut h = Fields(sha2::Sha256::new());
     h.field("binary", binary_identity().as_bytes());
     h.field("server major", server_major.to_string().as_bytes());
-    for (path, bytes) in files_under(&blueprint.dir)? {
-        h.field("blueprint file", path.as_bytes());
-        h.field("bytes", &bytes);
+    for file in &blueprint.files {
+        h.field("blueprint file", file.path.as_bytes());
+        h.field("bytes", &file.bytes);
     }
     Ok(h.0.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }

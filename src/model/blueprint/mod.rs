@@ -1,107 +1,35 @@
-//! Blueprints: the versioned tera templates a tenant schema is stamped from.
+//! Blueprints: the packs a tenant is stamped from.
 //!
-//! A blueprint is a directory `templates/<name>/` holding `blueprint.toml` and
-//! `V{n}__{name}.sql.tera` files. Rendering depends only on the tenant's
+//! A blueprint is one pack `templates/<name>/`: `blueprint.toml`, the
+//! once-per-database `shared/V{n}__{label}.sql`, the per-tenant
+//! `tenant/V{n}__{label}.sql.tera`, the admin template and `sample/`
+//! (`pack.rs` says where the files come from; a pack without `tenant/`
+//! keeps its templates at the top, as packs written before it did). Rendering depends only on the tenant's
 //! stable identity (code, schema, UUID), because refinery checksums the
 //! rendered SQL: a template that read mutable configuration would make every
 //! applied version look edited the day that configuration changed.
 
+mod manifest;
+mod pack;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context as _, Result};
 use refinery_core::Migration;
-use serde::Deserialize;
 use uuid::Uuid;
+
+pub use manifest::{AttributeSpec, AuditSpec, Interval, Manifest, PartitionSpec, SampleSpec, SharedSpec, Tenancy};
+pub use pack::{available, Origin, PackFile};
 
 use crate::error::bad_input;
 use crate::model::config::PartitionOverrides;
 use crate::model::tenant::TenantCode;
 use crate::pg::quote::quote_ident;
 
-const MANIFEST: &str = "blueprint.toml";
+use pack::{Pack, MANIFEST};
 const TEMPLATE_SUFFIX: &str = ".sql.tera";
-
-/// `blueprint.toml`: what the blueprint is. Later concerns (audit coverage,
-/// retention) add keys here, never Rust per table.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Manifest {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    /// Time-partitioned tables whose partitions provision creates.
-    #[serde(default)]
-    pub partitioned: Vec<PartitionSpec>,
-    /// Template (in the blueprint directory) that creates the tenant's first
-    /// administrator: `$1` is the e-mail, `$2` the password or NULL.
-    pub admin_template: Option<String>,
-    /// Row-level audit of the blueprint's tables, when present.
-    pub audit: Option<AuditSpec>,
-}
-
-/// `[audit]`: every ordinary or partitioned table of the tenant schema gets
-/// the generic audit trigger, except the refinery history and `exclude`.
-/// The tenant's audit log is partitioned like `[[partitioned]]` tables.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct AuditSpec {
-    #[serde(default)]
-    pub exclude: Vec<String>,
-    #[serde(default = "AuditSpec::default_interval")]
-    pub interval: Interval,
-    #[serde(default = "AuditSpec::default_premake")]
-    pub premake: u32,
-}
-
-impl AuditSpec {
-    fn default_interval() -> Interval {
-        Interval::Month
-    }
-
-    fn default_premake() -> u32 {
-        3
-    }
-}
-
-/// One RANGE-partitioned table, as `[[partitioned]]` in blueprint.toml.
-/// Its partitions are made outside the versioned templates because their
-/// bounds depend on the date, and templates must render the same forever.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct PartitionSpec {
-    /// The table's schema when it is not the tenant's (the audit log).
-    #[serde(skip)]
-    pub schema: Option<String>,
-    pub table: String,
-    pub column: String,
-    pub interval: Interval,
-    /// Periods ahead of the current one that must exist.
-    pub premake: u32,
-    /// How long rows are kept (a PostgreSQL interval); when absent,
-    /// `shared.data_retention_policies` decides, else rows are kept forever.
-    #[serde(default)]
-    pub retention: Option<String>,
-}
-
-/// The period one partition covers.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Interval {
-    Day,
-    Week,
-    Month,
-}
-
-impl Interval {
-    /// The `date_trunc` field name, which is also a valid interval unit.
-    pub fn unit(self) -> &'static str {
-        match self {
-            Interval::Day => "day",
-            Interval::Week => "week",
-            Interval::Month => "month",
-        }
-    }
-}
 
 /// One versioned template, unrendered.
 #[derive(Debug, Clone)]
@@ -124,11 +52,15 @@ pub struct Identity {
 #[derive(Debug, Clone)]
 pub struct Blueprint {
     pub name: String,
+    /// Where messages say the pack is (a directory, or `(shipped)/<name>`).
     pub dir: PathBuf,
+    pub origin: Origin,
     pub manifest: Manifest,
     pub steps: Vec<Step>,
-    /// `shared/V{n}__*.sql`: once per database, own history (TEMPORARY loader until the lead's).
+    /// The once-per-database migrations of `shared/`, in version order.
     pub shared: Vec<Migration>,
+    /// Every file of the pack, sorted by path (what a content hash covers).
+    pub files: Vec<PackFile>,
     /// Source of the admin template, when the manifest names one.
     admin: Option<String>,
     /// Every template parsed once at load: a fleet renders them per tenant.
@@ -136,38 +68,65 @@ pub struct Blueprint {
 }
 
 impl Blueprint {
-    /// Loads `templates_dir/<name>`; a missing blueprint is bad input.
+    /// Loads blueprint `name`: `templates_dir/<name>` when it exists, else
+    /// the shipped pack; a missing blueprint is bad input. Each pack is read
+    /// and checked once per process: this is the one loader and its cache.
     pub fn load(templates_dir: &Path, name: &str) -> Result<Blueprint> {
-        let dir = templates_dir.join(name);
-        if !dir.is_dir() {
-            return Err(bad_input(format!(
-                "blueprint {name:?} not found: no directory {}; available: {}",
-                dir.display(),
-                available(templates_dir)
-            )));
+        static LOADED: OnceLock<Mutex<HashMap<(PathBuf, String), Blueprint>>> = OnceLock::new();
+        let key = (templates_dir.to_path_buf(), name.to_owned());
+        let cache = LOADED.get_or_init(Default::default);
+        if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(hit);
         }
-        let manifest_path = dir.join(MANIFEST);
-        let text = std::fs::read_to_string(&manifest_path)
-            .map_err(|e| bad_input(format!("cannot read {}: {e}", manifest_path.display())))?;
+        let blueprint = Blueprint::read(templates_dir, name)?;
+        if let Ok(mut cache) = cache.lock() {
+            cache.insert(key, blueprint.clone());
+        }
+        Ok(blueprint)
+    }
+
+    fn read(templates_dir: &Path, name: &str) -> Result<Blueprint> {
+        let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let pack = match plain {
+            true => pack::find(templates_dir, name)?,
+            false => None,
+        };
+        let Some(pack) = pack else {
+            let names: Vec<String> = available(templates_dir).into_iter().map(|(n, _)| n).collect();
+            return Err(bad_input(format!(
+                "blueprint {name:?} not found: no {} and no shipped pack of that name; available: {}",
+                templates_dir.join(name).display(),
+                if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+            )));
+        };
+        let manifest_path = pack.location.join(MANIFEST);
+        let text = pack.file(MANIFEST).expect("a pack has a manifest").text(name)?;
         let manifest: Manifest =
             toml::from_str(&text).map_err(|e| bad_input(format!("{}: {}", manifest_path.display(), e.message())))?;
-        check_manifest(&manifest).map_err(|m| bad_input(format!("{}: {m}", manifest_path.display())))?;
-        let steps = load_steps(&dir, manifest.admin_template.as_deref())?;
+        manifest::check_manifest(&manifest).map_err(|m| bad_input(format!("{}: {m}", manifest_path.display())))?;
+        let steps = load_steps(&pack, manifest.admin_template.as_deref())?;
+        let shared = load_shared(&pack)?;
         let admin = match &manifest.admin_template {
-            Some(file) => Some(std::fs::read_to_string(dir.join(file)).map_err(|e| {
-                bad_input(format!("{}: admin_template {file:?} cannot be read: {e}", manifest_path.display()))
+            Some(file) => Some(pack.file(file).map(|f| f.text(name)).transpose()?.ok_or_else(|| {
+                bad_input(format!("{}: admin_template {file:?} is not in the pack", manifest_path.display()))
             })?),
             None => None,
         };
         let engine = parse_all(&steps, admin.as_deref())?;
-        let shared = load_shared_tmp(&dir.join("shared"))?;
-        let blueprint = Blueprint { name: name.to_owned(), dir, manifest, steps, shared, admin, engine };
+        let Pack { origin, location, files } = pack;
+        let blueprint =
+            Blueprint { name: name.to_owned(), dir: location, origin, manifest, steps, shared, files, admin, engine };
         // A template naming a variable that does not exist fails for every
         // tenant alike: say so now, before any tenant is touched.
         let trial = Identity { code: TenantCode::parse("trial").expect("a valid code"), tenant_id: Uuid::nil() };
         blueprint.render(&trial)?;
         blueprint.render_admin(&trial)?;
         Ok(blueprint)
+    }
+
+    /// The pack's sample files (`sample/*`), in the order they run.
+    pub fn sample_files(&self) -> impl Iterator<Item = &PackFile> {
+        self.files.iter().filter(|f| f.path.starts_with("sample/"))
     }
 
     /// Every partitioned table of one tenant: the declared ones in its schema
@@ -257,65 +216,73 @@ fn tera_context(identity: &Identity) -> tera::Context {
     context
 }
 
-/// Partitioned table and column names are spliced into DDL (quoted), so they
-/// must be plain identifiers; premake is bounded so a typo cannot create
-/// thousands of tables.
-fn check_manifest(manifest: &Manifest) -> Result<(), String> {
-    let plain = |s: &str| {
-        let mut chars = s.chars();
-        matches!(chars.next(), Some('a'..='z' | '_'))
-            && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
-            && s.len() <= 40
+/// Every `V{n}__{label}.sql.tera` of `tenant/` (or, in a pack without
+/// `tenant/`, of the top); any other `.sql.tera` there (except the declared
+/// admin template) is an error, so a misnamed version is never skipped.
+fn load_steps(pack: &Pack, admin_template: Option<&str>) -> Result<Vec<Step>> {
+    let folder = match pack.files_in("tenant").next() {
+        Some(_) => "tenant/",
+        None => "",
     };
-    for spec in &manifest.partitioned {
-        if !plain(&spec.table) || !plain(&spec.column) {
-            return Err(format!(
-                "[[partitioned]] table {:?} / column {:?}: use plain lower-case identifiers of at most 40 characters",
-                spec.table, spec.column
-            ));
-        }
-        if spec.premake > 366 {
-            return Err(format!("[[partitioned]] {}: premake {} is more than 366 periods", spec.table, spec.premake));
-        }
+    let stray =
+        pack.files_in("").find(|f| f.path.ends_with(TEMPLATE_SUFFIX) && Some(f.path.as_str()) != admin_template);
+    if let (false, Some(stray)) = (folder.is_empty(), stray) {
+        return Err(bad_input(format!(
+            "{}: per-tenant versions belong in tenant/; move it there",
+            pack.location.join(&stray.path).display()
+        )));
     }
-    Ok(())
-}
-
-/// Every `V{n}__{label}.sql.tera` of the blueprint; any other `.sql.tera`
-/// (except the declared admin template) is an error, so a misnamed version
-/// is never silently skipped.
-fn load_steps(dir: &Path, admin_template: Option<&str>) -> Result<Vec<Step>> {
     let mut steps = Vec::new();
-    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
-    for entry in entries {
-        let file = entry?.path();
-        let Some(file_name) = file.file_name().and_then(|n| n.to_str()) else {
+    for file in pack.files.iter().filter(|f| f.path.strip_prefix(folder).is_some_and(|r| !r.contains('/'))) {
+        let path = pack.location.join(&file.path);
+        let Some(stem) = file.path[folder.len()..].strip_suffix(TEMPLATE_SUFFIX) else {
             continue;
         };
-        let Some(stem) = file_name.strip_suffix(TEMPLATE_SUFFIX) else {
-            continue;
-        };
-        if Some(file_name) == admin_template {
+        if Some(file.path.as_str()) == admin_template {
             continue;
         }
         let version = parse_version(stem).ok_or_else(|| {
-            bad_input(format!("{}: template names must look like V<n>__<name>{TEMPLATE_SUFFIX}", file.display()))
+            bad_input(format!("{}: template names must look like V<n>__<name>{TEMPLATE_SUFFIX}", path.display()))
         })?;
         if let Some(twin) = steps.iter().find(|s: &&Step| s.version == version) {
             return Err(bad_input(format!(
                 "{} and {} both claim version {version}; give each template its own version",
                 twin.file.display(),
-                file.display()
+                path.display()
             )));
         }
-        let source = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        steps.push(Step { version, migration_name: stem.to_owned(), file, source });
+        let source = file.text(&pack.location.display().to_string())?;
+        steps.push(Step { version, migration_name: stem.to_owned(), file: path, source });
     }
     steps.sort_by_key(|s| s.version);
     if steps.is_empty() {
-        return Err(bad_input(format!("blueprint {} has no V<n>__<name>{TEMPLATE_SUFFIX} templates", dir.display())));
+        return Err(bad_input(format!(
+            "blueprint {} has no tenant/V<n>__<name>{TEMPLATE_SUFFIX} templates",
+            pack.location.display()
+        )));
     }
     Ok(steps)
+}
+
+/// `shared/V{n}__{label}.sql`, as refinery migrations in version order.
+fn load_shared(pack: &Pack) -> Result<Vec<Migration>> {
+    let mut shared: Vec<Migration> = Vec::new();
+    for file in pack.files_in("shared") {
+        let path = pack.location.join(&file.path);
+        let stem = file.path["shared/".len()..].strip_suffix(".sql");
+        let Some(version) = stem.and_then(parse_version) else {
+            return Err(bad_input(format!("{}: shared migrations must look like V<n>__<name>.sql", path.display())));
+        };
+        if shared.iter().any(|m| m.version() == version) {
+            return Err(bad_input(format!("{}: another shared migration claims version {version}", path.display())));
+        }
+        let sql = file.text(&pack.location.display().to_string())?;
+        let migration = Migration::unapplied(stem.unwrap_or_default(), &sql)
+            .with_context(|| format!("{} is not a valid refinery migration", path.display()))?;
+        shared.push(migration);
+    }
+    shared.sort();
+    Ok(shared)
 }
 
 /// `V12__add_claims` → 12. The label must be a plain word: refinery splices
@@ -325,22 +292,6 @@ fn parse_version(stem: &str) -> Option<i32> {
     let label_ok = !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     let version: i32 = version.parse().ok()?;
     (label_ok && version > 0).then_some(version)
-}
-
-fn available(templates_dir: &Path) -> String {
-    let mut names: Vec<String> = std::fs::read_dir(templates_dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().join(MANIFEST).is_file())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    if names.is_empty() {
-        format!("none in {}", templates_dir.display())
-    } else {
-        names.join(", ")
-    }
 }
 
 /// A template that does not render is a defect of the input (exit 2), the
@@ -398,20 +349,33 @@ mod tests {
         let again = blueprint.render(&identity).unwrap();
         assert_eq!(first[1].sql(), Some("CREATE TABLE \"lic_schema\".b ();"));
         assert_eq!(first[0].checksum(), again[0].checksum());
-        assert!(Blueprint::load(dir.path(), "nope").unwrap_err().to_string().contains("available: demo"));
+        let missing = Blueprint::load(dir.path(), "nope").unwrap_err().to_string();
+        assert!(missing.contains("available: ") && missing.contains("demo"), "{missing}");
     }
-}
 
-/// TEMPORARY: the lead's loader replaces this.
-fn load_shared_tmp(dir: &Path) -> Result<Vec<Migration>> {
-    let mut migrations = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(migrations) };
-    for entry in entries {
-        let path = entry?.path();
-        let Some(stem) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".sql")) else { continue };
-        let sql = std::fs::read_to_string(&path)?;
-        migrations.push(Migration::unapplied(stem, &sql).map_err(|e| bad_input(format!("{}: {e}", path.display())))?);
+    #[test]
+    fn shipped_packs_load_from_the_binary_and_a_directory_overrides_them() {
+        let empty = tempfile::tempdir().unwrap();
+        let shipped = available(empty.path());
+        assert!(!shipped.is_empty() && shipped.iter().all(|(_, origin)| *origin == Origin::Shipped));
+        let (name, _) = &shipped[0];
+        let blueprint = Blueprint::load(empty.path(), name).unwrap();
+        assert_eq!(blueprint.origin, Origin::Shipped);
+        assert!(blueprint.files.iter().any(|f| f.path.starts_with("tenant/")), "templates live in tenant/");
+
+        let overriding = tempfile::tempdir().unwrap();
+        let bp = overriding.path().join(name);
+        std::fs::create_dir_all(bp.join("tenant")).unwrap();
+        std::fs::create_dir_all(bp.join("shared")).unwrap();
+        std::fs::write(bp.join(MANIFEST), format!("name = \"{name}\"\n")).unwrap();
+        std::fs::write(bp.join("tenant/V1__a.sql.tera"), "CREATE TABLE {{ schema }}.a ();").unwrap();
+        std::fs::write(bp.join("shared/V1__s.sql"), "CREATE TABLE shared.s ();").unwrap();
+        let local = Blueprint::load(overriding.path(), name).unwrap();
+        assert_eq!((local.origin, local.steps.len(), local.shared.len()), (Origin::Directory(bp.clone()), 1, 1));
+        assert_eq!(local.shared[0].to_string(), "V1__s");
+
+        std::fs::write(bp.join("V2__b.sql.tera"), "SELECT 1;").unwrap();
+        let stray = Blueprint::read(overriding.path(), name).unwrap_err().to_string();
+        assert!(stray.contains("V2__b.sql.tera") && stray.contains("tenant/"), "{stray}");
     }
-    migrations.sort();
-    Ok(migrations)
 }
