@@ -185,13 +185,14 @@ fn an_old_history_with_unknown_checksums_is_refused_untouched() {
 
 /// A second, tiny blueprint beside the shipped one, in the workspace's own
 /// templates: a shared reference table its tenants' table points at.
-fn add_widgets_blueprint(ws: &Workspace, shared_sql: &str) {
+fn add_widgets_blueprint(ws: &Workspace, shared_sql: &str, tenant_tail: &str) {
     let dir = ws.own_templates().join("widgets");
     std::fs::create_dir_all(dir.join("shared")).unwrap();
     std::fs::create_dir_all(dir.join("tenant")).unwrap();
     std::fs::write(dir.join("blueprint.toml"), "name = \"widgets\"\ndescription = \"two tables for tests\"\n").unwrap();
     std::fs::write(dir.join("shared/V1__widget_kinds.sql"), shared_sql).unwrap();
-    std::fs::write(dir.join("tenant/V1__items.sql.tera"), include_str!("fixtures/widgets_items.sql.tera")).unwrap();
+    let items = format!("{}{tenant_tail}", include_str!("fixtures/widgets_items.sql.tera"));
+    std::fs::write(dir.join("tenant/V1__items.sql.tera"), items).unwrap();
 }
 
 const WIDGET_KINDS: &str = include_str!("fixtures/widgets_shared.sql");
@@ -204,16 +205,16 @@ fn table_exists(db: &TestDb, name: &str) -> bool {
 fn a_second_blueprint_applies_its_shared_part_once_with_its_first_tenant() {
     let db = TestDb::new();
     let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
-    add_widgets_blueprint(&ws, WIDGET_KINDS);
+    add_widgets_blueprint(&ws, WIDGET_KINDS, "");
     db.provision().in_workspace(&ws).arg("up").success();
     assert!(!table_exists(&db, "widget_ref.kinds"), "no widgets tenant yet, so no widgets shared part");
 
-    db.provision().in_workspace(&ws).args(["tenant", "add", "w1", "--blueprint", "widgets"]).success();
+    db.provision().in_workspace(&ws).args(["tenant", "add", "w1", "--name", "W1", "--blueprint", "widgets"]).success();
     assert_eq!(versions(&db, r#"provision."widgets_shared_history""#), "1");
     assert_eq!(db.scalar("SELECT count(*)::text FROM widget_ref.kinds"), "3");
     let first = history(&db, r#"provision."widgets_shared_history""#);
 
-    db.provision().in_workspace(&ws).args(["tenant", "add", "w2", "--blueprint", "widgets"]).success();
+    db.provision().in_workspace(&ws).args(["tenant", "add", "w2", "--name", "W2", "--blueprint", "widgets"]).success();
     assert_eq!(history(&db, r#"provision."widgets_shared_history""#), first);
     assert_eq!(db.scalar("SELECT count(*)::text FROM widget_ref.kinds"), "3");
     assert!(table_exists(&db, "w2_schema.items"));
@@ -221,21 +222,54 @@ fn a_second_blueprint_applies_its_shared_part_once_with_its_first_tenant() {
     assert_eq!(versions(&db, r#"provision."agent_mitra_shared_history""#), "1,2,3,4,5,6,7");
 }
 
+/// Nothing of the widgets blueprint or of tenant w1 is in `db`.
+#[track_caller]
+fn assert_nothing_of_w1(db: &TestDb, before: &[String]) {
+    assert!(!table_exists(db, r#"provision."widgets_shared_history""#));
+    assert!(!table_exists(db, "widget_ref.kinds"));
+    assert!(!table_exists(db, "w1_schema.items"));
+    assert_eq!(db.scalar("SELECT count(*)::text FROM shared.tenants"), "0");
+    assert_eq!(db.scalar("SELECT count(*)::text FROM pg_roles WHERE rolname LIKE 'w1\\_%'"), "0");
+    // Only provision's own migrations (their own transaction, first) may have run.
+    let added: Vec<String> = db.catalog().into_iter().filter(|r| !before.contains(r)).collect();
+    assert!(added.iter().all(|r| !r.contains("widget") && !r.contains("w1_")), "{added:#?}");
+}
+
 #[test]
 fn a_failing_shared_part_leaves_neither_it_nor_the_tenant() {
     let db = TestDb::new();
     let ws = Workspace::new("");
-    add_widgets_blueprint(&ws, &format!("{WIDGET_KINDS}\nSELECT 1 / 0;\n"));
+    add_widgets_blueprint(&ws, &format!("{WIDGET_KINDS}\nSELECT 1 / 0;\n"), "");
     let before = db.catalog();
 
-    db.provision().in_workspace(&ws).args(["tenant", "add", "w1", "--blueprint", "widgets"]).status(1);
+    db.provision()
+        .in_workspace(&ws)
+        .args(["tenant", "add", "w1", "--name", "W1", "--blueprint", "widgets"])
+        .status(1)
+        .stderr_has("the shared part of blueprint widgets failed")
+        .stderr_has("division by zero");
 
-    assert!(!table_exists(&db, r#"provision."widgets_shared_history""#));
-    assert!(!table_exists(&db, "widget_ref.kinds"));
-    assert!(!table_exists(&db, "w1_schema.items"));
-    assert_eq!(db.scalar("SELECT count(*)::text FROM shared.tenants"), "0");
-    let after: Vec<String> = db.catalog();
-    // Only provision's own migrations (applied before the tenant's transaction) may have run.
-    let added: Vec<&String> = after.iter().filter(|r| !before.contains(r)).collect();
-    assert!(added.iter().all(|r| !r.contains("widget") && !r.contains("w1_")), "{added:#?}");
+    assert_nothing_of_w1(&db, &before);
+}
+
+/// The first tenant's transaction holds its blueprint's shared part: when
+/// the tenant fails after it (here its own template, for w1 only, so the
+/// template safety gate's reference tenant passes), both are rolled back.
+#[test]
+fn a_first_tenant_that_fails_takes_its_blueprints_shared_part_back() {
+    let db = TestDb::new();
+    let ws = Workspace::new("");
+    add_widgets_blueprint(&ws, WIDGET_KINDS, "{% if code == \"w1\" %}\nSELECT 1 / 0;\n{% endif %}\n");
+    let before = db.catalog();
+
+    db.provision()
+        .in_workspace(&ws)
+        .args(["tenant", "add", "w1", "--name", "W1", "--blueprint", "widgets"])
+        .status(1)
+        .stderr_has("division by zero");
+
+    assert_nothing_of_w1(&db, &before);
+    // w2 passes the same template, and gets the shared part with it.
+    db.provision().in_workspace(&ws).args(["tenant", "add", "w2", "--name", "W2", "--blueprint", "widgets"]).success();
+    assert_eq!(versions(&db, r#"provision."widgets_shared_history""#), "1");
 }
