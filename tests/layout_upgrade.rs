@@ -122,6 +122,9 @@ fn previous_release_database_moves_to_packs_in_place() {
     assert_eq!(versions(&db, "provision.refinery_schema_history"), "1,2,3,4,5,6,7,8,9,10,11,12,13");
     let (before, counts) = (image(&db), row_counts(&db));
     let ws = Workspace::new(TWO_TENANTS);
+    // Dry runs say so and change nothing (5 versions moved, 2 split).
+    db.provision().in_workspace(&ws).args(["migrate", "--dry-run"]).success().stdout_has("would re-record 7 versions");
+    assert_eq!(history(&db, "provision.refinery_schema_history"), old_core);
 
     db.provision().in_workspace(&ws).arg("up").success();
 

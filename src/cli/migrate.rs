@@ -16,7 +16,12 @@ pub async fn run(ctx: &Context, dry_run: bool) -> Result<()> {
     let latest = crate::store::migrate::shared_migrations().last().map_or(0, |m| m.version());
     if dry_run {
         let pending = plan.pending();
-        ctx.printer.json(&json!({ "dry_run": true, "current": plan.core.current, "latest": latest, "pending": pending }));
+        let rerecord = plan.rerecorded;
+        ctx.printer.json(&json!({ "dry_run": true, "current": plan.core.current, "latest": latest, "pending": pending,
+                                  "rerecord": rerecord }));
+        if rerecord > 0 {
+            ctx.printer.line(format!("would re-record {rerecord} versions of a history made before blueprint packs"));
+        }
         match pending.is_empty() {
             true => ctx.printer.line(format!("shared schema is up to date at version {}", plan.core.current)),
             false => ctx.printer.line(format!("would apply: {}", pending.join(", "))),

@@ -42,6 +42,12 @@ pub async fn run(ctx: &Context) -> Result<()> {
         shared_plan.core.current,
         shared_plan.core.pending.len()
     ));
+    if shared_plan.rerecorded > 0 {
+        ctx.printer.line(format!(
+            "shared: {} versions recorded before blueprint packs; the next `up` re-records them",
+            shared_plan.rerecorded
+        ));
+    }
     for (bp, plan) in &shared_plan.blueprints {
         ctx.printer.line(format!("shared part of {bp}: version {}, {} pending", plan.current, plan.pending.len()));
     }
