@@ -57,6 +57,8 @@ fn image(db: &TestDb) -> Vec<String> {
     let mut rows: Vec<String> = rows
         .into_iter()
         .filter(|r| !r.contains("refinery_schema_history") && !r.contains("_shared_history"))
+        // Roles are cluster-wide: other tests of this binary add tenants' roles in parallel.
+        .filter(|r| !r.starts_with("member ") || r.starts_with("member lic_") || r.starts_with("member hdfc_"))
         .map(|r| mask_uuids(&r))
         .collect();
     rows.sort();
