@@ -278,3 +278,26 @@ fn a_first_tenant_that_fails_takes_its_blueprints_shared_part_back() {
     db.provision().in_workspace(&ws).args(["tenant", "add", "w2", "--name", "W2", "--blueprint", "widgets"]).success();
     assert_eq!(versions(&db, r#"provision."widgets_shared_history""#), "1");
 }
+
+/// A blueprint's applied shared version that was edited since is reported as
+/// a core one is: by verify as a changed migration, and `up` refuses to go on.
+#[test]
+fn an_edited_shared_version_is_reported_like_a_core_one() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.w1]\nname = \"W1\"\nblueprint = \"widgets\"\n");
+    add_widgets_blueprint(&ws, WIDGET_KINDS, "");
+    db.provision().in_workspace(&ws).arg("up").success();
+    assert_eq!(versions(&db, r#"provision."widgets_shared_history""#), "1");
+    let shared_v1 = ws.path().join("templates/widgets/shared/V1__widget_kinds.sql");
+    std::fs::write(&shared_v1, format!("{WIDGET_KINDS}-- edited after it ran\n")).unwrap();
+    let history_before = history(&db, r#"provision."widgets_shared_history""#);
+
+    db.provision().in_workspace(&ws).arg("verify").status(1).stdout_has("widgets/V1__widget_kinds");
+    db.provision()
+        .in_workspace(&ws)
+        .arg("up")
+        .status(1)
+        .stderr_has("the shared part of blueprint widgets failed")
+        .stderr_has("V1__widget_kinds was edited since it ran");
+    assert_eq!(history(&db, r#"provision."widgets_shared_history""#), history_before);
+}
