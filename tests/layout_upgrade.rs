@@ -213,6 +213,12 @@ fn a_second_blueprint_applies_its_shared_part_once_with_its_first_tenant() {
     add_widgets_blueprint(&ws, WIDGET_KINDS, "");
     db.provision().in_workspace(&ws).arg("up").success();
     assert!(!table_exists(&db, "widget_ref.kinds"), "no widgets tenant yet, so no widgets shared part");
+    db.provision()
+        .in_workspace(&ws)
+        .args(["tenant", "add", "w1", "--name", "W1", "--blueprint", "widgets", "--dry-run"])
+        .success()
+        .stdout_has("would apply shared migrations: widgets/V1__widget_kinds");
+    assert!(!table_exists(&db, "widget_ref.kinds"), "a dry run changes nothing");
 
     db.provision().in_workspace(&ws).args(["tenant", "add", "w1", "--name", "W1", "--blueprint", "widgets"]).success();
     assert_eq!(versions(&db, r#"provision."widgets_shared_history""#), "1");
@@ -223,6 +229,7 @@ fn a_second_blueprint_applies_its_shared_part_once_with_its_first_tenant() {
     assert_eq!(history(&db, r#"provision."widgets_shared_history""#), first);
     assert_eq!(db.scalar("SELECT count(*)::text FROM widget_ref.kinds"), "3");
     assert!(table_exists(&db, "w2_schema.items"));
+    db.provision().in_workspace(&ws).arg("status").success().stdout_has("shared part of widgets: version 1, 0 pending");
     // The shipped blueprint's history is its own.
     assert_eq!(versions(&db, r#"provision."agent_mitra_shared_history""#), "1,2,3,4,5,6,7");
 }
