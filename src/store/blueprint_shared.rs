@@ -23,9 +23,17 @@ pub fn history_table(blueprint: &str) -> String {
     format!("{}.{}", migrate::HISTORY_SCHEMA, quote_ident(&format!("{blueprint}{SUFFIX}")))
 }
 
-/// Whether a blueprint name leaves room for its shared history's name.
-pub fn name_fits(blueprint: &str) -> bool {
-    blueprint.len() + SUFFIX.len() <= 63
+/// A blueprint with a shared part needs a name that leaves room for its
+/// history's (PostgreSQL would silently cut a longer identifier).
+fn check_name(blueprint: &str) -> Result<()> {
+    match blueprint.len() + SUFFIX.len() <= 63 {
+        true => Ok(()),
+        false => Err(crate::error::bad_input(format!(
+            "blueprint {blueprint:?} has a shared part, so its name may have at most {} characters \
+             (its history is provision.\"<name>{SUFFIX}\"); rename the blueprint",
+            63 - SUFFIX.len()
+        ))),
+    }
 }
 
 /// What the blueprint's shared history records (empty when it has none yet).
@@ -38,6 +46,9 @@ pub async fn applied(client: &impl GenericClient, blueprint: &str) -> Result<Vec
 
 /// What applying `part` would do, over what its history records.
 pub async fn plan(client: &impl GenericClient, part: SharedPart<'_>) -> Result<Plan> {
+    if !part.migrations.is_empty() {
+        check_name(part.blueprint)?;
+    }
     Ok(Plan::new(part.migrations, &applied(client, part.blueprint).await?))
 }
 
@@ -61,7 +72,21 @@ pub async fn apply(tx: &Transaction<'_>, part: SharedPart<'_>) -> Result<Vec<Mig
     if part.migrations.is_empty() {
         return Ok(Vec::new());
     }
+    check_name(part.blueprint)?;
     migrate::apply(tx, part.migrations, &history_table(part.blueprint))
         .await
         .with_context(|| format!("the shared part of blueprint {} failed; nothing was applied", part.blueprint))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_names_fit_postgresql_identifiers() {
+        assert_eq!(history_table("widgets"), r#"provision."widgets_shared_history""#);
+        assert!(check_name(&"w".repeat(48)).is_ok());
+        let error = check_name(&"w".repeat(49)).unwrap_err();
+        assert_eq!(crate::error::exit_code_of(&error), crate::error::ExitCode::BadInput);
+    }
 }
