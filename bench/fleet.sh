@@ -147,7 +147,7 @@ run_slices() {  # db jobs
   echo "$us $rss ok $(stop_sampler "$1")"
 }
 
-echo "tenants: $N (RSS also at $small); blueprint: $(ls "$repo"/templates/agent_mitra/V*.sql.tera | wc -l) versions" >&2
+echo "tenants: $N (RSS also at $small); blueprint: $(ls "$repo"/templates/agent_mitra/tenant/V*.sql.tera | wc -l) versions" >&2
 
 # Baseline: render every tenant's SQL first (untimed), then the psql loop.
 fresh fleet_loop

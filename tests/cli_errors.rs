@@ -75,7 +75,8 @@ fn undefined_template_variable_exits_2_naming_template_and_variable() {
     let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
     db.provision().in_workspace(&ws).arg("up").success();
     let templates = ws.own_templates();
-    std::fs::write(templates.join("agent_mitra/V9__typo.sql.tera"), "CREATE TABLE {{ shcema }}.t (id int);\n").unwrap();
+    std::fs::write(templates.join("agent_mitra/tenant/V9__typo.sql.tera"), "CREATE TABLE {{ shcema }}.t (id int);\n")
+        .unwrap();
     let before = db.catalog();
     for args in [&["up"][..], &["tenant", "upgrade", "lic"], &["tenant", "add", "lic2", "--name", "X"]] {
         db.provision()
@@ -114,7 +115,7 @@ fn lock_timeout_in_tenant_upgrade_exits_3_and_changes_nothing() {
     let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
     db.provision().in_workspace(&ws).arg("up").success();
     let templates = ws.own_templates();
-    std::fs::write(templates.join("agent_mitra/V9__note.sql.tera"), "COMMENT ON SCHEMA {{ schema }} IS 'v9';\n")
+    std::fs::write(templates.join("agent_mitra/tenant/V9__note.sql.tera"), "COMMENT ON SCHEMA {{ schema }} IS 'v9';\n")
         .unwrap();
     let before = db.catalog();
     db.with(async |holder| {
@@ -209,7 +210,7 @@ fn maintenance_commands_never_create_a_sandbox() {
     ] {
         let run = Run::new().in_workspace(&empty).arg("--config").arg(&config).args(args);
         let out = run.status(3).one_line_error();
-        assert!(out.stderr.contains(provision::context::NO_DATABASE), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(provision::cli::context::NO_DATABASE), "{args:?}: {}", out.stderr);
         assert!(!empty.path().join(".provision").exists(), "{args:?} created a sandbox");
         assert!(postgres_under(empty.path()).is_empty(), "{args:?} started a server");
     }
@@ -218,7 +219,7 @@ fn maintenance_commands_never_create_a_sandbox() {
 }
 
 /// Stops the server even when an assertion fails, so no test leaks a postmaster.
-struct DestroyOnDrop(provision::sandbox::Sandbox);
+struct DestroyOnDrop(provision::pg::sandbox::Sandbox);
 
 impl Drop for DestroyOnDrop {
     fn drop(&mut self) {
@@ -228,7 +229,7 @@ impl Drop for DestroyOnDrop {
 
 #[test]
 fn a_real_server_crash_names_the_server_and_a_rerun_completes() {
-    use provision::sandbox::{Sandbox, SandboxStatus};
+    use provision::pg::sandbox::{Sandbox, SandboxStatus};
     let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
     let sandbox = Sandbox::in_dir(ws.path(), None);
     let _cleanup = DestroyOnDrop(sandbox.clone());

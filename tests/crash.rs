@@ -148,7 +148,7 @@ fn prepare(setup: Setup) -> (TestDb, Workspace) {
             db.execute(DROP_NEWEST_PARTITIONS);
         }
         Setup::Upgradable => {
-            let templates = ws.own_templates().join("agent_mitra");
+            let templates = ws.own_templates().join("agent_mitra/tenant");
             db.provision().in_workspace(&ws).args(UP).success();
             std::fs::write(templates.join("V9__agent_leaves.sql.tera"), V9).unwrap();
             std::fs::write(templates.join("V10__agent_leaves_indexes.sql.tera"), V10).unwrap();
@@ -293,7 +293,7 @@ fn a_crash_at_any_point_is_repaired_by_the_next_run() {
 fn a_failed_tenant_add_keeps_a_removed_tenants_audit_rows() {
     let db = TestDb::new();
     let ws = Workspace::new("[tenants.zr]\nname = \"ZR\"\n");
-    let templates = ws.own_templates().join("agent_mitra");
+    let templates = ws.own_templates().join("agent_mitra/tenant");
     db.provision().in_workspace(&ws).args(["tenant", "add", "zr", "--no-verify"]).success();
     db.execute(
         "SET app.tenant_id = ''; UPDATE zr_schema.users SET first_name = 'Audited' WHERE email = 'admin@zr.example'",
@@ -376,7 +376,7 @@ fn every_kind_of_gap_is_found_in_one_survey_and_completed_by_up() {
 
 /// A cluster of this test's own, so crashing it disturbs no other test.
 struct OwnCluster {
-    sandbox: provision::sandbox::Sandbox,
+    sandbox: provision::pg::sandbox::Sandbox,
     _dir: tempfile::TempDir,
 }
 
@@ -385,7 +385,7 @@ impl OwnCluster {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::Builder::new().prefix("provision-crash-").tempdir_in("/tmp").unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let sandbox = provision::sandbox::Sandbox::new(dir.path().join("pg"), None);
+        let sandbox = provision::pg::sandbox::Sandbox::new(dir.path().join("pg"), None);
         sandbox.start().await.expect("start the crash test's cluster");
         OwnCluster { sandbox, _dir: dir }
     }

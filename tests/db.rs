@@ -22,7 +22,7 @@ fn own_workspace(db: &TestDb) -> Workspace {
 fn strings_in(db: &TestDb, name: &str, sql: &str) -> Vec<String> {
     let url = support::with_database(&db.url, name);
     support::runtime().block_on(async {
-        let target = provision::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+        let target = provision::pg::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
         let client = target.connect().await.unwrap_or_else(|e| panic!("connect to {name}: {e:#}"));
         let rows = client.query(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
         rows.iter().map(|r| r.get::<_, Option<String>>(0).unwrap_or_default()).collect()
@@ -110,7 +110,7 @@ fn a_changed_template_builds_a_new_template_and_drops_the_old_one() {
     assert_eq!(second["template"], old.as_str());
 
     std::fs::write(
-        templates.join("agent_mitra/V9__ci_marker.sql.tera"),
+        templates.join("agent_mitra/tenant/V9__ci_marker.sql.tera"),
         "COMMENT ON SCHEMA {{ schema }} IS 'ci marker';\n",
     )
     .unwrap();

@@ -18,7 +18,7 @@ fn fleet_with_v8(name: &str, sql: &str) -> (TestDb, Workspace) {
     let ws = Workspace::new(TWO);
     let templates = ws.own_templates();
     db.provision().in_workspace(&ws).arg("up").success();
-    std::fs::write(templates.join(format!("agent_mitra/V9__{name}.sql.tera")), sql).unwrap();
+    std::fs::write(templates.join(format!("agent_mitra/tenant/V9__{name}.sql.tera")), sql).unwrap();
     (db, ws)
 }
 
@@ -105,7 +105,7 @@ fn a_version_that_drops_force_on_an_existing_table_is_refused() {
 #[test]
 fn a_bad_version_fixed_by_the_next_passes_and_a_later_breach_is_blamed_on_its_version() {
     let (db, ws) = fleet_with_v8("gate_first", "CREATE TABLE {{ schema }}.gate_later (id int PRIMARY KEY);\n");
-    let templates = ws.path().join("templates/agent_mitra");
+    let templates = ws.path().join("templates/agent_mitra/tenant");
     std::fs::write(templates.join("V10__gate_fix.sql.tera"), secure("gate_later")).unwrap();
     std::fs::write(
         templates.join("V11__gate_breach.sql.tera"),
@@ -196,7 +196,7 @@ fn a_new_table_indexed_in_the_same_version_and_a_new_tenant_are_not_hazards() {
     let out = db.provision().in_workspace(&ws).args(["up", "--strict"]).success();
     assert!(!out.stderr.contains("lock hazard"), "{}", out.stderr);
     std::fs::write(
-        ws.path().join("templates/agent_mitra/V10__gate_index.sql.tera"),
+        ws.path().join("templates/agent_mitra/tenant/V10__gate_index.sql.tera"),
         "CREATE INDEX idx_users_gate ON {{ schema }}.users (display_name);\n",
     )
     .unwrap();
@@ -219,20 +219,21 @@ fn check_tenant_sees_what_the_tenants_own_transaction_did() {
     let db = TestDb::new();
     let ws = Workspace::new(TWO);
     db.provision().in_workspace(&ws).arg("up").success();
-    let blueprint = provision::blueprint::Blueprint::load(&support::repo().join("templates"), "agent_mitra").unwrap();
-    let lic = provision::tenant::TenantCode::parse("lic").unwrap();
-    let target = provision::connection::resolve(Some(&db.url), &|_| None).unwrap().expect("a target");
+    let blueprint =
+        provision::model::blueprint::Blueprint::load(&support::repo().join("templates"), "agent_mitra").unwrap();
+    let lic = provision::model::tenant::TenantCode::parse("lic").unwrap();
+    let target = provision::pg::connection::resolve(Some(&db.url), &|_| None).unwrap().expect("a target");
     support::runtime().block_on(async {
         let mut client = target.connect().await.unwrap();
         let tx = client.transaction().await.unwrap();
-        provision::gate::check_tenant(&tx, &lic, &blueprint).await.expect("a freshly built tenant is clean");
+        provision::ops::gate::check_tenant(&tx, &lic, &blueprint).await.expect("a freshly built tenant is clean");
         tx.batch_execute("ALTER TABLE lic_schema.agents NO FORCE ROW LEVEL SECURITY").await.unwrap();
-        let error = provision::gate::check_tenant(&tx, &lic, &blueprint).await.unwrap_err().to_string();
+        let error = provision::ops::gate::check_tenant(&tx, &lic, &blueprint).await.unwrap_err().to_string();
         assert!(error.contains("lic_schema.agents") && error.contains("row level security"), "{error}");
         tx.rollback().await.unwrap();
         let tx = client.transaction().await.unwrap();
         tx.batch_execute("GRANT SELECT ON lic_schema.policyholders TO hdfc_app").await.unwrap();
-        let error = provision::gate::check_tenant(&tx, &lic, &blueprint).await.unwrap_err().to_string();
+        let error = provision::ops::gate::check_tenant(&tx, &lic, &blueprint).await.unwrap_err().to_string();
         assert!(error.contains("lic_schema.policyholders") && error.contains("hdfc_app"), "{error}");
         tx.rollback().await.unwrap();
     });
@@ -253,7 +254,7 @@ fn a_new_tenant_walks_the_reference_once_per_blueprint_contents() {
     // Changed contents miss the memory: a breach is still refused before
     // anything is touched.
     std::fs::write(
-        templates.join("agent_mitra/V9__gate_unsafe.sql.tera"),
+        templates.join("agent_mitra/tenant/V9__gate_unsafe.sql.tera"),
         "CREATE TABLE {{ schema }}.gate_unsafe (id int PRIMARY KEY);\n",
     )
     .unwrap();

@@ -138,7 +138,7 @@ fn a_template_failing_half_way_leaves_no_trace() {
     let ws = Workspace::new(ONE_TENANT);
     let templates = ws.own_templates();
     std::fs::write(
-        templates.join("agent_mitra/V9__broken.sql.tera"),
+        templates.join("agent_mitra/tenant/V9__broken.sql.tera"),
         "CREATE TABLE {{ schema }}.half_done (id int);\nINSERT INTO {{ schema }}.no_such_table VALUES (1);\n",
     )
     .unwrap();
@@ -207,7 +207,7 @@ fn status_reports_versions_and_pending() {
     let templates = ws.own_templates();
     db.provision().in_workspace(&ws).arg("up").success();
     std::fs::write(
-        templates.join("agent_mitra/V9__extra.sql.tera"),
+        templates.join("agent_mitra/tenant/V9__extra.sql.tera"),
         // A well-formed later version: RLS and the tenant policies on its table (verify checks it).
         "CREATE TABLE {{ schema }}.extra (id int PRIMARY KEY);\n\
          ALTER TABLE {{ schema }}.extra ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\n\

@@ -23,7 +23,7 @@ fn a_failing_tenant_does_not_stop_the_others_and_a_rerun_completes() {
     db.provision().in_workspace(&ws).arg("up").success();
     // Fails for hdfc until an operator creates public.hdfc_ready.
     std::fs::write(
-        templates.join("agent_mitra/V9__reporting_flag.sql.tera"),
+        templates.join("agent_mitra/tenant/V9__reporting_flag.sql.tera"),
         "DO $$ BEGIN\n  IF '{{ code }}' = 'hdfc' AND to_regclass('public.hdfc_ready') IS NULL THEN\n    \
          RAISE EXCEPTION 'hdfc is not ready';\n  END IF;\nEND $$;\n\
          COMMENT ON SCHEMA {{ schema }} IS 'reporting enabled';\n",
@@ -54,7 +54,7 @@ fn a_killed_concurrent_index_build_is_recovered_on_the_next_run() {
     let templates = ws.own_templates();
     db.provision().in_workspace(&ws).arg("up").success();
     std::fs::write(
-        templates.join("agent_mitra/V9__display_name_index.sql.tera"),
+        templates.join("agent_mitra/tenant/V9__display_name_index.sql.tera"),
         "-- On tenants holding data: build without blocking writes.\n-- provision: no-transaction\n\
          CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_users_display_name ON {{ schema }}.users (display_name);\n",
     )
@@ -96,11 +96,11 @@ fn an_edited_template_is_refused_then_repaired() {
     let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
     let templates = ws.own_templates();
     db.provision().in_workspace(&ws).arg("up").success();
-    let file = templates.join("agent_mitra/V2__insurance_core.sql.tera");
+    let file = templates.join("agent_mitra/tenant/V2__insurance_core.sql.tera");
     let mut text = std::fs::read_to_string(&file).unwrap();
     text.push_str("\n-- reviewed 2026-11-22\n");
     std::fs::write(&file, text).unwrap();
-    std::fs::write(templates.join("agent_mitra/V9__noop.sql.tera"), "COMMENT ON SCHEMA {{ schema }} IS 'v9';\n")
+    std::fs::write(templates.join("agent_mitra/tenant/V9__noop.sql.tera"), "COMMENT ON SCHEMA {{ schema }} IS 'v9';\n")
         .unwrap();
     let out = db.provision().in_workspace(&ws).args(["tenant", "upgrade", "lic"]).status(1);
     assert!(
@@ -130,7 +130,7 @@ fn an_enum_value_is_added_and_used_in_one_upgrade() {
     let templates = ws.own_templates();
     db.provision().in_workspace(&ws).arg("up").success();
     std::fs::write(
-        templates.join("agent_mitra/V9__agents_on_leave.sql.tera"),
+        templates.join("agent_mitra/tenant/V9__agents_on_leave.sql.tera"),
         "ALTER TYPE {{ schema }}.agent_status_enum ADD VALUE IF NOT EXISTS 'on_leave' AFTER 'suspended';\n\
          CREATE INDEX idx_agents_on_leave ON {{ schema }}.agents (agent_id) WHERE status = 'on_leave';\n\
          ALTER TABLE {{ schema }}.agents ALTER COLUMN status SET DEFAULT 'on_leave';\n",

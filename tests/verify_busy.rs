@@ -20,7 +20,7 @@ struct TenantLock {
 impl TenantLock {
     fn take(db: &TestDb, code: &str) -> TenantLock {
         let runtime = support::runtime();
-        let target = provision::connection::resolve(Some(&db.url), &|_| None).unwrap().expect("a target");
+        let target = provision::pg::connection::resolve(Some(&db.url), &|_| None).unwrap().expect("a target");
         let client = runtime.block_on(target.connect()).expect("connect");
         let key = format!("provision:tenant:{code}");
         runtime.block_on(client.query_one("SELECT pg_advisory_lock(hashtextextended($1, 0))", &[&key])).unwrap();
@@ -120,7 +120,7 @@ fn four_parallel_ups_all_succeed() {
         let out = Outcome::from(run.wait_with_output().unwrap());
         assert_eq!(out.code, 0, "--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
     }
-    let latest = std::fs::read_dir(support::repo().join("templates/agent_mitra"))
+    let latest = std::fs::read_dir(support::repo().join("templates/agent_mitra/tenant"))
         .unwrap()
         .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('V'))
         .count();

@@ -11,8 +11,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use provision::connection::Target;
-use provision::sandbox::Sandbox;
+use provision::pg::connection::Target;
+use provision::pg::sandbox::Sandbox;
 use tokio_postgres::Client;
 
 /// The repository root (templates/, tenants.toml).
@@ -60,7 +60,7 @@ static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 pub fn server() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
-            let admin = provision::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+            let admin = provision::pg::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
             Server { admin_url: url, admin, _dir: None }
         }
         _ => start_private_cluster(),
@@ -114,9 +114,10 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// Opens a transaction on `holder` that holds tenant `code`'s advisory lock,
 /// as another provision process building that tenant would. The key comes
-/// from `provision::lock`, its one owner; the caller ends the transaction.
+/// from `provision::store::lock`, its one owner; the caller ends the transaction.
 pub async fn begin_holding_tenant_lock(holder: &Client, code: &str) {
-    let key = provision::lock::tenant_key(&provision::tenant::TenantCode::parse(code).expect("a tenant code"));
+    let key =
+        provision::store::lock::tenant_key(&provision::model::tenant::TenantCode::parse(code).expect("a tenant code"));
     holder.batch_execute("BEGIN").await.expect("begin");
     holder.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))::text", &[&key]).await.expect("lock");
 }
@@ -152,7 +153,7 @@ impl TestDb {
     pub fn as_login<T>(&self, login: &str, password: &str, f: impl AsyncFnOnce(&Client) -> T) -> T {
         let url = with_user(&self.url, login, password);
         runtime().block_on(async {
-            let target = provision::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+            let target = provision::pg::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
             let client = target.connect().await.expect("connect as the login role");
             f(&client).await
         })

@@ -1,0 +1,56 @@
+//! The command line: the clap tree (`args`), what every command gets
+//! (`context`), the one printer that decides what reaches the terminal, and
+//! one file per command. This is the only layer that may print or use clap,
+//! console and indicatif; it turns the typed reports of `ops` into text.
+//! This module only dispatches.
+
+pub mod args;
+pub mod context;
+mod db;
+mod migrate;
+mod partitions;
+pub mod printer;
+mod reset;
+mod sandbox;
+mod seed;
+mod status;
+mod tenant;
+mod up;
+pub(crate) mod verify;
+
+use anyhow::Result;
+
+use crate::cli::args::{Command, DbCommand, PartitionsCommand, SandboxCommand, TenantCommand};
+use crate::cli::context::Context;
+
+/// The only commands that may initialise the embedded sandbox in
+/// `./.provision`; the others use it only when it already exists.
+pub fn may_create_sandbox(command: &Command) -> bool {
+    matches!(command, Command::Up(_) | Command::Db(DbCommand::Create(_)) | Command::Sandbox(SandboxCommand::Start))
+}
+
+pub async fn run(ctx: &Context, command: Command) -> Result<()> {
+    match command {
+        Command::Up(args) => up::run(ctx, &args).await,
+        Command::Migrate(args) => migrate::run(ctx, args.dry_run).await,
+        Command::Status => status::run(ctx).await,
+        Command::Seed(args) => seed::run(ctx, &args).await,
+        Command::Verify(args) => verify::run(ctx, &args).await,
+        Command::Partitions(PartitionsCommand::Rollover(args)) => partitions::rollover::run(ctx, &args).await,
+        Command::Partitions(PartitionsCommand::List(args)) => partitions::list::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::Add(args)) => tenant::add::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::List) => tenant::list::run(ctx).await,
+        Command::Tenant(TenantCommand::Upgrade(args)) => tenant::upgrade::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::Repair(args)) => tenant::repair::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::Backup(args)) => tenant::backup::run(ctx, &args).await,
+        Command::Db(DbCommand::Create(args)) => db::create(ctx, &args).await,
+        Command::Db(DbCommand::Drop(args)) => db::drop(ctx, &args).await,
+        Command::Db(DbCommand::List) => db::list(ctx).await,
+        Command::Reset(args) => reset::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::Grant(args)) => tenant::grant::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::Render(args)) => tenant::render::run(ctx, &args),
+        Command::Tenant(TenantCommand::Remove(args)) => tenant::remove::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::Activate(args)) => tenant::activate::run(ctx, &args).await,
+        Command::Sandbox(command) => sandbox::run(ctx, command).await,
+    }
+}

@@ -1,0 +1,228 @@
+//! The printer: the one place that decides what reaches the terminal.
+//!
+//! Results go to stdout (as text, or as one JSON document with `--json`);
+//! everything else — progress, waits, warnings — goes to stderr so pipes and
+//! log shippers get clean data. Colour and progress bars appear only on a
+//! terminal, never with `--json`, `--quiet` or `NO_COLOR`.
+//!
+//! No write here can panic: a reader that went away (`provision status |
+//! head -1`) only silences the rest of stdout, as in ripgrep, and the command
+//! finishes; any other write error is kept for [`stdout_result`].
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use console::{style, StyledObject};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+/// How chatty the human output is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+#[derive(Debug, Clone)]
+pub struct Printer {
+    json: bool,
+    verbosity: Verbosity,
+    stderr_is_terminal: bool,
+}
+
+/// The engine's messages go through the same rules as the CLI's own.
+impl crate::report::Reporter for Printer {
+    fn note(&self, text: &str) {
+        Printer::note(self, text)
+    }
+
+    fn detail(&self, text: &str) {
+        Printer::detail(self, text)
+    }
+
+    fn warn(&self, text: &str) {
+        Printer::warn(self, text)
+    }
+}
+
+impl Printer {
+    pub fn new(json: bool, verbosity: Verbosity) -> Printer {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let stdout_color = std::io::stdout().is_terminal() && !no_color && !json;
+        let stderr_is_terminal = std::io::stderr().is_terminal();
+        console::set_colors_enabled(stdout_color);
+        console::set_colors_enabled_stderr(stderr_is_terminal && !no_color);
+        Printer { json, verbosity, stderr_is_terminal }
+    }
+
+    /// A printer that says nothing (for work done on the side, e.g. verify's
+    /// scratch references).
+    pub fn quiet() -> Printer {
+        Printer { json: false, verbosity: Verbosity::Quiet, stderr_is_terminal: false }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// A human result line on stdout (suppressed by `--json` and `--quiet`).
+    pub fn line(&self, text: impl AsRef<str>) {
+        if !self.json && self.verbosity != Verbosity::Quiet {
+            write_stdout(&format!("{}\n", text.as_ref()));
+        }
+    }
+
+    /// Output that *is* the result (rendered SQL, a URL): always on stdout.
+    pub fn data(&self, text: impl AsRef<str>) {
+        write_stdout(text.as_ref());
+    }
+
+    /// The `--json` document, on stdout.
+    pub fn json<T: Serialize>(&self, value: &T) {
+        if self.json {
+            write_stdout(&format!("{}\n", serde_json::to_string_pretty(value).expect("JSON output is serializable")));
+        }
+    }
+
+    /// Progress chatter on stderr (suppressed by `--quiet`).
+    pub fn note(&self, text: impl AsRef<str>) {
+        if self.verbosity != Verbosity::Quiet {
+            write_stderr(&format!("{}\n", style(text.as_ref()).for_stderr().dim()));
+        }
+    }
+
+    /// Detail for `--verbose` only, on stderr.
+    pub fn detail(&self, text: impl AsRef<str>) {
+        if self.verbosity == Verbosity::Verbose {
+            write_stderr(&format!("{}\n", text.as_ref()));
+        }
+    }
+
+    /// A warning on stderr; shown even with `--quiet`.
+    pub fn warn(&self, text: impl AsRef<str>) {
+        write_stderr(&format!("{} {}\n", style("warning:").for_stderr().yellow().bold(), text.as_ref()));
+    }
+
+    /// Whether progress bars draw: an interactive stderr, not `--json`/`--quiet`.
+    pub fn shows_progress(&self) -> bool {
+        self.stderr_is_terminal && !self.json && self.verbosity != Verbosity::Quiet
+    }
+
+    /// Progress over many tenants on several workers: an overall bar plus one
+    /// line per worker saying what it is doing. Hidden without a terminal.
+    pub fn fleet_progress(&self, total: u64, workers: usize, message: &str) -> FleetProgress {
+        let multi = MultiProgress::with_draw_target(match self.shows_progress() {
+            true => ProgressDrawTarget::stderr(),
+            false => ProgressDrawTarget::hidden(),
+        });
+        let overall = multi.add(self.progress(total, message));
+        let lines = (0..workers)
+            .map(|_| {
+                let line = multi.add(ProgressBar::new_spinner());
+                line.set_style(ProgressStyle::with_template("  {spinner} {msg}").expect("static template"));
+                line
+            })
+            .collect();
+        FleetProgress { multi, overall, lines }
+    }
+
+    /// A progress bar that draws only on an interactive stderr.
+    pub fn progress(&self, len: u64, message: &str) -> ProgressBar {
+        let target = if self.shows_progress() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+        let bar = ProgressBar::with_draw_target(Some(len), target);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(message.to_owned());
+        bar
+    }
+}
+
+/// Set once stdout's reader is gone or a write failed: later output is dropped.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+/// The first stdout write error other than a closed pipe (a full disk…).
+static STDOUT_ERROR: Mutex<Option<String>> = Mutex::new(None);
+
+fn write_stdout(text: &str) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let Err(error) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) else { return };
+    STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    if error.kind() != std::io::ErrorKind::BrokenPipe {
+        if let Ok(mut first) = STDOUT_ERROR.lock() {
+            first.get_or_insert_with(|| error.to_string());
+        }
+    }
+}
+
+/// stderr is where errors go; when it is closed there is nobody to tell.
+fn write_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Whether everything printed on stdout arrived (or its reader left on
+/// purpose): an output that could not be written fails the command (exit 1).
+pub fn stdout_result() -> anyhow::Result<()> {
+    match STDOUT_ERROR.lock().ok().and_then(|e| e.clone()) {
+        None => Ok(()),
+        Some(error) => Err(crate::error::failed(format!("cannot write the output to stdout: {error}"))),
+    }
+}
+
+/// See [`Printer::fleet_progress`].
+pub struct FleetProgress {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    lines: Vec<ProgressBar>,
+}
+
+impl FleetProgress {
+    /// Worker `worker` starts on `what`.
+    pub fn working(&self, worker: usize, what: &str) {
+        if let Some(line) = self.lines.get(worker) {
+            line.set_message(what.to_owned());
+            line.tick();
+        }
+    }
+
+    /// One item finished: a result line on stdout, or a failure on stderr,
+    /// printed above the bars (or plainly without a terminal).
+    pub fn done(&self, printer: &Printer, line: Result<String, String>) {
+        self.overall.inc(1);
+        self.multi.suspend(|| match line {
+            Ok(line) => printer.line(line),
+            Err(failure) => printer.warn(failure),
+        });
+    }
+
+    /// One item finished, nothing to print.
+    pub fn tick(&self) {
+        self.overall.inc(1);
+    }
+
+    pub fn finish(&self) {
+        for line in &self.lines {
+            line.finish_and_clear();
+        }
+        self.overall.finish_and_clear();
+    }
+}
+
+/// Styling helpers for stdout text (no-ops when colour is off).
+pub fn good<D>(value: D) -> StyledObject<D> {
+    style(value).green()
+}
+
+pub fn bad<D>(value: D) -> StyledObject<D> {
+    style(value).red().bold()
+}
+
+pub fn strong<D>(value: D) -> StyledObject<D> {
+    style(value).bold()
+}

@@ -1,0 +1,50 @@
+//! `provision tenant list`: the registry, plus tenants.toml entries not yet created.
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::cli::context::Context;
+use crate::store::registry;
+
+pub async fn run(ctx: &Context) -> Result<()> {
+    let config = ctx.config()?;
+    let (client, _) = ctx.connect().await?;
+    let tenants = registry::snapshot(&client, None).await?;
+    let missing: Vec<&str> = config
+        .tenants
+        .iter()
+        .filter(|spec| !tenants.iter().any(|t| t.code == spec.code))
+        .map(|spec| spec.code.as_str())
+        .collect();
+    ctx.printer.json(&json!({
+        "tenants": tenants.iter().map(|t| json!({
+            "code": t.code.as_str(), "tenant_id": t.id, "name": t.name, "type": t.tenant_type,
+            "schema": t.schema_name, "blueprint": t.blueprint, "status": t.status, "version": t.version(),
+        })).collect::<Vec<_>>(),
+        "declared_not_created": missing,
+    }));
+    if tenants.is_empty() {
+        ctx.printer.line("no tenants registered");
+    } else {
+        ctx.printer.line(format!(
+            "{:<16} {:<24} {:<14} {:>7}  {:<8} NAME",
+            "CODE", "SCHEMA", "BLUEPRINT", "VERSION", "STATUS"
+        ));
+        for t in &tenants {
+            ctx.printer.line(format!(
+                "{:<16} {:<24} {:<14} {:>7}  {:<8} {}",
+                t.code.as_str(),
+                t.schema_name,
+                t.blueprint,
+                t.version(),
+                t.status,
+                t.name
+            ));
+        }
+    }
+    if !missing.is_empty() {
+        ctx.printer
+            .line(format!("declared in tenants.toml but not created: {} (run `provision up`)", missing.join(", ")));
+    }
+    Ok(())
+}

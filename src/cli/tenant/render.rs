@@ -1,0 +1,101 @@
+//! `provision tenant render <code>`: the exact SQL `tenant add` would run, as
+//! a script for `psql -X -1 -v ON_ERROR_STOP=1 -f -`. Needs no database.
+//! The steps mirror `provisioner::build` one for one.
+
+use anyhow::Result;
+
+use crate::cli::args::TenantSpecArgs;
+use crate::cli::context::Context;
+use crate::cli::tenant::spec;
+use crate::model::blueprint::{Blueprint, Identity};
+use crate::model::config::{PartitionOverrides, TenantSpec};
+use crate::ops::provisioner::history_table;
+use crate::pg::quote::{quote_ident, quote_literal};
+use crate::{ops::admin, store::audit, store::migrate, store::partitions, store::registry};
+
+pub fn run(ctx: &Context, args: &TenantSpecArgs) -> Result<()> {
+    let config = ctx.config()?;
+    let spec = spec::resolve(args, &config)?;
+    let blueprint = Blueprint::load(&config.templates_dir, &spec.blueprint)?;
+    let mut script = header(&spec, &blueprint);
+    script.push_str(&versions(&spec, &blueprint)?);
+    let overrides = spec.partitions.or(&config.default_partitions);
+    script.push_str(&finish(&spec, &blueprint, &overrides));
+    script.push_str(&administrator(&spec, &blueprint)?);
+    ctx.printer.data(script);
+    Ok(())
+}
+
+fn header(spec: &TenantSpec, blueprint: &Blueprint) -> String {
+    let code = &spec.code;
+    let roles = include_str!("../../store/sql/tenant_roles.sql")
+        .replace("{owner}", &quote_literal(&code.owner_role()))
+        .replace("{app}", &quote_literal(&code.app_role()))
+        .replace("{ro}", &quote_literal(&code.ro_role()));
+    format!(
+        "-- provision tenant render {code}: blueprint {bp}, versions 1..{latest}\n\
+         -- Run in one transaction: psql -X -1 -v ON_ERROR_STOP=1 -f <file>\n\
+         -- Assumes the shared migrations are applied (provision migrate) and a superuser.\n\
+         -- provision itself also takes advisory locks and times the history rows with\n\
+         -- the server clock. The administrator gets no usable password here.\n\n\
+         {insert}\n\n{roles}\nCREATE SCHEMA {schema} AUTHORIZATION {owner};\n",
+        bp = blueprint.name,
+        latest = blueprint.latest_version(),
+        insert = registry::insert_sql(spec),
+        schema = code.schema_ident(),
+        owner = quote_ident(&code.owner_role()),
+    )
+}
+
+/// Every version, run as the owner, each followed by its history row.
+fn versions(spec: &TenantSpec, blueprint: &Blueprint) -> Result<String> {
+    let table = history_table(&spec.code);
+    let migrations = blueprint.render(&Identity { code: spec.code.clone(), tenant_id: spec.id })?;
+    let mut script = format!(
+        "\nSET LOCAL ROLE {};\nSELECT set_config('app.tenant_id', {}, true);\n{}\n",
+        quote_ident(&spec.code.owner_role()),
+        quote_literal(&spec.id.to_string()),
+        migrate::history_create_sql(&table)
+    );
+    for migration in &migrations {
+        script.push_str(&format!(
+            "\n-- {migration}\n{}\n;\n{}\n",
+            crate::pg::statements::for_new_schema(migration.sql().unwrap_or_default()),
+            migrate::history_insert_sql(migration, &table)
+        ));
+    }
+    script.push_str("RESET ROLE;\nSELECT set_config('app.tenant_id', '', true);\n");
+    Ok(script)
+}
+
+/// Partitions, audit triggers and partition security, decided by the same
+/// catalog queries `tenant add` runs, through psql's `\gexec`.
+fn finish(spec: &TenantSpec, blueprint: &Blueprint, overrides: &PartitionOverrides) -> String {
+    let schema = spec.code.schema_name();
+    let specs = blueprint.partitions_of(&spec.code, overrides);
+    let mut script = String::new();
+    if let Some(window) = partitions::window_script(&schema, &specs) {
+        script.push_str(&format!("\n-- partitions: DEFAULT plus the current period through premake ahead\n{window}"));
+    }
+    if let Some(triggers) = audit::triggers_script(&spec.code, blueprint) {
+        script.push_str(&format!("\n-- audit triggers on every audited table\n{triggers}"));
+    }
+    let security = partitions::security_script(&partitions::schemas_of(&schema, &specs));
+    script.push_str(&format!("\n-- row-level security on every partition\n{security}"));
+    script
+}
+
+fn administrator(spec: &TenantSpec, blueprint: &Blueprint) -> Result<String> {
+    let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
+    let Some(sql) = blueprint.render_admin(&identity)? else { return Ok(String::new()) };
+    Ok(format!(
+        "\n-- the administrator ($1 e-mail, $2 password: NULL = no usable password)\n\
+         SET LOCAL ROLE {owner};\nSELECT set_config('app.tenant_id', {id}, true);\n\
+         PREPARE provision_admin(text, text) AS\n{sql}\n;\nEXECUTE provision_admin({email}, NULL);\n\
+         DEALLOCATE provision_admin;\nRESET ROLE;\nSELECT set_config('app.tenant_id', '', true);\n",
+        owner = quote_ident(&spec.code.owner_role()),
+        id = quote_literal(&spec.id.to_string()),
+        sql = sql.trim_end(),
+        email = quote_literal(&admin::email(&spec.code)),
+    ))
+}

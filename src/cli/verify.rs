@@ -1,0 +1,89 @@
+//! `provision verify`: exit 0 when every tenant matches its blueprint and the
+//! invariants hold, 1 on any drift. Text, JSON or JUnit output. A tenant
+//! another provision process is changing is skipped (or, with `--wait`, and
+//! at the end of `up`, waited for), and stderr says so.
+
+use anyhow::Result;
+
+use crate::cli::args::{VerifyArgs, VerifyFormat};
+use crate::cli::context::Context;
+use crate::error::failed;
+use crate::model::tenant::TenantCode;
+use crate::ops::verify::{self, report, Busy, Scope};
+use crate::store::registry;
+
+pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
+    let config = ctx.config()?;
+    let (mut client, target) = ctx.connect().await?;
+    let wanted: Vec<TenantCode> = args.tenants.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
+    let all = registered(&client).await?;
+    if let Some(missing) = wanted.iter().find(|c| !all.iter().any(|(code, _)| code == *c)) {
+        return Err(registry::not_registered(missing));
+    }
+    let codes: Vec<TenantCode> = all
+        .into_iter()
+        .filter(|(code, active)| *active && (wanted.is_empty() || wanted.contains(code)))
+        .map(|(code, _)| code)
+        .collect();
+    let busy = if args.wait { Busy::Wait(ctx.lock_timeout()) } else { Busy::Skip };
+    let outcome = verify::run_codes(&mut client, &target, &config, &codes, Scope::Everything, busy).await?;
+    say_who_was_busy(&outcome);
+    let format = if ctx.printer.is_json() { VerifyFormat::Json } else { args.format };
+    match format {
+        VerifyFormat::Json => ctx.printer.data(format!("{}\n", serde_json::to_string_pretty(&outcome)?)),
+        VerifyFormat::Junit => ctx.printer.data(report::junit(&outcome)?),
+        VerifyFormat::Text => ctx.printer.data(report::text(&outcome)),
+    }
+    match outcome.is_clean() {
+        true => Ok(()),
+        false => Err(failed(report::summary(&outcome))),
+    }
+}
+
+/// The check `up`, `tenant add` and `status` end with: the outcome, its
+/// findings printed on stderr for people (JSON callers embed the outcome).
+pub async fn after_changes(
+    ctx: &Context,
+    client: &mut tokio_postgres::Client,
+    target: &crate::pg::connection::Target,
+    config: &crate::model::config::Config,
+    only: Option<&TenantCode>,
+) -> Result<verify::Outcome> {
+    let codes: Vec<TenantCode> = registered(&*client)
+        .await?
+        .into_iter()
+        .filter(|(code, active)| *active && only.is_none_or(|only| only == code))
+        .map(|(code, _)| code)
+        .collect();
+    let scope = if only.is_some() { Scope::TenantsOnly } else { Scope::Everything };
+    // These commands ran alongside whatever else changes the database: the
+    // honest answer about a tenant being changed is the one after it.
+    let outcome = verify::run_codes(client, target, config, &codes, scope, Busy::Wait(ctx.lock_timeout())).await?;
+    say_who_was_busy(&outcome);
+    if !outcome.is_clean() && !ctx.printer.is_json() {
+        eprint!("{}", report::text(&outcome));
+    }
+    Ok(outcome)
+}
+
+/// Every registered tenant's code and whether it is active, without reading
+/// their histories (verify reads those once it holds the tenants' locks).
+async fn registered(client: &tokio_postgres::Client) -> Result<Vec<(TenantCode, bool)>> {
+    if !registry::exists(client).await? {
+        return Ok(Vec::new());
+    }
+    let rows = client.query(include_str!("sql/verify_registered.sql"), &[]).await?;
+    rows.iter().map(|r| Ok((TenantCode::parse(r.get(0))?, r.get(1)))).collect()
+}
+
+/// One stderr line per tenant another provision process was changing, even
+/// with `--quiet` or `--json` (whose outcome lists them too): a tenant left
+/// out must never pass for a verified one.
+fn say_who_was_busy(outcome: &verify::Outcome) {
+    for code in &outcome.waited {
+        eprintln!("verify: waited for {code} (another provision process was changing it)");
+    }
+    for code in &outcome.skipped {
+        eprintln!("verify: skipped {code} (being changed by another provision process)");
+    }
+}

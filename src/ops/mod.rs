@@ -1,0 +1,29 @@
+//! The use cases: provisioning, upgrades, fleets, backups, partitions,
+//! verification and template databases. They return typed reports and tell
+//! about progress through [`crate::report::Reporter`]; they never print and
+//! never import clap, console or indicatif.
+
+pub mod admin;
+pub mod backup;
+pub mod completion;
+pub mod fleet;
+pub mod gate;
+pub mod provisioner;
+pub mod rollover;
+pub mod sample;
+pub mod shared_parts;
+pub mod template_db;
+pub mod upgrade;
+pub mod verify;
+
+use std::time::Duration;
+
+use crate::report::Reporter;
+
+/// What every use case needs from its caller: where to tell about progress
+/// and how long any lock may be waited for.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    pub reporter: &'a dyn Reporter,
+    pub lock_timeout: Duration,
+}

@@ -1,0 +1,591 @@
+//! Template databases: a fully provisioned database for CI in milliseconds.
+//!
+//! `provision db create <name>` provisions a database once, as a *template*
+//! named after a hash of everything that decides its contents ([`Key`]), and
+//! then clones it with `CREATE DATABASE <name> TEMPLATE <template> STRATEGY
+//! FILE_COPY`: a file copy, whatever the number of tenants.
+//!
+//! How it stays safe with many CI jobs at once:
+//!
+//! - **One build per key.** Builders serialise on a session-level advisory
+//!   lock keyed by the hash, held on the maintenance database `postgres`
+//!   (advisory locks are per database, so every creator must meet there),
+//!   and re-check after acquiring it. Cloners hold the same lock in shared
+//!   mode while they look the template up and copy it.
+//! - **No half-built template under the real name.** A build goes into
+//!   `<template>_build`, which becomes `IS_TEMPLATE true, ALLOW_CONNECTIONS
+//!   false` and is renamed to the real name in one transaction when complete.
+//!   A crashed build's leftover is dropped by the next builder (under the lock).
+//! - **Stale templates are never used and eventually dropped.** Any change to
+//!   the inputs changes the name. After a `db create`, older templates made
+//!   for the same tenants.toml and sample size (both are in the template's
+//!   comment) are dropped, each only if its own lock can be had at once: never while
+//!   another process builds or clones it.
+//! - **Ours only.** Clones carry `COMMENT ON DATABASE … IS 'provision db
+//!   create: template …'`; `db drop` refuses any database without it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use sha2::{Digest, Sha256};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
+
+use crate::error::{bad_input, failed, unavailable};
+use crate::model::blueprint::{Blueprint, Interval};
+use crate::model::config::Config;
+use crate::model::tenant::MAX_IDENTIFIER_BYTES;
+use crate::ops::Env;
+use crate::pg::connection::Target;
+use crate::pg::quote::{quote_ident, quote_literal};
+use crate::store::migrate;
+
+/// Every template's name starts so; user databases may not.
+pub const TEMPLATE_PREFIX: &str = "provision_tpl_";
+/// Where a template is built before it is renamed.
+const BUILD_SUFFIX: &str = "_build";
+/// Hex digits of the hash in a template's name.
+const HASH_HEX: usize = 16;
+/// The comment that marks a database `db create` made (followed by its template).
+pub const CLONE_COMMENT: &str = "provision db create: template ";
+/// The comment of a template (followed by `sample …; config <tenants.toml>`).
+const TEMPLATE_COMMENT: &str = "provision template: ";
+/// Where administration happens and the template locks live.
+pub const MAINTENANCE_DB: &str = "postgres";
+
+/// Checks a database name given to `db create` / `db drop` (bad input, exit 2).
+pub fn check_name(name: &str) -> Result<()> {
+    let mut chars = name.chars();
+    let well_formed =
+        matches!(chars.next(), Some('a'..='z' | '_')) && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'));
+    if !well_formed {
+        return Err(bad_input(format!(
+            "invalid database name {name:?}: use lower-case letters, digits and '_', not starting with a digit (e.g. ci_42)"
+        )));
+    }
+    if name.len() > MAX_IDENTIFIER_BYTES {
+        return Err(bad_input(format!(
+            "invalid database name {name:?}: at most {MAX_IDENTIFIER_BYTES} bytes ({} given)",
+            name.len()
+        )));
+    }
+    if matches!(name, "postgres" | "template0" | "template1") {
+        return Err(bad_input(format!("{name} is a system database; provision db only handles its own databases")));
+    }
+    if name.starts_with(TEMPLATE_PREFIX) {
+        return Err(bad_input(format!(
+            "{name}: names starting with {TEMPLATE_PREFIX} belong to provision's templates, which `db create` builds and drops itself"
+        )));
+    }
+    Ok(())
+}
+
+/// Fails (exit 1) when a database called `name` exists.
+pub async fn ensure_absent(admin: &Client, name: &str) -> Result<()> {
+    match state(admin, name).await? {
+        None => Ok(()),
+        Some(_) => Err(already_exists(name)),
+    }
+}
+
+fn already_exists(name: &str) -> anyhow::Error {
+    failed(format!(
+        "database {name} already exists; choose another name, or drop it first (`provision db drop {name}`)"
+    ))
+}
+
+// ---------------------------------------------------------------------------
+// The key: what decides a template's contents.
+
+/// Identifies a template: the hash of its inputs, and what it records.
+#[derive(Debug, Clone)]
+pub struct Key {
+    /// 16 hex digits of SHA-256 over the inputs.
+    pub hash: String,
+    pub sample: Option<u32>,
+    /// The tenants.toml the template is made for; older templates made for
+    /// the same file are dropped once a newer one exists.
+    pub config_file: PathBuf,
+    /// `server_version_num` (STRATEGY FILE_COPY needs 15).
+    version_num: i32,
+}
+
+impl Key {
+    /// `provision_tpl_<hash>`.
+    pub fn template(&self) -> String {
+        format!("{TEMPLATE_PREFIX}{}", self.hash)
+    }
+
+    fn build_name(&self) -> String {
+        format!("{}{BUILD_SUFFIX}", self.template())
+    }
+
+    fn sample_text(&self) -> String {
+        self.sample.map_or("none".to_owned(), |n| n.to_string())
+    }
+
+    fn comment(&self) -> String {
+        format!("{TEMPLATE_COMMENT}sample {}; config {}", self.sample_text(), self.config_file.display())
+    }
+}
+
+/// The advisory lock of the template with `hash`.
+fn lock_name(hash: &str) -> String {
+    format!("provision:template:{hash}")
+}
+
+/// Computes the key from everything a template's contents depend on: the
+/// shared migrations compiled in, every file under the templates directory
+/// (sorted, path and bytes), tenants.toml's text, the sample size, the
+/// provision binary, and the current period of each partition interval
+/// in use (partitions are made for "now", so a template never outlives its
+/// month: after the period turns, the next `db create` builds a new one).
+pub async fn key(admin: &Client, config: &Config, config_file: &Path, sample: Option<u32>) -> Result<Key> {
+    let units = period_units(config, sample)?;
+    let row = admin.query_one(include_str!("sql/template_db_server.sql"), &[&units]).await?;
+    let (version_num, periods): (i32, String) = (row.get("version_num"), row.get("periods"));
+
+    let mut h = Fields(Sha256::new());
+    h.field("provision", env!("CARGO_PKG_VERSION").as_bytes());
+    h.field("binary", binary_identity().as_bytes());
+    for migration in migrate::shared_migrations() {
+        h.field("shared migration", migration.to_string().as_bytes());
+        h.field("sql", migration.sql().unwrap_or_default().as_bytes());
+    }
+    for blueprint in blueprints_of(config)? {
+        h.field("blueprint", blueprint.name.as_bytes());
+        for file in &blueprint.files {
+            h.field("template file", file.path.as_bytes());
+            h.field("bytes", &file.bytes);
+        }
+    }
+    let toml = match std::fs::read(config_file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(bad_input(format!("cannot read {}: {e}", config_file.display()))),
+    };
+    h.field("tenants.toml", &toml);
+    h.field("sample", sample.map(|n| n.to_string()).unwrap_or_default().as_bytes());
+    h.field("periods", periods.as_bytes());
+    let digest = h.0.finalize();
+    let hash: String = digest.iter().take(HASH_HEX / 2).map(|b| format!("{b:02x}")).collect();
+
+    let config_file = std::fs::canonicalize(config_file)
+        .or_else(|_| std::path::absolute(config_file))
+        .unwrap_or_else(|_| config_file.to_owned());
+    Ok(Key { hash, sample, config_file, version_num })
+}
+
+/// Size and modification time of the running binary: provisioning code
+/// (roles, partitions, audit triggers) lives in it beside the shared SQL, so
+/// a rebuilt `provision` builds its own template rather than trusting one an
+/// older build made. (Hashing the binary's bytes would cost more than a clone.)
+pub(crate) fn binary_identity() -> String {
+    let metadata = std::env::current_exe().and_then(std::fs::metadata);
+    match metadata {
+        Ok(m) => {
+            let modified = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            format!("{}:{}", m.len(), modified.map_or(0, |d| d.as_nanos()))
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// SHA-256 over length-prefixed, labelled fields (no two inputs collide by
+/// shifting bytes between fields).
+pub(crate) struct Fields(pub(crate) Sha256);
+
+impl Fields {
+    pub(crate) fn field(&mut self, label: &str, bytes: &[u8]) {
+        for part in [label.as_bytes(), bytes] {
+            self.0.update((part.len() as u64).to_le_bytes());
+            self.0.update(part);
+        }
+    }
+}
+
+/// The partition intervals the tenants of `config` use (and `month` for a
+/// sample, whose dates are anchored on the current month), sorted.
+fn period_units(config: &Config, sample: Option<u32>) -> Result<Vec<String>> {
+    let mut units: Vec<Interval> = Vec::new();
+    let settings = config.partition_settings();
+    let loaded = blueprints_of(config)?;
+    for spec in &config.tenants {
+        let blueprint = loaded.iter().find(|b| b.name == spec.blueprint).expect("loaded above");
+        units.extend(blueprint.partitions_of(&spec.code, &settings.for_tenant(&spec.code)).iter().map(|p| p.interval));
+    }
+    if sample.is_some() {
+        units.push(Interval::Month);
+    }
+    let mut units: Vec<String> = units.into_iter().map(|u| u.unit().to_owned()).collect();
+    units.sort();
+    units.dedup();
+    Ok(units)
+}
+
+/// The blueprints the tenants of `config` use, each once, by name.
+fn blueprints_of(config: &Config) -> Result<Vec<Blueprint>> {
+    let mut names: Vec<&str> = config.tenants.iter().map(|t| t.blueprint.as_str()).collect();
+    names.sort();
+    names.dedup();
+    names.into_iter().map(|name| Blueprint::load(&config.templates_dir, name)).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Creating a database from the template.
+
+/// What `create` did.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub database: String,
+    pub template: String,
+    /// Seconds the template build took, when this call built it.
+    pub build_seconds: Option<f64>,
+    /// Seconds the clone took.
+    pub clone_seconds: f64,
+    /// Older templates of the same tenants.toml dropped afterwards.
+    pub dropped_templates: Vec<String>,
+}
+
+/// What a database of the template's name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Finished: a template.
+    Ready,
+    /// Exists but is not a template (a drop that stopped half-way, or a hand edit).
+    Broken,
+}
+
+async fn state(admin: &Client, name: &str) -> Result<Option<State>> {
+    let row = admin.query_opt("SELECT datistemplate FROM pg_catalog.pg_database WHERE datname = $1", &[&name]).await?;
+    Ok(row.map(|r| if r.get(0) { State::Ready } else { State::Broken }))
+}
+
+/// Creates database `name` from the template of `key`, building the
+/// template first (into a database `fill` provisions) when it does not exist.
+pub async fn create(
+    env: &Env<'_>,
+    admin: &Client,
+    target: &Target,
+    key: &Key,
+    name: &str,
+    fill: impl AsyncFnOnce(&Target) -> Result<()>,
+) -> Result<Created> {
+    let template = key.template();
+    let lock = lock_name(&key.hash);
+    let what = format!("template {template}");
+    acquire(env, admin, &lock, true, &what).await?;
+    let mut build_seconds = None;
+    let result = async {
+        if state(admin, &template).await? != Some(State::Ready) {
+            // Exclusive to build; a shared holder asking for it would be
+            // granted at once (a session never waits for itself).
+            release(admin, &lock, true).await?;
+            acquire(env, admin, &lock, false, &what).await?;
+            // Another process may have built it while we waited.
+            let now = state(admin, &template).await?;
+            if now != Some(State::Ready) {
+                let started = Instant::now();
+                if now == Some(State::Broken) {
+                    drop_database(admin, &template, true).await?;
+                }
+                build(admin, target, key, fill).await?;
+                build_seconds = Some(started.elapsed().as_secs_f64());
+            }
+        }
+        let started = Instant::now();
+        clone(admin, key, name).await?;
+        anyhow::Ok(started.elapsed().as_secs_f64())
+    }
+    .await;
+    admin.batch_execute("SELECT pg_advisory_unlock_all()").await?;
+    let clone_seconds = result?;
+    let dropped_templates = match drop_stale(admin, key).await {
+        Ok(dropped) => dropped,
+        Err(error) => {
+            env.reporter.warn(&format!("could not drop older templates: {error:#}"));
+            Vec::new()
+        }
+    };
+    Ok(Created { database: name.to_owned(), template, build_seconds, clone_seconds, dropped_templates })
+}
+
+/// Builds the template under the exclusive lock: into `<template>_build`,
+/// then flagged and renamed in one transaction. A failure drops the build.
+async fn build(
+    admin: &Client,
+    target: &Target,
+    key: &Key,
+    fill: impl AsyncFnOnce(&Target) -> Result<()>,
+) -> Result<()> {
+    let building = key.build_name();
+    // Under the exclusive lock nobody else builds this key: a leftover is a crashed build.
+    drop_database(admin, &building, false).await?;
+    admin
+        .batch_execute(&format!("CREATE DATABASE {}", quote_ident(&building)))
+        .await
+        .with_context(|| format!("cannot create {building} to build the template in"))?;
+    let built = async {
+        admin
+            .batch_execute(&format!(
+                "COMMENT ON DATABASE {} IS {}",
+                quote_ident(&building),
+                quote_literal(&key.comment())
+            ))
+            .await?;
+        fill(&target.with_dbname(&building)).await?;
+        wait_for_sessions(admin, &building).await?;
+        // One transaction: the real name appears only on a finished template.
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {b} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false; ALTER DATABASE {b} RENAME TO {t}",
+                b = quote_ident(&building),
+                t = quote_ident(&key.template())
+            ))
+            .await
+            .with_context(|| format!("cannot turn {building} into the template {}", key.template()))?;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(error) = built {
+        let _ = drop_database(admin, &building, false).await;
+        return Err(error.context(format!("building the template {} failed; nothing was kept", key.template())));
+    }
+    Ok(())
+}
+
+/// Waits until the builder's own connections to `name` are gone (a closed
+/// client's backend exits asynchronously), so the rename does not fail.
+async fn wait_for_sessions(admin: &Client, name: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let row =
+            admin.query_one("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1", &[&name]).await?;
+        if row.get::<_, i64>(0) == 0 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(failed(format!("sessions connected to {name} did not go away")));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// `CREATE DATABASE name TEMPLATE template STRATEGY FILE_COPY`, then the comment that marks it ours.
+async fn clone(admin: &Client, key: &Key, name: &str) -> Result<()> {
+    let template = key.template();
+    // FILE_COPY copies the directory (and checkpoints); WAL_LOG, 15's
+    // default, writes every block of the template to the WAL instead.
+    let strategy = if key.version_num >= 150_000 { " STRATEGY FILE_COPY" } else { "" };
+    let sql = format!("CREATE DATABASE {} TEMPLATE {}{strategy}", quote_ident(name), quote_ident(&template));
+    match admin.batch_execute(&sql).await {
+        Ok(()) => {}
+        Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) => return Err(already_exists(name)),
+        Err(e) => return Err(e).with_context(|| format!("cannot create database {name} from {template}")),
+    }
+    let comment = format!("COMMENT ON DATABASE {} IS {}", quote_ident(name), quote_literal(&clone_comment(&template)));
+    if let Err(e) = admin.batch_execute(&comment).await {
+        let _ = drop_database(admin, name, false).await;
+        return Err(e).with_context(|| format!("cannot mark database {name} as made by provision; it was dropped"));
+    }
+    Ok(())
+}
+
+fn clone_comment(template: &str) -> String {
+    format!("{CLONE_COMMENT}{template}")
+}
+
+/// Drops the other templates (and unfinished builds) made for the same
+/// tenants.toml and sample size (so `--sample` and plain templates of one
+/// project coexist), each only if nobody builds or clones it right now.
+async fn drop_stale(admin: &Client, key: &Key) -> Result<Vec<String>> {
+    let ours = key.config_file.display().to_string();
+    let our_sample = key.sample_text();
+    let mut dropped = Vec::new();
+    for entry in entries(admin, false).await? {
+        let Kind::Template { hash, config, sample } = &entry.kind else { continue };
+        if *hash == key.hash || *config != ours || *sample != our_sample {
+            continue;
+        }
+        let lock = lock_name(hash);
+        let free: bool = admin.query_one(include_str!("sql/template_db_lock_try.sql"), &[&lock, &false]).await?.get(0);
+        if !free {
+            continue;
+        }
+        let result = drop_database(admin, &entry.name, entry.is_template).await;
+        release(admin, &lock, false).await?;
+        result?;
+        dropped.push(entry.name);
+    }
+    Ok(dropped)
+}
+
+/// `DROP DATABASE IF EXISTS … WITH (FORCE)`, un-templating it first if asked.
+async fn drop_database(admin: &Client, name: &str, is_template: bool) -> Result<()> {
+    let ident = quote_ident(name);
+    if is_template {
+        admin.batch_execute(&format!("ALTER DATABASE {ident} WITH IS_TEMPLATE false")).await?;
+    }
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {ident} WITH (FORCE)"))
+        .await
+        .with_context(|| format!("cannot drop database {name}"))?;
+    Ok(())
+}
+
+/// Takes a session-level template lock, saying what it waits for.
+async fn acquire(env: &Env<'_>, admin: &Client, lock: &str, shared: bool, what: &str) -> Result<()> {
+    let acquired: bool = admin.query_one(include_str!("sql/template_db_lock_try.sql"), &[&lock, &shared]).await?.get(0);
+    if acquired {
+        return Ok(());
+    }
+    env.reporter.note(&format!("waiting for {what}: another provision process is building or cloning it"));
+    match admin.query_one(include_str!("sql/template_db_lock_wait.sql"), &[&lock, &shared]).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Err(unavailable(format!(
+            "timed out waiting for {what} (another provision process is still building it); retry later or raise --lock-timeout"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn release(admin: &Client, lock: &str, shared: bool) -> Result<()> {
+    admin.query_one(include_str!("sql/template_db_unlock.sql"), &[&lock, &shared]).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Listing and dropping.
+
+/// One database of `db list`.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub name: String,
+    pub is_template: bool,
+    pub bytes: i64,
+    pub size: String,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// Made by `db create` from `template`.
+    Clone { template: String },
+    /// A template (or, unless `is_template`, an unfinished build).
+    Template {
+        hash: String,
+        /// `none` or the number of policies per tenant.
+        sample: String,
+        /// The tenants.toml it was made for.
+        config: String,
+    },
+}
+
+/// The databases `db create` made and the templates, by name, with their sizes.
+pub async fn list(admin: &Client) -> Result<Vec<Listed>> {
+    entries(admin, true).await
+}
+
+/// Like [`list`]; without sizes (0, ""), which cost a walk of every database's files.
+async fn entries(admin: &Client, sizes: bool) -> Result<Vec<Listed>> {
+    let rows = admin.query(include_str!("sql/template_db_list.sql"), &[&sizes]).await?;
+    let mut listed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let name: String = row.get("name");
+        let comment: String = row.get("comment");
+        let kind = match comment.strip_prefix(CLONE_COMMENT) {
+            Some(template) => Kind::Clone { template: template.to_owned() },
+            None => {
+                let Some(hash) = name.strip_prefix(TEMPLATE_PREFIX).map(|rest| rest[..HASH_HEX].to_owned()) else {
+                    continue;
+                };
+                let (sample, config) = comment
+                    .strip_prefix(TEMPLATE_COMMENT)
+                    .and_then(|rest| rest.strip_prefix("sample "))
+                    .and_then(|rest| rest.split_once("; config "))
+                    .map_or((String::new(), String::new()), |(s, c)| (s.to_owned(), c.to_owned()));
+                Kind::Template { hash, sample, config }
+            }
+        };
+        listed.push(Listed {
+            name,
+            is_template: row.get("is_template"),
+            bytes: row.get::<_, Option<i64>>("bytes").unwrap_or_default(),
+            size: row.get("size"),
+            kind,
+        });
+    }
+    Ok(listed)
+}
+
+/// Drops a database `db create` made; returns the template it came from.
+/// Refuses (exit 2) unknown databases and any without provision's comment.
+pub async fn drop_clone(admin: &Client, name: &str) -> Result<String> {
+    let row = admin
+        .query_opt(
+            "SELECT coalesce(pg_catalog.shobj_description(oid, 'pg_database'), '') FROM pg_catalog.pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Err(bad_input(format!("database {name} does not exist; see `provision db list`")));
+    };
+    let comment: String = row.get(0);
+    let Some(template) = comment.strip_prefix(CLONE_COMMENT) else {
+        return Err(bad_input(format!(
+            "database {name} was not made by `provision db create`; refusing to drop it (see `provision db list`)"
+        )));
+    };
+    drop_database(admin, name, false).await?;
+    Ok(template.to_owned())
+}
+
+/// `reset`: drops `name` (terminating its sessions) and creates it empty
+/// again with the same owner.
+pub async fn recreate(admin: &Client, name: &str) -> Result<()> {
+    let owner: Option<String> = admin
+        .query_opt(
+            "SELECT pg_catalog.pg_get_userbyid(datdba)::text FROM pg_catalog.pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .await?
+        .map(|r| r.get(0));
+    drop_database(admin, name, false).await?;
+    let owner = owner.map(|o| format!(" OWNER {}", quote_ident(&o))).unwrap_or_default();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {}{owner}", quote_ident(name)))
+        .await
+        .with_context(|| format!("dropped database {name} but cannot create it again"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{exit_code_of, ExitCode};
+
+    #[test]
+    fn names() {
+        for good in ["ci_1", "_x", "a", &"a".repeat(63)] {
+            assert!(check_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "1ci",
+            "Ci",
+            "ci-1",
+            "ci 1",
+            "ci;drop",
+            &"a".repeat(64),
+            "postgres",
+            "template0",
+            "template1",
+            "provision_tpl_0123456789abcdef",
+            "provision_tpl_x",
+        ] {
+            let error = check_name(bad).expect_err(bad);
+            assert_eq!(exit_code_of(&error), ExitCode::BadInput, "{bad}");
+        }
+    }
+}

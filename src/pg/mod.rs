@@ -1,0 +1,9 @@
+//! PostgreSQL itself: connection resolution, the embedded sandbox, acting
+//! as an object's owner, and splitting SQL into statements. Knows nothing of
+//! tenants or blueprints.
+
+pub mod connection;
+pub mod owned_ddl;
+pub mod quote;
+pub mod sandbox;
+pub mod statements;

@@ -1,0 +1,50 @@
+//! Running generated DDL as the role that owns the object it touches.
+//!
+//! Partitions, policies on partitions and audit triggers are decided by
+//! catalog queries that return `(owner, ddl)` rows. Running each statement
+//! as that owner keeps ownership where the isolation model puts it (tenant
+//! objects owned by `<code>_owner`, audit logs by `provision_audit`) and lets
+//! the owner's default privileges apply to what it creates.
+
+use anyhow::{Context as _, Result};
+use tokio_postgres::{Row, Transaction};
+
+use crate::pg::quote::quote_ident;
+
+/// Runs the `(owner, ddl)` rows as one batch, switching role where the owner
+/// changes, and returns to the session role at the end. Returns the number
+/// of statements run.
+pub async fn run(tx: &Transaction<'_>, rows: &[Row], what: &str) -> Result<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    tx.batch_execute(&script(rows)).await.with_context(|| format!("cannot create {what}"))?;
+    Ok(rows.len())
+}
+
+fn script(rows: &[Row]) -> String {
+    let mut script = String::new();
+    let mut current: Option<String> = None;
+    for row in rows {
+        let owner: String = row.get(0);
+        let ddl: String = row.get(1);
+        if current.as_ref() != Some(&owner) {
+            script.push_str(&format!("SET LOCAL ROLE {};\n", quote_ident(&owner)));
+            current = Some(owner);
+        }
+        script.push_str(&ddl);
+        script.push_str(";\n");
+    }
+    script.push_str("RESET ROLE;\n");
+    script
+}
+
+/// The psql form of the same thing for `tenant render`: the planning query
+/// wrapped so `\gexec` runs, per row, `SET LOCAL ROLE owner`, the DDL and
+/// `RESET ROLE`.
+pub fn gexec(query: &str) -> String {
+    format!(
+        "SELECT format('SET LOCAL ROLE %I', owner), ddl, 'RESET ROLE' FROM (\n{}\n) AS planned\n\\gexec\n",
+        query.trim_end()
+    )
+}
