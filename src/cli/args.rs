@@ -132,9 +132,9 @@ pub struct SeedArgs {
     /// Tenant to load (repeatable; default: every active tenant).
     #[arg(long = "tenant", value_name = "CODE")]
     pub tenants: Vec<String>,
-    /// How many policies per tenant (agents, users, holders, payments and events scale with it).
-    #[arg(long, value_name = "N")]
-    pub sample: u32,
+    /// Sample size per tenant, in the unit its blueprint's [sample] names (default: the blueprint's default_size).
+    #[arg(long, visible_alias = "size", value_name = "N")]
+    pub sample: Option<u32>,
     /// Seed of the random generator: the same seed gives the same rows.
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub rng_seed: u64,
@@ -322,7 +322,7 @@ pub enum DbCommand {
 pub struct DbCreateArgs {
     /// Name of the new database.
     pub name: String,
-    /// Load sample data (policies per tenant) into the template.
+    /// Load sample data into the template (size per tenant, in its blueprint's [sample] unit).
     #[arg(long, value_name = "N")]
     pub sample: Option<u32>,
 }

@@ -1,7 +1,8 @@
-//! `provision seed`: realistic, deterministic sample data for CI and
-//! benchmarks. This file chooses the tenants, gives each its own
-//! transaction under the usual locks, and reports; the rows themselves come
-//! from [`crate::ops::sample`].
+//! `provision seed`: deterministic sample data for CI and benchmarks, from
+//! each tenant's blueprint (`[sample]` and `sample/*.sql.tera`). This file
+//! chooses the tenants, gives each its own transaction under the usual
+//! locks, and reports; the rows themselves come from the pack, run by
+//! [`crate::ops::sample`].
 
 use std::time::Instant;
 
@@ -13,29 +14,25 @@ use crate::cli::args::SeedArgs;
 use crate::cli::context::Context;
 use crate::cli::printer::strong;
 use crate::error::{bad_input, failed};
-use crate::model::blueprint::{Blueprint, PartitionSpec};
+use crate::model::blueprint::Blueprint;
 use crate::model::tenant::TenantCode;
-use crate::ops::sample::{self, scale::MAX_SAMPLE, Request};
+use crate::ops::sample::{self, Request};
 use crate::store::registry::{self, Registered};
-
-/// The only blueprint with a sample generator.
-const SEEDABLE_BLUEPRINT: &str = "agent_mitra";
 
 #[derive(Debug, Serialize)]
 struct TenantReport {
     tenant: String,
     schema: String,
-    /// Rows inserted per table, parents first (0 where they existed already).
+    /// Rows inserted per table, parents first (tables that got none are left out).
     inserted: Inserted,
     seconds: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
 }
 
-/// The `--json` document.
+/// The `--json` document. `sample` is the size asked for (`null` when each
+/// tenant's blueprint chose its default).
 #[derive(Debug, Serialize)]
 struct Summary {
-    sample: u64,
+    sample: Option<u64>,
     rng_seed: u64,
     tenants: Vec<TenantReport>,
     seconds: f64,
@@ -44,7 +41,7 @@ struct Summary {
 /// Rows per table as a JSON object in load order (serde_json's own map
 /// would sort the tables by name).
 #[derive(Debug)]
-struct Inserted(Vec<(&'static str, u64)>);
+struct Inserted(Vec<(String, u64)>);
 
 impl Serialize for Inserted {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -59,10 +56,6 @@ impl Serialize for Inserted {
 
 pub async fn run(ctx: &Context, args: &SeedArgs) -> Result<()> {
     let started = Instant::now();
-    let policies = u64::from(args.sample);
-    if policies == 0 || policies > MAX_SAMPLE {
-        return Err(bad_input(format!("--sample {policies}: give between 1 and {MAX_SAMPLE} policies per tenant")));
-    }
     let codes = args.tenants.iter().map(|c| TenantCode::parse(c)).collect::<Result<Vec<_>>>()?;
     let config = ctx.config()?;
     let (mut client, _) = ctx.connect().await?;
@@ -72,19 +65,27 @@ pub async fn run(ctx: &Context, args: &SeedArgs) -> Result<()> {
     let mut work = Vec::with_capacity(tenants.len());
     for tenant in tenants {
         let blueprint = Blueprint::load(&config.templates_dir, &tenant.blueprint)?;
-        let events = blueprint.manifest.partitioned.iter().find(|p| p.table == "user_events").cloned();
-        work.push((tenant, events));
+        let spec = blueprint.manifest.sample.as_ref().ok_or_else(|| {
+            bad_input(format!(
+                "tenant {} uses blueprint {:?}, which declares no sample data ([sample] in its blueprint.toml)",
+                tenant.code, blueprint.name
+            ))
+        })?;
+        let size = args.sample.map_or(spec.default_size, u64::from);
+        sample::check_size(spec, size)?;
+        work.push((tenant, blueprint, size));
     }
     let mut reports = Vec::with_capacity(work.len());
-    for (tenant, events) in &work {
-        let report = seed_tenant(ctx, &mut client, tenant, events.as_ref(), args).await?;
+    for (tenant, blueprint, size) in &work {
+        let report = seed_tenant(ctx, &mut client, tenant, blueprint, *size, args.rng_seed).await?;
         print_report(ctx, &report);
         reports.push(report);
     }
     let seconds = started.elapsed().as_secs_f64();
     // A typed document rather than json!(): serde_json's map would sort each
     // tenant's tables by name instead of load order.
-    ctx.printer.json(&Summary { sample: policies, rng_seed: args.rng_seed, tenants: reports, seconds });
+    let sample = args.sample.map(u64::from);
+    ctx.printer.json(&Summary { sample, rng_seed: args.rng_seed, tenants: reports, seconds });
     Ok(())
 }
 
@@ -109,12 +110,6 @@ fn choose<'a>(registered: &'a [Registered], codes: &[TenantCode]) -> Result<Vec<
         return Err(bad_input("no active tenants to seed; run `provision up` first"));
     }
     for tenant in &tenants {
-        if tenant.blueprint != SEEDABLE_BLUEPRINT {
-            return Err(bad_input(format!(
-                "tenant {} uses blueprint {:?}; provision seed only has a generator for {SEEDABLE_BLUEPRINT:?}",
-                tenant.code, tenant.blueprint
-            )));
-        }
         if !tenant.schema_exists {
             return Err(failed(format!("tenant {}: schema {} is missing", tenant.code, tenant.schema_name)));
         }
@@ -127,27 +122,23 @@ async fn seed_tenant(
     ctx: &Context,
     client: &mut Client,
     tenant: &Registered,
-    events: Option<&PartitionSpec>,
-    args: &SeedArgs,
+    blueprint: &Blueprint,
+    size: u64,
+    rng_seed: u64,
 ) -> Result<TenantReport> {
     let started = Instant::now();
     let code = &tenant.code;
     let tx = crate::ops::provisioner::begin_locked(client, code, ctx.lock_timeout(), &ctx.printer).await?;
-    let request =
-        Request { code, tenant_id: tenant.id, rng_seed: args.rng_seed, policies: u64::from(args.sample), events };
+    let request = Request { blueprint, code, tenant_id: tenant.id, size, rng_seed };
     let loaded = sample::load(&tx, &request, &ctx.printer)
         .await
         .with_context(|| format!("seeding tenant {code} failed; its changes were rolled back"))?;
     tx.commit().await.with_context(|| format!("seeding tenant {code} failed at commit"))?;
-    if let Some(note) = &loaded.skipped_events {
-        ctx.printer.note(format!("{code}: {note}"));
-    }
     Ok(TenantReport {
         tenant: code.as_str().to_owned(),
         schema: code.schema_name(),
         inserted: Inserted(loaded.inserted),
         seconds: started.elapsed().as_secs_f64(),
-        note: loaded.skipped_events,
     })
 }
 

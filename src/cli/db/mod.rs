@@ -15,13 +15,11 @@ use crate::error::{bad_input, failed};
 use crate::model::blueprint::Blueprint;
 use crate::model::config::Config;
 use crate::ops::admin::AdminPassword;
-use crate::ops::sample::{self, scale::MAX_SAMPLE, Request};
+use crate::ops::sample::{self, Request};
 use crate::ops::template_db::{self, Kind};
 use crate::pg::connection::Target;
 use crate::store::registry;
 
-/// The only blueprint with a sample generator (as `provision seed`).
-const SEEDABLE_BLUEPRINT: &str = "agent_mitra";
 /// `provision seed`'s default seed: a `--sample` template holds the same rows as `seed --sample N`.
 const SAMPLE_RNG_SEED: u64 = 1;
 
@@ -126,17 +124,20 @@ fn config_file(ctx: &Context) -> PathBuf {
     ctx.global.config.clone().unwrap_or_else(|| PathBuf::from("tenants.toml"))
 }
 
-/// `--sample` as `provision seed` accepts it, for tenants it can seed.
+/// `--sample` as `provision seed` accepts it: every tenant's blueprint
+/// declares a sample, and the size is within its bounds.
 fn check_sample(config: &Config, sample: Option<u32>) -> Result<()> {
-    let Some(policies) = sample else { return Ok(()) };
-    if policies == 0 || u64::from(policies) > MAX_SAMPLE {
-        return Err(bad_input(format!("--sample {policies}: give between 1 and {MAX_SAMPLE} policies per tenant")));
-    }
-    if let Some(spec) = config.tenants.iter().find(|t| t.blueprint != SEEDABLE_BLUEPRINT) {
-        return Err(bad_input(format!(
-            "tenant {} uses blueprint {:?}; --sample only has a generator for {SEEDABLE_BLUEPRINT:?}",
-            spec.code, spec.blueprint
-        )));
+    let Some(size) = sample else { return Ok(()) };
+    for tenant in &config.tenants {
+        let blueprint = Blueprint::load(&config.templates_dir, &tenant.blueprint)?;
+        let Some(spec) = blueprint.manifest.sample.as_ref() else {
+            return Err(bad_input(format!(
+                "tenant {} uses blueprint {:?}, which declares no sample data ([sample] in its blueprint.toml); \
+                 drop --sample",
+                tenant.code, tenant.blueprint
+            )));
+        };
+        sample::check_size(spec, u64::from(size))?;
     }
     Ok(())
 }
@@ -166,17 +167,16 @@ async fn fill(ctx: &Context, building: &Target, config: &Config, sample: Option<
 
 /// `provision seed --sample N` for every tenant, one transaction each. No
 /// advisory locks: nobody else can reach a template being built.
-async fn load_sample(ctx: &Context, client: &mut Client, config: &Config, policies: u32) -> Result<()> {
+async fn load_sample(ctx: &Context, client: &mut Client, config: &Config, size: u32) -> Result<()> {
     let tenants = registry::snapshot(&*client, None).await?;
     for tenant in tenants.iter().filter(|t| t.is_active()) {
         let blueprint = Blueprint::load(&config.templates_dir, &tenant.blueprint)?;
-        let events = blueprint.manifest.partitioned.iter().find(|p| p.table == "user_events").cloned();
         let request = Request {
+            blueprint: &blueprint,
             code: &tenant.code,
             tenant_id: tenant.id,
+            size: u64::from(size),
             rng_seed: SAMPLE_RNG_SEED,
-            policies: u64::from(policies),
-            events: events.as_ref(),
         };
         let tx = client.transaction().await?;
         sample::load(&tx, &request, &ctx.printer)

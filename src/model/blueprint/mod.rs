@@ -201,7 +201,7 @@ fn parse_all(steps: &[Step], admin: Option<&str>) -> Result<tera::Tera> {
 
 /// The only variables a template sees: the tenant's stable identity and the
 /// names derived from it.
-fn tera_context(identity: &Identity) -> tera::Context {
+pub(crate) fn tera_context(identity: &Identity) -> tera::Context {
     let code = &identity.code;
     let mut context = tera::Context::new();
     context.insert("schema", &code.schema_ident());
@@ -311,7 +311,7 @@ const VARIABLES: &[&str] =
     &["schema", "schema_name", "code", "tenant_id", "owner_role", "app_role", "ro_role", "audit_log", "audit_log_name"];
 
 /// Tera hides the useful part of a render error in its source chain.
-fn tera_cause(error: &tera::Error) -> String {
+pub(crate) fn tera_cause(error: &tera::Error) -> String {
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

@@ -1,11 +1,11 @@
--- Transaction settings for loading a sample (the caller sets search_path).
+-- Transaction settings for loading a blueprint's sample (the caller sets
+-- search_path to the tenant schema first).
 -- Sample data is reproducible, so a crash losing the last commit costs nothing.
 SET LOCAL synchronous_commit = off;
--- Staging tables live in temp buffers; at the 8MB default a large sample
--- spills them to disk. Only takes effect before the session's first temp
--- table (and may be repeated with the same value afterwards).
+-- Room for temporary tables a sample may build; only takes effect before the
+-- session's first temporary table (and may be repeated with the same value).
 SET LOCAL temp_buffers = '256MB';
--- Room for the anti-joins' hash tables.
+-- Room for the hash tables of set-wise inserts and their anti-joins.
 SET LOCAL work_mem = '64MB';
 -- GIN indexes (full-text, JSONB) take new entries into a pending list and
 -- merge it into the index each time it outgrows this limit; merging a bulk
