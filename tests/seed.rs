@@ -149,3 +149,73 @@ fn seed_touches_only_the_named_tenants() {
     }
     assert_eq!(db.catalog(), catalog, "seed changed the schema");
 }
+
+/// A second, tiny blueprint in the workspace's own templates, with the
+/// tests' widgets tables and (when `sample` is set) a sample of its own.
+fn add_widgets_blueprint(ws: &Workspace, sample: Option<&str>) {
+    let dir = ws.own_templates().join("widgets");
+    for folder in ["shared", "tenant", "sample"] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+    }
+    let manifest = match sample {
+        Some(_) => "name = \"widgets\"\n[sample]\ndefault_size = 5\nunit = \"items\"\n",
+        None => "name = \"widgets\"\n",
+    };
+    std::fs::write(dir.join("blueprint.toml"), manifest).unwrap();
+    std::fs::write(dir.join("shared/V1__widget_kinds.sql"), include_str!("fixtures/widgets_shared.sql")).unwrap();
+    std::fs::write(dir.join("tenant/V1__items.sql.tera"), include_str!("fixtures/widgets_items.sql.tera")).unwrap();
+    if let Some(sql) = sample {
+        std::fs::write(dir.join("sample/10_items.sql.tera"), sql).unwrap();
+    }
+}
+
+/// Items keyed by (tenant, seed, number), their kind drawn from the seed;
+/// existing keys are skipped. A refusal of its own for sizes over 100.
+const WIDGETS_SAMPLE: &str = "
+{% if size > 100 %}DO $$ BEGIN RAISE EXCEPTION 'the widgets sample holds at most 100 {{ unit }}'; END $$;{% endif %}
+INSERT INTO items (item_id, kind)
+SELECT s.item_id, s.kind FROM (
+    SELECT md5('{{ tenant_id }}/{{ seed }}/' || g::text)::uuid AS item_id,
+           (ARRAY['a', 'b', 'c'])[1 + (hashint8extended(g, {{ seed }}) & 1023) % 3] AS kind
+    FROM generate_series(1, {{ size }}) AS g
+) s
+WHERE NOT EXISTS (SELECT 1 FROM items t WHERE t.item_id = s.item_id);
+";
+
+#[test]
+fn a_second_blueprint_seeds_through_the_same_runner() {
+    let db = TestDb::new();
+    let ws = Workspace::new(LIC_ONLY);
+    add_widgets_blueprint(&ws, None);
+    db.provision().in_workspace(&ws).arg("up").success();
+    db.provision().in_workspace(&ws).args(["tenant", "add", "w1", "--name", "W1", "--blueprint", "widgets"]).success();
+    // Without [sample]: one clear line, exit 2, nothing touched.
+    let catalog = db.catalog();
+    db.provision()
+        .in_workspace(&ws)
+        .args(["seed", "--tenant", "w1"])
+        .status(2)
+        .one_line_error()
+        .stderr_has("declares no sample data");
+    assert_eq!(db.catalog(), catalog);
+
+    add_widgets_blueprint(&ws, Some(WIDGETS_SAMPLE));
+    let out = db.provision().in_workspace(&ws).args(["--json", "seed", "--tenant", "w1", "--rng-seed", "3"]).success();
+    assert_eq!(out.json()["tenants"][0]["inserted"], serde_json::json!({ "items": 5 }), "{}", out.stdout);
+    let items = "SELECT string_agg(item_id || kind, ',' ORDER BY item_id) FROM w1_schema.items";
+    let first = db.scalar(items);
+    assert_eq!(db.scalar("SELECT count(DISTINCT tenant_id)::text FROM w1_schema.items"), "1");
+    db.provision().in_workspace(&ws).args(["seed", "--tenant", "w1", "--rng-seed", "3"]).success().stdout_has("nothing new");
+    assert_eq!(db.scalar(items), first, "a rerun changes nothing");
+    let more = db.provision().in_workspace(&ws).args(["--json", "seed", "--tenant", "w1", "--size", "8", "--rng-seed", "3"]);
+    assert_eq!(more.success().json()["tenants"][0]["inserted"]["items"], 3);
+    assert_eq!(db.scalar("SELECT count(*)::text FROM w1_schema.items"), "8");
+    // The pack's own refusal is a one-line exit 2, and the lic tenant was never touched.
+    db.provision()
+        .in_workspace(&ws)
+        .args(["seed", "--tenant", "w1", "--size", "101"])
+        .status(2)
+        .one_line_error()
+        .stderr_has("at most 100 items");
+    assert_eq!(count(&db, "lic_schema", "insurance_policies", "true"), 0);
+}
