@@ -41,9 +41,11 @@ if [ -z "${OLD_BIN:-}" ]; then
   OLD_BIN="${OLD_TARGET_DIR:-/tmp/provision-bench-old-target}/release/provision"
 fi
 
-# One workspace per side: the old binary reads the old templates/ layout.
+# One workspace per side, each reading its own revision's templates/ from
+# disk (the new side's files, not what its binary embedded at build time).
 mkdir -p "$work/new" "$work/old"
-printf '[tenants.lic]\nname = "Life Insurance Corporation of India"\n' > "$work/new/tenants.toml"
+printf 'templates = "%s/templates"\n\n[tenants.lic]\nname = "Life Insurance Corporation of India"\n' \
+  "$repo" > "$work/new/tenants.toml"
 printf 'templates = "%s/templates"\n\n[tenants.lic]\nname = "Life Insurance Corporation of India"\n' \
   "$work/old-src" > "$work/old/tenants.toml"
 unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSSLMODE PGSERVICE DATABASE_URL
