@@ -72,8 +72,12 @@ pub async fn load(tx: &Transaction<'_>, req: &Request<'_>, reporter: &dyn Report
     let spec = spec(req.blueprint)?;
     let schema = req.code.schema_name();
     // Unqualified names in the sample's SQL mean the tenant's tables.
-    tx.batch_execute(&format!("SET LOCAL search_path = {}; {}", req.code.schema_ident(), include_str!("sql/sample_settings.sql")))
-        .await?;
+    tx.batch_execute(&format!(
+        "SET LOCAL search_path = {}; {}",
+        req.code.schema_ident(),
+        include_str!("sql/sample_settings.sql")
+    ))
+    .await?;
     tx.execute(include_str!("sql/sample_app_tenant.sql"), &[&req.tenant_id.to_string()]).await?;
     let tables: Vec<String> =
         tx.query(include_str!("sql/sample_tables.sql"), &[&schema]).await?.iter().map(|r| r.get(0)).collect();
@@ -151,10 +155,7 @@ struct Inserted {
 
 async fn inserted(tx: &Transaction<'_>, schema: &str) -> Result<Vec<Inserted>> {
     let rows = tx.query(include_str!("sql/sample_inserted.sql"), &[&schema]).await?;
-    Ok(rows
-        .iter()
-        .map(|r| Inserted { table: r.get(0), name: r.get(1), rows: r.get::<_, i64>(2) as u64 })
-        .collect())
+    Ok(rows.iter().map(|r| Inserted { table: r.get(0), name: r.get(1), rows: r.get::<_, i64>(2) as u64 }).collect())
 }
 
 /// What the per-row triggers would have enforced, one query per foreign key.

@@ -154,8 +154,8 @@ async fn fill(ctx: &Context, building: &Target, config: &Config, sample: Option<
     if !failures.is_empty() {
         return Err(failed(format!("tenants failed: {}", failures.join("; "))));
     }
-    if let Some(policies) = sample {
-        load_sample(ctx, &mut client, config, policies).await?;
+    if let Some(size) = sample {
+        load_sample(ctx, &mut client, config, size).await?;
     }
     // As `up` ends: every clone inherits whatever the template holds.
     let verified = super::verify::after_changes(ctx, &mut client, building, config, None).await?;
