@@ -5,7 +5,7 @@
 //! This module only dispatches.
 
 pub mod args;
-mod blueprint;
+pub(crate) mod blueprint;
 pub mod context;
 mod db;
 mod migrate;

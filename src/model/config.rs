@@ -167,8 +167,9 @@ impl Config {
         let mut given = Vec::with_capacity(raw.tenants.len());
         for (code, entry) in raw.tenants {
             let span = Some(entry.span());
-            let (spec, attributes) = tenant_spec(&code, entry.into_inner(), default_blueprint.as_deref(), &templates_dir)
-                .map_err(|m| at(span.clone(), &format!("[tenants.{code}] {m}")))?;
+            let (spec, attributes) =
+                tenant_spec(&code, entry.into_inner(), default_blueprint.as_deref(), &templates_dir)
+                    .map_err(|m| at(span.clone(), &format!("[tenants.{code}] {m}")))?;
             // The id is the tenant's primary key in shared.tenants: a twin
             // would surface from the database halfway through `up`.
             if let Some(twin) = tenants.iter().find(|t| t.id == spec.id) {
@@ -373,8 +374,8 @@ pub fn templates_dir(path: &Path, explicit: bool) -> Result<PathBuf> {
     }
     let templates = match std::fs::read_to_string(path) {
         Ok(text) => {
-            let only: TemplatesOnly =
-                toml::from_str(&text).map_err(|e| bad_input(format!("{}: {}", path.display(), one_line(e.message()))))?;
+            let only: TemplatesOnly = toml::from_str(&text)
+                .map_err(|e| bad_input(format!("{}: {}", path.display(), one_line(e.message()))))?;
             only.templates
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => None,
@@ -476,9 +477,8 @@ mod tests {
     #[test]
     fn no_default_among_several_packs_is_an_error_naming_them() {
         let dir = demo_workspace();
-        let message = Config::parse("[tenants.lic]\nname = \"x\"\n", &dir.path().join("tenants.toml"))
-            .unwrap_err()
-            .to_string();
+        let message =
+            Config::parse("[tenants.lic]\nname = \"x\"\n", &dir.path().join("tenants.toml")).unwrap_err().to_string();
         assert!(message.contains("lic names no blueprint") && message.contains("demo"), "{message}");
     }
 

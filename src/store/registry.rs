@@ -154,7 +154,8 @@ fn attributes_sql(spec: &TenantSpec) -> String {
     use crate::pg::quote::quote_literal as q;
     let rows: Vec<String> = Resolved::configured(&spec.attributes)
         .map(|(name, value)| {
-            format!("({}, {}, to_jsonb({}::text), 'string')", q(&spec.id.to_string()), q(&format!("attribute.{name}")), q(value))
+            let key = format!("attribute.{name}");
+            format!("({}, {}, to_jsonb({}::text), 'string')", q(&spec.id.to_string()), q(&key), q(value))
         })
         .collect();
     match rows.is_empty() {

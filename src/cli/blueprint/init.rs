@@ -36,7 +36,9 @@ pub fn run(ctx: &Context, args: &BlueprintInitArgs) -> Result<()> {
     let name = &args.name;
     check_blueprint_name(name).map_err(bad_input)?;
     if name.len() > MAX_NAME {
-        return Err(bad_input(format!("blueprint name {name:?} is longer than {MAX_NAME} characters; pick a shorter one")));
+        return Err(bad_input(format!(
+            "blueprint name {name:?} is longer than {MAX_NAME} characters; pick a shorter one"
+        )));
     }
     let dir = match &args.dir {
         Some(dir) => dir.clone(),

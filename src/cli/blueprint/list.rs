@@ -31,7 +31,8 @@ pub fn run(ctx: &Context) -> Result<()> {
         "templates_dir": display_path(&dir).display().to_string(),
         "blueprints": rows.iter().map(|(row, _)| row).collect::<Vec<_>>(),
     }));
-    ctx.printer.line(format!("{:<20} {:<8} {:>7} {:>6}  {:<24} DESCRIPTION", "NAME", "TENANCY", "VERSION", "SHARED", "FROM"));
+    ctx.printer
+        .line(format!("{:<20} {:<8} {:>7} {:>6}  {:<24} DESCRIPTION", "NAME", "TENANCY", "VERSION", "SHARED", "FROM"));
     for (row, from) in &rows {
         let name = row["name"].as_str().unwrap_or_default();
         if let Some(error) = row["error"].as_str() {

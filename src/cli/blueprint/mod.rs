@@ -8,10 +8,10 @@ pub mod show;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
 use crate::cli::context::{display_path, Context};
 use crate::model::blueprint::{is_shipped, Origin};
 use crate::model::config;
+use anyhow::Result;
 
 /// The templates directory of tenants.toml. Only its `templates` key is read,
 /// so a tenants.toml that names a blueprint not written yet does not stop

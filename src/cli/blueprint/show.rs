@@ -71,7 +71,8 @@ pub fn created_tables(sql: &str, schema: &str) -> Vec<String> {
             continue;
         }
         let mut rest = words[i + 1..].iter().copied().peekable();
-        while rest.peek().is_some_and(|w| ["unlogged", "temp", "temporary"].contains(&w.to_ascii_lowercase().as_str())) {
+        while rest.peek().is_some_and(|w| ["unlogged", "temp", "temporary"].contains(&w.to_ascii_lowercase().as_str()))
+        {
             rest.next();
         }
         if !rest.next().is_some_and(|w| w.eq_ignore_ascii_case("table")) {
@@ -115,7 +116,13 @@ fn print_text(ctx: &Context, bp: &Blueprint, doc: &Value) {
         ctx.printer.line(format!("attribute {name}: {values} ({default})"));
     }
     for p in &m.partitioned {
-        ctx.printer.line(format!("partitioned: {}.{} by {}, {} ahead", p.table, p.column, p.interval.unit(), p.premake));
+        ctx.printer.line(format!(
+            "partitioned: {}.{} by {}, {} ahead",
+            p.table,
+            p.column,
+            p.interval.unit(),
+            p.premake
+        ));
     }
     match &m.audit {
         Some(a) if a.exclude.is_empty() => ctx.printer.line("audit: every table"),
@@ -123,7 +130,12 @@ fn print_text(ctx: &Context, bp: &Blueprint, doc: &Value) {
         None => ctx.printer.line("audit: none"),
     }
     if let Some(s) = &m.sample {
-        ctx.printer.line(format!("sample: {} {} by default ({} files)", s.default_size, s.unit, bp.sample_files().count()));
+        ctx.printer.line(format!(
+            "sample: {} {} by default ({} files)",
+            s.default_size,
+            s.unit,
+            bp.sample_files().count()
+        ));
     }
 }
 
