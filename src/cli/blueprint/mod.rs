@@ -37,7 +37,7 @@ pub fn origin_kind(name: &str, origin: &Origin) -> &'static str {
 pub fn location(origin: &Origin) -> Option<String> {
     match origin {
         Origin::Shipped => None,
-        Origin::Directory(dir) => Some(display_path(dir).display().to_string()),
+        Origin::Directory(_) => Some(describe_origin(origin)),
     }
 }
 
@@ -45,6 +45,6 @@ pub fn location(origin: &Origin) -> Option<String> {
 pub fn describe_origin(origin: &Origin) -> String {
     match origin {
         Origin::Shipped => "shipped".to_owned(),
-        Origin::Directory(dir) => display_path(dir).display().to_string(),
+        Origin::Directory(dir) => display_path(dir.strip_prefix(".").unwrap_or(dir)).display().to_string(),
     }
 }
