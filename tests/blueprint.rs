@@ -123,7 +123,7 @@ fn init_refuses_an_existing_or_invalid_name_and_writes_nothing() {
     Run::new().in_workspace(&ws).args(["blueprint", "init", "shop"]).success();
     let before = tree(ws.path());
     Run::new().in_workspace(&ws).args(["blueprint", "init", "shop"]).status(2).one_line_error().stderr_has("exists");
-    for bad in ["Shop", "9lives", "a-b"] {
+    for bad in ["Shop", "9lives", "a-b", &"x".repeat(41)] {
         Run::new().in_workspace(&ws).args(["blueprint", "init", bad]).status(2).one_line_error();
     }
     assert_eq!(tree(ws.path()), before, "a refused init changed the directory");
@@ -162,6 +162,9 @@ fn attributes_are_checked_against_the_blueprint_and_stored() {
     let config = "SELECT c.config_key || '=' || (c.config_value #>> '{}') FROM shared.tenant_config c \
                   JOIN shared.tenants t USING (tenant_id) WHERE t.tenant_code = 't1' ORDER BY 1";
     assert_eq!(db.strings(config), ["attribute.region=south"]);
+    let render = ["tenant", "render", "t9", "--name", "T9", "--blueprint", "shop", "--set", "region=east"];
+    let script = db.provision().in_workspace(&ws).args(render).success().stdout;
+    assert!(script.contains("'attribute.region', to_jsonb('east'::text)") && script.contains("'basic'"), "{script}");
 
     // tenants.toml: a value the blueprint does not allow stops every command.
     std::fs::write(ws.config_path(), "[tenants.t2]\nname = \"T2\"\nblueprint = \"shop\"\ntype = \"gold\"\n").unwrap();

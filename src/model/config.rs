@@ -320,15 +320,17 @@ pub fn derived_tenant_id(code: &TenantCode) -> Uuid {
     Uuid::new_v5(&TENANT_ID_NAMESPACE, code.as_str().as_bytes())
 }
 
-/// Blueprint names are directory names under `templates/`.
+/// Blueprint names are directory names under `templates/`, at most 40
+/// characters: the name is the registry's `tenant_type` of a pack without a
+/// `type` attribute (VARCHAR(50)) and part of its shared history table's.
 pub fn check_blueprint_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let ok = matches!(chars.next(), Some('a'..='z')) && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'));
-    if ok {
+    if ok && name.len() <= 40 {
         Ok(())
     } else {
         Err(format!(
-            "invalid blueprint name {name:?}: use lower-case letters, digits and '_' (a directory under templates/)"
+            "invalid blueprint name {name:?}: use at most 40 lower-case letters, digits and '_' (a directory under templates/)"
         ))
     }
 }

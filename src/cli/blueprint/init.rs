@@ -18,9 +18,6 @@ use crate::error::bad_input;
 use crate::model::blueprint::is_shipped;
 use crate::model::config::check_blueprint_name;
 
-/// Longest name: `provision."<name>_shared_history"` must fit in 63 bytes.
-const MAX_NAME: usize = 40;
-
 /// The scaffold: (path in the pack, text). `blueprint.toml` gets its `name`
 /// and `description` lines in front of this text.
 const FILES: &[(&str, &str)] = &[
@@ -35,11 +32,6 @@ const FOLDERS: &[&str] = &["shared", "sample"];
 pub fn run(ctx: &Context, args: &BlueprintInitArgs) -> Result<()> {
     let name = &args.name;
     check_blueprint_name(name).map_err(bad_input)?;
-    if name.len() > MAX_NAME {
-        return Err(bad_input(format!(
-            "blueprint name {name:?} is longer than {MAX_NAME} characters; pick a shorter one"
-        )));
-    }
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
         None => templates_dir(ctx)?,
