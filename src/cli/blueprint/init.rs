@@ -5,14 +5,14 @@
 //! from it is clean. The files are the core's own text in `scaffold/`, not a
 //! shipped pack, and name nothing of any product.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use serde_json::json;
 
 use crate::cli::args::BlueprintInitArgs;
-use crate::cli::blueprint::templates_dir;
-use crate::cli::context::{display_path, Context};
+use crate::cli::blueprint::{shown, templates_dir};
+use crate::cli::context::Context;
 use crate::cli::printer::{good, strong};
 use crate::error::bad_input;
 use crate::model::blueprint::is_shipped;
@@ -40,14 +40,14 @@ pub fn run(ctx: &Context, args: &BlueprintInitArgs) -> Result<()> {
     if target.symlink_metadata().is_ok() {
         return Err(bad_input(format!(
             "{} already exists; nothing was written (pick another name, or edit that blueprint)",
-            display_path(&target).display()
+            shown(&target)
         )));
     }
     if is_shipped(name) {
         return Err(bad_input(format!(
             "blueprint {name:?} is shipped with provision; pick another name (to override it, copy its files \
              to {} — `provision blueprint show {name}` lists them)",
-            display_path(&target).display()
+            shown(&target)
         )));
     }
     write_pack(&dir, name)?;
@@ -88,15 +88,15 @@ fn write_files(root: &Path, name: &str) -> Result<()> {
 }
 
 fn report(ctx: &Context, name: &str, target: &Path) {
-    let shown: PathBuf = display_path(target);
-    let files: Vec<String> = FILES.iter().map(|(path, _)| shown.join(path).display().to_string()).collect();
-    ctx.printer.json(&json!({ "created": name, "path": shown.display().to_string(), "files": files }));
-    ctx.printer.line(format!("{} blueprint {} in {}", good("created"), strong(name), shown.display()));
+    let at = shown(target);
+    let files: Vec<String> = FILES.iter().map(|(path, _)| format!("{at}/{path}")).collect();
+    ctx.printer.json(&json!({ "created": name, "path": at, "files": files }));
+    ctx.printer.line(format!("{} blueprint {} in {at}", good("created"), strong(name)));
     ctx.printer.line(format!(
         "next:\n  edit {}/tenant/V1__first_table.sql.tera (rename items, add columns; later changes go in V2__<label>.sql.tera)\n  \
          provision blueprint show {name}\n  \
          provision tenant add <code> --name \"<display name>\" --blueprint {name}\n  \
          provision verify --tenant <code>",
-        shown.display()
+        at
     ));
 }

@@ -4,8 +4,8 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::cli::blueprint::{describe_origin, location, origin_kind, templates_dir};
-use crate::cli::context::{display_path, Context};
+use crate::cli::blueprint::{describe_origin, location, origin_kind, shown, templates_dir};
+use crate::cli::context::Context;
 use crate::model::blueprint::{available, Blueprint};
 
 pub fn run(ctx: &Context) -> Result<()> {
@@ -28,7 +28,7 @@ pub fn run(ctx: &Context) -> Result<()> {
         rows.push((row, describe_origin(&origin)));
     }
     ctx.printer.json(&json!({
-        "templates_dir": display_path(&dir).display().to_string(),
+        "templates_dir": shown(&dir),
         "blueprints": rows.iter().map(|(row, _)| row).collect::<Vec<_>>(),
     }));
     ctx.printer
@@ -42,7 +42,7 @@ pub fn run(ctx: &Context) -> Result<()> {
         ctx.printer.line(format!(
             "{name:<20} {:<8} {:>7} {:>6}  {from:<24} {}",
             row["tenancy"].as_str().unwrap_or_default(),
-            row["tenant_version"],
+            row["tenant_version"].as_i64().unwrap_or_default(),
             row["shared_versions"].as_array().map_or(0, Vec::len),
             row["description"].as_str().unwrap_or_default(),
         ));

@@ -45,6 +45,12 @@ pub fn location(origin: &Origin) -> Option<String> {
 pub fn describe_origin(origin: &Origin) -> String {
     match origin {
         Origin::Shipped => "shipped".to_owned(),
-        Origin::Directory(dir) => display_path(dir.strip_prefix(".").unwrap_or(dir)).display().to_string(),
+        Origin::Directory(dir) => shown(dir),
     }
+}
+
+/// A path as the operator would type it: relative to the current directory,
+/// without a leading `./`.
+pub fn shown(path: &Path) -> String {
+    display_path(path.strip_prefix(".").unwrap_or(path)).display().to_string()
 }
