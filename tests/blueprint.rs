@@ -180,4 +180,11 @@ fn attributes_are_checked_against_the_blueprint_and_stored() {
         .stderr_has("t3 names no blueprint")
         .stderr_has("shop");
     assert_eq!(db.catalog(), before);
+
+    // `up` records what tenants.toml gives, defaults filled in.
+    let declared = "[tenants.t4]\nname = \"T4\"\nblueprint = \"shop\"\n[tenants.t4.attributes]\nregion = \"west\"\n";
+    std::fs::write(ws.config_path(), declared).unwrap();
+    db.provision().in_workspace(&ws).arg("up").success();
+    assert_eq!(db.scalar("SELECT tenant_type FROM shared.tenants WHERE tenant_code = 't4'"), "basic");
+    assert_eq!(db.strings(&config.replace("'t1'", "'t4'")), ["attribute.region=west"]);
 }
