@@ -25,7 +25,11 @@ pub fn run(ctx: &Context) -> Result<()> {
                 "error": format!("{e:#}"),
             }),
         };
-        rows.push((row, describe_origin(&origin)));
+        let from = match origin_kind(&name, &origin) {
+            "overridden" => format!("{} (overrides shipped)", describe_origin(&origin)),
+            _ => describe_origin(&origin),
+        };
+        rows.push((row, from));
     }
     ctx.printer.json(&json!({
         "templates_dir": shown(&dir),
