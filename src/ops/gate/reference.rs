@@ -51,7 +51,8 @@ pub fn spec(blueprint: &str) -> TenantSpec {
         id: crate::model::config::derived_tenant_id(&code),
         code,
         name: "provision gate reference".to_owned(),
-        tenant_type: crate::model::config::TENANT_TYPES[0].to_owned(),
+        tenant_type: blueprint.to_owned(),
+        attributes: Default::default(),
         blueprint: blueprint.to_owned(),
         partitions: Default::default(),
     }

@@ -245,7 +245,8 @@ pub(crate) fn reference_spec(blueprint: &str, index: usize) -> TenantSpec {
         id: crate::model::config::derived_tenant_id(&code),
         code,
         name: "provision verify reference".to_owned(),
-        tenant_type: crate::model::config::TENANT_TYPES[0].to_owned(),
+        tenant_type: blueprint.to_owned(),
+        attributes: Default::default(),
         blueprint: blueprint.to_owned(),
         partitions: Default::default(),
     }
