@@ -7,3 +7,4 @@ pub mod owned_ddl;
 pub mod quote;
 pub mod sandbox;
 pub mod statements;
+pub mod text;

@@ -232,19 +232,6 @@ pub(crate) fn quote(value: &str) -> String {
     out
 }
 
-/// Percent-encodes everything except unreserved characters and `keep`.
-pub(crate) fn encode(text: &str, keep: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || (b.is_ascii() && keep.contains(b as char)) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +312,5 @@ mod tests {
     fn quoting_round_trips() {
         let p = parse(&format!("options={}", quote("-c search_path='a b'\\x"))).unwrap();
         assert_eq!(get(&p, "options"), Some("-c search_path='a b'\\x"));
-        assert_eq!(encode("/var/run x@", "/"), "/var/run%20x%40");
     }
 }

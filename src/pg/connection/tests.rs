@@ -1,3 +1,9 @@
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::resolve::resolve_in;
+use super::target::{Endpoint, Host, PasswordSource};
 use super::*;
 use crate::error::{exit_code_of, ExitCode};
 
