@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::error::bad_input;
 use crate::model::tenant::TenantCode;
+use crate::pg::text::one_line;
 
 /// The blueprint a tenant gets when neither it nor `[defaults]` names one.
 pub const DEFAULT_BLUEPRINT: &str = "agent_mitra";
@@ -310,10 +311,6 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
-}
-
-fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

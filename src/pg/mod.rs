@@ -8,3 +8,4 @@ pub mod quote;
 pub mod sandbox;
 pub mod statements;
 pub mod text;
+pub mod tools;
