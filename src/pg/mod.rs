@@ -1,6 +1,6 @@
-//! PostgreSQL itself: connection resolution, the embedded sandbox, acting
-//! as an object's owner, and splitting SQL into statements. Knows nothing of
-//! tenants or blueprints.
+//! PostgreSQL itself: connection resolution, the embedded sandbox, finding
+//! PostgreSQL's programs (`tools`), acting as an object's owner, and
+//! splitting SQL into statements. Knows nothing of tenants or blueprints.
 
 pub mod connection;
 pub mod owned_ddl;

@@ -17,6 +17,10 @@
 //!
 //! `initdb` refuses to run as root, so when we are root the tools run as an
 //! unprivileged user (`--sandbox-user`, default `postgres`) who owns the root.
+//!
+//! Here: the paths, status, start, stop and destroy. The lock is in
+//! [`lock`], `initdb` and `pg_ctl` in [`cluster`], running as that user in
+//! [`run_as`]; finding the binaries is [`crate::pg::tools`]'s job.
 
 mod cluster;
 mod lock;
