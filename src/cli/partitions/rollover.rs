@@ -12,7 +12,7 @@ use crate::cli::context::Context;
 use crate::cli::partitions::inputs;
 use crate::cli::printer::{bad, strong};
 use crate::error::{bad_input, failed, unavailable};
-use crate::ops::rollover::{self, Options, TenantResult};
+use crate::ops::rollover::{self, ActionKind, Options, TenantResult};
 
 pub async fn run(ctx: &Context, args: &RolloverArgs) -> Result<()> {
     let started = Instant::now();
@@ -133,22 +133,21 @@ fn print_plan(
 ) -> Result<()> {
     ctx.printer.json(&json!({ "dry_run": true, "now": args.now, "plan": plan }));
     for (tenant, actions) in plan {
-        for action in
-            actions.iter().filter(|a| matches!(a.kind.as_str(), "attach" | "detach" | "drop" | "archive" | "create"))
-        {
-            let verb = match action.kind.as_str() {
-                "attach" | "create" => "would create",
-                "detach" => "would detach",
-                "drop" => "would drop",
-                _ => "would archive",
+        for action in actions {
+            let verb = match action.kind {
+                ActionKind::Attach | ActionKind::Create => "would create",
+                ActionKind::Detach => "would detach",
+                ActionKind::Drop => "would drop",
+                ActionKind::Archive => "would archive",
+                _ => continue,
             };
-            if action.kind == "create" && !action.target.ends_with("_default") {
+            if action.kind == ActionKind::Create && !action.target.ends_with("_default") {
                 continue; // the attach line speaks for a new period
             }
             ctx.printer.line(format!("{tenant:<16} {verb} {}", action.target));
         }
     }
-    let count = plan.values().map(|a| a.iter().filter(|x| x.kind == "attach").count()).sum::<usize>();
+    let count = plan.values().map(|a| a.iter().filter(|x| x.kind == ActionKind::Attach).count()).sum::<usize>();
     ctx.printer.line(format!("rollover (dry run): {count} partitions would be created; nothing was changed"));
     Ok(())
 }
