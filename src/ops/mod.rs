@@ -12,6 +12,7 @@ pub mod provisioner;
 pub mod rollover;
 pub mod sample;
 pub mod template_db;
+pub mod tenant;
 pub mod upgrade;
 pub mod verify;
 
