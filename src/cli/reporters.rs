@@ -3,11 +3,16 @@
 //! file implements it with the printer's lines and progress bars (as uv's
 //! `commands/reporters.rs` implements its engine crates' reporters).
 
+use indicatif::ProgressBar;
+
 use crate::cli::context::display_path;
 use crate::cli::printer::{strong, Printer};
 use crate::model::tenant::TenantCode;
 use crate::ops::backup::{self, Written};
+use crate::ops::partitions::rollover::{is_failed, is_skipped, RolloverReporter};
+use crate::ops::rollover::TenantResult;
 use crate::ops::tenant::remove::RemoveReporter;
+use crate::report::Reporter;
 
 /// `tenant remove`: the final backup's line comes as soon as it is written.
 impl RemoveReporter for Printer {
@@ -18,5 +23,63 @@ impl RemoveReporter for Printer {
             display_path(&written.path).display(),
             backup::human_size(written.size_bytes)
         ));
+    }
+}
+
+/// `partitions rollover`: a bar over the tenants with work, and one line
+/// per tenant printed above it.
+pub struct RolloverProgress<'a> {
+    printer: &'a Printer,
+    bar: ProgressBar,
+}
+
+impl<'a> RolloverProgress<'a> {
+    pub fn new(printer: &'a Printer, tenants: usize) -> Self {
+        RolloverProgress { printer, bar: printer.progress(tenants as u64, "rollover") }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Reporter for RolloverProgress<'_> {
+    fn note(&self, text: &str) {
+        self.bar.suspend(|| self.printer.note(text));
+    }
+
+    fn detail(&self, text: &str) {
+        self.bar.suspend(|| self.printer.detail(text));
+    }
+
+    fn warn(&self, text: &str) {
+        self.bar.suspend(|| self.printer.warn(text));
+    }
+}
+
+impl RolloverReporter for RolloverProgress<'_> {
+    fn tenant_rolled(&self, r: &TenantResult) {
+        self.bar.inc(1);
+        self.bar.suspend(|| {
+            if is_skipped(r) {
+                let why = "skipped: another provision process holds its lock (use --wait to wait)";
+                self.printer.line(format!("{:<16} {why}", r.tenant));
+            } else if is_failed(r) {
+                // A lock timeout's one-line reason ends the run as its error instead.
+                if !r.lock_timeout {
+                    self.printer.warn(format!("tenant {}: {}", r.tenant, r.error.as_deref().unwrap_or("failed")));
+                }
+            } else {
+                self.printer.line(format!(
+                    "{:<16} {} created, {} detached, {} dropped, {} archived, {} rows moved",
+                    strong(&r.tenant),
+                    r.created.len(),
+                    r.detached.len(),
+                    r.dropped.len(),
+                    r.archived.len(),
+                    r.rows_moved
+                ));
+            }
+        });
     }
 }
