@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod gate;
 pub mod partitions;
 pub mod provisioner;
+pub mod reset;
 pub mod rollover;
 pub mod sample;
 pub mod template_db;
