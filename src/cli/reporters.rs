@@ -3,15 +3,19 @@
 //! file implements it with the printer's lines and progress bars (as uv's
 //! `commands/reporters.rs` implements its engine crates' reporters).
 
+use std::sync::OnceLock;
+
 use indicatif::ProgressBar;
 
 use crate::cli::context::display_path;
-use crate::cli::printer::{strong, Printer};
+use crate::cli::printer::{strong, FleetProgress, Printer};
 use crate::model::tenant::TenantCode;
 use crate::ops::backup::{self, Written};
 use crate::ops::partitions::rollover::{is_failed, is_skipped, RolloverReporter};
+use crate::ops::provisioner::Outcome;
 use crate::ops::rollover::TenantResult;
 use crate::ops::tenant::remove::RemoveReporter;
+use crate::ops::tenant::upgrade::UpgradeReporter;
 use crate::report::Reporter;
 
 /// `tenant remove`: the final backup's line comes as soon as it is written.
@@ -81,5 +85,67 @@ impl RolloverReporter for RolloverProgress<'_> {
                 ));
             }
         });
+    }
+}
+
+/// `tenant upgrade`: an overall bar and one line per worker, drawn once the
+/// pool is open; each tenant's result line printed above them.
+pub struct UpgradeProgress<'a> {
+    printer: &'a Printer,
+    fleet: OnceLock<FleetProgress>,
+}
+
+impl<'a> UpgradeProgress<'a> {
+    pub fn new(printer: &'a Printer) -> Self {
+        UpgradeProgress { printer, fleet: OnceLock::new() }
+    }
+}
+
+impl Reporter for UpgradeProgress<'_> {
+    fn note(&self, text: &str) {
+        self.printer.note(text);
+    }
+
+    fn detail(&self, text: &str) {
+        self.printer.detail(text);
+    }
+
+    fn warn(&self, text: &str) {
+        self.printer.warn(text);
+    }
+}
+
+impl UpgradeReporter for UpgradeProgress<'_> {
+    fn upgrade_started(&self, tenants: usize, workers: usize) {
+        let _ = self.fleet.set(self.printer.fleet_progress(tenants as u64, workers, "upgrading tenants"));
+    }
+
+    fn tenant_started(&self, worker: usize, code: &TenantCode) {
+        if let Some(fleet) = self.fleet.get() {
+            fleet.working(worker, &format!("{code}: upgrading"));
+        }
+    }
+
+    fn tenant_finished(&self, code: &TenantCode, result: &anyhow::Result<Outcome>) {
+        let line = match result {
+            Ok(Outcome::Upgraded { from, version, applied, .. }) => {
+                Ok(format!("{:<16} upgraded {from} → {version} ({})", code.as_str(), applied.join(", ")))
+            }
+            Ok(Outcome::Completed { version, .. }) => Ok(format!(
+                "{:<16} completed at version {version} (an interrupted run left it incomplete)",
+                code.as_str()
+            )),
+            Ok(_) => Ok(format!("{:<16} up to date", code.as_str())),
+            Err(e) => Err(format!("tenant {code}: {}", crate::pg::connection::redact(&format!("{e:#}")))),
+        };
+        if let Some(fleet) = self.fleet.get() {
+            fleet.done(self.printer, line);
+        }
+    }
+
+    fn upgrade_finished(&self) {
+        if let Some(fleet) = self.fleet.get() {
+            fleet.finish();
+        }
     }
 }

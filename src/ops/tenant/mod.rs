@@ -7,6 +7,7 @@ pub mod backup;
 pub mod grant;
 pub mod remove;
 pub mod repair;
+pub mod upgrade;
 
 use anyhow::Result;
 use tokio_postgres::GenericClient;
