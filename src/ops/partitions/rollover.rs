@@ -191,3 +191,68 @@ pub fn is_failed(result: &TenantResult) -> bool {
 pub fn is_skipped(result: &TenantResult) -> bool {
     result.status == "skipped"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{exit_code_of, ExitCode};
+
+    fn action(kind: &str, target: &str) -> Action {
+        Action {
+            tx: String::new(),
+            owner: String::new(),
+            kind: kind.to_owned(),
+            target: target.to_owned(),
+            parent: "t.items".to_owned(),
+            ddl: String::new(),
+            security: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_dry_run_announces_attached_periods_and_default_partitions_only() {
+        let actions = vec![
+            action("create", "t.items_2027_01"),
+            action("attach", "t.items_2027_01"),
+            action("create", "t.items_default"),
+            action("detach", "t.items_2024_01"),
+            action("archive", "t.items_2024_01"),
+            action("drop", "t.items_2024_01"),
+            action("move", "t.items_default"),
+        ];
+        let planned =
+            Planned { inputs: Vec::new(), plan: BTreeMap::from([("a".to_owned(), actions)]), started: Instant::now() };
+        let changes: Vec<(Change, &str)> = planned.changes().into_iter().map(|(_, c, t)| (c, t)).collect();
+        assert_eq!(
+            changes,
+            [
+                (Change::Create, "t.items_2027_01"),
+                (Change::Create, "t.items_default"),
+                (Change::Detach, "t.items_2024_01"),
+                (Change::Archive, "t.items_2024_01"),
+                (Change::Drop, "t.items_2024_01"),
+            ]
+        );
+        assert_eq!(planned.partitions_to_create(), 1);
+        assert_eq!(planned.workers(4), 1);
+    }
+
+    fn result(tenant: &str, status: &'static str, lock_timeout: bool) -> TenantResult {
+        let error = (status == "failed").then(|| format!("{tenant}: boom"));
+        TenantResult { tenant: tenant.to_owned(), status, lock_timeout, error, ..TenantResult::default() }
+    }
+
+    #[test]
+    fn the_verdict_is_exit_3_for_lock_timeouts_only_and_exit_1_for_any_other_failure() {
+        let ok = Rolled::new(2, vec![result("a", "ok", false), result("b", "skipped", false)], 0.1);
+        assert!(ok.verdict().is_ok());
+        assert_eq!((ok.summary.skipped, ok.summary.failures), (1, 0));
+        let locked = Rolled::new(2, vec![result("a", "failed", true), result("b", "ok", false)], 0.1);
+        let error = locked.verdict().unwrap_err();
+        assert_eq!(exit_code_of(&error), ExitCode::Unavailable);
+        assert!(error.to_string().contains("a: boom"), "{error}");
+        let broken = Rolled::new(2, vec![result("a", "failed", true), result("b", "failed", false)], 0.1);
+        assert_eq!(exit_code_of(&broken.verdict().unwrap_err()), ExitCode::Failed);
+        assert_eq!(broken.failed(), ["a", "b"]);
+    }
+}
