@@ -201,7 +201,7 @@ mod tests {
         Action {
             tx: String::new(),
             owner: String::new(),
-            kind: kind.to_owned(),
+            kind: kind.parse().expect("a plan kind"),
             target: target.to_owned(),
             parent: "t.items".to_owned(),
             ddl: String::new(),
