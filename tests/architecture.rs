@@ -1,0 +1,319 @@
+//! Checks that keep the core's shape (issue 12), without a database:
+//!
+//! - no blueprint vocabulary in `src/`: the core knows tenancy, not any
+//!   domain; a pack's tables, types, schemas and attribute values live in
+//!   its own directory under `templates/`;
+//! - only `src/cli/` (and `src/main.rs`) reaches the terminal;
+//! - dependencies run one way: `cli → ops → model/store → pg`.
+//!
+//! Each test prints every offending `file:line` so the fix is obvious.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One source file: its path relative to the repository, and its text.
+struct Source {
+    path: String,
+    text: String,
+}
+
+/// Every file under `dir` (recursively) whose name ends with one of `ends`,
+/// in a stable order.
+fn files_under(dir: &Path, ends: &[&str]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path, ends));
+        } else if ends.iter().any(|end| path.to_string_lossy().ends_with(end)) {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
+
+fn sources(ends: &[&str]) -> Vec<Source> {
+    let root = root();
+    files_under(&root.join("src"), ends)
+        .into_iter()
+        .map(|path| Source {
+            path: path.strip_prefix(&root).unwrap().to_string_lossy().into_owned(),
+            text: std::fs::read_to_string(&path).unwrap(),
+        })
+        .collect()
+}
+
+/// `text` without `//` comments (string literals holding `//` lose their
+/// tail too, which only ever hides code, never invents it).
+fn code_only(line: &str) -> &str {
+    line.find("//").map_or(line, |at| &line[..at])
+}
+
+fn fail_with(what: &str, offences: &[String]) {
+    assert!(offences.is_empty(), "{what} ({} places):\n{}\n", offences.len(), offences.join("\n"));
+}
+
+// ---------------------------------------------------------------------------
+// No blueprint vocabulary in src/.
+
+/// Words a shipped pack uses that are also provision's own, or plain
+/// English and PostgreSQL: they name no domain.
+const GENERIC: &[&str] = &[
+    "roles",       // PostgreSQL roles: provision's store/roles.rs, the tenant's role groups
+    "permissions", // file permissions (std::fs::Permissions), pgpass and sandbox checks
+    "users",       // PostgreSQL users, and English ("users of a tenant")
+];
+
+/// The issue's examples of domain words, checked also as a part of a longer
+/// identifier (`insurance_provider`, "Agent Mitra's").
+const DOMAIN_WORDS: &[&str] = &["insurance", "policyholder", "policyholders", "portal", "mitra"];
+
+/// Files owned by other helpers of issue 12, who remove the vocabulary from
+/// them; the lead deletes each line here after merging their branches.
+const KNOWN: &[(&str, &str)] = &[
+    ("src/ops/sample/", "helper sample: the Rust sample generator goes, packs ship sample/*.sql.tera"),
+    ("src/cli/seed.rs", "helper sample: seeding any pack's sample/"),
+    ("src/cli/db/mod.rs", "helper sample: `db create --sample` seeds any pack"),
+    ("src/model/config.rs", "helper bpcmd: TENANT_TYPES and DEFAULT_BLUEPRINT move to blueprint.toml"),
+    ("src/cli/args.rs", "helper bpcmd: `--type` help and the default blueprint come from the packs"),
+];
+
+/// Shared migrations of the Agent Mitra pack that used to live in
+/// migrations/ (design: V3, V4, V6, V7 and V8 move to
+/// templates/agent_mitra/shared/). Scanned while they are still here.
+const MOVED_TO_PACK: &[&str] = &["V3__", "V4__", "V6__", "V7__", "V8__"];
+
+/// Names of what `sql` creates: tables, views, types, domains, schemas,
+/// functions and procedures, unqualified and lower-cased.
+fn created_names(sql: &str) -> Vec<String> {
+    let create = Regex::new(
+        r#"(?i)\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:UNLOGGED|TEMP|TEMPORARY)\s+)?(?:TABLE|TYPE|DOMAIN|SCHEMA|VIEW|MATERIALIZED\s+VIEW|FUNCTION|PROCEDURE)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:(?:\{\{[^}]*\}\}|"?\w+"?)\s*\.\s*)?"?(\w+)"?"#,
+    )
+    .unwrap();
+    create.captures_iter(sql).map(|c| c[1].to_ascii_lowercase()).collect()
+}
+
+/// Strings of `value` at a TOML path like `attributes.*.values`.
+fn toml_strings(value: &toml::Value, path: &[&str]) -> Vec<String> {
+    let Some((first, rest)) = path.split_first() else {
+        return match value {
+            toml::Value::String(s) => vec![s.clone()],
+            toml::Value::Array(items) => items.iter().flat_map(|i| toml_strings(i, path)).collect(),
+            _ => Vec::new(),
+        };
+    };
+    match (value, *first) {
+        (toml::Value::Table(table), "*") => table.values().flat_map(|v| toml_strings(v, rest)).collect(),
+        (toml::Value::Table(table), key) => table.get(key).map(|v| toml_strings(v, rest)).unwrap_or_default(),
+        (toml::Value::Array(items), _) => items.iter().flat_map(|i| toml_strings(i, path)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every word a shipped pack names, with where it was found.
+fn pack_vocabulary() -> BTreeMap<String, String> {
+    let mut words = BTreeMap::new();
+    let root = root();
+    let packs = files_under(&root.join("templates"), &["blueprint.toml"]);
+    assert!(!packs.is_empty(), "no pack found under templates/");
+    let mut sql_files = Vec::new();
+    for manifest in &packs {
+        let dir = manifest.parent().unwrap();
+        let name = dir.file_name().unwrap().to_string_lossy().to_ascii_lowercase();
+        words.insert(name.clone(), format!("the pack templates/{name}"));
+        let value: toml::Value = toml::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();
+        for path in [
+            &["name"][..],
+            &["attributes", "*", "values"],
+            &["attributes", "*", "default"],
+            &["partitioned", "table"],
+            &["audit", "exclude"],
+            &["shared", "schemas"],
+        ] {
+            for word in toml_strings(&value, path) {
+                words.insert(word.to_ascii_lowercase(), format!("templates/{name}/blueprint.toml {}", path.join(".")));
+            }
+        }
+        sql_files.extend(files_under(dir, &[".sql", ".sql.tera"]));
+    }
+    let moved = files_under(&root.join("migrations"), &[".sql"]).into_iter().filter(|p| {
+        let file = p.file_name().unwrap().to_string_lossy().into_owned();
+        MOVED_TO_PACK.iter().any(|v| file.starts_with(v))
+    });
+    sql_files.extend(moved);
+    for file in sql_files {
+        let shown = file.strip_prefix(&root).unwrap().display().to_string();
+        for word in created_names(&std::fs::read_to_string(&file).unwrap()) {
+            words.entry(word).or_insert_with(|| shown.clone());
+        }
+    }
+    for word in GENERIC {
+        words.remove(*word);
+    }
+    words
+}
+
+/// Why `word` (one identifier of src/) is pack vocabulary, if it is.
+fn domain_word(word: &str, vocabulary: &BTreeMap<String, String>) -> Option<String> {
+    let lower = word.to_ascii_lowercase();
+    if let Some(origin) = vocabulary.get(&lower) {
+        return Some(format!("`{word}` is named by {origin}"));
+    }
+    let part = lower.split('_').find(|part| DOMAIN_WORDS.contains(part))?;
+    Some(format!("`{word}` holds the domain word `{part}`"))
+}
+
+#[test]
+fn the_vocabulary_collector_finds_what_packs_name() {
+    let sql = "CREATE TABLE IF NOT EXISTS {{ schema }}.widgets (id int);\nCREATE OR REPLACE FUNCTION \
+               shared.touch() RETURNS trigger;\nCREATE TYPE \"Gadget_Kind\" AS ENUM ('a');\n\
+               CREATE SCHEMA IF NOT EXISTS depot;\nCREATE MATERIALIZED VIEW x.totals AS SELECT 1;\n\
+               CREATE UNIQUE INDEX idx_widgets ON t (a);";
+    assert_eq!(created_names(sql), ["widgets", "touch", "gadget_kind", "depot", "totals"]);
+    let vocabulary = pack_vocabulary();
+    for word in ["agent_mitra", "session_analytics", "policyholders", "users"] {
+        assert!(vocabulary.contains_key(word) != GENERIC.contains(&word), "{word}: {vocabulary:?}");
+    }
+    assert!(domain_word("Mitra", &vocabulary).is_some());
+    assert!(domain_word("tenant_type", &vocabulary).is_none());
+}
+
+#[test]
+fn no_blueprint_vocabulary_in_src() {
+    let vocabulary = pack_vocabulary();
+    let identifier = Regex::new(r"[A-Za-z0-9_]+").unwrap();
+    let mut offences = Vec::new();
+    for source in sources(&[".rs", ".sql"]) {
+        if KNOWN.iter().any(|(prefix, _owner)| source.path.starts_with(prefix)) {
+            continue;
+        }
+        for (number, line) in source.text.lines().enumerate() {
+            for word in identifier.find_iter(line) {
+                if let Some(why) = domain_word(word.as_str(), &vocabulary) {
+                    offences.push(format!("{}:{}: {why}: {}", source.path, number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    fail_with("src/ names what only a blueprint pack may name; move it to templates/<pack>/", &offences);
+}
+
+// ---------------------------------------------------------------------------
+// Only cli/ reaches the terminal.
+
+fn outside_cli(path: &str) -> bool {
+    !path.starts_with("src/cli/") && path != "src/main.rs"
+}
+
+/// The one print outside cli/: a failpoint's last words before it aborts the
+/// process (tests/crash.rs reads them); no reporter survives an abort.
+const MAY_PRINT: &[&str] = &["src/failpoint.rs"];
+
+#[test]
+fn only_cli_reaches_the_terminal() {
+    let crates = Regex::new(r"\b(clap|console|indicatif)\s*::|\buse\s+(clap|console|indicatif)\b").unwrap();
+    let prints = Regex::new(r"\b(e?println|e?print|dbg)!|\bio::(stdout|stderr)\s*\(").unwrap();
+    let mut offences = Vec::new();
+    for source in sources(&[".rs"]).into_iter().filter(|s| outside_cli(&s.path)) {
+        for (number, line) in source.text.lines().enumerate() {
+            let code = code_only(line);
+            let printing = prints.is_match(code) && !MAY_PRINT.contains(&source.path.as_str());
+            if crates.is_match(code) || printing {
+                offences.push(format!("{}:{}: {}", source.path, number + 1, line.trim()));
+            }
+        }
+    }
+    fail_with("only src/cli/ may use clap, console, indicatif or print; report through crate::report", &offences);
+}
+
+// ---------------------------------------------------------------------------
+// Dependencies run one way.
+
+/// The layer of a file under src/: its first directory, or `top` for
+/// lib.rs, main.rs, error.rs, report.rs and failpoint.rs.
+fn layer(path: &str) -> &str {
+    let rest = path.strip_prefix("src/").unwrap();
+    match rest.split_once('/') {
+        Some((dir, _)) => dir,
+        None => "top",
+    }
+}
+
+/// What each layer must not reach.
+fn forbidden(layer: &str) -> &'static [&'static str] {
+    match layer {
+        "cli" => &[],
+        "ops" => &["cli"],
+        "model" => &["cli", "ops", "store"],
+        "store" => &["cli", "ops"],
+        "pg" => &["cli", "ops", "store", "model"],
+        // error, report, failpoint: used by every layer, so they use none.
+        _ => &["cli", "ops", "store", "model", "pg"],
+    }
+}
+
+/// The top-level modules a line reaches through `crate::`, including the
+/// groups of `use crate::{a::x, b::{y, z}}`.
+fn crate_modules(line: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 1;
+            let mut item_start = true;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    ',' if depth == 1 => item_start = true,
+                    c if item_start && (c.is_alphanumeric() || c == '_') && depth == 1 => {
+                        let name: String = group[i..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                        found.push(name);
+                        item_start = false;
+                    }
+                    _ => {}
+                }
+                if depth == 0 {
+                    break;
+                }
+            }
+        } else {
+            found.push(rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect());
+        }
+    }
+    found
+}
+
+#[test]
+fn crate_paths_are_read_with_their_groups() {
+    assert_eq!(crate_modules("use crate::{store::audit, ops::{a, b}, pg};"), ["store", "ops", "pg"]);
+    assert_eq!(crate_modules("let x = crate::ops::gate::check(crate::model::t);"), ["ops", "model"]);
+}
+
+#[test]
+fn dependencies_run_one_way() {
+    let mut offences = Vec::new();
+    for source in sources(&[".rs"]) {
+        if source.path == "src/main.rs" || source.path == "src/lib.rs" {
+            continue;
+        }
+        let layer = layer(&source.path);
+        for (number, line) in source.text.lines().enumerate() {
+            for reached in crate_modules(code_only(line)) {
+                if forbidden(layer).contains(&reached.as_str()) {
+                    offences.push(format!("{}:{}: {layer} reaches {reached}: {}", source.path, number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    fail_with("dependencies must run cli → ops → model/store → pg", &offences);
+}
