@@ -87,8 +87,8 @@ async fn final_backup(
     out: &std::path::Path,
 ) -> Result<Written> {
     let code = &tenant.code;
-    // A removal the registry would refuse (portal rows still reference
-    // the tenant) is refused before a backup is written for nothing.
+    // A removal the registry would refuse (a blueprint's shared tables still
+    // reference the tenant) is refused before a backup is written for nothing.
     // Row locks taken in the rolled-back savepoint are released with it.
     tx.batch_execute("SAVEPOINT before_backup").await?;
     backup::keep_history(tx, tenant.id).await?;

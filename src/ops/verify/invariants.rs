@@ -18,11 +18,12 @@ pub async fn check(
     tenants: &[Registered],
     blueprints: &HashMap<String, Blueprint>,
     config: &Config,
+    shared_schemas: &[String],
 ) -> Result<Vec<Finding>> {
     // One connection: the queries are pipelined, and the server runs them
     // one after the other anyway.
     let (mut findings, memberships, guards, unfiltered, covered) = tokio::try_join!(
-        catalog(client, tenants, blueprints),
+        catalog(client, tenants, blueprints, shared_schemas),
         memberships(client, tenants),
         audit_guards(client, tenants, blueprints),
         unfiltered_reads(client, tenants),
@@ -79,6 +80,7 @@ async fn catalog(
     client: &Client,
     tenants: &[Registered],
     blueprints: &HashMap<String, Blueprint>,
+    shared_schemas: &[String],
 ) -> Result<Vec<Finding>> {
     let codes: Vec<&str> = tenants.iter().map(|t| t.code.as_str()).collect();
     let schemas: Vec<&str> = tenants.iter().map(|t| t.schema_name.as_str()).collect();
@@ -92,7 +94,7 @@ async fn catalog(
     }
     let rows = context(
         client
-            .query(include_str!("../sql/verify_invariants.sql"), &[&codes, &schemas, &audited, &ex_codes, &ex_tables])
+            .query(include_str!("../sql/verify_invariants.sql"), &[&codes, &schemas, &audited, &ex_codes, &ex_tables, &shared_schemas])
             .await
             .map_err(Into::into),
         "cannot check the invariants",

@@ -137,9 +137,10 @@ pub async fn run_codes(
     // the server does most of the work, and it has more than one core. The
     // invariants' connection also holds the tenants' locks until it closes.
     let (mut invariant_side, shared_side) = tokio::try_join!(side_connection(target), side_connection(target))?;
+    let shared_schemas = shared::schemas(&shared_side, config).await?;
     let shared = async {
         match scope {
-            Scope::Everything => shared::compare(&shared_side, target).await,
+            Scope::Everything => shared::compare(&shared_side, target, &shared_schemas).await,
             Scope::TenantsOnly => Ok(Vec::new()),
         }
     };
@@ -152,7 +153,7 @@ pub async fn run_codes(
         };
         let (structure, invariants) = tokio::join!(
             fingerprint::compare(client, target, &held.tenants, &blueprints),
-            invariants::check(&invariant_side, &held.tenants, &blueprints, config)
+            invariants::check(&invariant_side, &held.tenants, &blueprints, config, &shared_schemas)
         );
         findings.extend(structure?);
         findings.extend(invariants?);

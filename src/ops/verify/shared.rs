@@ -1,5 +1,6 @@
-//! The shared schemas (`shared`, `portal`, `audit`, the history schema)
-//! against the shared migrations: applied to a throwaway database, then both
+//! The shared schemas (provision's own `shared`, `audit` and history schema,
+//! plus those the blueprints in use declare in `[shared] schemas`) against
+//! the shared migrations: applied to a throwaway database, then both
 //! fingerprinted with the same query (the reference's image is cached
 //! locally, see `cache.rs`). Refinery checksums must match too.
 
@@ -9,16 +10,41 @@ use anyhow::Result;
 use tokio_postgres::Client;
 
 use super::{context, Finding};
+use crate::model::blueprint::Blueprint;
+use crate::model::config::Config;
 use crate::pg::connection::Target;
-use crate::store::migrate;
+use crate::store::{migrate, registry};
 
-const SCHEMAS: &[&str] = &["shared", "portal", "audit", migrate::HISTORY_SCHEMA];
+/// provision's own schemas: the registry, the audit machinery, the histories.
+const CORE_SCHEMAS: &[&str] = &["shared", "audit", migrate::HISTORY_SCHEMA];
 
-pub async fn compare(client: &Client, target: &Target) -> Result<Vec<Finding>> {
+/// Every shared schema: provision's own, then those declared by the
+/// blueprints of registered tenants and of tenants.toml. The core names no
+/// blueprint's schema itself.
+pub async fn schemas(client: &Client, config: &Config) -> Result<Vec<String>> {
+    let mut blueprints: Vec<String> = config.tenants.iter().map(|t| t.blueprint.clone()).collect();
+    if registry::exists(client).await? {
+        let rows = client.query("SELECT DISTINCT blueprint FROM shared.tenants", &[]).await?;
+        blueprints.extend(rows.iter().map(|r| r.get::<_, String>(0)));
+    }
+    blueprints.sort();
+    blueprints.dedup();
+    let mut schemas: Vec<String> = CORE_SCHEMAS.iter().map(|s| (*s).to_owned()).collect();
+    for name in blueprints {
+        for schema in Blueprint::load(&config.templates_dir, &name)?.manifest.shared.schemas {
+            if !schemas.contains(&schema) {
+                schemas.push(schema);
+            }
+        }
+    }
+    Ok(schemas)
+}
+
+pub async fn compare(client: &Client, target: &Target, schemas: &[String]) -> Result<Vec<Finding>> {
     let mut findings = checksums(client).await?;
     // Reading this database's schemas queues behind CREATE DATABASE and runs
     // while the migrations are applied on the scratch database's connection.
-    let (expected, found) = tokio::try_join!(expected(client, target), fingerprint(client))?;
+    let (expected, found) = tokio::try_join!(expected(client, target, schemas), fingerprint(client, schemas))?;
     let (expected, found): (HashMap<_, _>, HashMap<_, _>) =
         (expected.into_iter().collect(), found.into_iter().collect());
     for (problem, key) in super::differences(&expected, &found) {
@@ -49,12 +75,12 @@ async fn checksums(client: &Client) -> Result<Vec<Finding>> {
 
 /// The reference image: from the local cache when this binary has built it
 /// for this server before (see `cache.rs`), else built and cached.
-async fn expected(client: &Client, target: &Target) -> Result<BTreeMap<(String, String), String>> {
+async fn expected(client: &Client, target: &Target, schemas: &[String]) -> Result<BTreeMap<(String, String), String>> {
     let location = super::cache::location(client).await?;
     if let Some(image) = location.as_ref().and_then(super::cache::read) {
         return Ok(image);
     }
-    let image = reference(client, target).await?;
+    let image = reference(client, target, schemas).await?;
     if let Some(path) = &location {
         super::cache::write(path, &image);
     }
@@ -62,7 +88,7 @@ async fn expected(client: &Client, target: &Target) -> Result<BTreeMap<(String, 
 }
 
 /// Applies the shared migrations to a throwaway database and fingerprints it.
-async fn reference(client: &Client, target: &Target) -> Result<BTreeMap<(String, String), String>> {
+async fn reference(client: &Client, target: &Target, schemas: &[String]) -> Result<BTreeMap<(String, String), String>> {
     let name = super::scratch::create(client, "").await?;
     let result = async {
         let mut scratch = target.with_dbname(&name).connect().await?;
@@ -70,7 +96,7 @@ async fn reference(client: &Client, target: &Target) -> Result<BTreeMap<(String,
         tx.batch_execute(&format!("CREATE SCHEMA {}", migrate::HISTORY_SCHEMA)).await?;
         migrate::apply(&tx, &migrate::shared_migrations(), &migrate::shared_history_table()).await?;
         tx.commit().await?;
-        fingerprint(&scratch).await
+        fingerprint(&scratch, schemas).await
     }
     .await;
     let dropped = super::scratch::drop(client, &name).await;
@@ -80,8 +106,7 @@ async fn reference(client: &Client, target: &Target) -> Result<BTreeMap<(String,
 }
 
 /// The shared schemas' fingerprint, less the tenants' own audit logs.
-async fn fingerprint(client: &Client) -> Result<BTreeMap<(String, String), String>> {
-    let schemas: Vec<&str> = SCHEMAS.to_vec();
+async fn fingerprint(client: &Client, schemas: &[String]) -> Result<BTreeMap<(String, String), String>> {
     // The tenants' audit logs are the tenants' business (their own check).
     let tenant_audit_logs = Some(r"%\_audit\_log");
     let rows = client.query(include_str!("../sql/verify_fingerprint.sql"), &[&schemas, &tenant_audit_logs]).await?;
