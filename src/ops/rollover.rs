@@ -21,7 +21,6 @@ use tokio_postgres::{Client, GenericClient, SimpleQueryMessage};
 
 use crate::model::blueprint::PartitionSpec;
 use crate::model::tenant::TenantCode;
-use crate::pg::quote::quote_ident;
 
 #[path = "rollover_session.rs"]
 mod session;
@@ -372,7 +371,7 @@ fn switch_role<'a>(statements: &mut Vec<String>, role: &mut Option<&'a str>, own
     if *role != Some(owner) {
         statements.push(match owner {
             "" => "RESET ROLE".to_owned(),
-            owner => format!("SET LOCAL ROLE {}", quote_ident(owner)),
+            owner => crate::pg::owned_ddl::set_role(owner, crate::pg::owned_ddl::Lasting::Transaction),
         });
         *role = Some(owner);
     }

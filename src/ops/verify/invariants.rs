@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use anyhow::Result;
 use tokio_postgres::Client;
 
-use super::{context, Finding};
+use super::{context, Check, Finding};
 use crate::model::blueprint::Blueprint;
 use crate::model::config::Config;
 use crate::ops::rollover::{self, Input};
@@ -129,7 +129,7 @@ async fn coverage(
             actions.into_iter().filter(|a| a.kind == "attach" || (a.kind == "create" && a.target.ends_with("_default"))).map(
                 move |a| Finding {
                     scope: code.clone(),
-                    check: "partitions",
+                    check: Check::Partitions,
                     problem: "missing: partitions must cover now through premake periods ahead (run `provision partitions rollover`)"
                         .to_owned(),
                     kind: "partition".to_owned(),
@@ -142,6 +142,8 @@ async fn coverage(
         .collect())
 }
 
-fn static_check(name: String) -> &'static str {
-    super::TENANT_CHECKS.iter().chain(super::SHARED_CHECKS).find(|c| **c == name).copied().unwrap_or("structure")
+/// The check an invariant query names; every query names one of [`Check`]
+/// (a unit test of `Check::named` keeps the names in step).
+fn static_check(name: String) -> Check {
+    Check::named(&name).unwrap_or(Check::Structure)
 }

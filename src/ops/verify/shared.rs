@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::Result;
 use tokio_postgres::Client;
 
-use super::{context, Finding};
+use super::{context, Check, Difference, Finding};
 use crate::model::blueprint::Blueprint;
 use crate::model::config::Config;
 use crate::pg::connection::Target;
@@ -48,7 +48,7 @@ pub async fn compare(client: &Client, target: &Target, schemas: &[String]) -> Re
     let (expected, found): (HashMap<_, _>, HashMap<_, _>) =
         (expected.into_iter().collect(), found.into_iter().collect());
     for (problem, key) in super::differences(&expected, &found) {
-        if problem == "changed" && super::canonical::same_definition(&expected[&key], &found[&key]) {
+        if problem == Difference::Changed && super::canonical::same_definition(&expected[&key], &found[&key]) {
             continue;
         }
         findings.push(finding(problem, &key, expected.get(&key), found.get(&key)));
@@ -63,7 +63,7 @@ async fn checksums(client: &Client) -> Result<Vec<Finding>> {
         .into_iter()
         .map(|(name, _)| Finding {
             scope: "shared".to_owned(),
-            check: "checksums",
+            check: Check::Checksums,
             problem: "changed: the applied migration differs from the one in this binary".to_owned(),
             kind: "migration".to_owned(),
             object: name,
@@ -129,15 +129,15 @@ fn is_tenant_audit_object(name: &str) -> bool {
 }
 
 fn finding(
-    problem: &str,
+    problem: Difference,
     (kind, name): &(String, String),
     expected: Option<&String>,
     found: Option<&String>,
 ) -> Finding {
     Finding {
         scope: "shared".to_owned(),
-        check: "structure",
-        problem: problem.to_owned(),
+        check: Check::Structure,
+        problem: problem.as_str().to_owned(),
         kind: kind.clone(),
         object: name.clone(),
         expected: expected.cloned(),
