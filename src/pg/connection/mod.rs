@@ -73,6 +73,39 @@ const DEFAULT_PORT: u16 = 5432;
 const DEFAULT_SOCKET_DIR: &str = "/var/run/postgresql";
 const APPLICATION_NAME: &str = "provision";
 
+/// Every environment variable that changes where provision connects:
+/// `DATABASE_URL`, the service variables and each libpq variable in
+/// [`LIBPQ_ENV`]. A test harness clears these to make the binary use the
+/// embedded sandbox or only what the test gives it. (Same list as helper
+/// "split"'s `libpq_env::ENV_VARS`; keep theirs when both land.)
+pub const ENV_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGSYSCONFDIR",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGDATABASE",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGPASSFILE",
+    "PGOPTIONS",
+    "PGAPPNAME",
+    "PGSSLMODE",
+    "PGREQUIRESSL",
+    "PGSSLNEGOTIATION",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGSSLROOTCERT",
+    "PGCONNECT_TIMEOUT",
+    "PGTARGETSESSIONATTRS",
+    "PGLOADBALANCEHOSTS",
+    "PGCHANNELBINDING",
+    "PGGSSENCMODE",
+    "PGCLIENTENCODING",
+];
+
 /// Any of these set (non-empty) means "use the libpq variables".
 const LIBPQ_TRIGGERS: &[&str] =
     &["PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSSLMODE", "PGSERVICE"];
