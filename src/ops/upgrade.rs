@@ -34,7 +34,7 @@ use crate::pg::statements;
 use crate::report::Reporter;
 use crate::store::migrate::{self, Plan};
 use crate::store::registry::Registered;
-use crate::store::roles;
+use crate::store::{lock, roles};
 
 /// A run of pending versions that execute together.
 enum Segment {
@@ -231,17 +231,16 @@ async fn outside_transaction(
     migration: &Migration,
     settings: &Settings,
 ) -> Result<Vec<String>> {
-    let keys = [crate::store::lock::shared_key(), crate::store::lock::tenant_key(&identity.code)];
     client.batch_execute(&format!("SET lock_timeout = '{}ms'", settings.lock_timeout.as_millis())).await?;
-    client
-        .query_one(include_str!("sql/lock_session_take_tenant.sql"), &[&keys[0], &keys[1]])
-        .await
-        .context("cannot take the tenant's lock")?;
+    lock::session_take_tenant(client, &identity.code).await.context("cannot take the tenant's lock")?;
     let result = run_outside(client, identity, migration, settings).await;
     client
-        .batch_execute(&format!("{}; RESET lock_timeout; RESET statement_timeout", roles::stop_acting_sql(Lasting::Session)))
+        .batch_execute(&format!(
+            "{}; RESET lock_timeout; RESET statement_timeout",
+            roles::stop_acting_sql(Lasting::Session)
+        ))
         .await?;
-    client.query_one(include_str!("sql/lock_session_release_tenant.sql"), &[&keys[0], &keys[1]]).await?;
+    lock::session_release_tenant(client, &identity.code).await?;
     result
 }
 

@@ -397,12 +397,7 @@ impl Run {
             }
         }
         if !problems.is_empty() {
-            panic!(
-                "{described}\n{}\n--- stdout\n{}\n--- stderr\n{}",
-                problems.join("\n"),
-                out.stdout,
-                out.stderr
-            );
+            panic!("{described}\n{}\n--- stdout\n{}\n--- stderr\n{}", problems.join("\n"), out.stdout, out.stderr);
         }
         out
     }
@@ -434,7 +429,8 @@ impl Expected {
 
 /// A line diff (longest common subsequence; outputs are short).
 pub fn diff(expected: &str, actual: &str) -> String {
-    let (a, b): (Vec<&str>, Vec<&str>) = (expected.split_inclusive('\n').collect(), actual.split_inclusive('\n').collect());
+    let (a, b): (Vec<&str>, Vec<&str>) =
+        (expected.split_inclusive('\n').collect(), actual.split_inclusive('\n').collect());
     let mut common = vec![vec![0usize; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {

@@ -26,7 +26,6 @@ use super::{groups, Check, Difference, Finding};
 use crate::model::blueprint::{Blueprint, Identity};
 use crate::store::registry::Registered;
 
-
 /// (kind, normalized qualified name).
 type Key = (&'static str, String);
 
@@ -360,7 +359,13 @@ fn kind_name(kind: &str) -> &'static str {
     KINDS.iter().find(|k| **k == kind).copied().unwrap_or("object")
 }
 
-fn finding(tenant: &Identity, problem: Difference, (kind, name): &Key, e: Option<&String>, f: Option<&String>) -> Finding {
+fn finding(
+    tenant: &Identity,
+    problem: Difference,
+    (kind, name): &Key,
+    e: Option<&String>,
+    f: Option<&String>,
+) -> Finding {
     let names = Normalizer::new(&tenant.code, tenant.tenant_id);
     Finding {
         scope: tenant.code.as_str().to_owned(),

@@ -94,7 +94,10 @@ async fn catalog(
     }
     let rows = context(
         client
-            .query(include_str!("../sql/verify_invariants.sql"), &[&codes, &schemas, &audited, &ex_codes, &ex_tables, &shared_schemas])
+            .query(
+                include_str!("../sql/verify_invariants.sql"),
+                &[&codes, &schemas, &audited, &ex_codes, &ex_tables, &shared_schemas],
+            )
             .await
             .map_err(Into::into),
         "cannot check the invariants",
