@@ -92,13 +92,19 @@ const KNOWN: &[(&str, &str)] = &[
 const MOVED_TO_PACK: &[&str] = &["V3__", "V4__", "V6__", "V7__", "V8__"];
 
 /// Names of what `sql` creates: tables, views, types, domains, schemas,
-/// functions and procedures, unqualified and lower-cased.
+/// functions and procedures, unqualified and lower-cased. Temporary objects
+/// (`TEMP`, `pg_temp.`) are a script's scratch, not vocabulary.
 fn created_names(sql: &str) -> Vec<String> {
     let create = Regex::new(
-        r#"(?i)\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:UNLOGGED|TEMP|TEMPORARY)\s+)?(?:TABLE|TYPE|DOMAIN|SCHEMA|VIEW|MATERIALIZED\s+VIEW|FUNCTION|PROCEDURE)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:(?:\{\{[^}]*\}\}|"?\w+"?)\s*\.\s*)?"?(\w+)"?"#,
+        r#"(?i)\bCREATE\s+(?:OR\s+REPLACE\s+)?((?:UNLOGGED|TEMP|TEMPORARY)\s+)?(?:TABLE|TYPE|DOMAIN|SCHEMA|VIEW|MATERIALIZED\s+VIEW|FUNCTION|PROCEDURE)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:(\{\{[^}]*\}\}|"?\w+"?)\s*\.\s*)?"?(\w+)"?"#,
     )
     .unwrap();
-    create.captures_iter(sql).map(|c| c[1].to_ascii_lowercase()).collect()
+    create
+        .captures_iter(sql)
+        .filter(|c| !c.get(1).is_some_and(|m| m.as_str().to_ascii_uppercase().starts_with("TEMP")))
+        .filter(|c| !c.get(2).is_some_and(|m| m.as_str().eq_ignore_ascii_case("pg_temp")))
+        .map(|c| c[3].to_ascii_lowercase())
+        .collect()
 }
 
 /// Strings of `value` at a TOML path like `attributes.*.values`.
@@ -176,7 +182,8 @@ fn the_vocabulary_collector_finds_what_packs_name() {
     let sql = "CREATE TABLE IF NOT EXISTS {{ schema }}.widgets (id int);\nCREATE OR REPLACE FUNCTION \
                shared.touch() RETURNS trigger;\nCREATE TYPE \"Gadget_Kind\" AS ENUM ('a');\n\
                CREATE SCHEMA IF NOT EXISTS depot;\nCREATE MATERIALIZED VIEW x.totals AS SELECT 1;\n\
-               CREATE UNIQUE INDEX idx_widgets ON t (a);";
+               CREATE UNIQUE INDEX idx_widgets ON t (a);\nCREATE TEMP TABLE pick (n int);\n\
+               CREATE FUNCTION pg_temp.draw() RETURNS int;";
     assert_eq!(created_names(sql), ["widgets", "touch", "gadget_kind", "depot", "totals"]);
     let vocabulary = pack_vocabulary();
     for word in ["agent_mitra", "session_analytics", "policyholders", "users"] {
