@@ -17,15 +17,11 @@ BEGIN
 END
 $groups$;
 
--- Owners build tenant schemas: foreign keys to shared reference tables need REFERENCES.
+-- Every tenant role may name objects in schema shared; which of them it may read or reference is granted by the
+-- blueprint that creates them (in its shared part), never the registry, tenant configuration or backups.
+-- Split (issue 12, blueprint packs): the grants on the shipped blueprint's reference tables were here; they moved to
+-- templates/agent_mitra/shared/V7, which a database made before records as part of this version (`up` re-records it).
 GRANT USAGE ON SCHEMA shared TO provision_tenant_owners, provision_tenant_apps, provision_tenant_readers;
-GRANT REFERENCES ON shared.insurance_providers TO provision_tenant_owners;
-
--- Applications and readers see the shared reference data, read-only; never
--- the registry, tenant configuration, imports or backups of other tenants.
-GRANT SELECT ON shared.countries, shared.languages, shared.insurance_categories, shared.insurance_providers,
-                shared.whatsapp_templates
-    TO provision_tenant_apps, provision_tenant_readers;
 
 -- Retention rules (V9) are reference data too.
 GRANT SELECT ON shared.data_retention_policies TO provision_tenant_apps, provision_tenant_readers;

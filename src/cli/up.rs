@@ -62,10 +62,12 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     let config = ctx.config()?;
     let (mut client, target) = ctx.connect().await?;
     let settings = ctx.settings(&args.admin, &target, &config);
+    let in_use = crate::ops::shared_parts::in_use(&client, &config).await?;
+    let parts = crate::ops::shared_parts::parts(&in_use);
     let shared_applied = if args.dry_run {
-        shared::plan(&client).await?.pending.iter().map(ToString::to_string).collect()
+        shared::plan(&client, &parts).await?.pending()
     } else {
-        shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?
+        shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer, &parts).await?
     };
     crate::failpoint::hit("up.after_shared");
     let registered = registry::snapshot(&client, None).await?;
@@ -383,7 +385,8 @@ pub(crate) async fn provision_all(
     config: &Config,
     settings: &Settings,
 ) -> Result<Vec<String>> {
-    shared::apply(client, ctx.lock_timeout(), &ctx.printer).await?;
+    let in_use = crate::ops::shared_parts::in_use(&*client, config).await?;
+    shared::apply(client, ctx.lock_timeout(), &ctx.printer, &crate::ops::shared_parts::parts(&in_use)).await?;
     let registered = registry::snapshot(&*client, None).await?;
     let blueprints = Blueprints::new(config);
     let gaps = blueprints.survey(client, &registered).await?;

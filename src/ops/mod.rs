@@ -11,6 +11,7 @@ pub mod gate;
 pub mod provisioner;
 pub mod rollover;
 pub mod sample;
+pub mod shared_parts;
 pub mod steps;
 pub mod template_db;
 pub mod upgrade;

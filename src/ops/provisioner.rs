@@ -9,8 +9,10 @@
 //! leaves a registered tenant that the next run completes
 //! ([`crate::ops::completion`]).
 
+use std::time::Duration;
+
 use anyhow::{Context as _, Result};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Transaction};
 
 use crate::error::failed;
 use crate::model::blueprint::{Blueprint, Identity};
@@ -18,6 +20,9 @@ use crate::model::config::TenantSpec;
 use crate::model::tenant::TenantCode;
 use crate::ops::admin::AdminReport;
 use crate::report::Reporter;
+use crate::store::blueprint_shared;
+use crate::store::layout_upgrade::SharedPart;
+use crate::store::lock::{self, Mode, Resource};
 use crate::store::registry;
 use crate::{store::audit, store::roles};
 
@@ -36,7 +41,7 @@ pub async fn create(
 ) -> Result<Outcome> {
     let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
     let migrations = blueprint.render(&identity)?;
-    let tx = begin_locked(client, &spec.code, settings.lock_timeout, reporter).await?;
+    let tx = begin_with_shared_part(client, &spec.code, blueprint, settings.lock_timeout, reporter).await?;
     if !registry::snapshot(&tx, Some(&spec.code)).await?.is_empty() {
         return Ok(Outcome::AlreadyExists);
     }
@@ -153,4 +158,27 @@ async fn undo(client: &mut Client, code: &TenantCode, settings: &Settings, repor
     roles::drop(&tx, code).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// [`begin_locked`] for a tenant of `blueprint`, whose shared part, when
+/// this is its first tenant, is applied right away in the same transaction:
+/// under the exclusive shared lock instead of the shared one, so two first
+/// tenants wait for each other and the tenant's failure takes it back too.
+async fn begin_with_shared_part<'c>(
+    client: &'c mut Client,
+    code: &TenantCode,
+    blueprint: &Blueprint,
+    lock_timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<Transaction<'c>> {
+    let part = SharedPart { blueprint: &blueprint.name, migrations: &blueprint.shared };
+    if blueprint_shared::plan(&*client, part).await?.pending.is_empty() {
+        return begin_locked(client, code, lock_timeout, reporter).await;
+    }
+    let tx = client.transaction().await?;
+    lock::set_lock_timeout(&tx, lock_timeout).await?;
+    lock::acquire(&tx, Resource::Shared, Mode::Exclusive, reporter).await?;
+    lock::acquire(&tx, Resource::Tenant(code), Mode::Exclusive, reporter).await?;
+    blueprint_shared::apply(&tx, part).await?;
+    Ok(tx)
 }

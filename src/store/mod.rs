@@ -3,6 +3,8 @@
 //! partitions, each with its `.sql` files under `store/sql/`.
 
 pub mod audit;
+pub mod blueprint_shared;
+pub mod layout_upgrade;
 pub mod lock;
 pub mod migrate;
 pub mod partitions;

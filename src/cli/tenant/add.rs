@@ -21,6 +21,7 @@ use crate::model::blueprint::Blueprint;
 use crate::model::tenant::TenantCode;
 use crate::ops::provisioner::{self, Outcome, Settings};
 use crate::store::lock::{self, Resource};
+use crate::store::layout_upgrade::SharedPart;
 use crate::store::registry::{self, Registered};
 use crate::{ops::completion, ops::upgrade, store::shared};
 
@@ -33,7 +34,11 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     if args.dry_run {
         return dry_run(ctx, &client, &spec, &blueprint).await;
     }
-    let shared_applied = shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
+    // Only provision's own here: the blueprint's shared part, when this is
+    // its first tenant, goes into the tenant's transaction (provisioner).
+    let in_use = crate::ops::shared_parts::in_use(&client, &config).await?;
+    let known = with_own_part(crate::ops::shared_parts::parts(&in_use), &blueprint);
+    let shared_applied = shared::apply_core(&mut client, ctx.lock_timeout(), &ctx.printer, &known).await?;
     crate::ops::gate::before_create(&mut client, &ctx.env(), &blueprint).await?;
     crate::failpoint::hit("tenant_add.after_shared");
     let settings = ctx.settings(&args.admin, &target, &config);
@@ -149,6 +154,14 @@ fn as_created(outcome: Outcome) -> Outcome {
     }
 }
 
+/// `parts` plus `blueprint`'s own shared part, if not among them.
+fn with_own_part<'a>(mut parts: Vec<SharedPart<'a>>, blueprint: &'a Blueprint) -> Vec<SharedPart<'a>> {
+    if !parts.iter().any(|p| p.blueprint == blueprint.name) {
+        parts.push(SharedPart { blueprint: &blueprint.name, migrations: &blueprint.shared });
+    }
+    parts
+}
+
 /// Reads only: what `tenant add` would do.
 async fn dry_run(
     ctx: &Context,
@@ -156,10 +169,10 @@ async fn dry_run(
     spec: &crate::model::config::TenantSpec,
     blueprint: &Blueprint,
 ) -> Result<()> {
-    let shared_plan = shared::plan(client).await?;
+    let shared_plan = shared::plan(client, &with_own_part(Vec::new(), blueprint)).await?;
     let exists = !registry::snapshot(client, Some(&spec.code)).await?.is_empty();
     let versions: Vec<String> = blueprint.steps.iter().map(|s| s.migration_name.clone()).collect();
-    let shared_pending: Vec<String> = shared_plan.pending.iter().map(ToString::to_string).collect();
+    let shared_pending = shared_plan.pending();
     ctx.printer.json(&json!({
         "dry_run": true, "tenant": spec.code.as_str(), "schema": spec.code.schema_name(), "exists": exists,
         "blueprint": blueprint.name, "versions": if exists { Vec::new() } else { versions.clone() },

@@ -29,7 +29,9 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
     let wanted: Vec<TenantCode> = args.codes.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
     let (mut client, target) = ctx.connect().await?;
     if !args.dry_run {
-        shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer).await?;
+        let in_use = crate::ops::shared_parts::in_use(&client, &config).await?;
+        let parts = crate::ops::shared_parts::parts(&in_use);
+        shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer, &parts).await?;
         crate::failpoint::hit("tenant_upgrade.after_shared");
     }
     let (tenants, others) = select(&client, &wanted).await?;

@@ -51,7 +51,8 @@ pub fn spec(blueprint: &str) -> TenantSpec {
         id: crate::model::config::derived_tenant_id(&code),
         code,
         name: "provision gate reference".to_owned(),
-        tenant_type: crate::model::config::TENANT_TYPES[0].to_owned(),
+        tenant_type: blueprint.to_owned(),
+        attributes: Default::default(),
         blueprint: blueprint.to_owned(),
         partitions: Default::default(),
     }
@@ -77,6 +78,9 @@ pub async fn walk(client: &mut Client, blueprint: &Blueprint, baseline: i32, loc
     let migrations = blueprint.render(&identity)?;
     let tx = client.transaction().await?;
     tx.batch_execute(&format!("SET LOCAL lock_timeout = '{}ms'", lock_timeout.as_millis())).await?;
+    // A first tenant gets the blueprint's shared part in its transaction: so does the reference.
+    let part = crate::store::layout_upgrade::SharedPart { blueprint: &blueprint.name, migrations: &blueprint.shared };
+    crate::store::blueprint_shared::apply(&tx, part).await?;
     let walked = along(&tx, &spec, blueprint, &identity, &migrations, baseline, &settings(lock_timeout)).await;
     tx.rollback().await?;
     walked

@@ -15,16 +15,23 @@ use std::path::PathBuf;
 use anyhow::Result;
 use tokio_postgres::Client;
 
+use crate::store::layout_upgrade::SharedPart;
+
 /// (kind, qualified name) → definition.
 pub type Image = BTreeMap<(String, String), String>;
 
 /// Where this server's expected image is (or would be) cached, if anywhere.
-pub async fn location(client: &Client) -> Result<Option<PathBuf>> {
+pub async fn location(client: &Client, parts: &[SharedPart<'_>]) -> Result<Option<PathBuf>> {
     let Some(dir) = directory() else { return Ok(None) };
     let row = client.query_one(include_str!("../sql/verify_cache_key.sql"), &[]).await?;
     let mut key = String::new();
     for migration in crate::store::migrate::shared_migrations() {
         key.push_str(&format!("{} {}\n", migration.name(), migration.checksum()));
+    }
+    for part in parts {
+        for migration in part.migrations {
+            key.push_str(&format!("{}/{} {}\n", part.blueprint, migration.name(), migration.checksum()));
+        }
     }
     // The image is this query's output: another version of it is another image.
     key.push_str(include_str!("../sql/verify_fingerprint.sql"));

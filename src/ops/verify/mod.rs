@@ -132,7 +132,7 @@ pub async fn run_codes(
     let shared_schemas = shared::schemas(&shared_side, config).await?;
     let shared = async {
         match scope {
-            Scope::Everything => shared::compare(&shared_side, target, &shared_schemas).await,
+            Scope::Everything => shared::compare(&shared_side, target, &config.templates_dir).await,
             Scope::TenantsOnly => Ok(Vec::new()),
         }
     };
@@ -238,7 +238,8 @@ pub(crate) fn reference_spec(blueprint: &str, index: usize) -> TenantSpec {
         id: crate::model::config::derived_tenant_id(&code),
         code,
         name: "provision verify reference".to_owned(),
-        tenant_type: crate::model::config::TENANT_TYPES[0].to_owned(),
+        tenant_type: blueprint.to_owned(),
+        attributes: Default::default(),
         blueprint: blueprint.to_owned(),
         partitions: Default::default(),
     }

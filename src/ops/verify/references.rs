@@ -95,7 +95,11 @@ async fn in_scratch_database(
     let name = super::scratch::create(client, "ref_").await?;
     let result = async {
         let mut scratch = target.with_dbname(&name).connect().await?;
-        crate::store::shared::apply(&mut scratch, settings.lock_timeout, &crate::report::Silent).await?;
+        let parts: Vec<_> = blueprints
+            .values()
+            .map(|bp| crate::store::layout_upgrade::SharedPart { blueprint: &bp.name, migrations: &bp.shared })
+            .collect();
+        crate::store::shared::apply(&mut scratch, settings.lock_timeout, &crate::report::Silent, &parts).await?;
         let mut schemas = vec!["audit".to_owned()];
         for (spec, version) in specs {
             let bp = &blueprints[&spec.blueprint];

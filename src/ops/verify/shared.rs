@@ -1,10 +1,13 @@
-//! The shared schemas (provision's own `shared`, `audit` and history schema,
-//! plus those the blueprints in use declare in `[shared] schemas`) against
-//! the shared migrations: applied to a throwaway database, then both
-//! fingerprinted with the same query (the reference's image is cached
-//! locally, see `cache.rs`). Refinery checksums must match too.
+//! The shared schemas (`shared`, `audit`, the history schema, and those the
+//! shared parts of the database's blueprints create) against the shared
+//! migrations: provision's own and the shared part of every blueprint this
+//! database records a shared history for, applied to a throwaway database,
+//! then both fingerprinted with the same query over the schemas the
+//! reference holds (its image is cached locally, see `cache.rs`). Refinery
+//! checksums must match too.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use anyhow::Result;
 use tokio_postgres::Client;
@@ -13,25 +16,19 @@ use super::{context, Check, Difference, Finding};
 use crate::model::blueprint::Blueprint;
 use crate::model::config::Config;
 use crate::pg::connection::Target;
-use crate::store::{migrate, registry};
+use crate::store::layout_upgrade::SharedPart;
+use crate::store::{blueprint_shared, migrate};
 
 /// provision's own schemas: the registry, the audit machinery, the histories.
 const CORE_SCHEMAS: &[&str] = &["shared", "audit", migrate::HISTORY_SCHEMA];
 
-/// Every shared schema: provision's own, then those declared by the
-/// blueprints of registered tenants and of tenants.toml. The core names no
+/// Every shared schema, for the invariants: provision's own, then those the
+/// blueprints in use declare in `[shared] schemas`. The core names no
 /// blueprint's schema itself.
 pub async fn schemas(client: &Client, config: &Config) -> Result<Vec<String>> {
-    let mut blueprints: Vec<String> = config.tenants.iter().map(|t| t.blueprint.clone()).collect();
-    if registry::exists(client).await? {
-        let rows = client.query("SELECT DISTINCT blueprint FROM shared.tenants", &[]).await?;
-        blueprints.extend(rows.iter().map(|r| r.get::<_, String>(0)));
-    }
-    blueprints.sort();
-    blueprints.dedup();
     let mut schemas: Vec<String> = CORE_SCHEMAS.iter().map(|s| (*s).to_owned()).collect();
-    for name in blueprints {
-        for schema in Blueprint::load(&config.templates_dir, &name)?.manifest.shared.schemas {
+    for blueprint in crate::ops::shared_parts::in_use(client, config).await? {
+        for schema in blueprint.manifest.shared.schemas {
             if !schemas.contains(&schema) {
                 schemas.push(schema);
             }
@@ -40,11 +37,15 @@ pub async fn schemas(client: &Client, config: &Config) -> Result<Vec<String>> {
     Ok(schemas)
 }
 
-pub async fn compare(client: &Client, target: &Target, schemas: &[String]) -> Result<Vec<Finding>> {
-    let mut findings = checksums(client).await?;
-    // Reading this database's schemas queues behind CREATE DATABASE and runs
-    // while the migrations are applied on the scratch database's connection.
-    let (expected, found) = tokio::try_join!(expected(client, target, schemas), fingerprint(client, schemas))?;
+pub async fn compare(client: &Client, target: &Target, templates: &Path) -> Result<Vec<Finding>> {
+    let recorded = blueprint_shared::recorded_blueprints(client).await?;
+    let loaded: Vec<Blueprint> = recorded.iter().filter_map(|name| Blueprint::load(templates, name).ok()).collect();
+    let parts = crate::ops::shared_parts::parts(&loaded);
+    let mut findings = checksums(client, &parts).await?;
+    let expected = expected(client, target, &parts).await?;
+    let schemas: Vec<&str> =
+        expected.keys().filter(|(kind, _)| kind == "schema").map(|(_, name)| name.as_str()).collect();
+    let found = fingerprint(client, &schemas).await?;
     let (expected, found): (HashMap<_, _>, HashMap<_, _>) =
         (expected.into_iter().collect(), found.into_iter().collect());
     for (problem, key) in super::differences(&expected, &found) {
@@ -56,10 +57,10 @@ pub async fn compare(client: &Client, target: &Target, schemas: &[String]) -> Re
     Ok(findings)
 }
 
-async fn checksums(client: &Client) -> Result<Vec<Finding>> {
-    let plan = crate::store::shared::plan(client).await?;
+async fn checksums(client: &Client, parts: &[SharedPart<'_>]) -> Result<Vec<Finding>> {
+    let plan = crate::store::shared::plan(client, parts).await?;
     Ok(plan
-        .edited
+        .edited()
         .into_iter()
         .map(|(name, _)| Finding {
             scope: "shared".to_owned(),
@@ -75,28 +76,42 @@ async fn checksums(client: &Client) -> Result<Vec<Finding>> {
 
 /// The reference image: from the local cache when this binary has built it
 /// for this server before (see `cache.rs`), else built and cached.
-async fn expected(client: &Client, target: &Target, schemas: &[String]) -> Result<BTreeMap<(String, String), String>> {
-    let location = super::cache::location(client).await?;
+async fn expected(
+    client: &Client,
+    target: &Target,
+    parts: &[SharedPart<'_>],
+) -> Result<BTreeMap<(String, String), String>> {
+    let location = super::cache::location(client, parts).await?;
     if let Some(image) = location.as_ref().and_then(super::cache::read) {
         return Ok(image);
     }
-    let image = reference(client, target, schemas).await?;
+    let image = reference(client, target, parts).await?;
     if let Some(path) = &location {
         super::cache::write(path, &image);
     }
     Ok(image)
 }
 
-/// Applies the shared migrations to a throwaway database and fingerprints it.
-async fn reference(client: &Client, target: &Target, schemas: &[String]) -> Result<BTreeMap<(String, String), String>> {
+/// Applies the shared migrations to a throwaway database and fingerprints
+/// every schema they made there.
+async fn reference(
+    client: &Client,
+    target: &Target,
+    parts: &[SharedPart<'_>],
+) -> Result<BTreeMap<(String, String), String>> {
     let name = super::scratch::create(client, "").await?;
     let result = async {
         let mut scratch = target.with_dbname(&name).connect().await?;
         let tx = scratch.transaction().await?;
         tx.batch_execute(&format!("CREATE SCHEMA {}", migrate::HISTORY_SCHEMA)).await?;
         migrate::apply(&tx, &migrate::shared_migrations(), &migrate::shared_history_table()).await?;
+        for part in parts {
+            blueprint_shared::apply(&tx, *part).await?;
+        }
         tx.commit().await?;
-        fingerprint(&scratch, schemas).await
+        let made: Vec<String> =
+            scratch.query(include_str!("../sql/verify_shared_schemas.sql"), &[]).await?.iter().map(|r| r.get(0)).collect();
+        fingerprint(&scratch, &made.iter().map(String::as_str).collect::<Vec<_>>()).await
     }
     .await;
     let dropped = super::scratch::drop(client, &name).await;
@@ -106,7 +121,7 @@ async fn reference(client: &Client, target: &Target, schemas: &[String]) -> Resu
 }
 
 /// The shared schemas' fingerprint, less the tenants' own audit logs.
-async fn fingerprint(client: &Client, schemas: &[String]) -> Result<BTreeMap<(String, String), String>> {
+async fn fingerprint(client: &Client, schemas: &[&str]) -> Result<BTreeMap<(String, String), String>> {
     // The tenants' audit logs are the tenants' business (their own check).
     let tenant_audit_logs = Some(r"%\_audit\_log");
     let rows = client.query(include_str!("../sql/verify_fingerprint.sql"), &[&schemas, &tenant_audit_logs]).await?;

@@ -1,3 +1,9 @@
+-- Until blueprint packs this file was provision's own migration V8 (its comments still use those numbers:
+-- V3, V4, V6, V7, V8, V9 there are V1, V2, V3, V4, V5, V6 here). A database made then records it in
+-- provision.refinery_schema_history with the checksum below; `provision up` re-records it in this blueprint's
+-- shared history. The statements are unchanged, byte for byte.
+-- provision:replaces-core-version 8 checksum 18415890386528907643
+
 -- Seed 001 §7 "Callback Request Management Database Schemas".
 -- seed: unqualified objects beside the portal_service tables; keyed by tenant_id (row-level tenancy), so they live in schema portal (V7)
 -- seed: tenant_id UUID NOT NULL with no FK; every tenant_id here references shared.tenants(tenant_id)

@@ -1,3 +1,9 @@
+-- Until blueprint packs this file was provision's own migration V3 (its comments still use those numbers:
+-- V3, V4, V6, V7, V8, V9 there are V1, V2, V3, V4, V5, V6 here). A database made then records it in
+-- provision.refinery_schema_history with the checksum below; `provision up` re-records it in this blueprint's
+-- shared history. The statements are unchanged, byte for byte.
+-- provision:replaces-core-version 3 checksum 1827505205173540339
+
 -- Seed 001 §2.1 "System Reference Data", §2.3 "Insurance Providers", §2.5 WhatsApp templates.
 -- Tables only: reference data rows are loaded elsewhere.
 

@@ -1,3 +1,9 @@
+-- Until blueprint packs this file was provision's own migration V4 (its comments still use those numbers:
+-- V3, V4, V6, V7, V8, V9 there are V1, V2, V3, V4, V5, V6 here). A database made then records it in
+-- provision.refinery_schema_history with the checksum below; `provision up` re-records it in this blueprint's
+-- shared history. The statements are unchanged, byte for byte.
+-- provision:replaces-core-version 4 checksum 10694785227614131064
+
 -- Seed 001 §2.1: data import/export and sync tracking for the agent configuration portal.
 -- These shared tables point at rows inside tenant schemas; a shared table cannot carry an FK into
 -- one tenant's schema, so they store tenant_id (FK to shared.tenants) plus the tenant-local id without FK.

@@ -1,3 +1,9 @@
+-- Until blueprint packs this file was provision's own migration V6 (its comments still use those numbers:
+-- V3, V4, V6, V7, V8, V9 there are V1, V2, V3, V4, V5, V6 here). A database made then records it in
+-- provision.refinery_schema_history with the checksum below; `provision up` re-records it in this blueprint's
+-- shared history. The statements are unchanged, byte for byte.
+-- provision:replaces-core-version 6 checksum 3102283619749673847
+
 -- Reference rows for the seed 001 §2.1 / §2.3 / §2.5 tables created in V3 (the rows V3 says are "loaded elsewhere").
 -- seed: the design document defines these tables but ships no rows; the rows below are added here.
 -- Every statement is an upsert on the table's UNIQUE natural key, and the DO UPDATE only fires when a

@@ -1,3 +1,9 @@
+-- Until blueprint packs this file was provision's own migration V7 (its comments still use those numbers:
+-- V3, V4, V6, V7, V8, V9 there are V1, V2, V3, V4, V5, V6 here). A database made then records it in
+-- provision.refinery_schema_history with the checksum below; `provision up` re-records it in this blueprint's
+-- shared history. The statements are unchanged, byte for byte.
+-- provision:replaces-core-version 7 checksum 9961890249729483848
+
 -- Seed 001 §6 "Agent Configuration Portal Database Schemas".
 -- seed: a separate portal_service database with unqualified tables; these tables are keyed by tenant_id (row-level tenancy, one set for all tenants), so they live in one database-wide schema, portal
 -- seed: tenant_id UUID NOT NULL with no FK ("links to main app tenants"); every tenant_id here references shared.tenants(tenant_id)
