@@ -82,8 +82,7 @@ const KNOWN: &[(&str, &str)] = &[
     ("src/ops/sample/", "helper sample: the Rust sample generator goes, packs ship sample/*.sql.tera"),
     ("src/cli/seed.rs", "helper sample: seeding any pack's sample/"),
     ("src/cli/db/mod.rs", "helper sample: `db create --sample` seeds any pack"),
-    ("src/model/config.rs", "helper bpcmd: TENANT_TYPES and DEFAULT_BLUEPRINT move to blueprint.toml"),
-    ("src/cli/args.rs", "helper bpcmd: `--type` help and the default blueprint come from the packs"),
+    ("src/cli/args.rs", "helper sample: `seed --size` help names the pack's units (blueprint.toml [sample])"),
 ];
 
 /// Shared migrations of the Agent Mitra pack that used to live in
