@@ -11,6 +11,7 @@ mod db;
 mod migrate;
 mod partitions;
 pub mod printer;
+mod reporters;
 mod reset;
 mod sandbox;
 mod seed;

@@ -17,6 +17,7 @@ use crate::error::bad_input;
 use crate::model::attributes;
 use crate::model::blueprint::available;
 use crate::model::tenant::TenantCode;
+use crate::pg::text::one_line;
 
 /// Namespace for tenant UUIDs derived from codes (UUID v5), so a tenant has
 /// the same id in every environment and `tenant render` is deterministic.
@@ -399,10 +400,6 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
-}
-
-fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

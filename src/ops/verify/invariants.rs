@@ -129,7 +129,7 @@ async fn coverage(
     Ok(plan
         .into_iter()
         .flat_map(|(code, actions)| {
-            actions.into_iter().filter(|a| a.kind == "attach" || (a.kind == "create" && a.target.ends_with("_default"))).map(
+            actions.into_iter().filter(|a| a.creates()).map(
                 move |a| Finding {
                     scope: code.clone(),
                     check: Check::Partitions,

@@ -257,3 +257,24 @@ pub(crate) fn groups(tenants: &[Registered]) -> BTreeMap<(String, i32), Vec<&Reg
 pub(crate) fn context<T>(result: Result<T>, what: &str) -> Result<T> {
     result.with_context(|| format!("verify: {what}"))
 }
+
+/// The active registered tenants among `wanted` (all of them when `wanted`
+/// is empty), without reading their histories: verify reads those once it
+/// holds the tenants' locks. A wanted code that is not registered is bad
+/// input (exit 2).
+pub async fn active_codes(client: &Client, wanted: &[TenantCode]) -> Result<Vec<TenantCode>> {
+    if !crate::store::registry::exists(client).await? {
+        return match wanted.first() {
+            Some(missing) => Err(crate::store::registry::not_registered(missing)),
+            None => Ok(Vec::new()),
+        };
+    }
+    let rows = client.query(include_str!("../sql/verify_registered.sql"), &[]).await?;
+    let all: Vec<(TenantCode, bool)> =
+        rows.iter().map(|r| Ok((TenantCode::parse(r.get(0))?, r.get(1)))).collect::<Result<_>>()?;
+    if let Some(missing) = wanted.iter().find(|c| !all.iter().any(|(code, _)| code == *c)) {
+        return Err(crate::store::registry::not_registered(missing));
+    }
+    let chosen = |(code, active): &(TenantCode, bool)| *active && (wanted.is_empty() || wanted.contains(code));
+    Ok(all.into_iter().filter(chosen).map(|(code, _)| code).collect())
+}

@@ -37,7 +37,7 @@ pub struct NowBounds {
 /// two years ahead of the server's clock. An unparsable value surfaces as
 /// the database's data exception, for the caller to word.
 pub async fn check_now(client: &Client, now: &str) -> Result<NowBounds> {
-    let row = client.query_one(include_str!("sql/rollover_now.sql"), &[&now]).await?;
+    let row = client.query_one(include_str!("../sql/rollover_now.sql"), &[&now]).await?;
     let bounds =
         NowBounds { server_now: row.get("server_now"), earliest: row.get("earliest"), latest: row.get("latest") };
     if row.get::<_, bool>("too_early") {
@@ -109,7 +109,7 @@ pub async fn lock_tenant(client: &Client, code: &str, options: &Options) -> Resu
 pub async fn security_unchanged(client: &Client, actions: &[super::Action]) -> Result<bool> {
     let mut parents: Vec<&str> = Vec::new();
     let mut planned: Vec<&str> = Vec::new();
-    for action in actions.iter().filter(|a| super::creates(a)) {
+    for action in actions.iter().filter(|a| a.creates()) {
         if !parents.contains(&action.parent.as_str()) {
             parents.push(&action.parent);
             planned.push(&action.security);
@@ -118,7 +118,7 @@ pub async fn security_unchanged(client: &Client, actions: &[super::Action]) -> R
     if parents.is_empty() {
         return Ok(true);
     }
-    let row = client.query_one(include_str!("sql/rollover_security.sql"), &[&parents, &planned]).await?;
+    let row = client.query_one(include_str!("../sql/rollover_security.sql"), &[&parents, &planned]).await?;
     Ok(row.get("unchanged"))
 }
 
