@@ -16,7 +16,7 @@ fn with_closed_stdout(db: &TestDb, ws: &Workspace, args: &[&str]) -> support::Ou
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let mut command = Command::new(env!("CARGO_BIN_EXE_provision"));
-    for var in CONNECTION_VARS.iter() {
+    for var in CONNECTION_VARS {
         command.env_remove(var);
     }
     let out = command

@@ -9,13 +9,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{LazyLock, OnceLock};
+use std::sync::OnceLock;
 
 use provision::pg::connection::Target;
 use provision::pg::sandbox::Sandbox;
 use tokio_postgres::Client;
 
 mod run;
+#[allow(unused_imports)] // each test binary uses its own part
 pub use run::{diff, Outcome, Run};
 
 /// The repository root (templates/, tenants.toml).
@@ -29,8 +30,25 @@ const PROVISION_VARS: &[&str] = &["PROVISION_CONFIG", "PROVISION_SANDBOX_USER", 
 /// Variables that would make the binary connect somewhere else or read
 /// another configuration: the connection module's own list (its one
 /// owner), plus provision's.
-pub static CONNECTION_VARS: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| provision::pg::connection::ENV_VARS.iter().chain(PROVISION_VARS).copied().collect());
+pub const CONNECTION_VARS: &[&str] = &CONNECTION_VARS_ARRAY;
+
+const CONNECTION_VARS_ARRAY: [&str; provision::pg::connection::ENV_VARS.len() + PROVISION_VARS.len()] =
+    concat(provision::pg::connection::ENV_VARS, PROVISION_VARS);
+
+/// `a` then `b`, at compile time (N = both lengths).
+const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = b[i - a.len()];
+        i += 1;
+    }
+    out
+}
 
 /// The server all tests of this binary share.
 pub struct Server {

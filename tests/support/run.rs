@@ -30,7 +30,7 @@ enum Expected {
 impl Run {
     pub fn new() -> Run {
         let mut command = Command::new(env!("CARGO_BIN_EXE_provision"));
-        for var in CONNECTION_VARS.iter() {
+        for var in CONNECTION_VARS {
             command.env_remove(var);
         }
         command.env("NO_COLOR", "1");
