@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Builds and keeps multi-tenant PostgreSQL databases for insurance platforms.
+/// Builds and keeps multi-tenant PostgreSQL databases: one schema per tenant, from blueprint packs.
 ///
 /// Without a database URL or PG* variables, provision starts (and reuses) a
 /// private PostgreSQL in ./.provision.

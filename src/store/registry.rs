@@ -108,8 +108,8 @@ pub async fn insert(client: &impl GenericClient, spec: &TenantSpec) -> Result<()
 
 /// Deletes the registry row (and its configuration rows).
 ///
-/// Rows other shared or portal tables keep for the tenant (imports, backups,
-/// callbacks) are never deleted behind the operator's back: the foreign key
+/// Rows other shared tables keep for the tenant (backups, a blueprint's
+/// shared tables) are never deleted behind the operator's back: the foreign key
 /// stops the removal and the error names the table.
 pub async fn remove(client: &impl GenericClient, code: &TenantCode) -> Result<u64> {
     match client.execute(include_str!("sql/registry_remove.sql"), &[&code.as_str()]).await {

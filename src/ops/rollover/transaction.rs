@@ -9,7 +9,6 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::plan::{Action, ActionKind};
 use super::{is_lock_timeout, raced, Options, TenantResult};
-use crate::pg::quote::quote_ident;
 
 /// A transaction that could not run: its table, what it was to do, and
 /// whether a lock timeout (rather than a concurrent change) stopped it.
@@ -129,7 +128,7 @@ fn switch_role<'a>(statements: &mut Vec<String>, role: &mut Option<&'a str>, own
     if *role != Some(owner) {
         statements.push(match owner {
             "" => "RESET ROLE".to_owned(),
-            owner => format!("SET LOCAL ROLE {}", quote_ident(owner)),
+            owner => crate::pg::owned_ddl::set_role(owner, crate::pg::owned_ddl::Lasting::Transaction),
         });
         *role = Some(owner);
     }

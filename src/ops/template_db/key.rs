@@ -47,7 +47,7 @@ impl Key {
 
 /// The advisory lock of the template with `hash`.
 pub(super) fn lock_name(hash: &str) -> String {
-    format!("provision:template:{hash}")
+    crate::store::lock::template_key(hash)
 }
 
 /// Computes the key from everything a template's contents depend on: the

@@ -275,8 +275,7 @@ async fn drop_stale(admin: &Client, key: &Key) -> Result<Vec<String>> {
             continue;
         }
         let lock = lock_name(hash);
-        let free: bool =
-            admin.query_one(include_str!("../sql/template_db_lock_try.sql"), &[&lock, &false]).await?.get(0);
+        let free = crate::store::lock::session_try(admin, &lock, crate::store::lock::Mode::Exclusive).await?;
         if !free {
             continue;
         }
@@ -303,13 +302,13 @@ async fn drop_database(admin: &Client, name: &str, is_template: bool) -> Result<
 
 /// Takes a session-level template lock, saying what it waits for.
 async fn acquire(env: &Env<'_>, admin: &Client, lock: &str, shared: bool, what: &str) -> Result<()> {
-    let acquired: bool =
-        admin.query_one(include_str!("../sql/template_db_lock_try.sql"), &[&lock, &shared]).await?.get(0);
+    let mode = if shared { crate::store::lock::Mode::Shared } else { crate::store::lock::Mode::Exclusive };
+    let acquired = crate::store::lock::session_try(admin, lock, mode).await?;
     if acquired {
         return Ok(());
     }
     env.reporter.note(&format!("waiting for {what}: another provision process is building or cloning it"));
-    match admin.query_one(include_str!("../sql/template_db_lock_wait.sql"), &[&lock, &shared]).await {
+    match crate::store::lock::session_wait(admin, lock, mode).await {
         Ok(_) => Ok(()),
         Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Err(unavailable(format!(
             "timed out waiting for {what} (another provision process is still building it); retry later or raise --lock-timeout"
@@ -319,8 +318,8 @@ async fn acquire(env: &Env<'_>, admin: &Client, lock: &str, shared: bool, what: 
 }
 
 async fn release(admin: &Client, lock: &str, shared: bool) -> Result<()> {
-    admin.query_one(include_str!("../sql/template_db_unlock.sql"), &[&lock, &shared]).await?;
-    Ok(())
+    let mode = if shared { crate::store::lock::Mode::Shared } else { crate::store::lock::Mode::Exclusive };
+    crate::store::lock::session_release(admin, lock, mode).await
 }
 
 #[cfg(test)]

@@ -197,9 +197,9 @@ mod tests {
         let lic = normalizer();
         let named = |raw: &str| Named { owner: Some(0), raw: raw.to_owned(), normalized: Some(lic.apply(raw)) };
         OidNames(HashMap::from([
-            (17424, named("type lic_schema.policy_status_enum")),
-            (17428, named("enum lic_schema.policy_status_enum.pending_approval")),
-            (17500, Named { owner: Some(1), raw: "relation hdfc_schema.agents".to_owned(), normalized: None }),
+            (17424, named("type lic_schema.widget_state")),
+            (17428, named("enum lic_schema.widget_state.pending_approval")),
+            (17500, Named { owner: Some(1), raw: "relation hdfc_schema.widgets".to_owned(), normalized: None }),
         ]))
     }
 
@@ -215,8 +215,8 @@ mod tests {
                     :constisnull false :location 6189 :constvalue 4 [ 20 68 0 0 0 0 0 0 ]}";
         assert_eq!(
             canonical(text),
-            "{CONST :consttype type {schema}.policy_status_enum :consttypmod -1 :constcollid 0 :constlen 4 \
-             :constbyval true :constisnull false :constvalue enum {schema}.policy_status_enum.pending_approval}"
+            "{CONST :consttype type {schema}.widget_state :consttypmod -1 :constcollid 0 :constlen 4 \
+             :constbyval true :constisnull false :constvalue enum {schema}.widget_state.pending_approval}"
         );
     }
 
@@ -235,9 +235,9 @@ mod tests {
     fn typmods_and_unknown_ids_stay_as_they_are() {
         assert_eq!(
             canonical("{VAR :vartype 17424 :vartypmod 17424 :varattno 3}"),
-            "{VAR :vartype type {schema}.policy_status_enum :vartypmod 17424 :varattno 3}"
+            "{VAR :vartype type {schema}.widget_state :vartypmod 17424 :varattno 3}"
         );
-        assert_eq!(canonical("(o 25 17424 99999)"), "(o 25 type {schema}.policy_status_enum 99999)");
+        assert_eq!(canonical("(o 25 17424 99999)"), "(o 25 type {schema}.widget_state 99999)");
         assert_eq!(canonical(":colnames (\"location\" \":location 5\")"), ":colnames (\"location\" \":location 5\")");
     }
 
@@ -245,14 +245,14 @@ mod tests {
     fn restore_undoes_apply() {
         let lic = normalizer();
         let text =
-            "lic_schema.users lic_app=r/lic_owner 'lic' d35f21e8-a9d0-59d3-9b0b-73c0a4609d19 audit.lic_audit_log";
-        assert_eq!(lic.apply(text), "{schema}.users {app}=r/{owner} '{code}' {tenant_id} audit.{audit_log}");
+            "lic_schema.items lic_app=r/lic_owner 'lic' d35f21e8-a9d0-59d3-9b0b-73c0a4609d19 audit.lic_audit_log";
+        assert_eq!(lic.apply(text), "{schema}.items {app}=r/{owner} '{code}' {tenant_id} audit.{audit_log}");
         assert_eq!(lic.restore(&lic.apply(text)), text);
     }
 
     #[test]
     fn another_tenants_objects_keep_their_names() {
-        assert_eq!(canonical("{RANGETBLENTRY :relid 17500}"), "{RANGETBLENTRY :relid relation hdfc_schema.agents}");
+        assert_eq!(canonical("{RANGETBLENTRY :relid 17500}"), "{RANGETBLENTRY :relid relation hdfc_schema.widgets}");
     }
 
     #[test]
@@ -260,6 +260,6 @@ mod tests {
         let mut out = String::new();
         let lic = normalizer();
         plain("#17424 -1 NOT NULL acl lic_app=r/lic_owner #5", &names(), Owner { id: 0, normalizer: &lic }, &mut out);
-        assert_eq!(out, "type {schema}.policy_status_enum -1 NOT NULL acl {app}=r/{owner} #5");
+        assert_eq!(out, "type {schema}.widget_state -1 NOT NULL acl {app}=r/{owner} #5");
     }
 }
