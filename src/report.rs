@@ -4,6 +4,11 @@
 //! implements it and alone decides what reaches the terminal (as uv's engine
 //! crates declare reporter traits that its CLI implements). Tests and nested
 //! runs (a verification's scratch database) use [`Silent`].
+//!
+//! A use case with progress beyond these messages (a tenant finished, a file
+//! written) declares its own trait extending [`Reporter`], with quiet
+//! defaults, beside the use case (e.g. `ops::tenant::upgrade::UpgradeReporter`);
+//! `cli/reporters.rs` implements them with lines and progress bars.
 
 /// Receives the engine's messages. Every method has a quiet default, so a
 /// reporter implements only what it shows.

@@ -209,7 +209,7 @@ fn table_exists(db: &TestDb, name: &str) -> bool {
 #[test]
 fn a_second_blueprint_applies_its_shared_part_once_with_its_first_tenant() {
     let db = TestDb::new();
-    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\nblueprint = \"agent_mitra\"\n");
     add_widgets_blueprint(&ws, WIDGET_KINDS, "");
     db.provision().in_workspace(&ws).arg("up").success();
     assert!(!table_exists(&db, "widget_ref.kinds"), "no widgets tenant yet, so no widgets shared part");

@@ -20,7 +20,7 @@ fn bad_tenant_codes_exit_2_and_change_nothing() {
         "public",
         "shared",
         "audit",
-        "portal",
+        "information_schema",
         "provision",
         too_long.as_str(),
         "x;drop",

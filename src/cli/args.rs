@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Builds and keeps multi-tenant PostgreSQL databases for insurance platforms.
+/// Builds and keeps multi-tenant PostgreSQL databases: one schema per tenant, from blueprint packs.
 ///
 /// Without a database URL or PG* variables, provision starts (and reuses) a
 /// private PostgreSQL in ./.provision.
@@ -98,6 +98,38 @@ pub enum Command {
     /// Manage the embedded PostgreSQL in ./.provision.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+
+    /// Blueprint packs: list the available ones, show one, scaffold a new one.
+    #[command(subcommand)]
+    Blueprint(BlueprintCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlueprintCommand {
+    /// Every blueprint shipped in the binary or in the templates directory.
+    #[command(after_help = "Example:\n  provision blueprint list\n  provision --json blueprint list")]
+    List,
+    /// One blueprint: tables, versions, tenancy, attributes, partitions, audit, sample.
+    #[command(after_help = "Example:\n  provision blueprint show shop")]
+    Show(BlueprintNameArgs),
+    /// Scaffold a new blueprint whose first table is already isolated (RLS, policy, audit, grants).
+    #[command(after_help = "Example:\n  provision blueprint init shop\n  provision tenant add acme --name Acme --blueprint shop")]
+    Init(BlueprintInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BlueprintNameArgs {
+    /// Blueprint name.
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BlueprintInitArgs {
+    /// Name of the new blueprint: lower-case letters, digits and '_'.
+    pub name: String,
+    /// Directory to create it in (default: tenants.toml's templates directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -151,7 +183,7 @@ pub struct DryRun {
 pub enum TenantCommand {
     /// Create one tenant from its tenants.toml entry or from the arguments.
     #[command(
-        after_help = "Example:\n  provision tenant add hdfc\n  provision tenant add sbi --name 'SBI Life' --type insurance_provider"
+        after_help = "Example:\n  provision tenant add hdfc\n  provision tenant add sbi --name 'SBI Life' --set type=<a value the blueprint allows>"
     )]
     Add(TenantAddArgs),
 
@@ -203,10 +235,13 @@ pub struct TenantSpecArgs {
     /// Display name (default: from tenants.toml).
     #[arg(long)]
     pub name: Option<String>,
-    /// insurance_provider, independent_agent or agent_network.
+    /// The tenant's `type` attribute (shorthand for --set type=TYPE).
     #[arg(long = "type", value_name = "TYPE")]
     pub tenant_type: Option<String>,
-    /// Blueprint directory under templates/ (default: agent_mitra).
+    /// A tenant attribute the blueprint declares (`provision blueprint show`), repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Blueprint (default: tenants.toml's, or the only one available).
     #[arg(long)]
     pub blueprint: Option<String>,
 }

@@ -5,11 +5,13 @@
 //! This module only dispatches.
 
 pub mod args;
+pub(crate) mod blueprint;
 pub mod context;
 mod db;
 mod migrate;
 mod partitions;
 pub mod printer;
+mod reporters;
 mod reset;
 mod sandbox;
 mod seed;
@@ -20,7 +22,7 @@ pub(crate) mod verify;
 
 use anyhow::Result;
 
-use crate::cli::args::{Command, DbCommand, PartitionsCommand, SandboxCommand, TenantCommand};
+use crate::cli::args::{BlueprintCommand, Command, DbCommand, PartitionsCommand, SandboxCommand, TenantCommand};
 use crate::cli::context::Context;
 
 /// The only commands that may initialise the embedded sandbox in
@@ -52,5 +54,8 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Tenant(TenantCommand::Remove(args)) => tenant::remove::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Activate(args)) => tenant::activate::run(ctx, &args).await,
         Command::Sandbox(command) => sandbox::run(ctx, command).await,
+        Command::Blueprint(BlueprintCommand::List) => blueprint::list::run(ctx),
+        Command::Blueprint(BlueprintCommand::Show(args)) => blueprint::show::run(ctx, &args),
+        Command::Blueprint(BlueprintCommand::Init(args)) => blueprint::init::run(ctx, &args),
     }
 }

@@ -86,6 +86,14 @@ impl Printer {
         }
     }
 
+    /// A typed report as the `--json` document, with its keys in
+    /// alphabetical order like every other document of this printer.
+    pub fn json_report<T: Serialize>(&self, report: &T) {
+        if self.json {
+            self.json(&serde_json::to_value(report).expect("JSON output is serializable"));
+        }
+    }
+
     /// Progress chatter on stderr (suppressed by `--quiet`).
     pub fn note(&self, text: impl AsRef<str>) {
         if self.verbosity != Verbosity::Quiet {

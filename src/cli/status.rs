@@ -4,6 +4,7 @@
 use anyhow::Result;
 use serde_json::json;
 
+use crate::cli::blueprint::describe_origin;
 use crate::cli::context::Context;
 use crate::model::blueprint::{Blueprint, Identity};
 use crate::store::migrate::{shared_migrations, Plan};
@@ -54,8 +55,9 @@ pub async fn run(ctx: &Context) -> Result<()> {
     for row in &rows {
         let pending = row["pending"].as_array().map_or(0, Vec::len);
         let problem = row["problem"].as_str().map(|p| format!("  ({p})")).unwrap_or_default();
+        let from = row["blueprint_from"].as_str().unwrap_or("missing");
         ctx.printer.line(format!(
-            "{:<16} {:<24} {:<14} version {:>3}, {pending} pending  {}{problem}",
+            "{:<16} {:<24} {:<14} version {:>3}, {pending} pending  {}{problem}  (blueprint from {from})",
             row["tenant"].as_str().unwrap_or(""),
             row["schema"].as_str().unwrap_or(""),
             row["blueprint"].as_str().unwrap_or(""),
@@ -91,7 +93,9 @@ async fn verify_summary(
 }
 
 fn tenant_row(tenant: &Registered, templates_dir: &std::path::Path) -> serde_json::Value {
-    let plan = Blueprint::load(templates_dir, &tenant.blueprint)
+    let blueprint = Blueprint::load(templates_dir, &tenant.blueprint);
+    let origin = blueprint.as_ref().ok().map(|bp| describe_origin(&bp.origin));
+    let plan = blueprint
         .and_then(|bp| bp.render(&Identity { code: tenant.code.clone(), tenant_id: tenant.id }))
         .map(|migrations| Plan::new(&migrations, &tenant.applied));
     let (pending, problem) = match &plan {
@@ -106,6 +110,6 @@ fn tenant_row(tenant: &Registered, templates_dir: &std::path::Path) -> serde_jso
         problem.or_else(|| (!tenant.schema_exists).then(|| format!("schema {} is missing", tenant.schema_name)));
     json!({
         "tenant": tenant.code.as_str(), "schema": tenant.schema_name, "blueprint": tenant.blueprint,
-        "status": tenant.status, "version": tenant.version(), "pending": pending, "problem": problem,
+        "blueprint_from": origin, "status": tenant.status, "version": tenant.version(), "pending": pending, "problem": problem,
     })
 }

@@ -10,21 +10,12 @@ use crate::cli::context::Context;
 use crate::error::failed;
 use crate::model::tenant::TenantCode;
 use crate::ops::verify::{self, report, Busy, Scope};
-use crate::store::registry;
 
 pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     let config = ctx.config()?;
     let (mut client, target) = ctx.connect().await?;
     let wanted: Vec<TenantCode> = args.tenants.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
-    let all = registered(&client).await?;
-    if let Some(missing) = wanted.iter().find(|c| !all.iter().any(|(code, _)| code == *c)) {
-        return Err(registry::not_registered(missing));
-    }
-    let codes: Vec<TenantCode> = all
-        .into_iter()
-        .filter(|(code, active)| *active && (wanted.is_empty() || wanted.contains(code)))
-        .map(|(code, _)| code)
-        .collect();
+    let codes = verify::active_codes(&client, &wanted).await?;
     let busy = if args.wait { Busy::Wait(ctx.lock_timeout()) } else { Busy::Skip };
     let outcome = verify::run_codes(&mut client, &target, &config, &codes, Scope::Everything, busy).await?;
     say_who_was_busy(&outcome);
@@ -49,12 +40,8 @@ pub async fn after_changes(
     config: &crate::model::config::Config,
     only: Option<&TenantCode>,
 ) -> Result<verify::Outcome> {
-    let codes: Vec<TenantCode> = registered(&*client)
-        .await?
-        .into_iter()
-        .filter(|(code, active)| *active && only.is_none_or(|only| only == code))
-        .map(|(code, _)| code)
-        .collect();
+    let mut codes = verify::active_codes(client, &[]).await?;
+    codes.retain(|code| only.is_none_or(|only| only == code));
     let scope = if only.is_some() { Scope::TenantsOnly } else { Scope::Everything };
     // These commands ran alongside whatever else changes the database: the
     // honest answer about a tenant being changed is the one after it.
@@ -64,16 +51,6 @@ pub async fn after_changes(
         eprint!("{}", report::text(&outcome));
     }
     Ok(outcome)
-}
-
-/// Every registered tenant's code and whether it is active, without reading
-/// their histories (verify reads those once it holds the tenants' locks).
-async fn registered(client: &tokio_postgres::Client) -> Result<Vec<(TenantCode, bool)>> {
-    if !registry::exists(client).await? {
-        return Ok(Vec::new());
-    }
-    let rows = client.query(include_str!("sql/verify_registered.sql"), &[]).await?;
-    rows.iter().map(|r| Ok((TenantCode::parse(r.get(0))?, r.get(1)))).collect()
 }
 
 /// One stderr line per tenant another provision process was changing, even

@@ -22,7 +22,7 @@ use tokio_postgres::{Client, GenericClient, Transaction};
 
 use crate::model::blueprint::{Blueprint, Identity};
 use crate::ops::admin::{self, AdminReport};
-use crate::ops::provisioner::{self, Outcome, Settings};
+use crate::ops::steps::{self, Outcome, Settings};
 use crate::report::Reporter;
 use crate::store::partitions;
 use crate::store::registry::Registered;
@@ -144,7 +144,7 @@ pub async fn complete(
     reporter: &dyn Reporter,
 ) -> Result<Outcome> {
     let identity = tenant.identity();
-    let tx = provisioner::begin_locked(client, &tenant.code, settings.lock_timeout, reporter).await?;
+    let tx = steps::begin_locked(client, &tenant.code, settings.lock_timeout, reporter).await?;
     // Asked again under the tenant's lock: another process may have
     // completed it since the survey, and the answer names what is repaired.
     let missing = query(&tx, &SurveyInput::new(&[(tenant, blueprint)])).await?.into_iter().flat_map(|g| g.missing);
@@ -172,7 +172,7 @@ pub async fn complete_in(
 ) -> Result<Completed> {
     let code = &identity.code;
     roles::ensure(tx, code).await?;
-    let partitions = provisioner::finish(tx, code, blueprint, settings).await?;
+    let partitions = steps::finish(tx, code, blueprint, settings).await?;
     let specs = blueprint.partitions_of(code, &settings.partitions.for_tenant(code));
     let parents: Vec<String> = specs
         .iter()
@@ -212,8 +212,8 @@ async fn pending_administrator(
     {
         return Ok(None);
     }
-    provisioner::act_as_owner(tx, identity).await?;
+    roles::act_as_owner(tx, identity, crate::pg::owned_ddl::Lasting::Transaction).await?;
     let admin = admin::ensure(tx, blueprint, identity, &settings.admin_password).await?;
-    provisioner::stop_acting(tx).await?;
+    roles::stop_acting(tx, crate::pg::owned_ddl::Lasting::Transaction).await?;
     Ok(admin)
 }

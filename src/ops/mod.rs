@@ -8,11 +8,15 @@ pub mod backup;
 pub mod completion;
 pub mod fleet;
 pub mod gate;
+pub mod partitions;
 pub mod provisioner;
+pub mod reset;
 pub mod rollover;
 pub mod sample;
 pub mod shared_parts;
+pub mod steps;
 pub mod template_db;
+pub mod tenant;
 pub mod upgrade;
 pub mod verify;
 

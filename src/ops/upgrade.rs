@@ -27,12 +27,14 @@ use tokio_postgres::Client;
 use crate::error::{bad_input, failed};
 use crate::model::blueprint::{Blueprint, Identity};
 use crate::ops::completion::Completed;
-use crate::ops::provisioner::{self, history_table, Outcome, Settings};
-use crate::pg::quote::{quote_ident, quote_literal};
+use crate::ops::steps::{self, history_table, Outcome, Settings};
+use crate::pg::owned_ddl::Lasting;
+use crate::pg::quote::quote_ident;
 use crate::pg::statements;
 use crate::report::Reporter;
 use crate::store::migrate::{self, Plan};
 use crate::store::registry::Registered;
+use crate::store::{lock, roles};
 
 /// A run of pending versions that execute together.
 enum Segment {
@@ -58,7 +60,7 @@ pub async fn upgrade(
     if plan.pending.is_empty() {
         return crate::ops::completion::complete(client, tenant, blueprint, settings, reporter).await;
     }
-    let before = provisioner::count_objects_outside(client, &tenant.schema_name).await?;
+    let before = steps::count_objects_outside(client, &tenant.schema_name).await?;
     let mut applied = Vec::new();
     let segments = segments(&plan.pending);
     let last = segments.len() - 1;
@@ -95,7 +97,7 @@ pub async fn upgrade(
         Some(completed) => completed,
         None => complete_alone(client, &identity, blueprint, settings, reporter).await?,
     };
-    let objects = provisioner::count_objects_outside(client, &tenant.schema_name).await? - before;
+    let objects = steps::count_objects_outside(client, &tenant.schema_name).await? - before;
     let version = blueprint.latest_version();
     let (partitions, admin) = (earlier.partitions + completed.partitions, completed.admin.or(earlier.admin));
     Ok(Outcome::Upgraded { from: tenant.version(), version, applied, partitions, objects, admin })
@@ -119,7 +121,7 @@ async fn complete_alone(
     settings: &Settings,
     reporter: &dyn Reporter,
 ) -> Result<Completed> {
-    let tx = provisioner::begin_locked(client, &identity.code, settings.lock_timeout, reporter).await?;
+    let tx = steps::begin_locked(client, &identity.code, settings.lock_timeout, reporter).await?;
     let completed = crate::ops::completion::complete_in(&tx, identity, blueprint, settings).await?;
     crate::ops::gate::check_tenant(&tx, &identity.code, blueprint).await?;
     tx.commit().await?;
@@ -175,9 +177,9 @@ async fn in_transaction(
     // refinery checks the applied history against the list: give it every
     // version up to this segment's last, of which exactly `pending` is new.
     let upto: Vec<Migration> = all.iter().filter(|m| m.version() <= last).cloned().collect();
-    let tx = provisioner::begin_locked(client, &identity.code, settings.lock_timeout, reporter).await?;
+    let tx = steps::begin_locked(client, &identity.code, settings.lock_timeout, reporter).await?;
     tx.batch_execute(&timeouts(settings)).await?;
-    let applied = provisioner::apply_as_owner(&tx, identity, &upto).await?;
+    let applied = steps::apply_as_owner(&tx, identity, &upto).await?;
     let completed = match finishing {
         Some(blueprint) => Some(crate::ops::completion::complete_in(&tx, identity, blueprint, settings).await?),
         None => None,
@@ -186,7 +188,7 @@ async fn in_transaction(
         crate::ops::gate::check_tenant(&tx, &identity.code, blueprint).await?;
     }
     tx.commit().await?;
-    Ok((provisioner::names(&applied), completed))
+    Ok((steps::names(&applied), completed))
 }
 
 fn timeouts(settings: &Settings) -> String {
@@ -210,10 +212,9 @@ async fn hoist_enum_values(client: &Client, identity: &Identity, pending: &[Migr
             let type_name = statement.split_whitespace().nth(2).unwrap_or_default().to_owned();
             let exists: bool = client.query_one("SELECT to_regtype($1) IS NOT NULL", &[&type_name]).await?.get(0);
             if exists {
-                let owner = quote_ident(&identity.code.owner_role());
-                client.batch_execute(&format!("SET ROLE {owner}")).await?;
+                roles::act_as_owner(client, identity, Lasting::Session).await?;
                 let added = client.batch_execute(&statement).await;
-                client.batch_execute("RESET ROLE").await?;
+                roles::stop_acting(client, Lasting::Session).await?;
                 added.with_context(|| format!("{migration}: cannot add the enum value ahead of the version"))?;
                 crate::failpoint::hit("upgrade.after_enum_value");
             }
@@ -230,19 +231,16 @@ async fn outside_transaction(
     migration: &Migration,
     settings: &Settings,
 ) -> Result<Vec<String>> {
-    let keys = [crate::store::lock::shared_key(), crate::store::lock::tenant_key(&identity.code)];
     client.batch_execute(&format!("SET lock_timeout = '{}ms'", settings.lock_timeout.as_millis())).await?;
-    client
-        .query_one(include_str!("sql/lock_session_take_tenant.sql"), &[&keys[0], &keys[1]])
-        .await
-        .context("cannot take the tenant's lock")?;
+    lock::session_take_tenant(client, &identity.code).await.context("cannot take the tenant's lock")?;
     let result = run_outside(client, identity, migration, settings).await;
     client
-        .batch_execute(
-            "RESET ROLE; RESET lock_timeout; RESET statement_timeout; SELECT set_config('app.tenant_id', '', false)",
-        )
+        .batch_execute(&format!(
+            "{}; RESET lock_timeout; RESET statement_timeout",
+            roles::stop_acting_sql(Lasting::Session)
+        ))
         .await?;
-    client.query_one(include_str!("sql/lock_session_release_tenant.sql"), &[&keys[0], &keys[1]]).await?;
+    lock::session_release_tenant(client, &identity.code).await?;
     result
 }
 
@@ -262,9 +260,8 @@ async fn run_outside(
     }
     client
         .batch_execute(&format!(
-            "SET ROLE {}; SELECT set_config('app.tenant_id', {}, false); SET lock_timeout = '{}ms'; SET statement_timeout = '{}ms'",
-            quote_ident(&identity.code.owner_role()),
-            quote_literal(&identity.tenant_id.to_string()),
+            "{}; SET lock_timeout = '{}ms'; SET statement_timeout = '{}ms'",
+            roles::act_as_owner_sql(identity, Lasting::Session),
             settings.upgrade.ddl.as_millis(),
             settings.upgrade.statement.map_or(0, |d| d.as_millis())
         ))

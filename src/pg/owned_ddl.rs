@@ -11,6 +11,33 @@ use tokio_postgres::{Row, Transaction};
 
 use crate::pg::quote::quote_ident;
 
+/// How long acting as another role lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lasting {
+    /// Until the transaction ends (`SET LOCAL`): a failure cannot leave the
+    /// session acting as someone else.
+    Transaction,
+    /// For the session (`SET`), for work outside any transaction; whoever
+    /// starts it resets it.
+    Session,
+}
+
+impl Lasting {
+    /// `set_config`'s `is_local` argument.
+    pub fn is_local(self) -> bool {
+        self == Lasting::Transaction
+    }
+}
+
+/// The one spelling of "act as `role`" (every caller goes through it, or
+/// through `store::roles::act_as_owner` built on it). `RESET ROLE` ends it.
+pub fn set_role(role: &str, lasting: Lasting) -> String {
+    match lasting {
+        Lasting::Transaction => format!("SET LOCAL ROLE {}", quote_ident(role)),
+        Lasting::Session => format!("SET ROLE {}", quote_ident(role)),
+    }
+}
+
 /// Runs the `(owner, ddl)` rows as one batch, switching role where the owner
 /// changes, and returns to the session role at the end. Returns the number
 /// of statements run.
@@ -29,7 +56,8 @@ fn script(rows: &[Row]) -> String {
         let owner: String = row.get(0);
         let ddl: String = row.get(1);
         if current.as_ref() != Some(&owner) {
-            script.push_str(&format!("SET LOCAL ROLE {};\n", quote_ident(&owner)));
+            script.push_str(&set_role(&owner, Lasting::Transaction));
+            script.push_str(";\n");
             current = Some(owner);
         }
         script.push_str(&ddl);

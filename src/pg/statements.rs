@@ -97,7 +97,7 @@ pub fn enum_additions(sql: &str) -> Vec<String> {
 }
 
 /// Whether the SQL declares a foreign key to a table outside `own_schema`
-/// (`REFERENCES shared.insurance_providers …`). Creating one locks the
+/// (`REFERENCES shared.suppliers …`). Creating one locks the
 /// referenced table in SHARE ROW EXCLUSIVE mode until commit, which blocks
 /// writes to it and every other tenant being built at the same time.
 pub fn references_other_schema(sql: &str, own_schema: &str) -> bool {
@@ -202,8 +202,8 @@ mod tests {
 
     #[test]
     fn foreign_keys_to_other_schemas_are_found() {
-        let sql = "CREATE TABLE lic_schema.agents (\n  user_id UUID REFERENCES lic_schema.users(user_id),\n  \
-                   provider_id UUID REFERENCES shared.insurance_providers(provider_id)\n);";
+        let sql = "CREATE TABLE lic_schema.widgets (\n  item_id UUID REFERENCES lic_schema.items(item_id),\n  \
+                   supplier_id UUID REFERENCES shared.suppliers(supplier_id)\n);";
         assert!(references_other_schema(sql, "lic_schema"));
         assert!(!references_other_schema(
             "CREATE TABLE lic_schema.a (b UUID REFERENCES lic_schema.c(d));",

@@ -38,8 +38,8 @@ pub async fn ensure_log_guards(tx: &Transaction<'_>, code: &TenantCode, blueprin
 
 fn guard_sql(code: &TenantCode) -> String {
     format!(
-        "SET LOCAL ROLE {}; SELECT audit.ensure_audit_log({}); RESET ROLE",
-        quote_ident(&code.owner_role()),
+        "{}; SELECT audit.ensure_audit_log({}); RESET ROLE",
+        owned_ddl::set_role(&code.owner_role(), owned_ddl::Lasting::Transaction),
         quote_literal(code.as_str())
     )
 }

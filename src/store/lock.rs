@@ -13,6 +13,12 @@
 //! `verify` holds the locks of the tenants it checks in shared mode
 //! ([`try_shared`], [`wait_shared`]) so none changes underneath it. Session
 //! locks vanish with the connection, so a killed process leaves none behind.
+//!
+//! This module is the one owner of the keys: every name is made by
+//! [`Resource::key`], and the SQL that turns a name into an advisory-lock
+//! key (`hashtextextended(name, 0)`) is only in `store/sql/lock_*.sql`, which
+//! take the name as a parameter. Callers elsewhere go through the functions
+//! here.
 
 use std::time::Duration;
 
@@ -29,6 +35,8 @@ use crate::report::Reporter;
 pub enum Resource<'a> {
     Shared,
     Tenant(&'a TenantCode),
+    /// A template database (`db create`), by the hash of its contents.
+    Template(&'a str),
 }
 
 impl Resource<'_> {
@@ -36,6 +44,7 @@ impl Resource<'_> {
         match self {
             Resource::Shared => "provision:shared".to_owned(),
             Resource::Tenant(code) => format!("provision:tenant:{code}"),
+            Resource::Template(hash) => format!("provision:template:{hash}"),
         }
     }
 
@@ -43,6 +52,7 @@ impl Resource<'_> {
         match self {
             Resource::Shared => "the shared migrations".to_owned(),
             Resource::Tenant(code) => format!("tenant {code}"),
+            Resource::Template(hash) => format!("template database {hash}"),
         }
     }
 }
@@ -129,6 +139,54 @@ pub fn tenant_key(code: &TenantCode) -> String {
 /// The name of the shared lock, for callers that take it by name.
 pub fn shared_key() -> String {
     Resource::Shared.key()
+}
+
+/// The name of a template database's lock.
+pub fn template_key(hash: &str) -> String {
+    Resource::Template(hash).key()
+}
+
+/// Takes the session-level lock named `key` in `mode` if it is free.
+pub async fn session_try(client: &Client, key: &str, mode: Mode) -> Result<bool> {
+    let shared = mode == Mode::Shared;
+    Ok(client.query_one(include_str!("sql/lock_session_try_mode.sql"), &[&key, &shared]).await?.get(0))
+}
+
+/// Waits for the session-level lock named `key` in `mode`, up to the
+/// session's lock_timeout (the error's code tells a timeout).
+pub async fn session_wait(client: &Client, key: &str, mode: Mode) -> Result<(), tokio_postgres::Error> {
+    let shared = mode == Mode::Shared;
+    client.query_one(include_str!("sql/lock_session_wait_mode.sql"), &[&key, &shared]).await.map(drop)
+}
+
+/// Releases one hold of the session-level lock named `key` in `mode`.
+pub async fn session_release(client: &Client, key: &str, mode: Mode) -> Result<()> {
+    let shared = mode == Mode::Shared;
+    client.query_one(include_str!("sql/lock_session_release_mode.sql"), &[&key, &shared]).await?;
+    Ok(())
+}
+
+/// For work on a tenant outside any transaction: the shared lock in shared
+/// mode and the tenant's exclusively, at session level, waiting up to the
+/// session's lock_timeout (the error's code tells a timeout).
+pub async fn session_take_tenant(client: &Client, code: &TenantCode) -> Result<(), tokio_postgres::Error> {
+    let keys = [shared_key(), tenant_key(code)];
+    client.query_one(include_str!("sql/lock_session_take_tenant.sql"), &[&keys[0], &keys[1]]).await.map(drop)
+}
+
+/// [`session_take_tenant`] without waiting: whether both were free. On
+/// false, what was taken is still held: release it
+/// ([`session_release_tenant`] or `pg_advisory_unlock_all`).
+pub async fn session_try_tenant(client: &Client, code: &TenantCode) -> Result<bool> {
+    let keys = [shared_key(), tenant_key(code)];
+    Ok(client.query_one(include_str!("sql/lock_session_try_tenant.sql"), &[&keys[0], &keys[1]]).await?.get(0))
+}
+
+/// Releases what [`session_take_tenant`] took.
+pub async fn session_release_tenant(client: &Client, code: &TenantCode) -> Result<()> {
+    let keys = [shared_key(), tenant_key(code)];
+    client.query_one(include_str!("sql/lock_session_release_tenant.sql"), &[&keys[0], &keys[1]]).await?;
+    Ok(())
 }
 
 /// Takes session-level shared locks on `keys` without waiting; returns the

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use tokio_postgres::error::SqlState;
 
 use crate::error::failed;
+use crate::model::attributes::Resolved;
 use crate::model::config::TenantSpec;
 use crate::model::tenant::TenantCode;
 use crate::store::migrate::{parse_applied, Applied};
@@ -94,13 +95,21 @@ pub async fn insert(client: &impl GenericClient, spec: &TenantSpec) -> Result<()
         )
         .await
         .with_context(|| format!("cannot register tenant {} in shared.tenants", spec.code))?;
+    let (names, values): (Vec<&str>, Vec<&str>) =
+        Resolved::configured(&spec.attributes).map(|(n, v)| (n.as_str(), v.as_str())).unzip();
+    if !names.is_empty() {
+        client
+            .execute(include_str!("sql/registry_attributes.sql"), &[&spec.id, &names, &values])
+            .await
+            .with_context(|| format!("cannot record the attributes of tenant {} in shared.tenant_config", spec.code))?;
+    }
     Ok(())
 }
 
 /// Deletes the registry row (and its configuration rows).
 ///
-/// Rows other shared or portal tables keep for the tenant (imports, backups,
-/// callbacks) are never deleted behind the operator's back: the foreign key
+/// Rows other shared tables keep for the tenant (backups, a blueprint's
+/// shared tables) are never deleted behind the operator's back: the foreign key
 /// stops the removal and the error names the table.
 pub async fn remove(client: &impl GenericClient, code: &TenantCode) -> Result<u64> {
     match client.execute(include_str!("sql/registry_remove.sql"), &[&code.as_str()]).await {
@@ -137,5 +146,23 @@ pub fn insert_sql(spec: &TenantSpec) -> String {
         q(&spec.tenant_type),
         q(&spec.code.schema_name()),
         q(&spec.blueprint)
-    )
+    ) + &attributes_sql(spec)
+}
+
+/// `tenant render`'s copy of `sql/registry_attributes.sql`, literals inlined.
+fn attributes_sql(spec: &TenantSpec) -> String {
+    use crate::pg::quote::quote_literal as q;
+    let rows: Vec<String> = Resolved::configured(&spec.attributes)
+        .map(|(name, value)| {
+            let key = format!("attribute.{name}");
+            format!("({}, {}, to_jsonb({}::text), 'string')", q(&spec.id.to_string()), q(&key), q(value))
+        })
+        .collect();
+    match rows.is_empty() {
+        true => String::new(),
+        false => format!(
+            "\nINSERT INTO shared.tenant_config (tenant_id, config_key, config_value, config_type)\nVALUES {};",
+            rows.join(",\n       ")
+        ),
+    }
 }

@@ -13,8 +13,38 @@ use tokio_postgres::{GenericClient, SimpleQueryMessage, Transaction};
 use uuid::Uuid;
 
 use crate::error::{bad_input, failed};
+use crate::model::blueprint::Identity;
 use crate::model::tenant::TenantCode;
+use crate::pg::owned_ddl::{self, Lasting};
 use crate::pg::quote::{quote_ident, quote_literal};
+
+/// Acting as the tenant's owner: `<code>_owner`, so it owns what it creates
+/// and its default privileges apply, with `app.tenant_id` naming the tenant,
+/// because FORCE ROW LEVEL SECURITY binds the owner too and work that moves
+/// data must see the tenant's rows. The one place this is spelled.
+pub fn act_as_owner_sql(identity: &Identity, lasting: Lasting) -> String {
+    format!(
+        "{}; SELECT set_config('app.tenant_id', {}, {})",
+        owned_ddl::set_role(&identity.code.owner_role(), lasting),
+        quote_literal(&identity.tenant_id.to_string()),
+        lasting.is_local()
+    )
+}
+
+/// Ends [`act_as_owner_sql`]: back to the session's role, no tenant named.
+pub fn stop_acting_sql(lasting: Lasting) -> String {
+    format!("RESET ROLE; SELECT set_config('app.tenant_id', '', {})", lasting.is_local())
+}
+
+pub async fn act_as_owner(client: &impl GenericClient, identity: &Identity, lasting: Lasting) -> Result<()> {
+    client.batch_execute(&act_as_owner_sql(identity, lasting)).await?;
+    Ok(())
+}
+
+pub async fn stop_acting(client: &impl GenericClient, lasting: Lasting) -> Result<()> {
+    client.batch_execute(&stop_acting_sql(lasting)).await?;
+    Ok(())
+}
 
 /// Creates the tenant's roles if missing and joins them to their groups.
 /// Refuses a pre-existing role of the same name that carries power.

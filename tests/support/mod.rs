@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
@@ -15,35 +15,40 @@ use provision::pg::connection::Target;
 use provision::pg::sandbox::Sandbox;
 use tokio_postgres::Client;
 
+mod run;
+#[allow(unused_imports)] // each test binary uses its own part
+pub use run::{diff, Outcome, Run};
+
 /// The repository root (templates/, tenants.toml).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Variables that would make the binary connect somewhere else.
-pub const CONNECTION_VARS: &[&str] = &[
-    "DATABASE_URL",
-    "PGSERVICEFILE",
-    "PGSSLROOTCERT",
-    "PGSSLCERT",
-    "PGSSLKEY",
-    "PGOPTIONS",
-    "PGAPPNAME",
-    "PGCONNECT_TIMEOUT",
-    "PGREQUIRESSL",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGUSER",
-    "PGPASSWORD",
-    "PGDATABASE",
-    "PGSSLMODE",
-    "PGPASSFILE",
-    "PGSERVICE",
-    "PROVISION_CONFIG",
-    "PROVISION_SANDBOX_USER",
-    "PROVISION_LOCK_TIMEOUT",
-];
+/// provision's own variables that change what a run reads or how it waits.
+const PROVISION_VARS: &[&str] = &["PROVISION_CONFIG", "PROVISION_SANDBOX_USER", "PROVISION_LOCK_TIMEOUT"];
+
+/// Variables that would make the binary connect somewhere else or read
+/// another configuration: the connection module's own list (its one
+/// owner), plus provision's.
+pub const CONNECTION_VARS: &[&str] = &CONNECTION_VARS_ARRAY;
+
+const CONNECTION_VARS_ARRAY: [&str; provision::pg::connection::ENV_VARS.len() + PROVISION_VARS.len()] =
+    concat(provision::pg::connection::ENV_VARS, PROVISION_VARS);
+
+/// `a` then `b`, at compile time (N = both lengths).
+const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = b[i - a.len()];
+        i += 1;
+    }
+    out
+}
 
 /// The server all tests of this binary share.
 pub struct Server {
@@ -282,121 +287,5 @@ fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), dest).unwrap();
         }
-    }
-}
-
-/// A fluent runner for the real binary (after just's tests/test.rs).
-pub struct Run {
-    command: Command,
-    stdin: Option<Vec<u8>>,
-}
-
-impl Run {
-    pub fn new() -> Run {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_provision"));
-        for var in CONNECTION_VARS {
-            command.env_remove(var);
-        }
-        command.env("NO_COLOR", "1");
-        Run { command, stdin: None }
-    }
-
-    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Run {
-        self.command.arg(arg);
-        self
-    }
-
-    pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(mut self, args: I) -> Run {
-        self.command.args(args);
-        self
-    }
-
-    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Run {
-        self.command.env(key, value);
-        self
-    }
-
-    pub fn env_remove(mut self, key: &str) -> Run {
-        self.command.env_remove(key);
-        self
-    }
-
-    pub fn in_workspace(mut self, ws: &Workspace) -> Run {
-        self.command.current_dir(ws.path());
-        self
-    }
-
-    pub fn stdin(mut self, input: &str) -> Run {
-        self.stdin = Some(input.as_bytes().to_vec());
-        self
-    }
-
-    /// Starts the process without waiting (for concurrency tests).
-    pub fn spawn(mut self) -> std::process::Child {
-        self.command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        self.command.spawn().expect("spawn provision")
-    }
-
-    pub fn output(mut self) -> Outcome {
-        use std::io::Write;
-        self.command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = self.command.spawn().expect("spawn provision");
-        let input = self.stdin.take().unwrap_or_default();
-        child.stdin.take().unwrap().write_all(&input).ok();
-        Outcome::from(child.wait_with_output().unwrap())
-    }
-
-    /// Runs and asserts the exit code.
-    pub fn status(self, code: i32) -> Outcome {
-        let described = format!("{:?}", self.command);
-        let out = self.output();
-        assert_eq!(out.code, code, "{described}\n--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
-        out
-    }
-
-    pub fn success(self) -> Outcome {
-        self.status(0)
-    }
-}
-
-/// What a run printed and how it ended.
-#[derive(Debug)]
-pub struct Outcome {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl From<Output> for Outcome {
-    fn from(out: Output) -> Outcome {
-        Outcome {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
-impl Outcome {
-    pub fn stdout_has(self, text: &str) -> Outcome {
-        assert!(self.stdout.contains(text), "stdout lacks {text:?}:\n{}\n--- stderr\n{}", self.stdout, self.stderr);
-        self
-    }
-
-    pub fn stderr_has(self, text: &str) -> Outcome {
-        assert!(self.stderr.contains(text), "stderr lacks {text:?}:\n{}", self.stderr);
-        self
-    }
-
-    /// The error is one line (plus nothing else on stderr).
-    pub fn one_line_error(self) -> Outcome {
-        let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-        assert_eq!(lines.len(), 1, "expected a one-line error, got:\n{}", self.stderr);
-        assert!(lines[0].starts_with("error: "), "{}", self.stderr);
-        self
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }

@@ -1,5 +1,4 @@
-//! `provision partitions …`: one file per subcommand, plus the inputs both share.
+//! `provision partitions …`: one file per subcommand.
 
-pub(crate) mod inputs;
 pub(crate) mod list;
 pub(crate) mod rollover;

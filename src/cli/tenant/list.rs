@@ -3,7 +3,9 @@
 use anyhow::Result;
 use serde_json::json;
 
+use crate::cli::blueprint::describe_origin;
 use crate::cli::context::Context;
+use crate::model::blueprint::Blueprint;
 use crate::store::registry;
 
 pub async fn run(ctx: &Context) -> Result<()> {
@@ -16,10 +18,19 @@ pub async fn run(ctx: &Context) -> Result<()> {
         .filter(|spec| !tenants.iter().any(|t| t.code == spec.code))
         .map(|spec| spec.code.as_str())
         .collect();
+    // Where each tenant's blueprint comes from: shipped, or a directory.
+    let from: Vec<String> = tenants
+        .iter()
+        .map(|t| {
+            Blueprint::load(&config.templates_dir, &t.blueprint)
+                .map_or("missing".to_owned(), |bp| describe_origin(&bp.origin))
+        })
+        .collect();
     ctx.printer.json(&json!({
-        "tenants": tenants.iter().map(|t| json!({
+        "tenants": tenants.iter().zip(&from).map(|(t, from)| json!({
             "code": t.code.as_str(), "tenant_id": t.id, "name": t.name, "type": t.tenant_type,
-            "schema": t.schema_name, "blueprint": t.blueprint, "status": t.status, "version": t.version(),
+            "schema": t.schema_name, "blueprint": t.blueprint, "blueprint_from": from, "status": t.status,
+            "version": t.version(),
         })).collect::<Vec<_>>(),
         "declared_not_created": missing,
     }));
@@ -27,17 +38,18 @@ pub async fn run(ctx: &Context) -> Result<()> {
         ctx.printer.line("no tenants registered");
     } else {
         ctx.printer.line(format!(
-            "{:<16} {:<24} {:<14} {:>7}  {:<8} NAME",
-            "CODE", "SCHEMA", "BLUEPRINT", "VERSION", "STATUS"
+            "{:<16} {:<24} {:<14} {:>7}  {:<8} {:<24} NAME",
+            "CODE", "SCHEMA", "BLUEPRINT", "VERSION", "STATUS", "FROM"
         ));
-        for t in &tenants {
+        for (t, from) in tenants.iter().zip(&from) {
             ctx.printer.line(format!(
-                "{:<16} {:<24} {:<14} {:>7}  {:<8} {}",
+                "{:<16} {:<24} {:<14} {:>7}  {:<8} {:<24} {}",
                 t.code.as_str(),
                 t.schema_name,
                 t.blueprint,
                 t.version(),
                 t.status,
+                from,
                 t.name
             ));
         }

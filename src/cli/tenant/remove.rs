@@ -1,17 +1,10 @@
 //! `provision tenant remove <code>`: drop the schema and registry row, or with
-//! `--keep-data` only mark the tenant inactive, which also takes access away
-//! from the logins granted its app and read-only roles until `tenant
-//! activate`. Asks first unless `--yes`. The audit log is never dropped: it
-//! stays until retention releases it.
-//!
-//! Dropping takes a backup first (`tenant backup`, to `--backup-out` or
-//! `./<code>-<timestamp>.sql`) unless `--no-backup`: in the same transaction,
-//! with the tenant's tables locked against writes, so the file holds exactly
-//! what is dropped. If the backup fails, nothing is dropped.
+//! `--keep-data` only mark the tenant inactive (see [`crate::ops::tenant::remove`]).
+//! Asks first unless `--yes`. Dropping takes a backup first (to
+//! `--backup-out` or `./<code>-<timestamp>.sql`) unless `--no-backup`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::Result;
 use serde_json::json;
@@ -20,105 +13,29 @@ use crate::cli::args::TenantRemoveArgs;
 use crate::cli::context::{display_path, Context};
 use crate::cli::printer::strong;
 use crate::error::bad_input;
-use crate::model::config::Config;
 use crate::model::tenant::TenantCode;
-use crate::ops::backup::{self, PgDump, Written};
-use crate::pg::connection::Target;
-use crate::store::registry::{self, Registered};
-use crate::store::roles::{self, DroppedRoles};
+use crate::ops::backup::Written;
+use crate::ops::tenant::remove::{self, FinalBackup, Removal};
 
 pub async fn run(ctx: &Context, args: &TenantRemoveArgs) -> Result<()> {
     let code = TenantCode::parse(&args.code)?;
-    // Before asking: a backup that cannot be taken stops the removal anyway.
-    let backup_plan: Option<(PgDump, PathBuf)> = if args.keep_data || args.no_backup {
-        None
-    } else {
-        let out = backup::output_path(&code, args.backup_out.as_deref())?;
-        Some((PgDump::find(Some("or pass --no-backup"))?, out))
-    };
+    let final_backup = FinalBackup::plan(&code, args.keep_data, args.no_backup, args.backup_out.as_deref())?;
     if !args.keep_data && !args.yes {
-        confirm(&code, backup_plan.as_ref().map(|(_, out)| out))?;
+        confirm(&code, final_backup.as_ref().map(|b| &b.out))?;
     }
     let (mut client, target) = ctx.connect().await?;
-    let tx = crate::ops::provisioner::begin_locked(&mut client, &code, ctx.lock_timeout(), &ctx.printer).await?;
-    let Some(tenant) = registry::snapshot(&tx, Some(&code)).await?.into_iter().next() else {
-        return Err(registry::not_registered(&code));
-    };
-    let written = match &backup_plan {
-        Some((pg_dump, out)) => Some(final_backup(ctx, &tx, &target, &tenant, pg_dump, out).await?),
-        None => None,
-    };
-    if written.is_some() {
-        crate::failpoint::hit("tenant_remove.after_backup");
-    }
-    let removal = if args.keep_data {
-        registry::deactivate(&tx, &code).await?;
-        Removal::Deactivated { revoked: roles::suspend_access(&tx, &code, tenant.id).await? }
-    } else {
-        tx.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", code.schema_ident())).await?;
-        backup::keep_history(&tx, tenant.id).await?;
-        registry::remove(&tx, &code).await?;
-        Removal::Removed(roles::drop(&tx, &code).await?)
-    };
-    tx.commit().await?;
+    let (removal, written) = remove::remove(
+        &ctx.printer,
+        ctx.lock_timeout(),
+        (&mut client, &target),
+        &code,
+        args.keep_data,
+        final_backup.as_ref(),
+    )
+    .await?;
     report(ctx, &code, &removal, written.as_ref());
     warn_if_declared(ctx, &code, args.keep_data);
     Ok(())
-}
-
-/// What happened to the tenant.
-enum Removal {
-    /// `--keep-data`: these `schema: role` USAGE grants were revoked.
-    Deactivated {
-        revoked: Vec<String>,
-    },
-    Removed(DroppedRoles),
-}
-
-/// The backup taken before dropping: in the removal's transaction, with the
-/// tenant's tables locked against writes, so the file holds exactly what is
-/// dropped. If it fails, nothing is dropped.
-async fn final_backup(
-    ctx: &Context,
-    tx: &tokio_postgres::Transaction<'_>,
-    target: &Target,
-    tenant: &Registered,
-    pg_dump: &PgDump,
-    out: &std::path::Path,
-) -> Result<Written> {
-    let code = &tenant.code;
-    // A removal the registry would refuse (portal rows still reference
-    // the tenant) is refused before a backup is written for nothing.
-    // Row locks taken in the rolled-back savepoint are released with it.
-    tx.batch_execute("SAVEPOINT before_backup").await?;
-    backup::keep_history(tx, tenant.id).await?;
-    registry::remove(tx, code).await?;
-    tx.batch_execute("ROLLBACK TO SAVEPOINT before_backup; RELEASE SAVEPOINT before_backup").await?;
-    backup::freeze(tx, code).await?;
-    let started = Instant::now();
-    let result = backup::write(tx, target, pg_dump, tenant, out, ctx.lock_timeout()).await;
-    // Recorded on a connection of its own: the row must stay whether or
-    // not this transaction commits (a failed backup rolls it back).
-    let recorded = match target.connect().await {
-        Ok(history) => backup::record(&history, tenant, out, started.elapsed(), result.as_ref()).await,
-        Err(e) => Err(e),
-    };
-    let done = result.map_err(|e| {
-        e.context(format!("backup of tenant {code} failed; nothing was removed (fix it, or pass --no-backup)"))
-    })?;
-    if let Err(e) = recorded {
-        ctx.printer.warn(format!("the backup was written but not recorded in shared.backup_history: {e:#}"));
-    }
-    for warning in &done.warnings {
-        ctx.printer.warn(warning);
-    }
-    ctx.printer.line(format!(
-        "backed up tenant {} to {} ({})",
-        strong(code),
-        display_path(&done.path).display(),
-        backup::human_size(done.size_bytes)
-    ));
-    Ok(done)
 }
 
 /// The result line (and JSON), saying exactly what was dropped and what was kept.
@@ -166,14 +83,12 @@ fn report(ctx: &Context, code: &TenantCode, removal: &Removal, written: Option<&
 
 /// A tenant still in tenants.toml comes back with the next `up` (empty) or
 /// stays out of it while inactive: either way the operator should know.
-/// An unreadable tenants.toml only skips this warning.
 fn warn_if_declared(ctx: &Context, code: &TenantCode, keep_data: bool) {
     let (path, explicit) = match &ctx.global.config {
         Some(path) => (path.as_path(), true),
         None => (std::path::Path::new("tenants.toml"), false),
     };
-    let Ok(config) = Config::load(path, explicit) else { return };
-    if config.tenant(code).is_none() {
+    if !remove::still_declared(path, explicit, code) {
         return;
     }
     let consequence = match keep_data {

@@ -10,8 +10,9 @@ use crate::cli::tenant::spec;
 use crate::model::blueprint::{Blueprint, Identity};
 use crate::model::config::{PartitionOverrides, TenantSpec};
 use crate::ops::provisioner::history_table;
+use crate::pg::owned_ddl::Lasting;
 use crate::pg::quote::{quote_ident, quote_literal};
-use crate::{ops::admin, store::audit, store::migrate, store::partitions, store::registry};
+use crate::{ops::admin, store::audit, store::migrate, store::partitions, store::registry, store::roles};
 
 pub fn run(ctx: &Context, args: &TenantSpecArgs) -> Result<()> {
     let config = ctx.config()?;
@@ -50,11 +51,11 @@ fn header(spec: &TenantSpec, blueprint: &Blueprint) -> String {
 /// Every version, run as the owner, each followed by its history row.
 fn versions(spec: &TenantSpec, blueprint: &Blueprint) -> Result<String> {
     let table = history_table(&spec.code);
-    let migrations = blueprint.render(&Identity { code: spec.code.clone(), tenant_id: spec.id })?;
+    let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
+    let migrations = blueprint.render(&identity)?;
     let mut script = format!(
-        "\nSET LOCAL ROLE {};\nSELECT set_config('app.tenant_id', {}, true);\n{}\n",
-        quote_ident(&spec.code.owner_role()),
-        quote_literal(&spec.id.to_string()),
+        "\n{};\n{}\n",
+        roles::act_as_owner_sql(&identity, Lasting::Transaction),
         migrate::history_create_sql(&table)
     );
     for migration in &migrations {
@@ -64,7 +65,7 @@ fn versions(spec: &TenantSpec, blueprint: &Blueprint) -> Result<String> {
             migrate::history_insert_sql(migration, &table)
         ));
     }
-    script.push_str("RESET ROLE;\nSELECT set_config('app.tenant_id', '', true);\n");
+    script.push_str(&format!("{};\n", roles::stop_acting_sql(Lasting::Transaction)));
     Ok(script)
 }
 
@@ -90,11 +91,11 @@ fn administrator(spec: &TenantSpec, blueprint: &Blueprint) -> Result<String> {
     let Some(sql) = blueprint.render_admin(&identity)? else { return Ok(String::new()) };
     Ok(format!(
         "\n-- the administrator ($1 e-mail, $2 password: NULL = no usable password)\n\
-         SET LOCAL ROLE {owner};\nSELECT set_config('app.tenant_id', {id}, true);\n\
+         {act};\n\
          PREPARE provision_admin(text, text) AS\n{sql}\n;\nEXECUTE provision_admin({email}, NULL);\n\
-         DEALLOCATE provision_admin;\nRESET ROLE;\nSELECT set_config('app.tenant_id', '', true);\n",
-        owner = quote_ident(&spec.code.owner_role()),
-        id = quote_literal(&spec.id.to_string()),
+         DEALLOCATE provision_admin;\n{stop};\n",
+        act = roles::act_as_owner_sql(&identity, Lasting::Transaction),
+        stop = roles::stop_acting_sql(Lasting::Transaction),
         sql = sql.trim_end(),
         email = quote_literal(&admin::email(&spec.code)),
     ))

@@ -21,7 +21,7 @@ use refinery_core::Migration;
 use uuid::Uuid;
 
 pub use manifest::{AttributeSpec, AuditSpec, Interval, Manifest, PartitionSpec, SampleSpec, SharedSpec, Tenancy};
-pub use pack::{available, Origin, PackFile};
+pub use pack::{available, is_shipped, Origin, PackFile};
 
 use crate::error::bad_input;
 use crate::model::config::PartitionOverrides;

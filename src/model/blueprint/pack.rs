@@ -95,6 +95,11 @@ pub fn find(templates_dir: &Path, name: &str) -> Result<Option<Pack>> {
     Ok(Some(Pack { origin: Origin::Shipped, location: PathBuf::from(format!("(shipped)/{name}")), files }))
 }
 
+/// Whether a pack of this name is shipped in the binary.
+pub fn is_shipped(name: &str) -> bool {
+    SHIPPED.get_dir(name).is_some_and(|d| d.get_file(d.path().join(MANIFEST)).is_some())
+}
+
 /// Every available pack name with where it comes from: directories first,
 /// shipped packs that no directory overrides after, sorted by name.
 pub fn available(templates_dir: &Path) -> Vec<(String, Origin)> {

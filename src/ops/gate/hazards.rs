@@ -176,26 +176,26 @@ mod tests {
     #[test]
     fn an_index_on_an_existing_table_is_a_hazard_and_on_a_new_one_is_not() {
         let (_dir, bp, all) = blueprint_with(&[
-            ("V1__base", "CREATE TABLE {{ schema }}.agents (id int PRIMARY KEY, name text);"),
-            ("V2__index", "-- speeds up search\nCREATE INDEX idx_agents_name ON {{ schema }}.agents (name);"),
+            ("V1__base", "CREATE TABLE {{ schema }}.widgets (id int PRIMARY KEY, name text);"),
+            ("V2__index", "-- speeds up search\nCREATE INDEX idx_widgets_name ON {{ schema }}.widgets (name);"),
             ("V3__fresh", "CREATE TABLE {{ schema }}.notes (id int, body text);\nCREATE INDEX idx_notes ON {{ schema }}.notes (body);"),
         ]);
         let hazards = lint(&bp, &all[1..], "lic_schema", 15);
         assert_eq!(hazards.len(), 1, "{hazards:?}");
         assert_eq!(hazards[0].version, "V2__index");
         assert!(hazards[0].file.ends_with("V2__index.sql.tera"));
-        assert_eq!(hazards[0].statement, "CREATE INDEX idx_agents_name ON {{ schema }}.agents (name)");
+        assert_eq!(hazards[0].statement, "CREATE INDEX idx_widgets_name ON {{ schema }}.widgets (name)");
         assert_eq!(hazards[0].rule, "require-concurrent-index-creation");
-        assert_eq!(hazards[0].table.as_deref(), Some("agents"));
+        assert_eq!(hazards[0].table.as_deref(), Some("widgets"));
     }
 
     #[test]
     fn squawk_ignore_accepts_a_statement_known_to_be_safe() {
         let (_dir, bp, all) = blueprint_with(&[
-            ("V1__base", "CREATE TABLE {{ schema }}.agents (id int PRIMARY KEY, name text);"),
+            ("V1__base", "CREATE TABLE {{ schema }}.widgets (id int PRIMARY KEY, name text);"),
             (
                 "V2__index",
-                "-- squawk-ignore require-concurrent-index-creation\nCREATE INDEX idx_agents_name ON {{ schema }}.agents (name);",
+                "-- squawk-ignore require-concurrent-index-creation\nCREATE INDEX idx_widgets_name ON {{ schema }}.widgets (name);",
             ),
         ]);
         assert_eq!(lint(&bp, &all[1..], "lic_schema", 15), []);

@@ -55,7 +55,7 @@ pub use invariants::Violation;
 
 /// Runs the isolation invariants on one tenant inside its open transaction;
 /// an error names the object and the invariant, and the caller rolls back.
-/// Call it after the finishing steps (`provisioner::finish`), in the same
+/// Call it after the finishing steps (`steps::finish`), in the same
 /// transaction: before them, a table a version just added has no audit
 /// trigger yet and a new partition no row level security.
 ///
@@ -67,7 +67,7 @@ pub use invariants::Violation;
 /// state is the one the reference already passed before any tenant was
 /// touched.
 pub async fn check_tenant(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint) -> Result<()> {
-    let history = format!("SELECT max(version) FROM {}", crate::ops::provisioner::history_table(code));
+    let history = format!("SELECT max(version) FROM {}", crate::ops::steps::history_table(code));
     let reached: Option<i32> = tx.query_one(&history, &[]).await?.get(0);
     if reached.unwrap_or(0) < blueprint.latest_version() {
         return Ok(());

@@ -18,7 +18,7 @@ use crate::model::blueprint::{Blueprint, Identity};
 use crate::model::config::TenantSpec;
 use crate::model::tenant::TenantCode;
 use crate::ops::admin::AdminPassword;
-use crate::ops::provisioner::{self, Settings};
+use crate::ops::steps::{self, Settings};
 use crate::pg::statements::enum_additions;
 
 /// A violation the pending versions would leave, and who is to blame.
@@ -51,7 +51,8 @@ pub fn spec(blueprint: &str) -> TenantSpec {
         id: crate::model::config::derived_tenant_id(&code),
         code,
         name: "provision gate reference".to_owned(),
-        tenant_type: crate::model::config::TENANT_TYPES[0].to_owned(),
+        tenant_type: blueprint.to_owned(),
+        attributes: Default::default(),
         blueprint: blueprint.to_owned(),
         partitions: Default::default(),
     }
@@ -95,7 +96,7 @@ async fn along(
     settings: &Settings,
 ) -> Result<Walk> {
     let applied: Vec<Migration> = migrations.iter().filter(|m| m.version() <= baseline).cloned().collect();
-    let built = provisioner::build(tx, spec, blueprint, identity, &applied, settings, baseline > 0).await;
+    let built = steps::build(tx, spec, blueprint, identity, &applied, settings, baseline > 0).await;
     if let Err(error) = built {
         return Ok(Walk::Failed(format!("versions up to V{baseline} cannot be built: {error:#}")));
     }
@@ -106,7 +107,7 @@ async fn along(
         invariants::of_tenant(tx, code, blueprint).await?.into_iter().map(|v| (v, 0)).collect();
     let mut last = baseline;
     for (at, migration) in migrations.iter().enumerate().filter(|(_, m)| m.version() > baseline) {
-        if let Err(error) = provisioner::apply_as_owner(tx, identity, &migrations[..=at]).await {
+        if let Err(error) = steps::apply_as_owner(tx, identity, &migrations[..=at]).await {
             let file = file_of(blueprint, migration.version());
             let why = format!("{migration} ({}) cannot be applied: {error:#}", file.display());
             return Ok(match enum_additions(migration.sql().unwrap_or_default()).is_empty() {
@@ -124,7 +125,7 @@ async fn along(
             .collect();
         last = migration.version();
     }
-    if let Err(error) = provisioner::finish(tx, code, blueprint, settings).await {
+    if let Err(error) = steps::finish(tx, code, blueprint, settings).await {
         return Ok(Walk::Failed(format!("the finishing steps after V{last} fail: {error:#}")));
     }
     let mut left = invariants::of_tenant(tx, code, blueprint).await?;

@@ -25,6 +25,6 @@ SET session_replication_role = replica;
 
 -- pg_dump's sections run with row_security = on: REFRESH MATERIALIZED VIEW
 -- runs as the tenant's owner, whom FORCE ROW LEVEL SECURITY holds to the
--- policies (a superuser loading tables is not). As refresh_agent_metrics()
--- does, the session names the tenant, so views are filled with its rows.
+-- policies (a superuser loading tables is not). As a blueprint's own refresh
+-- functions do, the session names the tenant, so views are filled with its rows.
 SET app.tenant_id = {tenant_id};

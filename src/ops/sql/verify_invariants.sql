@@ -1,7 +1,8 @@
 -- Invariants no template can express, for every tenant at once. Each row is
 -- a violation: (scope, check, kind, object, problem); scope 'shared' for the
 -- shared schemas. $1 codes, $2 schemas, $3 whether the tenant is audited,
--- $4/$5 (code, table) pairs excluded from audit.
+-- $4/$5 (code, table) pairs excluded from audit, $6 the shared schemas
+-- (provision's own and those the blueprints in use declare).
 WITH t AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::bool[]) AS t(code, sch, audited)
 ), ex AS (
@@ -44,7 +45,7 @@ WITH t AS (
     -- Every schema verify answers for, with the scope it reports under.
     SELECT t.code AS scope, n.oid AS nsp, n.nspname FROM t JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch
     UNION ALL
-    SELECT 'shared', n.oid, n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname IN ('shared', 'portal', 'audit', 'provision')
+    SELECT 'shared', n.oid, n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY ($6::text[])
 )
 SELECT code, 'rls', 'table', nspname || '.' || relname, 'row level security is not ENABLEd and FORCEd'
 FROM tables WHERE NOT (relrowsecurity AND relforcerowsecurity)

@@ -17,20 +17,14 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use anyhow::Result;
-use tokio_postgres::{Client, GenericClient, Row};
+use tokio_postgres::{Client, Row};
 
 use super::canonical::{self, Normalizer, OidNames, Owner};
+use super::digest::{read_digest, Digest, Param, DIGEST, DIGEST_COLUMNS, FINGERPRINT, OID_NAMES};
 use super::references;
-use super::{groups, Finding};
+use super::{groups, Check, Difference, Finding};
 use crate::model::blueprint::{Blueprint, Identity};
 use crate::store::registry::Registered;
-
-const DIGEST: &str = include_str!("../sql/verify_digest.sql");
-const DIGEST_COLUMNS: &str = include_str!("../sql/verify_digest_columns.sql");
-const FINGERPRINT: &str = include_str!("../sql/verify_fingerprint.sql");
-const OID_NAMES: &str = include_str!("../sql/verify_oid_names.sql");
-
-type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
 
 /// (kind, normalized qualified name).
 type Key = (&'static str, String);
@@ -101,7 +95,7 @@ pub async fn compare(
 /// (`canonical::same_definition`); the digest only spares deparsing what is
 /// certainly equal.
 fn confirmed(
-    drift: Vec<(&Identity, &Registered, &'static str, Key)>,
+    drift: Vec<(&Identity, &Registered, Difference, Key)>,
     readable: &HashMap<String, HashMap<Key, String>>,
 ) -> Vec<Finding> {
     let empty = HashMap::new();
@@ -114,7 +108,7 @@ fn confirmed(
                 (Some(expected), Some(found)) => canonical::same_definition(expected, found),
                 (expected, found) => expected == found,
             };
-            if problem == "changed" && same {
+            if problem == Difference::Changed && same {
                 return None;
             }
             Some(finding(&tenant.identity(), problem, &key, expected, found))
@@ -189,7 +183,7 @@ fn drift<'a>(
     groups: &BTreeMap<(String, i32), Vec<&'a Registered>>,
     identities: &'a [Identity],
     images: &Images,
-) -> Vec<(&'a Identity, &'a Registered, &'static str, Key)> {
+) -> Vec<(&'a Identity, &'a Registered, Difference, Key)> {
     let empty = HashMap::new();
     let mut drift = Vec::new();
     for (index, (_, members)) in groups.iter().enumerate() {
@@ -365,12 +359,18 @@ fn kind_name(kind: &str) -> &'static str {
     KINDS.iter().find(|k| **k == kind).copied().unwrap_or("object")
 }
 
-fn finding(tenant: &Identity, problem: &str, (kind, name): &Key, e: Option<&String>, f: Option<&String>) -> Finding {
+fn finding(
+    tenant: &Identity,
+    problem: Difference,
+    (kind, name): &Key,
+    e: Option<&String>,
+    f: Option<&String>,
+) -> Finding {
     let names = Normalizer::new(&tenant.code, tenant.tenant_id);
     Finding {
         scope: tenant.code.as_str().to_owned(),
-        check: "structure",
-        problem: problem.to_owned(),
+        check: Check::Structure,
+        problem: problem.as_str().to_owned(),
         kind: (*kind).to_owned(),
         object: names.restore(name),
         expected: e.map(|d| shorten(&names.restore(d))),
@@ -387,31 +387,4 @@ fn shorten(detail: &str) -> String {
     detail.hash(&mut hasher);
     let head: String = detail.chars().take(160).collect();
     format!("{head}… (#{:016x})", hasher.finish())
-}
-
-/// The digest rows of some schemas: most kinds, and the columns apart.
-pub(super) struct Digest {
-    rows: Vec<Row>,
-    columns: Vec<Row>,
-}
-
-async fn read_digest<S: tokio_postgres::types::ToSql + Sync>(
-    client: &impl GenericClient,
-    schemas: &[S],
-) -> Result<Digest, tokio_postgres::Error> {
-    let params: [Param; 2] = [&schemas, &None::<String>];
-    let (rows, columns) = tokio::try_join!(client.query(DIGEST, &params), client.query(DIGEST_COLUMNS, &params))?;
-    Ok(Digest { rows, columns })
-}
-
-/// Names, digest and fingerprint of a scratch database's reference schemas.
-pub(super) async fn digest_of(client: &impl GenericClient, schemas: &[String]) -> Result<(Vec<Row>, Digest, Vec<Row>)> {
-    let params: [Param; 2] = [&schemas, &None::<String>];
-    let all: [Param; 1] = [&None::<Vec<String>>];
-    let (names, digest, fingerprint) = tokio::try_join!(
-        client.query(OID_NAMES, &all),
-        read_digest(client, schemas),
-        client.query(FINGERPRINT, &params)
-    )?;
-    Ok((names, digest, fingerprint))
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use anyhow::Result;
 use tokio_postgres::Client;
 
-use super::{context, Finding};
+use super::{context, Check, Finding};
 use crate::model::blueprint::Blueprint;
 use crate::model::config::Config;
 use crate::ops::rollover::{self, Input};
@@ -18,11 +18,12 @@ pub async fn check(
     tenants: &[Registered],
     blueprints: &HashMap<String, Blueprint>,
     config: &Config,
+    shared_schemas: &[String],
 ) -> Result<Vec<Finding>> {
     // One connection: the queries are pipelined, and the server runs them
     // one after the other anyway.
     let (mut findings, memberships, guards, unfiltered, covered) = tokio::try_join!(
-        catalog(client, tenants, blueprints),
+        catalog(client, tenants, blueprints, shared_schemas),
         memberships(client, tenants),
         audit_guards(client, tenants, blueprints),
         unfiltered_reads(client, tenants),
@@ -79,6 +80,7 @@ async fn catalog(
     client: &Client,
     tenants: &[Registered],
     blueprints: &HashMap<String, Blueprint>,
+    shared_schemas: &[String],
 ) -> Result<Vec<Finding>> {
     let codes: Vec<&str> = tenants.iter().map(|t| t.code.as_str()).collect();
     let schemas: Vec<&str> = tenants.iter().map(|t| t.schema_name.as_str()).collect();
@@ -92,7 +94,10 @@ async fn catalog(
     }
     let rows = context(
         client
-            .query(include_str!("../sql/verify_invariants.sql"), &[&codes, &schemas, &audited, &ex_codes, &ex_tables])
+            .query(
+                include_str!("../sql/verify_invariants.sql"),
+                &[&codes, &schemas, &audited, &ex_codes, &ex_tables, &shared_schemas],
+            )
             .await
             .map_err(Into::into),
         "cannot check the invariants",
@@ -124,10 +129,10 @@ async fn coverage(
     Ok(plan
         .into_iter()
         .flat_map(|(code, actions)| {
-            actions.into_iter().filter(|a| a.kind == "attach" || (a.kind == "create" && a.target.ends_with("_default"))).map(
+            actions.into_iter().filter(|a| a.creates()).map(
                 move |a| Finding {
                     scope: code.clone(),
-                    check: "partitions",
+                    check: Check::Partitions,
                     problem: "missing: partitions must cover now through premake periods ahead (run `provision partitions rollover`)"
                         .to_owned(),
                     kind: "partition".to_owned(),
@@ -140,6 +145,8 @@ async fn coverage(
         .collect())
 }
 
-fn static_check(name: String) -> &'static str {
-    super::TENANT_CHECKS.iter().chain(super::SHARED_CHECKS).find(|c| **c == name).copied().unwrap_or("structure")
+/// The check an invariant query names; every query names one of [`Check`]
+/// (a unit test of `Check::named` keeps the names in step).
+fn static_check(name: String) -> Check {
+    Check::named(&name).unwrap_or(Check::Structure)
 }

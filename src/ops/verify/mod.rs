@@ -15,8 +15,10 @@
 mod busy;
 mod cache;
 mod canonical;
+mod digest;
 mod fingerprint;
 mod invariants;
+mod kinds;
 mod references;
 pub mod report;
 mod scratch;
@@ -35,29 +37,19 @@ use crate::pg::connection::Target;
 use crate::store::registry::Registered;
 
 pub use busy::Busy;
+pub use kinds::{Check, Difference};
 
 /// The checks, in report order; every tenant gets each (JUnit testcases).
-pub const TENANT_CHECKS: &[&str] = &[
-    "structure",
-    "checksums",
-    "rls",
-    "audit",
-    "partitions",
-    "indexes",
-    "constraints",
-    "roles",
-    "privileges",
-    "functions",
-];
-pub const SHARED_CHECKS: &[&str] = &["structure", "checksums", "indexes", "constraints"];
+pub const TENANT_CHECKS: &[Check] = &Check::ALL;
+pub const SHARED_CHECKS: &[Check] = &[Check::Structure, Check::Checksums, Check::Indexes, Check::Constraints];
 
 /// One problem, named precisely enough to act on.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Finding {
     /// The tenant, or `shared` for the shared schemas.
     pub scope: String,
-    pub check: &'static str,
-    /// `missing`, `extra`, `changed` or a sentence for invariants.
+    pub check: Check,
+    /// A [`Difference`] (`missing`, `extra`, `changed`) or a sentence for invariants.
     pub problem: String,
     /// Object kind (table, column, index, …) and qualified name.
     pub kind: String,
@@ -137,6 +129,7 @@ pub async fn run_codes(
     // the server does most of the work, and it has more than one core. The
     // invariants' connection also holds the tenants' locks until it closes.
     let (mut invariant_side, shared_side) = tokio::try_join!(side_connection(target), side_connection(target))?;
+    let shared_schemas = shared::schemas(&shared_side, config).await?;
     let shared = async {
         match scope {
             Scope::Everything => shared::compare(&shared_side, target, &config.templates_dir).await,
@@ -152,7 +145,7 @@ pub async fn run_codes(
         };
         let (structure, invariants) = tokio::join!(
             fingerprint::compare(client, target, &held.tenants, &blueprints),
-            invariants::check(&invariant_side, &held.tenants, &blueprints, config)
+            invariants::check(&invariant_side, &held.tenants, &blueprints, config, &shared_schemas)
         );
         findings.extend(structure?);
         findings.extend(invariants?);
@@ -187,16 +180,16 @@ fn prepare(templates: &std::path::Path, tenants: &[Registered]) -> Result<(HashM
 pub(crate) fn differences<K: Clone + Ord + std::hash::Hash, V: PartialEq>(
     expected: &HashMap<K, V>,
     found: &HashMap<K, V>,
-) -> Vec<(&'static str, K)> {
+) -> Vec<(Difference, K)> {
     let mut out = Vec::new();
     for (key, value) in expected {
         match found.get(key) {
-            None => out.push(("missing", key.clone())),
-            Some(other) if other != value => out.push(("changed", key.clone())),
+            None => out.push((Difference::Missing, key.clone())),
+            Some(other) if other != value => out.push((Difference::Changed, key.clone())),
             Some(_) => {}
         }
     }
-    out.extend(found.keys().filter(|key| !expected.contains_key(*key)).map(|key| ("extra", key.clone())));
+    out.extend(found.keys().filter(|key| !expected.contains_key(*key)).map(|key| (Difference::Extra, key.clone())));
     out.sort_by(|a, b| a.1.cmp(&b.1));
     out
 }
@@ -220,14 +213,14 @@ fn checksums(tenants: &[Registered], blueprints: &HashMap<String, Blueprint>) ->
         let migrations = blueprint.render(&identity)?;
         for applied in &tenant.applied {
             let (problem, expected) = match migrations.iter().find(|m| m.version() == applied.version) {
-                None => ("missing", None),
-                Some(m) if m.checksum() != applied.checksum => ("changed", Some(m.checksum().to_string())),
+                None => (Difference::Missing, None),
+                Some(m) if m.checksum() != applied.checksum => (Difference::Changed, Some(m.checksum().to_string())),
                 Some(_) => continue,
             };
             findings.push(Finding {
                 scope: tenant.code.as_str().to_owned(),
-                check: "checksums",
-                problem: problem.to_owned(),
+                check: Check::Checksums,
+                problem: problem.as_str().to_owned(),
                 kind: "applied version".to_owned(),
                 object: format!("V{}", applied.version),
                 expected,
@@ -245,7 +238,8 @@ pub(crate) fn reference_spec(blueprint: &str, index: usize) -> TenantSpec {
         id: crate::model::config::derived_tenant_id(&code),
         code,
         name: "provision verify reference".to_owned(),
-        tenant_type: crate::model::config::TENANT_TYPES[0].to_owned(),
+        tenant_type: blueprint.to_owned(),
+        attributes: Default::default(),
         blueprint: blueprint.to_owned(),
         partitions: Default::default(),
     }
@@ -262,4 +256,25 @@ pub(crate) fn groups(tenants: &[Registered]) -> BTreeMap<(String, i32), Vec<&Reg
 
 pub(crate) fn context<T>(result: Result<T>, what: &str) -> Result<T> {
     result.with_context(|| format!("verify: {what}"))
+}
+
+/// The active registered tenants among `wanted` (all of them when `wanted`
+/// is empty), without reading their histories: verify reads those once it
+/// holds the tenants' locks. A wanted code that is not registered is bad
+/// input (exit 2).
+pub async fn active_codes(client: &Client, wanted: &[TenantCode]) -> Result<Vec<TenantCode>> {
+    if !crate::store::registry::exists(client).await? {
+        return match wanted.first() {
+            Some(missing) => Err(crate::store::registry::not_registered(missing)),
+            None => Ok(Vec::new()),
+        };
+    }
+    let rows = client.query(include_str!("../sql/verify_registered.sql"), &[]).await?;
+    let all: Vec<(TenantCode, bool)> =
+        rows.iter().map(|r| Ok((TenantCode::parse(r.get(0))?, r.get(1)))).collect::<Result<_>>()?;
+    if let Some(missing) = wanted.iter().find(|c| !all.iter().any(|(code, _)| code == *c)) {
+        return Err(crate::store::registry::not_registered(missing));
+    }
+    let chosen = |(code, active): &(TenantCode, bool)| *active && (wanted.is_empty() || wanted.contains(code));
+    Ok(all.into_iter().filter(chosen).map(|(code, _)| code).collect())
 }

@@ -35,7 +35,7 @@ pub fn identities(groups: &BTreeMap<(String, i32), Vec<&Registered>>) -> Vec<Ide
 /// Rows read in the throwaway database: object names, digest, fingerprint.
 pub struct Scratch {
     pub names: Vec<Row>,
-    pub digest: super::fingerprint::Digest,
+    pub digest: super::digest::Digest,
     pub fingerprint: Vec<Row>,
 }
 
@@ -69,7 +69,7 @@ pub async fn build(
             continue;
         }
         context(
-            provisioner::build(tx, &spec, bp, &identity, &migrations, &settings, true).await,
+            crate::ops::steps::build(tx, &spec, bp, &identity, &migrations, &settings, true).await,
             "cannot build the reference schema",
         )?;
     }
@@ -114,7 +114,7 @@ async fn in_scratch_database(
             provisioner::create(&mut scratch, spec, bp, settings, &crate::report::Silent).await?;
             schemas.push(spec.code.schema_name());
         }
-        let (names, digest, fingerprint) = super::fingerprint::digest_of(&scratch, &schemas).await?;
+        let (names, digest, fingerprint) = super::digest::digest_of(&scratch, &schemas).await?;
         Ok(Scratch { names, digest, fingerprint })
     }
     .await;

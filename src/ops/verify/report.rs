@@ -5,7 +5,7 @@ use anyhow::Result;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
-use super::{Finding, Outcome, SHARED_CHECKS, TENANT_CHECKS};
+use super::{Check, Finding, Outcome, SHARED_CHECKS, TENANT_CHECKS};
 
 /// One line per finding, then a summary line.
 pub fn text(outcome: &Outcome) -> String {
@@ -88,13 +88,13 @@ pub fn junit(outcome: &Outcome) -> Result<String> {
 }
 
 fn failing_cases(outcome: &Outcome) -> usize {
-    let mut cases: Vec<(&str, &str)> = outcome.findings.iter().map(|f| (f.scope.as_str(), f.check)).collect();
+    let mut cases: Vec<(&str, Check)> = outcome.findings.iter().map(|f| (f.scope.as_str(), f.check)).collect();
     cases.sort();
     cases.dedup();
     cases.len()
 }
 
-fn suite(writer: &mut Writer<Vec<u8>>, scope: &str, checks: &[&str], findings: &[Finding]) -> Result<()> {
+fn suite(writer: &mut Writer<Vec<u8>>, scope: &str, checks: &[Check], findings: &[Finding]) -> Result<()> {
     let failures = checks.iter().filter(|c| findings.iter().any(|f| f.scope == scope && f.check == **c)).count();
     let mut start = BytesStart::new("testsuite");
     start.push_attribute(("name", scope));
@@ -105,7 +105,7 @@ fn suite(writer: &mut Writer<Vec<u8>>, scope: &str, checks: &[&str], findings: &
         let mine: Vec<&Finding> = findings.iter().filter(|f| f.scope == scope && f.check == *check).collect();
         let mut case = BytesStart::new("testcase");
         case.push_attribute(("classname", format!("provision.verify.{scope}").as_str()));
-        case.push_attribute(("name", *check));
+        case.push_attribute(("name", check.as_str()));
         if mine.is_empty() {
             writer.write_event(Event::Empty(case))?;
             continue;
@@ -136,7 +136,7 @@ fn skipped_suite(writer: &mut Writer<Vec<u8>>, scope: &str) -> Result<()> {
     for check in TENANT_CHECKS {
         let mut case = BytesStart::new("testcase");
         case.push_attribute(("classname", format!("provision.verify.{scope}").as_str()));
-        case.push_attribute(("name", *check));
+        case.push_attribute(("name", check.as_str()));
         writer.write_event(Event::Start(case))?;
         let mut skipped = BytesStart::new("skipped");
         skipped.push_attribute(("message", "being changed by another provision process"));

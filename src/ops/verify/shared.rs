@@ -12,11 +12,30 @@ use std::path::Path;
 use anyhow::Result;
 use tokio_postgres::Client;
 
-use super::{context, Finding};
+use super::{context, Check, Difference, Finding};
 use crate::model::blueprint::Blueprint;
+use crate::model::config::Config;
 use crate::pg::connection::Target;
 use crate::store::layout_upgrade::SharedPart;
 use crate::store::{blueprint_shared, migrate};
+
+/// provision's own schemas: the registry, the audit machinery, the histories.
+const CORE_SCHEMAS: &[&str] = &["shared", "audit", migrate::HISTORY_SCHEMA];
+
+/// Every shared schema, for the invariants: provision's own, then those the
+/// blueprints in use declare in `[shared] schemas`. The core names no
+/// blueprint's schema itself.
+pub async fn schemas(client: &Client, config: &Config) -> Result<Vec<String>> {
+    let mut schemas: Vec<String> = CORE_SCHEMAS.iter().map(|s| (*s).to_owned()).collect();
+    for blueprint in crate::ops::shared_parts::in_use(client, config).await? {
+        for schema in blueprint.manifest.shared.schemas {
+            if !schemas.contains(&schema) {
+                schemas.push(schema);
+            }
+        }
+    }
+    Ok(schemas)
+}
 
 pub async fn compare(client: &Client, target: &Target, templates: &Path) -> Result<Vec<Finding>> {
     let recorded = blueprint_shared::recorded_blueprints(client).await?;
@@ -30,7 +49,7 @@ pub async fn compare(client: &Client, target: &Target, templates: &Path) -> Resu
     let (expected, found): (HashMap<_, _>, HashMap<_, _>) =
         (expected.into_iter().collect(), found.into_iter().collect());
     for (problem, key) in super::differences(&expected, &found) {
-        if problem == "changed" && super::canonical::same_definition(&expected[&key], &found[&key]) {
+        if problem == Difference::Changed && super::canonical::same_definition(&expected[&key], &found[&key]) {
             continue;
         }
         findings.push(finding(problem, &key, expected.get(&key), found.get(&key)));
@@ -45,7 +64,7 @@ async fn checksums(client: &Client, parts: &[SharedPart<'_>]) -> Result<Vec<Find
         .into_iter()
         .map(|(name, _)| Finding {
             scope: "shared".to_owned(),
-            check: "checksums",
+            check: Check::Checksums,
             problem: "changed: the applied migration differs from the one in this binary".to_owned(),
             kind: "migration".to_owned(),
             object: name,
@@ -125,15 +144,15 @@ fn is_tenant_audit_object(name: &str) -> bool {
 }
 
 fn finding(
-    problem: &str,
+    problem: Difference,
     (kind, name): &(String, String),
     expected: Option<&String>,
     found: Option<&String>,
 ) -> Finding {
     Finding {
         scope: "shared".to_owned(),
-        check: "structure",
-        problem: problem.to_owned(),
+        check: Check::Structure,
+        problem: problem.as_str().to_owned(),
         kind: kind.clone(),
         object: name.clone(),
         expected: expected.cloned(),

@@ -77,43 +77,7 @@ fn parse_uri(rest: &str) -> Result<Vec<(String, String)>, SyntaxError> {
         ));
     }
     if !hostspec.is_empty() {
-        let mut hosts = Vec::new();
-        let mut ports = Vec::new();
-        let mut any_port = false;
-        for chunk in hostspec.split(',') {
-            let (host, port) = if let Some(bracketed) = chunk.strip_prefix('[') {
-                let close = bracketed
-                    .find(']')
-                    .ok_or_else(|| SyntaxError::new("an IPv6 host address is missing its closing ']'"))?;
-                let after = &bracketed[close + 1..];
-                let port = if after.is_empty() {
-                    None
-                } else if let Some(port) = after.strip_prefix(':') {
-                    Some(port)
-                } else {
-                    return Err(SyntaxError::new("unexpected characters after an IPv6 host address"));
-                };
-                (&bracketed[..close], port)
-            } else {
-                match chunk.split_once(':') {
-                    Some((host, port)) => (host, Some(port)),
-                    None => (chunk, None),
-                }
-            };
-            hosts.push(decode(host, "a host name")?);
-            if let Some(port) = port {
-                any_port = true;
-                ports.push(decode(port, "a port")?);
-            } else {
-                ports.push(String::new());
-            }
-        }
-        if hosts.len() > 1 || !hosts[0].is_empty() {
-            params.push(("host".to_owned(), hosts.join(",")));
-        }
-        if any_port {
-            params.push(("port".to_owned(), ports.join(",")));
-        }
+        push_hosts(hostspec, &mut params)?;
     }
 
     if let Some(path) = s.strip_prefix('/') {
@@ -126,24 +90,75 @@ fn parse_uri(rest: &str) -> Result<Vec<(String, String)>, SyntaxError> {
     }
 
     if let Some(query) = s.strip_prefix('?') {
-        for part in query.split('&').filter(|part| !part.is_empty()) {
-            let (key, value) = part
-                .split_once('=')
-                .ok_or_else(|| SyntaxError::new("a query parameter has no '=' (expected ?key=value&...)"))?;
-            let key = decode(key, "a query parameter name")?;
-            let value = decode(value, "a query parameter value")?;
-            if key == "ssl" {
-                // JDBC-style `ssl=true`, which libpq also understands.
-                if value == "true" {
-                    params.push(("sslmode".to_owned(), "require".to_owned()));
-                    continue;
-                }
-                return Err(SyntaxError::new("the query parameter \"ssl\" only accepts \"true\""));
-            }
-            params.push((key, value));
-        }
+        push_query(query, &mut params)?;
     }
     Ok(params)
+}
+
+/// `host[:port][,...]` (IPv6 addresses in brackets) as `host=` and `port=`.
+fn push_hosts(hostspec: &str, params: &mut Vec<(String, String)>) -> Result<(), SyntaxError> {
+    let mut hosts = Vec::new();
+    let mut ports = Vec::new();
+    let mut any_port = false;
+    for chunk in hostspec.split(',') {
+        let (host, port) = split_host_port(chunk)?;
+        hosts.push(decode(host, "a host name")?);
+        if let Some(port) = port {
+            any_port = true;
+            ports.push(decode(port, "a port")?);
+        } else {
+            ports.push(String::new());
+        }
+    }
+    if hosts.len() > 1 || !hosts[0].is_empty() {
+        params.push(("host".to_owned(), hosts.join(",")));
+    }
+    if any_port {
+        params.push(("port".to_owned(), ports.join(",")));
+    }
+    Ok(())
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port`.
+fn split_host_port(chunk: &str) -> Result<(&str, Option<&str>), SyntaxError> {
+    let Some(bracketed) = chunk.strip_prefix('[') else {
+        return Ok(match chunk.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (chunk, None),
+        });
+    };
+    let close =
+        bracketed.find(']').ok_or_else(|| SyntaxError::new("an IPv6 host address is missing its closing ']'"))?;
+    let after = &bracketed[close + 1..];
+    let port = if after.is_empty() {
+        None
+    } else if let Some(port) = after.strip_prefix(':') {
+        Some(port)
+    } else {
+        return Err(SyntaxError::new("unexpected characters after an IPv6 host address"));
+    };
+    Ok((&bracketed[..close], port))
+}
+
+/// `key=value&...`, percent-decoded; JDBC's `ssl=true` becomes `sslmode=require`.
+fn push_query(query: &str, params: &mut Vec<(String, String)>) -> Result<(), SyntaxError> {
+    for part in query.split('&').filter(|part| !part.is_empty()) {
+        let (key, value) = part
+            .split_once('=')
+            .ok_or_else(|| SyntaxError::new("a query parameter has no '=' (expected ?key=value&...)"))?;
+        let key = decode(key, "a query parameter name")?;
+        let value = decode(value, "a query parameter value")?;
+        if key == "ssl" {
+            // JDBC-style `ssl=true`, which libpq also understands.
+            if value == "true" {
+                params.push(("sslmode".to_owned(), "require".to_owned()));
+                continue;
+            }
+            return Err(SyntaxError::new("the query parameter \"ssl\" only accepts \"true\""));
+        }
+        params.push((key, value));
+    }
+    Ok(())
 }
 
 fn decode(text: &str, what: &str) -> Result<String, SyntaxError> {
@@ -232,19 +247,6 @@ pub(crate) fn quote(value: &str) -> String {
     out
 }
 
-/// Percent-encodes everything except unreserved characters and `keep`.
-pub(crate) fn encode(text: &str, keep: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || (b.is_ascii() && keep.contains(b as char)) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +327,5 @@ mod tests {
     fn quoting_round_trips() {
         let p = parse(&format!("options={}", quote("-c search_path='a b'\\x"))).unwrap();
         assert_eq!(get(&p, "options"), Some("-c search_path='a b'\\x"));
-        assert_eq!(encode("/var/run x@", "/"), "/var/run%20x%40");
     }
 }

@@ -1,7 +1,10 @@
-//! What `partitions rollover` and `partitions list` work on: the active
-//! registered tenants (or the named ones) and each one's partitioned tables,
-//! with tenants.toml's premake/retention/archive applied (retention and
-//! archive fall back to `shared.data_retention_policies` in the plan query).
+//! The use cases behind `provision partitions …`: `list` reads what the
+//! partitions cover, `rollover` makes them exist ahead, fills gaps and applies
+//! retention (the engine is [`crate::ops::rollover`]). Both work on the same
+//! inputs, collected here.
+
+pub mod list;
+pub mod rollover;
 
 use std::collections::HashMap;
 
@@ -14,7 +17,11 @@ use crate::model::tenant::TenantCode;
 use crate::ops::rollover::Input;
 use crate::store::registry;
 
-pub async fn collect(client: &Client, config: &Config, named: &[String]) -> Result<Vec<Input>> {
+/// The active registered tenants (or the `named` ones) and each one's
+/// partitioned tables, with tenants.toml's premake/retention/archive applied
+/// (retention and archive fall back to `shared.data_retention_policies` in
+/// the plan query). A named tenant that is not registered is bad input.
+pub async fn inputs(client: &Client, config: &Config, named: &[String]) -> Result<Vec<Input>> {
     let wanted: Vec<TenantCode> = named.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
     let tenants = registry::snapshot(client, None).await?;
     if let Some(missing) = wanted.iter().find(|c| !tenants.iter().any(|t| &t.code == *c)) {

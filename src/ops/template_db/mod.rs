@@ -24,22 +24,25 @@
 //! - **Ours only.** Clones carry `COMMENT ON DATABASE … IS 'provision db
 //!   create: template …'`; `db drop` refuses any database without it.
 
-use std::path::{Path, PathBuf};
+mod key;
+mod listing;
+
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
-use sha2::{Digest, Sha256};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use crate::error::{bad_input, failed, unavailable};
-use crate::model::blueprint::{Blueprint, Interval};
-use crate::model::config::Config;
 use crate::model::tenant::MAX_IDENTIFIER_BYTES;
 use crate::ops::Env;
 use crate::pg::connection::Target;
 use crate::pg::quote::{quote_ident, quote_literal};
-use crate::store::migrate;
+use key::lock_name;
+pub(crate) use key::{binary_identity, Fields};
+pub use key::{key, Key};
+use listing::entries;
+pub use listing::{drop_clone, list, recreate, Kind, Listed};
 
 /// Every template's name starts so; user databases may not.
 pub const TEMPLATE_PREFIX: &str = "provision_tpl_";
@@ -93,143 +96,6 @@ fn already_exists(name: &str) -> anyhow::Error {
     failed(format!(
         "database {name} already exists; choose another name, or drop it first (`provision db drop {name}`)"
     ))
-}
-
-// ---------------------------------------------------------------------------
-// The key: what decides a template's contents.
-
-/// Identifies a template: the hash of its inputs, and what it records.
-#[derive(Debug, Clone)]
-pub struct Key {
-    /// 16 hex digits of SHA-256 over the inputs.
-    pub hash: String,
-    pub sample: Option<u32>,
-    /// The tenants.toml the template is made for; older templates made for
-    /// the same file are dropped once a newer one exists.
-    pub config_file: PathBuf,
-    /// `server_version_num` (STRATEGY FILE_COPY needs 15).
-    version_num: i32,
-}
-
-impl Key {
-    /// `provision_tpl_<hash>`.
-    pub fn template(&self) -> String {
-        format!("{TEMPLATE_PREFIX}{}", self.hash)
-    }
-
-    fn build_name(&self) -> String {
-        format!("{}{BUILD_SUFFIX}", self.template())
-    }
-
-    fn sample_text(&self) -> String {
-        self.sample.map_or("none".to_owned(), |n| n.to_string())
-    }
-
-    fn comment(&self) -> String {
-        format!("{TEMPLATE_COMMENT}sample {}; config {}", self.sample_text(), self.config_file.display())
-    }
-}
-
-/// The advisory lock of the template with `hash`.
-fn lock_name(hash: &str) -> String {
-    format!("provision:template:{hash}")
-}
-
-/// Computes the key from everything a template's contents depend on: the
-/// shared migrations compiled in, every file under the templates directory
-/// (sorted, path and bytes), tenants.toml's text, the sample size, the
-/// provision binary, and the current period of each partition interval
-/// in use (partitions are made for "now", so a template never outlives its
-/// month: after the period turns, the next `db create` builds a new one).
-pub async fn key(admin: &Client, config: &Config, config_file: &Path, sample: Option<u32>) -> Result<Key> {
-    let units = period_units(config, sample)?;
-    let row = admin.query_one(include_str!("sql/template_db_server.sql"), &[&units]).await?;
-    let (version_num, periods): (i32, String) = (row.get("version_num"), row.get("periods"));
-
-    let mut h = Fields(Sha256::new());
-    h.field("provision", env!("CARGO_PKG_VERSION").as_bytes());
-    h.field("binary", binary_identity().as_bytes());
-    for migration in migrate::shared_migrations() {
-        h.field("shared migration", migration.to_string().as_bytes());
-        h.field("sql", migration.sql().unwrap_or_default().as_bytes());
-    }
-    for blueprint in blueprints_of(config)? {
-        h.field("blueprint", blueprint.name.as_bytes());
-        for file in &blueprint.files {
-            h.field("template file", file.path.as_bytes());
-            h.field("bytes", &file.bytes);
-        }
-    }
-    let toml = match std::fs::read(config_file) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(bad_input(format!("cannot read {}: {e}", config_file.display()))),
-    };
-    h.field("tenants.toml", &toml);
-    h.field("sample", sample.map(|n| n.to_string()).unwrap_or_default().as_bytes());
-    h.field("periods", periods.as_bytes());
-    let digest = h.0.finalize();
-    let hash: String = digest.iter().take(HASH_HEX / 2).map(|b| format!("{b:02x}")).collect();
-
-    let config_file = std::fs::canonicalize(config_file)
-        .or_else(|_| std::path::absolute(config_file))
-        .unwrap_or_else(|_| config_file.to_owned());
-    Ok(Key { hash, sample, config_file, version_num })
-}
-
-/// Size and modification time of the running binary: provisioning code
-/// (roles, partitions, audit triggers) lives in it beside the shared SQL, so
-/// a rebuilt `provision` builds its own template rather than trusting one an
-/// older build made. (Hashing the binary's bytes would cost more than a clone.)
-pub(crate) fn binary_identity() -> String {
-    let metadata = std::env::current_exe().and_then(std::fs::metadata);
-    match metadata {
-        Ok(m) => {
-            let modified = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-            format!("{}:{}", m.len(), modified.map_or(0, |d| d.as_nanos()))
-        }
-        Err(_) => String::new(),
-    }
-}
-
-/// SHA-256 over length-prefixed, labelled fields (no two inputs collide by
-/// shifting bytes between fields).
-pub(crate) struct Fields(pub(crate) Sha256);
-
-impl Fields {
-    pub(crate) fn field(&mut self, label: &str, bytes: &[u8]) {
-        for part in [label.as_bytes(), bytes] {
-            self.0.update((part.len() as u64).to_le_bytes());
-            self.0.update(part);
-        }
-    }
-}
-
-/// The partition intervals the tenants of `config` use (and `month` for a
-/// sample, whose dates are anchored on the current month), sorted.
-fn period_units(config: &Config, sample: Option<u32>) -> Result<Vec<String>> {
-    let mut units: Vec<Interval> = Vec::new();
-    let settings = config.partition_settings();
-    let loaded = blueprints_of(config)?;
-    for spec in &config.tenants {
-        let blueprint = loaded.iter().find(|b| b.name == spec.blueprint).expect("loaded above");
-        units.extend(blueprint.partitions_of(&spec.code, &settings.for_tenant(&spec.code)).iter().map(|p| p.interval));
-    }
-    if sample.is_some() {
-        units.push(Interval::Month);
-    }
-    let mut units: Vec<String> = units.into_iter().map(|u| u.unit().to_owned()).collect();
-    units.sort();
-    units.dedup();
-    Ok(units)
-}
-
-/// The blueprints the tenants of `config` use, each once, by name.
-fn blueprints_of(config: &Config) -> Result<Vec<Blueprint>> {
-    let mut names: Vec<&str> = config.tenants.iter().map(|t| t.blueprint.as_str()).collect();
-    names.sort();
-    names.dedup();
-    names.into_iter().map(|name| Blueprint::load(&config.templates_dir, name)).collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -409,7 +275,7 @@ async fn drop_stale(admin: &Client, key: &Key) -> Result<Vec<String>> {
             continue;
         }
         let lock = lock_name(hash);
-        let free: bool = admin.query_one(include_str!("sql/template_db_lock_try.sql"), &[&lock, &false]).await?.get(0);
+        let free = crate::store::lock::session_try(admin, &lock, crate::store::lock::Mode::Exclusive).await?;
         if !free {
             continue;
         }
@@ -436,12 +302,13 @@ async fn drop_database(admin: &Client, name: &str, is_template: bool) -> Result<
 
 /// Takes a session-level template lock, saying what it waits for.
 async fn acquire(env: &Env<'_>, admin: &Client, lock: &str, shared: bool, what: &str) -> Result<()> {
-    let acquired: bool = admin.query_one(include_str!("sql/template_db_lock_try.sql"), &[&lock, &shared]).await?.get(0);
+    let mode = if shared { crate::store::lock::Mode::Shared } else { crate::store::lock::Mode::Exclusive };
+    let acquired = crate::store::lock::session_try(admin, lock, mode).await?;
     if acquired {
         return Ok(());
     }
     env.reporter.note(&format!("waiting for {what}: another provision process is building or cloning it"));
-    match admin.query_one(include_str!("sql/template_db_lock_wait.sql"), &[&lock, &shared]).await {
+    match crate::store::lock::session_wait(admin, lock, mode).await {
         Ok(_) => Ok(()),
         Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Err(unavailable(format!(
             "timed out waiting for {what} (another provision process is still building it); retry later or raise --lock-timeout"
@@ -451,113 +318,8 @@ async fn acquire(env: &Env<'_>, admin: &Client, lock: &str, shared: bool, what: 
 }
 
 async fn release(admin: &Client, lock: &str, shared: bool) -> Result<()> {
-    admin.query_one(include_str!("sql/template_db_unlock.sql"), &[&lock, &shared]).await?;
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------
-// Listing and dropping.
-
-/// One database of `db list`.
-#[derive(Debug, Clone)]
-pub struct Listed {
-    pub name: String,
-    pub is_template: bool,
-    pub bytes: i64,
-    pub size: String,
-    pub kind: Kind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
-    /// Made by `db create` from `template`.
-    Clone { template: String },
-    /// A template (or, unless `is_template`, an unfinished build).
-    Template {
-        hash: String,
-        /// `none` or the number of policies per tenant.
-        sample: String,
-        /// The tenants.toml it was made for.
-        config: String,
-    },
-}
-
-/// The databases `db create` made and the templates, by name, with their sizes.
-pub async fn list(admin: &Client) -> Result<Vec<Listed>> {
-    entries(admin, true).await
-}
-
-/// Like [`list`]; without sizes (0, ""), which cost a walk of every database's files.
-async fn entries(admin: &Client, sizes: bool) -> Result<Vec<Listed>> {
-    let rows = admin.query(include_str!("sql/template_db_list.sql"), &[&sizes]).await?;
-    let mut listed = Vec::with_capacity(rows.len());
-    for row in rows {
-        let name: String = row.get("name");
-        let comment: String = row.get("comment");
-        let kind = match comment.strip_prefix(CLONE_COMMENT) {
-            Some(template) => Kind::Clone { template: template.to_owned() },
-            None => {
-                let Some(hash) = name.strip_prefix(TEMPLATE_PREFIX).map(|rest| rest[..HASH_HEX].to_owned()) else {
-                    continue;
-                };
-                let (sample, config) = comment
-                    .strip_prefix(TEMPLATE_COMMENT)
-                    .and_then(|rest| rest.strip_prefix("sample "))
-                    .and_then(|rest| rest.split_once("; config "))
-                    .map_or((String::new(), String::new()), |(s, c)| (s.to_owned(), c.to_owned()));
-                Kind::Template { hash, sample, config }
-            }
-        };
-        listed.push(Listed {
-            name,
-            is_template: row.get("is_template"),
-            bytes: row.get::<_, Option<i64>>("bytes").unwrap_or_default(),
-            size: row.get("size"),
-            kind,
-        });
-    }
-    Ok(listed)
-}
-
-/// Drops a database `db create` made; returns the template it came from.
-/// Refuses (exit 2) unknown databases and any without provision's comment.
-pub async fn drop_clone(admin: &Client, name: &str) -> Result<String> {
-    let row = admin
-        .query_opt(
-            "SELECT coalesce(pg_catalog.shobj_description(oid, 'pg_database'), '') FROM pg_catalog.pg_database WHERE datname = $1",
-            &[&name],
-        )
-        .await?;
-    let Some(row) = row else {
-        return Err(bad_input(format!("database {name} does not exist; see `provision db list`")));
-    };
-    let comment: String = row.get(0);
-    let Some(template) = comment.strip_prefix(CLONE_COMMENT) else {
-        return Err(bad_input(format!(
-            "database {name} was not made by `provision db create`; refusing to drop it (see `provision db list`)"
-        )));
-    };
-    drop_database(admin, name, false).await?;
-    Ok(template.to_owned())
-}
-
-/// `reset`: drops `name` (terminating its sessions) and creates it empty
-/// again with the same owner.
-pub async fn recreate(admin: &Client, name: &str) -> Result<()> {
-    let owner: Option<String> = admin
-        .query_opt(
-            "SELECT pg_catalog.pg_get_userbyid(datdba)::text FROM pg_catalog.pg_database WHERE datname = $1",
-            &[&name],
-        )
-        .await?
-        .map(|r| r.get(0));
-    drop_database(admin, name, false).await?;
-    let owner = owner.map(|o| format!(" OWNER {}", quote_ident(&o))).unwrap_or_default();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {}{owner}", quote_ident(name)))
-        .await
-        .with_context(|| format!("dropped database {name} but cannot create it again"))?;
-    Ok(())
+    let mode = if shared { crate::store::lock::Mode::Shared } else { crate::store::lock::Mode::Exclusive };
+    crate::store::lock::session_release(admin, lock, mode).await
 }
 
 #[cfg(test)]

@@ -14,13 +14,10 @@ use toml::Spanned;
 use uuid::Uuid;
 
 use crate::error::bad_input;
+use crate::model::attributes;
+use crate::model::blueprint::available;
 use crate::model::tenant::TenantCode;
-
-/// The blueprint a tenant gets when neither it nor `[defaults]` names one.
-pub const DEFAULT_BLUEPRINT: &str = "agent_mitra";
-
-/// The tenant types seed 001 §2.1 allows for `shared.tenants.tenant_type`.
-pub const TENANT_TYPES: &[&str] = &["insurance_provider", "independent_agent", "agent_network"];
+use crate::pg::text::one_line;
 
 /// Namespace for tenant UUIDs derived from codes (UUID v5), so a tenant has
 /// the same id in every environment and `tenant render` is deterministic.
@@ -49,8 +46,12 @@ struct RawDefaults {
 #[serde(deny_unknown_fields)]
 struct RawTenant {
     name: String,
+    /// Shorthand for `attributes.type`.
     #[serde(rename = "type")]
     tenant_type: Option<String>,
+    /// `[tenants.<code>.attributes]`: values of the blueprint's `[attributes]`.
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
     blueprint: Option<String>,
     id: Option<String>,
     premake: Option<u32>,
@@ -100,7 +101,12 @@ impl PartitionOverrides {
 pub struct TenantSpec {
     pub code: TenantCode,
     pub name: String,
+    /// `shared.tenants.tenant_type`: the attribute `type`, or the blueprint's
+    /// name when the blueprint declares no `type`.
     pub tenant_type: String,
+    /// Every attribute the blueprint declares, with its defaults applied
+    /// (`type` included); the others go to `shared.tenant_config`.
+    pub attributes: BTreeMap<String, String>,
     pub blueprint: String,
     pub id: Uuid,
     /// This tenant's own partition settings (before `[defaults]`).
@@ -112,7 +118,9 @@ pub struct TenantSpec {
 pub struct Config {
     /// Where blueprints live (`templates/<blueprint>/`).
     pub templates_dir: PathBuf,
-    pub default_blueprint: String,
+    /// The blueprint of tenants that name none: `[defaults] blueprint`, else
+    /// the only available pack when there is exactly one.
+    pub default_blueprint: Option<String>,
     /// `[defaults]` partition settings.
     pub default_partitions: PartitionOverrides,
     /// Tenants in code order.
@@ -134,9 +142,10 @@ impl Config {
     }
 
     fn empty(path: &Path) -> Config {
+        let templates_dir = base_dir(path).join("templates");
         Config {
-            templates_dir: base_dir(path).join("templates"),
-            default_blueprint: DEFAULT_BLUEPRINT.to_owned(),
+            default_blueprint: only_pack(&templates_dir),
+            templates_dir,
             default_partitions: PartitionOverrides::default(),
             tenants: Vec::new(),
         }
@@ -150,13 +159,18 @@ impl Config {
         };
         let raw: RawConfig =
             toml::from_str(text).map_err(|e| at(e.span(), &name_the_key(text, e.span(), e.message())))?;
-        let default_blueprint = raw.defaults.blueprint.unwrap_or_else(|| DEFAULT_BLUEPRINT.to_owned());
-        check_blueprint_name(&default_blueprint).map_err(|m| at(None, &format!("[defaults] blueprint: {m}")))?;
+        let templates_dir = base_dir(path).join(raw.templates.as_deref().unwrap_or("templates"));
+        if let Some(name) = &raw.defaults.blueprint {
+            check_blueprint_name(name).map_err(|m| at(None, &format!("[defaults] blueprint: {m}")))?;
+        }
+        let default_blueprint = raw.defaults.blueprint.clone().or_else(|| only_pack(&templates_dir));
         let mut tenants: Vec<TenantSpec> = Vec::with_capacity(raw.tenants.len());
+        let mut given = Vec::with_capacity(raw.tenants.len());
         for (code, entry) in raw.tenants {
             let span = Some(entry.span());
-            let spec = tenant_spec(&code, entry.into_inner(), &default_blueprint)
-                .map_err(|m| at(span.clone(), &format!("[tenants.{code}] {m}")))?;
+            let (spec, attributes) =
+                tenant_spec(&code, entry.into_inner(), default_blueprint.as_deref(), &templates_dir)
+                    .map_err(|m| at(span.clone(), &format!("[tenants.{code}] {m}")))?;
             // The id is the tenant's primary key in shared.tenants: a twin
             // would surface from the database halfway through `up`.
             if let Some(twin) = tenants.iter().find(|t| t.id == spec.id) {
@@ -167,15 +181,29 @@ impl Config {
                 return Err(at(span, &message));
             }
             tenants.push(spec);
+            given.push((attributes, span));
         }
-        let templates = raw.templates.unwrap_or_else(|| "templates".to_owned());
         let default_partitions = PartitionOverrides {
             premake: raw.defaults.premake,
             retention: raw.defaults.retention,
             archive: raw.defaults.archive,
         };
         check_partitions(&default_partitions).map_err(|m| at(None, &format!("[defaults] {m}")))?;
-        Ok(Config { templates_dir: base_dir(path).join(templates), default_blueprint, default_partitions, tenants })
+        let mut config = Config { templates_dir, default_blueprint, default_partitions, tenants };
+        config.check_blueprints().map_err(|e| bad_input(format!("{}: {e:#}", path.display())))?;
+        for (spec, (attributes, span)) in config.tenants.iter_mut().zip(given) {
+            let blueprint = crate::model::blueprint::Blueprint::load(&config.templates_dir, &spec.blueprint)?;
+            let resolved = attributes::resolve(&blueprint.manifest, &attributes)
+                .map_err(|m| at(span, &format!("[tenants.{}] {m}", spec.code)))?;
+            (spec.tenant_type, spec.attributes) = (resolved.tenant_type, resolved.values);
+        }
+        Ok(config)
+    }
+
+    /// The blueprint of a tenant that names `given` (or none): the error
+    /// says how to name one and which exist.
+    pub fn blueprint_for(&self, code: &TenantCode, given: Option<&str>) -> Result<String, String> {
+        pick_blueprint(code.as_str(), given, self.default_blueprint.as_deref(), &self.templates_dir)
     }
 
     /// Every blueprint a declared tenant names loads: it exists, parses and
@@ -207,12 +235,24 @@ impl Config {
     }
 }
 
-fn tenant_spec(code: &str, raw: RawTenant, default_blueprint: &str) -> Result<TenantSpec, String> {
+/// One tenant's entry: its spec with the attributes still unresolved
+/// (their defaults come from the blueprint, loaded once for all tenants),
+/// and the attributes it gives.
+fn tenant_spec(
+    code: &str,
+    raw: RawTenant,
+    default_blueprint: Option<&str>,
+    templates_dir: &Path,
+) -> Result<(TenantSpec, BTreeMap<String, String>), String> {
     let code = TenantCode::parse(code).map_err(|e| e.to_string())?;
-    let blueprint = raw.blueprint.unwrap_or_else(|| default_blueprint.to_owned());
-    check_blueprint_name(&blueprint).map_err(|m| format!("blueprint: {m}"))?;
-    let tenant_type = raw.tenant_type.unwrap_or_else(|| TENANT_TYPES[0].to_owned());
-    check_tenant_type(&tenant_type)?;
+    let blueprint = pick_blueprint(code.as_str(), raw.blueprint.as_deref(), default_blueprint, templates_dir)?;
+    let mut given = raw.attributes;
+    if let Some(tenant_type) = raw.tenant_type {
+        if given.get(attributes::TYPE).is_some_and(|v| *v != tenant_type) {
+            return Err("type and attributes.type differ; give it once".to_owned());
+        }
+        given.insert(attributes::TYPE.to_owned(), tenant_type);
+    }
     let id = match raw.id {
         Some(id) => Uuid::parse_str(&id).map_err(|e| format!("id: {id:?} is not a UUID ({e})"))?,
         None => derived_tenant_id(&code),
@@ -220,7 +260,43 @@ fn tenant_spec(code: &str, raw: RawTenant, default_blueprint: &str) -> Result<Te
     check_name(&raw.name)?;
     let partitions = PartitionOverrides { premake: raw.premake, retention: raw.retention, archive: raw.archive };
     check_partitions(&partitions)?;
-    Ok(TenantSpec { code, name: raw.name, tenant_type, blueprint, id, partitions })
+    let spec = TenantSpec {
+        code,
+        name: raw.name,
+        tenant_type: String::new(),
+        attributes: BTreeMap::new(),
+        blueprint,
+        id,
+        partitions,
+    };
+    Ok((spec, given))
+}
+
+/// A tenant's blueprint: its own, else the default, else an error naming
+/// the packs there are.
+fn pick_blueprint(
+    code: &str,
+    given: Option<&str>,
+    default: Option<&str>,
+    templates_dir: &Path,
+) -> Result<String, String> {
+    if let Some(name) = given.or(default) {
+        check_blueprint_name(name).map_err(|m| format!("blueprint: {m}"))?;
+        return Ok(name.to_owned());
+    }
+    let names: Vec<String> = available(templates_dir).into_iter().map(|(name, _)| name).collect();
+    Err(format!(
+        "tenant {code} names no blueprint; set blueprint = \"…\" for it or in [defaults] (available: {})",
+        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+    ))
+}
+
+/// The one available pack, when there is exactly one.
+fn only_pack(templates_dir: &Path) -> Option<String> {
+    match available(templates_dir).as_slice() {
+        [(name, _)] => Some(name.clone()),
+        _ => None,
+    }
 }
 
 /// toml's messages ("duplicate key", "invalid value: integer `-1`,
@@ -245,24 +321,18 @@ pub fn derived_tenant_id(code: &TenantCode) -> Uuid {
     Uuid::new_v5(&TENANT_ID_NAMESPACE, code.as_str().as_bytes())
 }
 
-/// Blueprint names are directory names under `templates/`.
+/// Blueprint names are directory names under `templates/`, at most 40
+/// characters: the name is the registry's `tenant_type` of a pack without a
+/// `type` attribute (VARCHAR(50)) and part of its shared history table's.
 pub fn check_blueprint_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let ok = matches!(chars.next(), Some('a'..='z')) && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'));
-    if ok {
+    if ok && name.len() <= 40 {
         Ok(())
     } else {
         Err(format!(
-            "invalid blueprint name {name:?}: use lower-case letters, digits and '_' (a directory under templates/)"
+            "invalid blueprint name {name:?}: use at most 40 lower-case letters, digits and '_' (a directory under templates/)"
         ))
-    }
-}
-
-pub fn check_tenant_type(tenant_type: &str) -> Result<(), String> {
-    if TENANT_TYPES.contains(&tenant_type) {
-        Ok(())
-    } else {
-        Err(format!("type: {tenant_type:?} is not a tenant type; use one of {}", TENANT_TYPES.join(", ")))
     }
 }
 
@@ -297,6 +367,26 @@ pub fn check_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// The templates directory `path` names, reading only its `templates` key
+/// (for commands about blueprints, which must work while a tenant still
+/// names a blueprint not written yet).
+pub fn templates_dir(path: &Path, explicit: bool) -> Result<PathBuf> {
+    #[derive(Deserialize)]
+    struct TemplatesOnly {
+        templates: Option<String>,
+    }
+    let templates = match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let only: TemplatesOnly = toml::from_str(&text)
+                .map_err(|e| bad_input(format!("{}: {}", path.display(), one_line(e.message()))))?;
+            only.templates
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => None,
+        Err(e) => return Err(bad_input(format!("cannot read {}: {e}", path.display()))),
+    };
+    Ok(base_dir(path).join(templates.as_deref().unwrap_or("templates")))
+}
+
 fn base_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
@@ -312,93 +402,5 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::error::{exit_code_of, ExitCode};
-
-    fn parse(text: &str) -> Result<Config> {
-        Config::parse(text, Path::new("conf/tenants.toml"))
-    }
-
-    fn error(text: &str) -> String {
-        let err = parse(text).unwrap_err();
-        assert_eq!(exit_code_of(&err), ExitCode::BadInput);
-        let message = err.to_string();
-        assert!(!message.contains('\n'), "{message}");
-        message
-    }
-
-    #[test]
-    fn parses_tenants_with_defaults() {
-        let config =
-            parse("[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\ntype = \"agent_network\"\n")
-                .unwrap();
-        assert_eq!(config.templates_dir, Path::new("conf/templates"));
-        let codes: Vec<_> = config.tenants.iter().map(|t| t.code.as_str()).collect();
-        assert_eq!(codes, ["hdfc", "lic"]);
-        let lic = &config.tenants[1];
-        assert_eq!((lic.blueprint.as_str(), lic.tenant_type.as_str()), ("agent_mitra", "insurance_provider"));
-        assert_eq!(lic.id, derived_tenant_id(&lic.code));
-        assert_ne!(config.tenants[0].id, lic.id);
-    }
-
-    #[test]
-    fn unknown_key_names_file_line_column_and_key() {
-        let message = error("[tenants.lic]\nname = \"LIC\"\nnmae = \"x\"\n");
-        assert!(message.starts_with("conf/tenants.toml:"), "{message}");
-        assert!(message.contains("nmae"), "{message}");
-        assert!(message.contains(":3:"), "{message}");
-    }
-
-    #[test]
-    fn duplicate_tenant_is_an_error_with_position() {
-        let message = error("[tenants.lic]\nname = \"A\"\n\n[tenants.lic]\nname = \"B\"\n");
-        assert!(message.contains("conf/tenants.toml:4:"), "{message}");
-        assert!(message.contains("lic"), "{message}");
-    }
-
-    #[test]
-    fn duplicate_key_and_negative_premake_name_the_key() {
-        let message = error("[tenants.lic]\nname = \"A\"\nname = \"B\"\n");
-        assert!(message.contains(":3:") && message.contains("name: duplicate key"), "{message}");
-        let message = error("[tenants.lic]\nname = \"A\"\n\n[tenants.lic]\nname = \"B\"\n");
-        assert!(message.contains("tenants.lic: duplicate key"), "{message}");
-        let message = error("[tenants.lic]\nname = \"A\"\npremake = -1\n");
-        assert!(message.contains(":3:") && message.contains("premake: ") && message.contains("-1"), "{message}");
-        let message = error("[defaults]\npremake = -2\n");
-        assert!(message.contains("premake: "), "{message}");
-    }
-
-    #[test]
-    fn duplicate_tenant_id_is_an_error_naming_both_tenants() {
-        let id = "6f1d2c3a-8b7e-4f5d-9a10-3c2b1e0fa7d4";
-        let message = error(&format!(
-            "[tenants.lic]\nname = \"A\"\nid = \"{id}\"\n[tenants.hdfc]\nname = \"B\"\nid = \"{id}\"\n"
-        ));
-        assert!(message.contains(id) && message.contains("hdfc") && message.contains("lic"), "{message}");
-        let derived = derived_tenant_id(&TenantCode::parse("lic").unwrap());
-        let message = error(&format!("[tenants.lic]\nname = \"A\"\n[tenants.zz]\nname = \"B\"\nid = \"{derived}\"\n"));
-        assert!(message.contains("zz") && message.contains("lic"), "{message}");
-    }
-
-    #[test]
-    fn bad_code_type_and_id_are_errors() {
-        let message = error("[tenants.\"Bad-Code\"]\nname = \"x\"\n");
-        assert!(message.contains("Bad-Code") && message.contains("conf/tenants.toml:"), "{message}");
-        assert!(error("[tenants.lic]\nname = \"x\"\ntype = \"bank\"\n").contains("insurance_provider"));
-        assert!(error("[tenants.lic]\nname = \"x\"\nid = \"nope\"\n").contains("not a UUID"));
-        assert!(error("[tenants.lic]\n").contains("name"));
-    }
-
-    #[test]
-    fn missing_default_file_is_empty_but_explicit_is_an_error() {
-        let missing = Path::new("/nonexistent/tenants.toml");
-        assert!(Config::load(missing, false).unwrap().tenants.is_empty());
-        assert_eq!(exit_code_of(&Config::load(missing, true).unwrap_err()), ExitCode::BadInput);
-    }
-}
+mod tests;

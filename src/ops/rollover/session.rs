@@ -37,7 +37,7 @@ pub struct NowBounds {
 /// two years ahead of the server's clock. An unparsable value surfaces as
 /// the database's data exception, for the caller to word.
 pub async fn check_now(client: &Client, now: &str) -> Result<NowBounds> {
-    let row = client.query_one(include_str!("sql/rollover_now.sql"), &[&now]).await?;
+    let row = client.query_one(include_str!("../sql/rollover_now.sql"), &[&now]).await?;
     let bounds =
         NowBounds { server_now: row.get("server_now"), earliest: row.get("earliest"), latest: row.get("latest") };
     if row.get::<_, bool>("too_early") {
@@ -65,20 +65,13 @@ pub enum Locked {
     AfterWait,
 }
 
-// The keys come from crate::store::lock, their one owner.
-const SHARED: &str = "SELECT pg_try_advisory_lock_shared(hashtextextended($1, 0))";
-const TENANT: &str = "SELECT pg_try_advisory_lock(hashtextextended($1, 0))";
-const WAIT: &str = "SELECT pg_advisory_lock_shared(hashtextextended($1, 0)), pg_advisory_lock(hashtextextended($2, 0))";
-
 /// Takes the shared provision lock and the tenant's lock at session level,
 /// so they cover all of the tenant's transactions (the same keys `tenant
 /// add`/`upgrade` take per transaction). Without `--wait` a held lock means
 /// [`Locked::Busy`]; with it, waits up to the patience, then exit 3.
 pub async fn lock_tenant(client: &Client, code: &str, options: &Options) -> Result<Locked> {
-    let key = crate::store::lock::tenant_key(&TenantCode::parse(code)?);
-    let shared_key = crate::store::lock::shared_key();
-    let shared: bool = client.query_one(SHARED, &[&shared_key]).await?.get(0);
-    if shared && client.query_one(TENANT, &[&key]).await?.get::<_, bool>(0) {
+    let tenant = TenantCode::parse(code)?;
+    if crate::store::lock::session_try_tenant(client, &tenant).await? {
         return Ok(Locked::AtOnce);
     }
     unlock_tenant(client).await;
@@ -90,7 +83,7 @@ pub async fn lock_tenant(client: &Client, code: &str, options: &Options) -> Resu
             patience.as_millis().max(1)
         ))
         .await?;
-    let waited = client.query_one(WAIT, &[&shared_key, &key]).await;
+    let waited = crate::store::lock::session_take_tenant(client, &tenant).await;
     let restore = format!("RESET lock_timeout; SET statement_timeout = '{}ms'", options.statement_timeout.as_millis());
     client.batch_execute(&restore).await?;
     match waited {
@@ -116,7 +109,7 @@ pub async fn lock_tenant(client: &Client, code: &str, options: &Options) -> Resu
 pub async fn security_unchanged(client: &Client, actions: &[super::Action]) -> Result<bool> {
     let mut parents: Vec<&str> = Vec::new();
     let mut planned: Vec<&str> = Vec::new();
-    for action in actions.iter().filter(|a| super::creates(a)) {
+    for action in actions.iter().filter(|a| a.creates()) {
         if !parents.contains(&action.parent.as_str()) {
             parents.push(&action.parent);
             planned.push(&action.security);
@@ -125,7 +118,7 @@ pub async fn security_unchanged(client: &Client, actions: &[super::Action]) -> R
     if parents.is_empty() {
         return Ok(true);
     }
-    let row = client.query_one(include_str!("sql/rollover_security.sql"), &[&parents, &planned]).await?;
+    let row = client.query_one(include_str!("../sql/rollover_security.sql"), &[&parents, &planned]).await?;
     Ok(row.get("unchanged"))
 }
 

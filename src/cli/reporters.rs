@@ -1,0 +1,151 @@
+//! The CLI's side of the engine's progress traits: each `ops` use case that
+//! reports more than notes and warnings declares a reporter trait, and this
+//! file implements it with the printer's lines and progress bars (as uv's
+//! `commands/reporters.rs` implements its engine crates' reporters).
+
+use std::sync::OnceLock;
+
+use indicatif::ProgressBar;
+
+use crate::cli::context::display_path;
+use crate::cli::printer::{strong, FleetProgress, Printer};
+use crate::model::tenant::TenantCode;
+use crate::ops::backup::{self, Written};
+use crate::ops::partitions::rollover::{is_failed, is_skipped, RolloverReporter};
+use crate::ops::provisioner::Outcome;
+use crate::ops::rollover::TenantResult;
+use crate::ops::tenant::remove::RemoveReporter;
+use crate::ops::tenant::upgrade::UpgradeReporter;
+use crate::report::Reporter;
+
+/// `tenant remove`: the final backup's line comes as soon as it is written.
+impl RemoveReporter for Printer {
+    fn backed_up(&self, code: &TenantCode, written: &Written) {
+        self.line(format!(
+            "backed up tenant {} to {} ({})",
+            strong(code),
+            display_path(&written.path).display(),
+            backup::human_size(written.size_bytes)
+        ));
+    }
+}
+
+/// `partitions rollover`: a bar over the tenants with work, and one line
+/// per tenant printed above it.
+pub struct RolloverProgress<'a> {
+    printer: &'a Printer,
+    bar: ProgressBar,
+}
+
+impl<'a> RolloverProgress<'a> {
+    pub fn new(printer: &'a Printer, tenants: usize) -> Self {
+        RolloverProgress { printer, bar: printer.progress(tenants as u64, "rollover") }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Reporter for RolloverProgress<'_> {
+    fn note(&self, text: &str) {
+        self.bar.suspend(|| self.printer.note(text));
+    }
+
+    fn detail(&self, text: &str) {
+        self.bar.suspend(|| self.printer.detail(text));
+    }
+
+    fn warn(&self, text: &str) {
+        self.bar.suspend(|| self.printer.warn(text));
+    }
+}
+
+impl RolloverReporter for RolloverProgress<'_> {
+    fn tenant_rolled(&self, r: &TenantResult) {
+        self.bar.inc(1);
+        self.bar.suspend(|| {
+            if is_skipped(r) {
+                let why = "skipped: another provision process holds its lock (use --wait to wait)";
+                self.printer.line(format!("{:<16} {why}", r.tenant));
+            } else if is_failed(r) {
+                // A lock timeout's one-line reason ends the run as its error instead.
+                if !r.lock_timeout {
+                    self.printer.warn(format!("tenant {}: {}", r.tenant, r.error.as_deref().unwrap_or("failed")));
+                }
+            } else {
+                self.printer.line(format!(
+                    "{:<16} {} created, {} detached, {} dropped, {} archived, {} rows moved",
+                    strong(&r.tenant),
+                    r.created.len(),
+                    r.detached.len(),
+                    r.dropped.len(),
+                    r.archived.len(),
+                    r.rows_moved
+                ));
+            }
+        });
+    }
+}
+
+/// `tenant upgrade`: an overall bar and one line per worker, drawn once the
+/// pool is open; each tenant's result line printed above them.
+pub struct UpgradeProgress<'a> {
+    printer: &'a Printer,
+    fleet: OnceLock<FleetProgress>,
+}
+
+impl<'a> UpgradeProgress<'a> {
+    pub fn new(printer: &'a Printer) -> Self {
+        UpgradeProgress { printer, fleet: OnceLock::new() }
+    }
+}
+
+impl Reporter for UpgradeProgress<'_> {
+    fn note(&self, text: &str) {
+        self.printer.note(text);
+    }
+
+    fn detail(&self, text: &str) {
+        self.printer.detail(text);
+    }
+
+    fn warn(&self, text: &str) {
+        self.printer.warn(text);
+    }
+}
+
+impl UpgradeReporter for UpgradeProgress<'_> {
+    fn upgrade_started(&self, tenants: usize, workers: usize) {
+        let _ = self.fleet.set(self.printer.fleet_progress(tenants as u64, workers, "upgrading tenants"));
+    }
+
+    fn tenant_started(&self, worker: usize, code: &TenantCode) {
+        if let Some(fleet) = self.fleet.get() {
+            fleet.working(worker, &format!("{code}: upgrading"));
+        }
+    }
+
+    fn tenant_finished(&self, code: &TenantCode, result: &anyhow::Result<Outcome>) {
+        let line = match result {
+            Ok(Outcome::Upgraded { from, version, applied, .. }) => {
+                Ok(format!("{:<16} upgraded {from} → {version} ({})", code.as_str(), applied.join(", ")))
+            }
+            Ok(Outcome::Completed { version, .. }) => Ok(format!(
+                "{:<16} completed at version {version} (an interrupted run left it incomplete)",
+                code.as_str()
+            )),
+            Ok(_) => Ok(format!("{:<16} up to date", code.as_str())),
+            Err(e) => Err(format!("tenant {code}: {}", crate::pg::connection::redact(&format!("{e:#}")))),
+        };
+        if let Some(fleet) = self.fleet.get() {
+            fleet.done(self.printer, line);
+        }
+    }
+
+    fn upgrade_finished(&self) {
+        if let Some(fleet) = self.fleet.get() {
+            fleet.finish();
+        }
+    }
+}

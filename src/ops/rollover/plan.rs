@@ -1,0 +1,196 @@
+//! The rollover plan: one catalog query (`sql/rollover_plan.sql`) over
+//! every tenant's partitioned tables, returning each statement to run with
+//! its transaction, owner and kind.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+use tokio_postgres::GenericClient;
+
+use super::Input;
+
+/// The planning query's parallel arrays.
+#[derive(Default)]
+struct Arrays {
+    codes: Vec<String>,
+    schemas: Vec<String>,
+    tables: Vec<String>,
+    columns: Vec<String>,
+    units: Vec<String>,
+    premake: Vec<i32>,
+    retention: Vec<String>,
+    policy_keys: Vec<String>,
+    archive: Vec<Option<bool>>,
+}
+
+impl Arrays {
+    fn of<'a>(inputs: impl Iterator<Item = &'a Input>) -> Arrays {
+        let mut a = Arrays::default();
+        for input in inputs {
+            let audit_log = input.spec.schema.as_deref() == Some("audit");
+            a.codes.push(input.code.as_str().to_owned());
+            a.schemas.push(schema_of(input));
+            a.tables.push(input.spec.table.clone());
+            a.columns.push(input.spec.column.clone());
+            a.units.push(input.spec.interval.unit().to_owned());
+            a.premake.push(input.spec.premake as i32);
+            a.retention.push(input.spec.retention.clone().unwrap_or_default());
+            // shared.data_retention_policies names the audit log generically.
+            a.policy_keys.push(if audit_log { "audit_log".to_owned() } else { input.spec.table.clone() });
+            a.archive.push(input.archive);
+        }
+        a
+    }
+}
+
+pub(super) fn schema_of(input: &Input) -> String {
+    input.spec.schema.clone().unwrap_or_else(|| input.code.schema_name())
+}
+
+/// One statement of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Action {
+    /// The statements sharing `tx` commit together (one partition's work).
+    #[serde(skip)]
+    pub tx: String,
+    /// The role to run it as; empty: the connecting role.
+    #[serde(skip)]
+    pub owner: String,
+    pub kind: ActionKind,
+    pub target: String,
+    /// The partitioned table the statement works on (qualified).
+    pub parent: String,
+    #[serde(skip)]
+    pub ddl: String,
+    /// The parent's owner, RLS flags and policies as planned (a fingerprint).
+    #[serde(skip)]
+    pub security: String,
+}
+
+/// What a statement of the plan does (`kind` in `sql/rollover_plan.sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Lock a parent first, as queries do.
+    Lock,
+    /// Create a partition (a new period's, detached until `Attach`, or a DEFAULT).
+    Create,
+    /// Move rows out of the DEFAULT partition into a new one.
+    Move,
+    /// Attach a new period's partition.
+    Attach,
+    /// Give a new partition the parent's RLS flags and policies.
+    Secure,
+    /// Not a statement: copy the parent's column-naming policies in the tool.
+    CopyPolicies,
+    /// Put back the append-only guard an archived audit partition lost.
+    Guard,
+    /// Detach an expired partition.
+    Detach,
+    /// Create the archive schema an archived partition moves to.
+    Prepare,
+    /// Drop an expired partition.
+    Drop,
+    /// Move an expired partition to the archive schema.
+    Archive,
+}
+
+impl std::str::FromStr for ActionKind {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> Result<ActionKind> {
+        Ok(match text {
+            "lock" => ActionKind::Lock,
+            "create" => ActionKind::Create,
+            "move" => ActionKind::Move,
+            "attach" => ActionKind::Attach,
+            "secure" => ActionKind::Secure,
+            "copy_policies" => ActionKind::CopyPolicies,
+            "guard" => ActionKind::Guard,
+            "detach" => ActionKind::Detach,
+            "prepare" => ActionKind::Prepare,
+            "drop" => ActionKind::Drop,
+            "archive" => ActionKind::Archive,
+            other => anyhow::bail!("the rollover plan named an unknown action kind {other:?}"),
+        })
+    }
+}
+
+impl Action {
+    /// A new partition: a new period's (attached) or a missing DEFAULT.
+    pub fn creates(&self) -> bool {
+        self.kind == ActionKind::Attach || (self.kind == ActionKind::Create && self.target.ends_with("_default"))
+    }
+}
+
+/// Plans the whole database (or the tenants of `inputs`) in one query.
+/// Tenants with nothing to do do not appear.
+pub async fn plan(
+    client: &impl GenericClient,
+    inputs: &[Input],
+    now: Option<&str>,
+) -> Result<BTreeMap<String, Vec<Action>>> {
+    let a = Arrays::of(inputs.iter());
+    let rows = client
+        .query(
+            include_str!("../sql/rollover_plan.sql"),
+            &[
+                &a.codes,
+                &a.schemas,
+                &a.tables,
+                &a.columns,
+                &a.units,
+                &a.premake,
+                &a.retention,
+                &a.policy_keys,
+                &a.archive,
+                &now,
+            ],
+        )
+        .await
+        .context("cannot plan the rollover")?;
+    let mut plan: BTreeMap<String, Vec<Action>> = BTreeMap::new();
+    // The query spells each kind as text; it is parsed into ActionKind here, once.
+    for row in rows {
+        plan.entry(row.get("code")).or_default().push(Action {
+            tx: row.get("tx"),
+            owner: row.get("owner"),
+            kind: row.get::<_, &str>("kind").parse()?,
+            target: row.get("target"),
+            parent: row.get("parent"),
+            ddl: row.get("ddl"),
+            security: row.get("security"),
+        });
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_parse_from_the_plan_text_and_serialize_back_to_it() {
+        let texts = [
+            "lock",
+            "create",
+            "move",
+            "attach",
+            "secure",
+            "copy_policies",
+            "guard",
+            "detach",
+            "prepare",
+            "drop",
+            "archive",
+        ];
+        for text in texts {
+            let kind: ActionKind = text.parse().unwrap();
+            assert_eq!(serde_json::to_value(kind).unwrap(), serde_json::json!(text));
+            // Every kind the tool knows is one the plan query can return.
+            assert!(include_str!("../sql/rollover_plan.sql").contains(&format!("'{text}'")), "{text}");
+        }
+        assert!("vacuum".parse::<ActionKind>().is_err());
+    }
+}
