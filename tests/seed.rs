@@ -185,7 +185,8 @@ WHERE NOT EXISTS (SELECT 1 FROM items t WHERE t.item_id = s.item_id);
 #[test]
 fn a_second_blueprint_seeds_through_the_same_runner() {
     let db = TestDb::new();
-    let ws = Workspace::new(LIC_ONLY);
+    // With a second blueprint beside it, a tenant names its own.
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\nblueprint = \"agent_mitra\"\n");
     add_widgets_blueprint(&ws, None);
     db.provision().in_workspace(&ws).arg("up").success();
     db.provision().in_workspace(&ws).args(["tenant", "add", "w1", "--name", "W1", "--blueprint", "widgets"]).success();
