@@ -5,11 +5,22 @@
 //! `cli` → `ops` → `model`/`store` → `pg`. `error`, `report` and `failpoint`
 //! are used by every layer.
 
-pub mod cli;
+pub(crate) mod cli;
 pub mod error;
 pub mod failpoint;
-pub mod model;
-pub mod ops;
-pub mod pg;
-pub mod report;
-pub mod store;
+pub(crate) mod model;
+pub(crate) mod ops;
+pub(crate) mod pg;
+pub(crate) mod report;
+pub(crate) mod store;
+
+// The binary's entry point, and what the integration tests reach into; the
+// rest of the crate is private to it.
+pub use cli::context::NO_DATABASE;
+pub use cli::main;
+pub use model::blueprint::Blueprint;
+pub use model::tenant::TenantCode;
+pub use ops::gate::check_tenant;
+pub use pg::connection::{redact, resolve, Target, ENV_VARS};
+pub use pg::sandbox::{Sandbox, SandboxStatus, Started};
+pub use store::lock::tenant_key;

@@ -227,7 +227,7 @@ fn maintenance_commands_never_create_a_sandbox() {
     ] {
         let run = Run::new().in_workspace(&empty).arg("--config").arg(&config).args(args);
         let out = run.status(3).one_line_error();
-        assert!(out.stderr.contains(provision::cli::context::NO_DATABASE), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(provision::NO_DATABASE), "{args:?}: {}", out.stderr);
         assert!(!empty.path().join(".provision").exists(), "{args:?} created a sandbox");
         assert!(postgres_under(empty.path()).is_empty(), "{args:?} started a server");
     }
@@ -236,7 +236,7 @@ fn maintenance_commands_never_create_a_sandbox() {
 }
 
 /// Stops the server even when an assertion fails, so no test leaks a postmaster.
-struct DestroyOnDrop(provision::pg::sandbox::Sandbox);
+struct DestroyOnDrop(provision::Sandbox);
 
 impl Drop for DestroyOnDrop {
     fn drop(&mut self) {
@@ -246,7 +246,7 @@ impl Drop for DestroyOnDrop {
 
 #[test]
 fn a_real_server_crash_names_the_server_and_a_rerun_completes() {
-    use provision::pg::sandbox::{Sandbox, SandboxStatus};
+    use provision::{Sandbox, SandboxStatus};
     let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
     let sandbox = Sandbox::in_dir(ws.path(), None);
     let _cleanup = DestroyOnDrop(sandbox.clone());

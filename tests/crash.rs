@@ -376,7 +376,7 @@ fn every_kind_of_gap_is_found_in_one_survey_and_completed_by_up() {
 
 /// A cluster of this test's own, so crashing it disturbs no other test.
 struct OwnCluster {
-    sandbox: provision::pg::sandbox::Sandbox,
+    sandbox: provision::Sandbox,
     _dir: tempfile::TempDir,
 }
 
@@ -385,7 +385,7 @@ impl OwnCluster {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::Builder::new().prefix("provision-crash-").tempdir_in("/tmp").unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let sandbox = provision::pg::sandbox::Sandbox::new(dir.path().join("pg"), None);
+        let sandbox = provision::Sandbox::new(dir.path().join("pg"), None);
         sandbox.start().await.expect("start the crash test's cluster");
         OwnCluster { sandbox, _dir: dir }
     }

@@ -22,7 +22,7 @@ fn own_workspace(db: &TestDb) -> Workspace {
 fn strings_in(db: &TestDb, name: &str, sql: &str) -> Vec<String> {
     let url = support::with_database(&db.url, name);
     support::runtime().block_on(async {
-        let target = provision::pg::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+        let target = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
         let client = target.connect().await.unwrap_or_else(|e| panic!("connect to {name}: {e:#}"));
         let rows = client.query(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
         rows.iter().map(|r| r.get::<_, Option<String>>(0).unwrap_or_default()).collect()

@@ -12,7 +12,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use provision::pg::sandbox::Sandbox;
+use provision::Sandbox;
 use support::{TestDb, Workspace};
 
 const LIC_AND_HDFC: &str = "[tenants.lic]\nname = \"LIC\"\n\n[tenants.hdfc]\nname = \"HDFC Life\"\n";

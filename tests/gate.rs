@@ -220,20 +220,20 @@ fn check_tenant_sees_what_the_tenants_own_transaction_did() {
     let ws = Workspace::new(TWO);
     db.provision().in_workspace(&ws).arg("up").success();
     let blueprint =
-        provision::model::blueprint::Blueprint::load(&support::repo().join("templates"), "agent_mitra").unwrap();
-    let lic = provision::model::tenant::TenantCode::parse("lic").unwrap();
-    let target = provision::pg::connection::resolve(Some(&db.url), &|_| None).unwrap().expect("a target");
+        provision::Blueprint::load(&support::repo().join("templates"), "agent_mitra").unwrap();
+    let lic = provision::TenantCode::parse("lic").unwrap();
+    let target = provision::resolve(Some(&db.url), &|_| None).unwrap().expect("a target");
     support::runtime().block_on(async {
         let mut client = target.connect().await.unwrap();
         let tx = client.transaction().await.unwrap();
-        provision::ops::gate::check_tenant(&tx, &lic, &blueprint).await.expect("a freshly built tenant is clean");
+        provision::check_tenant(&tx, &lic, &blueprint).await.expect("a freshly built tenant is clean");
         tx.batch_execute("ALTER TABLE lic_schema.agents NO FORCE ROW LEVEL SECURITY").await.unwrap();
-        let error = provision::ops::gate::check_tenant(&tx, &lic, &blueprint).await.unwrap_err().to_string();
+        let error = provision::check_tenant(&tx, &lic, &blueprint).await.unwrap_err().to_string();
         assert!(error.contains("lic_schema.agents") && error.contains("row level security"), "{error}");
         tx.rollback().await.unwrap();
         let tx = client.transaction().await.unwrap();
         tx.batch_execute("GRANT SELECT ON lic_schema.policyholders TO hdfc_app").await.unwrap();
-        let error = provision::ops::gate::check_tenant(&tx, &lic, &blueprint).await.unwrap_err().to_string();
+        let error = provision::check_tenant(&tx, &lic, &blueprint).await.unwrap_err().to_string();
         assert!(error.contains("lic_schema.policyholders") && error.contains("hdfc_app"), "{error}");
         tx.rollback().await.unwrap();
     });

@@ -98,7 +98,7 @@ fn client_loop(
     errors: Arc<Mutex<Vec<String>>>,
 ) {
     support::runtime().block_on(async move {
-        let target = provision::pg::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+        let target = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
         let client = target.connect().await.expect("connect a load client");
         client.simple_query(&sql).await.expect("the load statement works before the rollover");
         ready.wait();
@@ -218,7 +218,7 @@ fn hold(db: &TestDb, lock_sql: &str) -> (std::sync::mpsc::Sender<()>, std::threa
     let (url, sql) = (db.url.clone(), format!("BEGIN; {lock_sql}"));
     let holder = std::thread::spawn(move || {
         support::runtime().block_on(async move {
-            let target = provision::pg::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+            let target = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
             let client = target.connect().await.expect("connect the lock holder");
             client.batch_execute(&sql).await.expect("take the lock");
             locked_tx.send(()).unwrap();

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use provision::pg::sandbox::{Sandbox, SandboxStatus, Started};
+use provision::{Sandbox, SandboxStatus, Started};
 
 async fn select_one(sandbox: &Sandbox) {
     let client = sandbox.target().connect().await.expect("connect through target()");

@@ -20,7 +20,7 @@ struct TenantLock {
 impl TenantLock {
     fn take(db: &TestDb, code: &str) -> TenantLock {
         let runtime = support::runtime();
-        let target = provision::pg::connection::resolve(Some(&db.url), &|_| None).unwrap().expect("a target");
+        let target = provision::resolve(Some(&db.url), &|_| None).unwrap().expect("a target");
         let client = runtime.block_on(target.connect()).expect("connect");
         let key = format!("provision:tenant:{code}");
         runtime.block_on(client.query_one("SELECT pg_advisory_lock(hashtextextended($1, 0))", &[&key])).unwrap();

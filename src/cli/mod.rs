@@ -20,10 +20,15 @@ mod tenant;
 mod up;
 pub(crate) mod verify;
 
+use std::io::Write;
+use std::process::ExitCode;
+
 use anyhow::Result;
+use clap::Parser;
 
 use crate::cli::args::{BlueprintCommand, Command, DbCommand, PartitionsCommand, SandboxCommand, TenantCommand};
 use crate::cli::context::Context;
+use crate::error::{exit_code_of, lost_connection};
 
 /// The only commands that may initialise the embedded sandbox in
 /// `./.provision`; the others use it only when it already exists.
@@ -57,5 +62,32 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Blueprint(BlueprintCommand::List) => blueprint::list::run(ctx),
         Command::Blueprint(BlueprintCommand::Show(args)) => blueprint::show::run(ctx, &args),
         Command::Blueprint(BlueprintCommand::Init(args)) => blueprint::init::run(ctx, &args),
+    }
+}
+
+/// The whole program: parse arguments, run the command, report the error
+/// once (with its causes) and exit with a code that means something.
+pub fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let mut context = Context::new(cli.global);
+    context.may_create_sandbox = may_create_sandbox(&cli.command);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    // A reader that went away (`provision status | head -1`) is not an error:
+    // the rest of the output is dropped and the command's own result counts.
+    let result = runtime
+        .block_on(run(&context, cli.command))
+        .and_then(|()| printer::stdout_result());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let mut message = crate::pg::connection::redact(&format!("{error:#}"));
+            if let Some(hint) = lost_connection(&error, context.server().as_deref()) {
+                message = format!("{message}; {hint}");
+            }
+            let label = console::style("error:").for_stderr().red().bold();
+            // stderr may be closed too; there is nobody left to tell.
+            let _ = writeln!(std::io::stderr(), "{label} {message}");
+            ExitCode::from(exit_code_of(&error) as u8)
+        }
     }
 }

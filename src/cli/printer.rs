@@ -57,12 +57,6 @@ impl Printer {
         Printer { json, verbosity, stderr_is_terminal }
     }
 
-    /// A printer that says nothing (for work done on the side, e.g. verify's
-    /// scratch references).
-    pub fn quiet() -> Printer {
-        Printer { json: false, verbosity: Verbosity::Quiet, stderr_is_terminal: false }
-    }
-
     pub fn is_json(&self) -> bool {
         self.json
     }

@@ -48,6 +48,7 @@ pub struct Rerecord<'a> {
 }
 
 impl Rerecord<'_> {
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.moved.is_empty() && self.split.is_empty()
     }

@@ -26,7 +26,6 @@ pub struct Registered {
     pub blueprint: String,
     pub status: String,
     pub schema_exists: bool,
-    pub has_history: bool,
     pub applied: Vec<Applied>,
 }
 
@@ -79,7 +78,6 @@ pub async fn snapshot(client: &impl GenericClient, only: Option<&TenantCode>) ->
                 blueprint: row.get("blueprint"),
                 status: row.get::<_, Option<String>>("status").unwrap_or_default(),
                 schema_exists: row.get("schema_exists"),
-                has_history: row.get("has_history"),
                 applied: parse_applied(row.get::<_, Option<&str>>("applied")),
             })
         })

@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use provision::pg::connection::Target;
-use provision::pg::sandbox::Sandbox;
+use provision::Target;
+use provision::Sandbox;
 use tokio_postgres::Client;
 
 mod run;
@@ -32,8 +32,8 @@ const PROVISION_VARS: &[&str] = &["PROVISION_CONFIG", "PROVISION_SANDBOX_USER", 
 /// owner), plus provision's.
 pub const CONNECTION_VARS: &[&str] = &CONNECTION_VARS_ARRAY;
 
-const CONNECTION_VARS_ARRAY: [&str; provision::pg::connection::ENV_VARS.len() + PROVISION_VARS.len()] =
-    concat(provision::pg::connection::ENV_VARS, PROVISION_VARS);
+const CONNECTION_VARS_ARRAY: [&str; provision::ENV_VARS.len() + PROVISION_VARS.len()] =
+    concat(provision::ENV_VARS, PROVISION_VARS);
 
 /// `a` then `b`, at compile time (N = both lengths).
 const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
@@ -65,7 +65,7 @@ static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 pub fn server() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
-            let admin = provision::pg::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+            let admin = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
             Server { admin_url: url, admin, _dir: None }
         }
         _ => start_private_cluster(),
@@ -119,10 +119,10 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// Opens a transaction on `holder` that holds tenant `code`'s advisory lock,
 /// as another provision process building that tenant would. The key comes
-/// from `provision::store::lock`, its one owner; the caller ends the transaction.
+/// from `provision::tenant_key`, its one owner; the caller ends the transaction.
 pub async fn begin_holding_tenant_lock(holder: &Client, code: &str) {
     let key =
-        provision::store::lock::tenant_key(&provision::model::tenant::TenantCode::parse(code).expect("a tenant code"));
+        provision::tenant_key(&provision::TenantCode::parse(code).expect("a tenant code"));
     holder.batch_execute("BEGIN").await.expect("begin");
     holder.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))::text", &[&key]).await.expect("lock");
 }
@@ -158,7 +158,7 @@ impl TestDb {
     pub fn as_login<T>(&self, login: &str, password: &str, f: impl AsyncFnOnce(&Client) -> T) -> T {
         let url = with_user(&self.url, login, password);
         runtime().block_on(async {
-            let target = provision::pg::connection::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+            let target = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
             let client = target.connect().await.expect("connect as the login role");
             f(&client).await
         })

@@ -20,7 +20,7 @@ use anyhow::{Context as _, Result};
 use refinery_core::Migration;
 use uuid::Uuid;
 
-pub use manifest::{AttributeSpec, AuditSpec, Interval, Manifest, PartitionSpec, SampleSpec, SharedSpec, Tenancy};
+pub use manifest::{Interval, Manifest, PartitionSpec};
 pub use pack::{available, is_shipped, Origin, PackFile};
 
 use crate::error::bad_input;

@@ -51,7 +51,6 @@ use crate::ops::Env;
 use crate::store::registry::Registered;
 
 pub use hazards::Hazard;
-pub use invariants::Violation;
 
 /// Runs the isolation invariants on one tenant inside its open transaction;
 /// an error names the object and the invariant, and the caller rolls back.

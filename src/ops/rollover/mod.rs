@@ -27,7 +27,7 @@ mod session;
 mod transaction;
 use plan::schema_of;
 pub use plan::{plan, Action, ActionKind};
-pub use session::{bound_session, check_now, NowBounds};
+pub use session::{bound_session, check_now};
 use transaction::run_transactions;
 
 /// One partitioned table of one tenant, as the plan query takes it.

@@ -42,7 +42,7 @@ use key::lock_name;
 pub(crate) use key::{binary_identity, Fields};
 pub use key::{key, Key};
 use listing::entries;
-pub use listing::{drop_clone, list, recreate, Kind, Listed};
+pub use listing::{drop_clone, list, recreate, Kind};
 
 /// Every template's name starts so; user databases may not.
 pub const TEMPLATE_PREFIX: &str = "provision_tpl_";

@@ -1,7 +1,7 @@
 -- Every registered tenant with its applied blueprint versions, in one round
 -- trip whatever the tenant count: each tenant's own history table is read
 -- through query_to_xml instead of one query per tenant.
--- applied: 'version:checksum,...' or NULL; has_history: the table exists.
+-- applied: 'version:checksum,...' or NULL when the history table does not exist.
 SELECT t.tenant_code,
        t.tenant_id,
        t.tenant_name,
@@ -10,7 +10,6 @@ SELECT t.tenant_code,
        t.blueprint,
        t.status,
        n.oid IS NOT NULL AS schema_exists,
-       h.oid IS NOT NULL AS has_history,
        CASE WHEN h.oid IS NOT NULL THEN
          (xpath('/row/applied/text()',
                 query_to_xml(format('SELECT string_agg(version || '':'' || checksum, '','' ORDER BY version) AS applied FROM %I.refinery_schema_history',

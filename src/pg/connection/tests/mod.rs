@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::resolve::resolve_in;
+use super::resolve::{resolve_in, resolve_with_origin};
 use super::target::{Endpoint, Host, PasswordSource};
 use super::*;
 use crate::error::{exit_code_of, ExitCode};
