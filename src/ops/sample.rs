@@ -45,8 +45,6 @@ pub struct Loaded {
     /// Rows inserted per table of the tenant schema, parents first; only
     /// tables that got rows.
     pub inserted: Vec<(String, u64)>,
-    /// Whether triggers were off (foreign keys checked set-wise, audit summarised).
-    pub bulk: bool,
 }
 
 /// The blueprint's `[sample]`, or the one-line refusal for a blueprint without one.
@@ -100,7 +98,7 @@ pub async fn load(tx: &Transaction<'_>, req: &Request<'_>, reporter: &dyn Report
         summarize_in_audit_logs(tx, &inserted, &note).await?;
         lap.done("foreign keys checked, audit summarised");
     }
-    Ok(Loaded { inserted: inserted.into_iter().map(|t| (t.name, t.rows)).collect(), bulk })
+    Ok(Loaded { inserted: inserted.into_iter().map(|t| (t.name, t.rows)).collect() })
 }
 
 /// Every `sample/*.sql.tera` rendered for this tenant, in name order. The
