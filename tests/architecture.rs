@@ -30,14 +30,6 @@ const GENERIC: &[&str] = &[
 /// identifier (`insurance_provider`, "Agent Mitra's").
 const DOMAIN_WORDS: &[&str] = &["insurance", "policyholder", "policyholders", "portal", "mitra"];
 
-/// Files owned by other helpers of issue 12, who remove the vocabulary from
-/// them; the lead deletes each line here after merging their branches.
-const KNOWN: &[(&str, &str)] = &[
-    ("src/ops/sample/", "helper sample: the Rust sample generator goes, packs ship sample/*.sql.tera"),
-    ("src/cli/seed.rs", "helper sample: seeding any pack's sample/"),
-    ("src/cli/db/mod.rs", "helper sample: `db create --sample` seeds any pack"),
-    ("src/cli/args.rs", "helper sample: `seed --size` help names the pack's units (blueprint.toml [sample])"),
-];
 
 /// Shared migrations of the Agent Mitra pack that used to live in
 /// migrations/ (design: V3, V4, V6, V7 and V8 move to
@@ -152,9 +144,6 @@ fn no_blueprint_vocabulary_in_src() {
     let identifier = Regex::new(r"[A-Za-z0-9_]+").unwrap();
     let mut offences = Vec::new();
     for source in sources(&[".rs", ".sql"]) {
-        if KNOWN.iter().any(|(prefix, _owner)| source.path.starts_with(prefix)) {
-            continue;
-        }
         for (number, line) in source.text.lines().enumerate() {
             for word in identifier.find_iter(line) {
                 if let Some(why) = domain_word(word.as_str(), &vocabulary) {
@@ -272,9 +261,7 @@ fn ops_modules_form_no_cycle() {
     for entry in std::fs::read_dir(root().join("src/ops")).unwrap() {
         let path = entry.unwrap().path();
         let folder = path.file_name().unwrap().to_string_lossy().into_owned();
-        // A folder another helper deletes (see KNOWN) is not judged.
-        let known = KNOWN.iter().any(|(prefix, _owner)| *prefix == format!("src/ops/{folder}/"));
-        if path.is_dir() && path.join("mod.rs").exists() && !known {
+        if path.is_dir() && path.join("mod.rs").exists() {
             folders.push(folder);
         }
     }
