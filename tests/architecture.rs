@@ -30,7 +30,6 @@ const GENERIC: &[&str] = &[
 /// identifier (`insurance_provider`, "Agent Mitra's").
 const DOMAIN_WORDS: &[&str] = &["insurance", "policyholder", "policyholders", "portal", "mitra"];
 
-
 /// Shared migrations of the Agent Mitra pack that used to live in
 /// migrations/ (design: V3, V4, V6, V7 and V8 move to
 /// templates/agent_mitra/shared/). Scanned while they are still here.

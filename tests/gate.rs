@@ -219,8 +219,7 @@ fn check_tenant_sees_what_the_tenants_own_transaction_did() {
     let db = TestDb::new();
     let ws = Workspace::new(TWO);
     db.provision().in_workspace(&ws).arg("up").success();
-    let blueprint =
-        provision::Blueprint::load(&support::repo().join("templates"), "agent_mitra").unwrap();
+    let blueprint = provision::Blueprint::load(&support::repo().join("templates"), "agent_mitra").unwrap();
     let lic = provision::TenantCode::parse("lic").unwrap();
     let target = provision::resolve(Some(&db.url), &|_| None).unwrap().expect("a target");
     support::runtime().block_on(async {

@@ -206,9 +206,14 @@ fn a_second_blueprint_seeds_through_the_same_runner() {
     let items = "SELECT string_agg(item_id || kind, ',' ORDER BY item_id) FROM w1_schema.items";
     let first = db.scalar(items);
     assert_eq!(db.scalar("SELECT count(DISTINCT tenant_id)::text FROM w1_schema.items"), "1");
-    db.provision().in_workspace(&ws).args(["seed", "--tenant", "w1", "--rng-seed", "3"]).success().stdout_has("nothing new");
+    db.provision()
+        .in_workspace(&ws)
+        .args(["seed", "--tenant", "w1", "--rng-seed", "3"])
+        .success()
+        .stdout_has("nothing new");
     assert_eq!(db.scalar(items), first, "a rerun changes nothing");
-    let more = db.provision().in_workspace(&ws).args(["--json", "seed", "--tenant", "w1", "--size", "8", "--rng-seed", "3"]);
+    let more =
+        db.provision().in_workspace(&ws).args(["--json", "seed", "--tenant", "w1", "--size", "8", "--rng-seed", "3"]);
     assert_eq!(more.success().json()["tenants"][0]["inserted"]["items"], 3);
     assert_eq!(db.scalar("SELECT count(*)::text FROM w1_schema.items"), "8");
     // The pack's own refusal is a one-line exit 2, and the lic tenant was never touched.

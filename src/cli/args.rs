@@ -113,7 +113,9 @@ pub enum BlueprintCommand {
     #[command(after_help = "Example:\n  provision blueprint show shop")]
     Show(BlueprintNameArgs),
     /// Scaffold a new blueprint whose first table is already isolated (RLS, policy, audit, grants).
-    #[command(after_help = "Example:\n  provision blueprint init shop\n  provision tenant add acme --name Acme --blueprint shop")]
+    #[command(
+        after_help = "Example:\n  provision blueprint init shop\n  provision tenant add acme --name Acme --blueprint shop"
+    )]
     Init(BlueprintInitArgs),
 }
 

@@ -74,9 +74,7 @@ pub fn main() -> ExitCode {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     // A reader that went away (`provision status | head -1`) is not an error:
     // the rest of the output is dropped and the command's own result counts.
-    let result = runtime
-        .block_on(run(&context, cli.command))
-        .and_then(|()| printer::stdout_result());
+    let result = runtime.block_on(run(&context, cli.command)).and_then(|()| printer::stdout_result());
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -187,10 +187,10 @@ impl KeptAudit {
     async fn copy_back(&self, client: &mut Client) -> Result<()> {
         let tx = client.transaction().await?;
         for log in &self.logs {
-            let ensure = include_str!("sql/reset_audit_log_ensure.sql")
-                .replace("{code}", &quote_literal(log.code.as_str()))
-                .replace("{default}", &quote_ident(&format!("{}_default", log.log)))
-                .replace("{log}", &quote_ident(&log.log));
+            let (code, default, name) =
+                (quote_literal(log.code.as_str()), quote_ident(&format!("{}_default", log.log)), quote_ident(&log.log));
+            let values = [("code", code.as_str()), ("default", default.as_str()), ("log", name.as_str())];
+            let ensure = crate::pg::script::render(include_str!("sql/reset_audit_log_ensure.sql"), &values)?;
             tx.batch_execute(&ensure).await.with_context(|| format!("cannot recreate audit.{}", log.log))?;
             let copy = format!("COPY audit.{} FROM STDIN", quote_ident(&log.log));
             let sink = tx.copy_in::<_, Bytes>(&copy).await?;

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod owned_ddl;
 pub mod quote;
 pub mod sandbox;
+pub mod script;
 pub mod statements;
 pub mod text;
 pub mod tools;

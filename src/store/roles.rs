@@ -46,13 +46,19 @@ pub async fn stop_acting(client: &impl GenericClient, lasting: Lasting) -> Resul
     Ok(())
 }
 
+/// `tenant_roles.sql` for one tenant: creates its roles if missing, joins
+/// them to their groups, and ends with a query naming any that carry power.
+/// `tenant render` and backups write the same SQL into their scripts.
+pub fn roles_sql(code: &TenantCode) -> Result<String> {
+    let (owner, app, ro) =
+        (quote_literal(&code.owner_role()), quote_literal(&code.app_role()), quote_literal(&code.ro_role()));
+    crate::pg::script::render(include_str!("sql/tenant_roles.sql"), &[("owner", &owner), ("app", &app), ("ro", &ro)])
+}
+
 /// Creates the tenant's roles if missing and joins them to their groups.
 /// Refuses a pre-existing role of the same name that carries power.
 pub async fn ensure(tx: &Transaction<'_>, code: &TenantCode) -> Result<()> {
-    let sql = include_str!("sql/tenant_roles.sql")
-        .replace("{owner}", &quote_literal(&code.owner_role()))
-        .replace("{app}", &quote_literal(&code.app_role()))
-        .replace("{ro}", &quote_literal(&code.ro_role()));
+    let sql = roles_sql(code)?;
     let messages = tx.simple_query(&sql).await.with_context(|| format!("cannot create the roles of tenant {code}"))?;
     let powerful: Vec<String> = messages
         .iter()

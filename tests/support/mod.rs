@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use provision::Target;
 use provision::Sandbox;
+use provision::Target;
 use tokio_postgres::Client;
 
 mod run;
@@ -121,8 +121,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// as another provision process building that tenant would. The key comes
 /// from `provision::tenant_key`, its one owner; the caller ends the transaction.
 pub async fn begin_holding_tenant_lock(holder: &Client, code: &str) {
-    let key =
-        provision::tenant_key(&provision::TenantCode::parse(code).expect("a tenant code"));
+    let key = provision::tenant_key(&provision::TenantCode::parse(code).expect("a tenant code"));
     holder.batch_execute("BEGIN").await.expect("begin");
     holder.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))::text", &[&key]).await.expect("lock");
 }

@@ -20,8 +20,8 @@ use crate::error::failed;
 use crate::model::blueprint::Blueprint;
 use crate::model::tenant::TenantCode;
 use crate::ops::provisioner::{self, Outcome, Settings};
-use crate::store::lock::{self, Resource};
 use crate::store::layout_upgrade::SharedPart;
+use crate::store::lock::{self, Resource};
 use crate::store::registry::{self, Registered};
 use crate::{ops::completion, ops::upgrade, store::shared};
 

@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, args: &TenantSpecArgs) -> Result<()> {
     let config = ctx.config()?;
     let spec = spec::resolve(args, &config)?;
     let blueprint = Blueprint::load(&config.templates_dir, &spec.blueprint)?;
-    let mut script = header(&spec, &blueprint);
+    let mut script = header(&spec, &blueprint)?;
     script.push_str(&versions(&spec, &blueprint)?);
     let overrides = spec.partitions.or(&config.default_partitions);
     script.push_str(&finish(&spec, &blueprint, &overrides));
@@ -27,13 +27,10 @@ pub fn run(ctx: &Context, args: &TenantSpecArgs) -> Result<()> {
     Ok(())
 }
 
-fn header(spec: &TenantSpec, blueprint: &Blueprint) -> String {
+fn header(spec: &TenantSpec, blueprint: &Blueprint) -> Result<String> {
     let code = &spec.code;
-    let roles = include_str!("../../store/sql/tenant_roles.sql")
-        .replace("{owner}", &quote_literal(&code.owner_role()))
-        .replace("{app}", &quote_literal(&code.app_role()))
-        .replace("{ro}", &quote_literal(&code.ro_role()));
-    format!(
+    let roles = roles::roles_sql(code)?;
+    Ok(format!(
         "-- provision tenant render {code}: blueprint {bp}, versions 1..{latest}\n\
          -- Run in one transaction: psql -X -1 -v ON_ERROR_STOP=1 -f <file>\n\
          -- Assumes the shared migrations are applied (provision migrate) and a superuser.\n\
@@ -45,7 +42,7 @@ fn header(spec: &TenantSpec, blueprint: &Blueprint) -> String {
         insert = registry::insert_sql(spec),
         schema = code.schema_ident(),
         owner = quote_ident(&code.owner_role()),
-    )
+    ))
 }
 
 /// Every version, run as the owner, each followed by its history row.

@@ -13,8 +13,10 @@ use anyhow::{Context as _, Result};
 use super::inventory::Inventory;
 use crate::pg::connection::Target;
 use crate::pg::quote::{quote_ident, quote_literal};
+use crate::pg::script;
 use crate::pg::tools::Found;
 use crate::store::registry::Registered;
+use crate::store::roles;
 
 /// Rows per INSERT statement for the audit log's data.
 const ROWS_PER_INSERT: &str = "1000";
@@ -51,8 +53,8 @@ impl Plan<'_> {
         file.lock().with_context(|| format!("cannot lock {}", partial.display()))?;
         let mut warnings = Vec::new();
 
-        file.write_all(self.header().as_bytes())?;
-        file.write_all(self.roles_and_registry().as_bytes())?;
+        file.write_all(self.header()?.as_bytes())?;
+        file.write_all(self.roles_and_registry()?.as_bytes())?;
 
         let schemas = &self.schemas;
         let mut args = self.common_args();
@@ -66,7 +68,7 @@ impl Plan<'_> {
         warnings.extend(self.run_pg_dump(&args, &file).await?);
 
         section(&mut file, &format!("4. the audit log audit.{}", code.audit_log_name()))?;
-        file.write_all(self.audit_log_sql().as_bytes())?;
+        file.write_all(self.audit_log_sql()?.as_bytes())?;
         if self.inventory.audit_log && !self.inventory.partitions.is_empty() {
             let mut args = self.common_args();
             args.extend(
@@ -94,7 +96,7 @@ impl Plan<'_> {
         Ok((warnings, file))
     }
 
-    fn header(&self) -> String {
+    fn header(&self) -> Result<String> {
         let tenant = self.tenant;
         let code = &tenant.code;
         let now = time::OffsetDateTime::now_utc();
@@ -107,11 +109,11 @@ impl Plan<'_> {
             now.minute(),
             now.second()
         );
-        let preamble = include_str!("../sql/backup_preamble.sql")
-            .replace("{code}", &quote_literal(code.as_str()))
-            .replace("{schema}", &quote_literal(&code.schema_name()))
-            .replace("{tenant_id}", &quote_literal(&tenant.id.to_string()));
-        format!(
+        let (literal_code, schema, id) =
+            (quote_literal(code.as_str()), quote_literal(&code.schema_name()), quote_literal(&tenant.id.to_string()));
+        let values = [("code", literal_code.as_str()), ("schema", schema.as_str()), ("tenant_id", id.as_str())];
+        let preamble = script::render(include_str!("../sql/backup_preamble.sql"), &values)?;
+        Ok(format!(
             "-- Backup of tenant {code} ({id}, blueprint {blueprint}, {status}), taken {taken}\n\
              -- from {source}\n\
              -- by provision {version} with pg_dump {pg_dump}.\n\
@@ -136,39 +138,37 @@ impl Plan<'_> {
             version = env!("CARGO_PKG_VERSION"),
             pg_dump = self.tool.version,
             log = code.audit_log_name(),
-        )
+        ))
     }
 
     /// Section 2: the roles (as `tenant add` creates them) and the registry rows.
-    fn roles_and_registry(&self) -> String {
+    fn roles_and_registry(&self) -> Result<String> {
         let code = &self.tenant.code;
-        let literal = |sql: &str| {
-            sql.replace("{owner}", &quote_literal(&code.owner_role()))
-                .replace("{app}", &quote_literal(&code.app_role()))
-                .replace("{ro}", &quote_literal(&code.ro_role()))
-        };
+        let (owner, app, ro) =
+            (quote_literal(&code.owner_role()), quote_literal(&code.app_role()), quote_literal(&code.ro_role()));
+        let values = [("owner", owner.as_str()), ("app", app.as_str()), ("ro", ro.as_str())];
         let mut sql = String::new();
         sql.push_str(&banner("2. the tenant's roles and its registry rows"));
         // tenant_roles.sql ends with a query listing powerful roles for
         // `tenant add` to refuse; in a script the guard below raises instead.
-        let roles = include_str!("../../store/sql/tenant_roles.sql");
+        let roles = roles::roles_sql(code)?;
         let roles = match roles.find("\n$roles$;") {
             Some(end) => &roles[..end + "\n$roles$;".len()],
-            None => roles,
+            None => &roles,
         };
-        sql.push_str(&literal(roles));
+        sql.push_str(roles);
         sql.push_str("\n\n");
-        sql.push_str(&literal(include_str!("../sql/backup_role_guard.sql")));
+        sql.push_str(&script::render(include_str!("../sql/backup_role_guard.sql"), &values)?);
         sql.push('\n');
         for statement in &self.registry {
             sql.push_str(statement);
             sql.push('\n');
         }
-        sql
+        Ok(sql)
     }
 
     /// Section 4: the audit log and its partitions where this database lacks them.
-    fn audit_log_sql(&self) -> String {
+    fn audit_log_sql(&self) -> Result<String> {
         let array = |values: Vec<&str>| {
             if values.is_empty() {
                 "ARRAY[]::text[]".to_owned()
@@ -178,13 +178,9 @@ impl Plan<'_> {
         };
         let names = array(self.inventory.partitions.iter().map(|(n, _)| n.as_str()).collect());
         let bounds = array(self.inventory.partitions.iter().map(|(_, b)| b.as_str()).collect());
-        format!(
-            "{}\n",
-            include_str!("../sql/backup_audit_log.sql")
-                .replace("{code}", &quote_literal(self.tenant.code.as_str()))
-                .replace("{names}", &names)
-                .replace("{bounds}", &bounds)
-        )
+        let code = quote_literal(self.tenant.code.as_str());
+        let values = [("code", code.as_str()), ("names", names.as_str()), ("bounds", bounds.as_str())];
+        Ok(format!("{}\n", script::render(include_str!("../sql/backup_audit_log.sql"), &values)?))
     }
 }
 

@@ -61,9 +61,10 @@ pub async fn record(
         columns.push_str(", storage_location");
         values.push_str(&format!(", ${}", params.len()));
     }
-    let sql = include_str!("../sql/backup_history_insert.sql")
-        .replace("{extra_columns}", &columns)
-        .replace("{extra_values}", &values);
+    let sql = crate::pg::script::render(
+        include_str!("../sql/backup_history_insert.sql"),
+        &[("extra_columns", &columns), ("extra_values", &values)],
+    )?;
     let row = client.query_one(&sql, &params).await.context("cannot record the backup in shared.backup_history")?;
     Ok(row.get(0))
 }

@@ -8,9 +8,9 @@
 -- The code, partition names and bounds below are literals filled in by provision.
 DO $audit_log$
 DECLARE
-    code CONSTANT text := {code};
-    names CONSTANT text[] := {names};
-    bounds CONSTANT text[] := {bounds};
+    code CONSTANT text := {{ code }};
+    names CONSTANT text[] := {{ names }};
+    bounds CONSTANT text[] := {{ bounds }};
     log regclass;
     i int;
 BEGIN

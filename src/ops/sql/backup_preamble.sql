@@ -7,10 +7,10 @@ BEGIN
     IF to_regclass('shared.tenants') IS NULL OR to_regprocedure('audit.ensure_audit_log(text)') IS NULL THEN
         RAISE EXCEPTION 'this database lacks the shared migrations; run `provision migrate` against it first';
     END IF;
-    IF EXISTS (SELECT 1 FROM shared.tenants WHERE tenant_code = {code})
-       OR to_regnamespace({schema}) IS NOT NULL THEN
+    IF EXISTS (SELECT 1 FROM shared.tenants WHERE tenant_code = {{ code }})
+       OR to_regnamespace({{ schema }}) IS NOT NULL THEN
         RAISE EXCEPTION 'tenant % already exists in this database; remove it first (provision tenant remove % --yes)',
-                        {code}, {code};
+                        {{ code }}, {{ code }};
     END IF;
 END
 $preconditions$;
@@ -27,4 +27,4 @@ SET session_replication_role = replica;
 -- runs as the tenant's owner, whom FORCE ROW LEVEL SECURITY holds to the
 -- policies (a superuser loading tables is not). As a blueprint's own refresh
 -- functions do, the session names the tenant, so views are filled with its rows.
-SET app.tenant_id = {tenant_id};
+SET app.tenant_id = {{ tenant_id }};

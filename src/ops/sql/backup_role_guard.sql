@@ -6,7 +6,7 @@ DECLARE
 BEGIN
     SELECT string_agg(rolname, ', ' ORDER BY rolname) INTO powerful
     FROM pg_catalog.pg_roles
-    WHERE rolname IN ({owner}, {app}, {ro}) AND (rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb);
+    WHERE rolname IN ({{ owner }}, {{ app }}, {{ ro }}) AND (rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb);
     IF powerful IS NOT NULL THEN
         RAISE EXCEPTION 'role % already exists with superuser, BYPASSRLS, CREATEROLE or CREATEDB; a tenant role must have none', powerful;
     END IF;

@@ -109,8 +109,12 @@ async fn reference(
             blueprint_shared::apply(&tx, *part).await?;
         }
         tx.commit().await?;
-        let made: Vec<String> =
-            scratch.query(include_str!("../sql/verify_shared_schemas.sql"), &[]).await?.iter().map(|r| r.get(0)).collect();
+        let made: Vec<String> = scratch
+            .query(include_str!("../sql/verify_shared_schemas.sql"), &[])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         fingerprint(&scratch, &made.iter().map(String::as_str).collect::<Vec<_>>()).await
     }
     .await;
