@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+pub use super::options::{DryRunOpts, JobOpts, TenantOpts};
 use clap::{Args, Parser, Subcommand};
 
 /// Builds and keeps multi-tenant PostgreSQL databases: one schema per tenant, from blueprint packs.
@@ -59,7 +60,7 @@ pub enum Command {
 
     /// Apply the shared (cluster-wide) migrations only.
     #[command(after_help = "Example:\n  provision migrate --dry-run")]
-    Migrate(DryRun),
+    Migrate(DryRunOpts),
 
     /// Show the shared version and, per tenant, blueprint and versions.
     #[command(after_help = "Example:\n  provision status\n  provision --json status")]
@@ -136,15 +137,13 @@ pub struct BlueprintInitArgs {
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
-    /// Print what would be done; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub dry_run: DryRunOpts,
     /// Skip the final `provision verify` of the whole database.
     #[arg(long)]
     pub no_verify: bool,
-    /// Tenants created or upgraded in parallel, each on its own connection.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub jobs: u16,
+    #[command(flatten)]
+    pub jobs: JobOpts,
     /// Refuse pending versions with a lock hazard on tables that hold data
     /// (CREATE INDEX without CONCURRENTLY, a volatile default, …) instead of warning.
     #[arg(long)]
@@ -163,22 +162,14 @@ pub struct AdminArgs {
 
 #[derive(Debug, Args)]
 pub struct SeedArgs {
-    /// Tenant to load (repeatable; default: every active tenant).
-    #[arg(long = "tenant", value_name = "CODE")]
-    pub tenants: Vec<String>,
+    #[command(flatten)]
+    pub tenants: TenantOpts,
     /// Sample size per tenant, in the unit its blueprint's [sample] names (default: the blueprint's default_size).
     #[arg(long, visible_alias = "size", value_name = "N")]
     pub sample: Option<u32>,
     /// Seed of the random generator: the same seed gives the same rows.
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub rng_seed: u64,
-}
-
-#[derive(Debug, Args)]
-pub struct DryRun {
-    /// Print the pending migrations; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,9 +245,8 @@ pub struct TenantAddArgs {
     pub spec: TenantSpecArgs,
     #[command(flatten)]
     pub admin: AdminArgs,
-    /// Print what would be created; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub dry_run: DryRunOpts,
     /// Skip the final `provision verify` of the new tenant.
     #[arg(long)]
     pub no_verify: bool,
@@ -306,12 +296,10 @@ pub struct TenantUpgradeArgs {
     /// Every active tenant.
     #[arg(long, conflicts_with = "codes")]
     pub all: bool,
-    /// Tenants upgraded in parallel, each on its own connection.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub jobs: u16,
-    /// Print, per tenant, the versions and SQL that would run; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub jobs: JobOpts,
+    #[command(flatten)]
+    pub dry_run: DryRunOpts,
     /// lock_timeout for upgrade statements, in seconds (traffic waits at most this long).
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
     pub ddl_timeout: f64,
@@ -384,9 +372,8 @@ pub struct ResetArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Tenant to verify (repeatable; default: every active tenant).
-    #[arg(long = "tenant", value_name = "CODE")]
-    pub tenants: Vec<String>,
+    #[command(flatten)]
+    pub tenants: TenantOpts,
     /// Output format (--json implies json).
     #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
     pub format: VerifyFormat,
@@ -416,15 +403,12 @@ pub enum PartitionsCommand {
 
 #[derive(Debug, Args)]
 pub struct RolloverArgs {
-    /// Tenant to roll over (repeatable; default: every active tenant).
-    #[arg(long = "tenant", value_name = "CODE")]
-    pub tenants: Vec<String>,
-    /// Print what would be done; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Tenants processed in parallel, each on its own connection.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub jobs: u16,
+    #[command(flatten)]
+    pub tenants: TenantOpts,
+    #[command(flatten)]
+    pub dry_run: DryRunOpts,
+    #[command(flatten)]
+    pub jobs: JobOpts,
     /// Act as if it were this time (tests, catching up); default: the database clock.
     #[arg(long, value_name = "TIMESTAMP")]
     pub now: Option<String>,
@@ -444,9 +428,8 @@ pub struct RolloverArgs {
 
 #[derive(Debug, Args)]
 pub struct PartitionsListArgs {
-    /// Tenant to show (repeatable; default: every active tenant).
-    #[arg(long = "tenant", value_name = "CODE")]
-    pub tenants: Vec<String>,
+    #[command(flatten)]
+    pub tenants: TenantOpts,
 }
 
 #[derive(Debug, Subcommand)]

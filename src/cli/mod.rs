@@ -9,6 +9,7 @@ pub(crate) mod blueprint;
 pub mod context;
 mod db;
 mod migrate;
+pub mod options;
 mod partitions;
 pub mod printer;
 mod reporters;
@@ -39,7 +40,7 @@ pub fn may_create_sandbox(command: &Command) -> bool {
 pub async fn run(ctx: &Context, command: Command) -> Result<()> {
     match command {
         Command::Up(args) => up::run(ctx, &args).await,
-        Command::Migrate(args) => migrate::run(ctx, args.dry_run).await,
+        Command::Migrate(args) => migrate::run(ctx, args.enabled).await,
         Command::Status => status::run(ctx).await,
         Command::Seed(args) => seed::run(ctx, &args).await,
         Command::Verify(args) => verify::run(ctx, &args).await,

@@ -25,9 +25,9 @@ pub async fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
     drop(admin);
     ctx.printer.line(format!("reset: dropped and created database {name} again"));
     let up = UpArgs {
-        dry_run: false,
+        dry_run: crate::cli::options::DryRunOpts { enabled: false },
         no_verify: false,
-        jobs: 1,
+        jobs: crate::cli::options::JobOpts { count: 1 },
         strict: false,
         admin: AdminArgs { admin_password: args.admin.admin_password.clone() },
     };

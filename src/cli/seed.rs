@@ -56,7 +56,7 @@ impl Serialize for Inserted {
 
 pub async fn run(ctx: &Context, args: &SeedArgs) -> Result<()> {
     let started = Instant::now();
-    let codes = args.tenants.iter().map(|c| TenantCode::parse(c)).collect::<Result<Vec<_>>>()?;
+    let codes = args.tenants.codes.iter().map(|c| TenantCode::parse(c)).collect::<Result<Vec<_>>>()?;
     let config = ctx.config()?;
     let (mut client, _) = ctx.connect().await?;
     let registered = registry::snapshot(&client, None).await?;

@@ -64,27 +64,27 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     let settings = ctx.settings(&args.admin, &target, &config);
     let in_use = crate::ops::shared_parts::in_use(&client, &config).await?;
     let parts = crate::ops::shared_parts::parts(&in_use);
-    let shared_applied = if args.dry_run {
+    let shared_applied = if args.dry_run.enabled {
         shared::plan(&client, &parts).await?.pending()
     } else {
         shared::apply(&mut client, ctx.lock_timeout(), &ctx.printer, &parts).await?
     };
     crate::failpoint::hit("up.after_shared");
     let registered = registry::snapshot(&client, None).await?;
-    if !args.dry_run {
+    if !args.dry_run.enabled {
         crate::ops::gate::before_up(&mut client, &ctx.env(), &config, &registered, args.strict).await?;
     }
     let blueprints = Blueprints::new(&config);
     let gaps = blueprints.survey(&mut client, &registered).await?;
     let mut reports = Vec::new();
     let work = decide(&config, &registered, &blueprints, &gaps, &mut reports);
-    if args.dry_run {
+    if args.dry_run.enabled {
         reports.extend(work.into_iter().map(|item| preview(item, &blueprints)));
     } else {
         // Each worker has its own connection; tenants are built in parallel
         // safely because each one is built under its own advisory lock.
         let mut clients = vec![client];
-        while clients.len() < (args.jobs as usize).min(work.len()) {
+        while clients.len() < args.jobs.get().min(work.len()) {
             clients.push(ctx.connect().await?.0);
         }
         let progress = ctx.printer.fleet_progress(work.len() as u64, clients.len(), "tenants");
@@ -103,13 +103,19 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     }
     reports.sort_by(|a, b| a.tenant.cmp(&b.tenant));
     crate::failpoint::hit("up.before_verify");
-    let verified = match args.dry_run || args.no_verify {
+    let verified = match args.dry_run.enabled || args.no_verify {
         true => None,
         false => Some(verify::after_changes(ctx, &mut client, &target, &config, None).await?),
     };
     let seconds = started.elapsed().as_secs_f64();
-    let summary =
-        Summary { database: target.describe(), shared_applied, reports, seconds, dry_run: args.dry_run, verified };
+    let summary = Summary {
+        database: target.describe(),
+        shared_applied,
+        reports,
+        seconds,
+        dry_run: args.dry_run.enabled,
+        verified,
+    };
     summarize(ctx, &summary)
 }
 

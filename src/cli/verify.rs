@@ -14,7 +14,7 @@ use crate::ops::verify::{self, report, Busy, Scope};
 pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     let config = ctx.config()?;
     let (mut client, target) = ctx.connect().await?;
-    let wanted: Vec<TenantCode> = args.tenants.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
+    let wanted: Vec<TenantCode> = args.tenants.codes.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
     let codes = verify::active_codes(&client, &wanted).await?;
     let busy = if args.wait { Busy::Wait(ctx.lock_timeout()) } else { Busy::Skip };
     let outcome = verify::run_codes(&mut client, &target, &config, &codes, Scope::Everything, busy).await?;

@@ -11,7 +11,7 @@ use crate::cli::context::Context;
 pub async fn run(ctx: &Context, args: &PartitionsListArgs) -> Result<()> {
     let config = ctx.config()?;
     let (client, _) = ctx.connect().await?;
-    let tables = crate::ops::partitions::list::list(&client, &config, &args.tenants).await?;
+    let tables = crate::ops::partitions::list::list(&client, &config, &args.tenants.codes).await?;
     ctx.printer.json(&json!({ "tables": tables }));
     ctx.printer.line(format!(
         "{:<10} {:<36} {:<21} {:<21} {:>8}  {:<21} GAPS",

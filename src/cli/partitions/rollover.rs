@@ -26,8 +26,8 @@ pub async fn run(ctx: &Context, args: &RolloverArgs) -> Result<()> {
     }
     let statement_timeout = Duration::from_secs_f64(args.statement_timeout);
     let (client, _) = ctx.connect().await?;
-    let planned = rollover::plan(&client, &config, &args.tenants, args.now.as_deref(), statement_timeout).await?;
-    if args.dry_run {
+    let planned = rollover::plan(&client, &config, &args.tenants.codes, args.now.as_deref(), statement_timeout).await?;
+    if args.dry_run.enabled {
         print_plan(ctx, &planned, args);
         return Ok(());
     }
@@ -40,7 +40,7 @@ pub async fn run(ctx: &Context, args: &RolloverArgs) -> Result<()> {
     };
     let progress = RolloverProgress::new(&ctx.printer, planned.plan.len());
     let connect = async || Ok(ctx.connect().await?.0);
-    let rolled = rollover::execute(&progress, client, connect, planned, &options, args.jobs as usize).await?;
+    let rolled = rollover::execute(&progress, client, connect, planned, &options, args.jobs.get()).await?;
     progress.finish();
     summarize(ctx, &rolled);
     rolled.verdict()

@@ -31,7 +31,7 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     let spec = spec::resolve(&args.spec, &config)?;
     let blueprint = Blueprint::load(&config.templates_dir, &spec.blueprint)?;
     let (mut client, target) = ctx.connect().await?;
-    if args.dry_run {
+    if args.dry_run.enabled {
         return dry_run(ctx, &client, &spec, &blueprint).await;
     }
     // Only provision's own here: the blueprint's shared part, when this is

@@ -20,15 +20,15 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
     let timeouts = timeouts(args)?;
     let wanted: Vec<TenantCode> = args.codes.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
     let (mut client, target) = ctx.connect().await?;
-    let survey = upgrade::survey(&ctx.env(), &mut client, &config, &wanted, args.dry_run).await?;
-    if args.dry_run {
+    let survey = upgrade::survey(&ctx.env(), &mut client, &config, &wanted, args.dry_run.enabled).await?;
+    if args.dry_run.enabled {
         return dry_run(ctx, &survey);
     }
     let mut settings = ctx.settings(&AdminArgs { admin_password: None }, &target, &config);
     settings.upgrade = timeouts;
     let progress = UpgradeProgress::new(&ctx.printer);
     let open = async || Ok(ctx.connect().await?.0);
-    let jobs = (args.strict, args.jobs as usize);
+    let jobs = (args.strict, args.jobs.get());
     let upgraded = upgrade::execute(&progress, (client, &target), open, survey, &settings, jobs).await?;
     summarize(ctx, &upgraded);
     upgraded.verdict()
