@@ -2,8 +2,12 @@
 
 use std::path::PathBuf;
 
-pub use super::options::{DryRunOpts, JobOpts, TenantOpts};
 use clap::{Args, Parser, Subcommand};
+
+mod tenant;
+
+pub use super::options::{DryRunOpts, JobOpts, TenantOpts};
+pub use tenant::*;
 
 /// Builds and keeps multi-tenant PostgreSQL databases: one schema per tenant, from blueprint packs.
 ///
@@ -170,164 +174,6 @@ pub struct SeedArgs {
     /// Seed of the random generator: the same seed gives the same rows.
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub rng_seed: u64,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TenantCommand {
-    /// Create one tenant from its tenants.toml entry or from the arguments.
-    #[command(
-        after_help = "Example:\n  provision tenant add hdfc\n  provision tenant add sbi --name 'SBI Life' --set type=<a value the blueprint allows>"
-    )]
-    Add(TenantAddArgs),
-
-    /// List registered tenants.
-    #[command(after_help = "Example:\n  provision tenant list")]
-    List,
-
-    /// Apply pending blueprint versions to tenants in parallel (also done by `up`).
-    #[command(
-        after_help = "Example:\n  provision tenant upgrade --all --jobs 4\n  provision tenant upgrade lic --dry-run"
-    )]
-    Upgrade(TenantUpgradeArgs),
-
-    /// Re-stamp the checksums of applied versions after a human decided the edit is fine.
-    #[command(after_help = "Example:\n  provision tenant repair lic --accept-checksums")]
-    Repair(TenantRepairArgs),
-
-    /// Dump one tenant (schema, audit log, roles' grants, registry rows) with pg_dump.
-    #[command(
-        after_help = "Example:\n  provision tenant backup lic --out lic.sql\n  psql -X -1 -v ON_ERROR_STOP=1 -f lic.sql   # restore"
-    )]
-    Backup(TenantBackupArgs),
-
-    /// Print the exact SQL a new tenant would receive (pipe it into psql -1).
-    #[command(after_help = "Example:\n  provision tenant render hdfc | psql -X -1 -v ON_ERROR_STOP=1 -f -")]
-    Render(TenantSpecArgs),
-
-    /// Attach an existing login role to a tenant's application (or read-only) role.
-    #[command(
-        after_help = "Example:\n  provision tenant grant lic lic_api\n  provision tenant grant lic reporting --read-only"
-    )]
-    Grant(TenantGrantArgs),
-
-    /// Drop a tenant's schema and registry row (or only deactivate it).
-    #[command(
-        after_help = "Example:\n  provision tenant remove icici --yes\n  provision tenant remove icici --keep-data"
-    )]
-    Remove(TenantRemoveArgs),
-
-    /// Bring back a tenant deactivated by `tenant remove --keep-data`.
-    #[command(after_help = "Example:\n  provision tenant activate icici")]
-    Activate(TenantActivateArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct TenantSpecArgs {
-    /// Tenant code: lower-case letters, digits and '_' (schema <code>_schema).
-    pub code: String,
-    /// Display name (default: from tenants.toml).
-    #[arg(long)]
-    pub name: Option<String>,
-    /// The tenant's `type` attribute (shorthand for --set type=TYPE).
-    #[arg(long = "type", value_name = "TYPE")]
-    pub tenant_type: Option<String>,
-    /// A tenant attribute the blueprint declares (`provision blueprint show`), repeatable.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    pub set: Vec<String>,
-    /// Blueprint (default: tenants.toml's, or the only one available).
-    #[arg(long)]
-    pub blueprint: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct TenantAddArgs {
-    #[command(flatten)]
-    pub spec: TenantSpecArgs,
-    #[command(flatten)]
-    pub admin: AdminArgs,
-    #[command(flatten)]
-    pub dry_run: DryRunOpts,
-    /// Skip the final `provision verify` of the new tenant.
-    #[arg(long)]
-    pub no_verify: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct TenantGrantArgs {
-    /// Tenant code.
-    pub code: String,
-    /// An existing LOGIN role (e.g. the application's database user).
-    pub login_role: String,
-    /// Grant <code>_ro instead of <code>_app.
-    #[arg(long)]
-    pub read_only: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct TenantRemoveArgs {
-    /// Tenant code.
-    pub code: String,
-    /// Do not ask for confirmation.
-    #[arg(long)]
-    pub yes: bool,
-    /// Keep the schema and data; mark the tenant inactive and take its app
-    /// and read-only roles' access away (until `tenant activate`).
-    #[arg(long)]
-    pub keep_data: bool,
-    /// Do not take a backup (tenant backup) before dropping.
-    #[arg(long)]
-    pub no_backup: bool,
-    /// Where the backup goes (default: ./<code>-<timestamp>.sql).
-    #[arg(long, value_name = "FILE")]
-    pub backup_out: Option<std::path::PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct TenantActivateArgs {
-    /// Tenant code.
-    pub code: String,
-}
-
-#[derive(Debug, Args)]
-pub struct TenantUpgradeArgs {
-    /// Tenants to upgrade.
-    #[arg(value_name = "CODE", required_unless_present = "all")]
-    pub codes: Vec<String>,
-    /// Every active tenant.
-    #[arg(long, conflicts_with = "codes")]
-    pub all: bool,
-    #[command(flatten)]
-    pub jobs: JobOpts,
-    #[command(flatten)]
-    pub dry_run: DryRunOpts,
-    /// lock_timeout for upgrade statements, in seconds (traffic waits at most this long).
-    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
-    pub ddl_timeout: f64,
-    /// statement_timeout for upgrade statements, in seconds (0: none).
-    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
-    pub statement_timeout: f64,
-    /// Refuse pending versions with a lock hazard on tables that hold data
-    /// (CREATE INDEX without CONCURRENTLY, a volatile default, …) instead of warning.
-    #[arg(long)]
-    pub strict: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct TenantRepairArgs {
-    /// Tenant code.
-    pub code: String,
-    /// Record the current templates' checksums for the applied versions.
-    #[arg(long, required = true)]
-    pub accept_checksums: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct TenantBackupArgs {
-    /// Tenant code.
-    pub code: String,
-    /// Output file (default: ./<code>-<timestamp>.sql).
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
