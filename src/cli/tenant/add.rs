@@ -18,6 +18,7 @@ use crate::cli::tenant::spec;
 use crate::cli::verify;
 use crate::error::failed;
 use crate::model::blueprint::Blueprint;
+use crate::model::config::TenantSpec;
 use crate::model::tenant::TenantCode;
 use crate::ops::provisioner::{self, Outcome, Settings};
 use crate::store::layout_upgrade::SharedPart;
@@ -57,7 +58,7 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     };
     let outcome =
         lock::while_held(&mut client, Resource::Tenant(&spec.code), settings.lock_timeout, &ctx.printer, build).await?;
-    let Outcome::Created { version, ref applied, objects, ref admin, .. } = outcome else {
+    let Outcome::Created { .. } = outcome else {
         return Err(already_exists(&client, &spec.code).await);
     };
     crate::failpoint::hit("tenant_add.before_verify");
@@ -65,33 +66,7 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
         true => None,
         false => Some(verify::after_changes(ctx, &mut client, &target, &config, Some(&spec.code)).await?),
     };
-    let seconds = started.elapsed().as_secs_f64();
-    ctx.printer.json(&json!({
-        "tenant": spec.code.as_str(), "schema": spec.code.schema_name(), "tenant_id": spec.id,
-        "blueprint": blueprint.name, "shared_applied": shared_applied, "result": outcome, "seconds": seconds,
-        "verify": verified,
-    }));
-    ctx.printer.line(format!(
-        "{} tenant {} (schema {}, blueprint {}, version {version}): {} versions, {objects} objects in {seconds:.2} s",
-        good("created"),
-        strong(&spec.code),
-        spec.code.schema_name(),
-        blueprint.name,
-        applied.len(),
-    ));
-    if let Some(admin) = admin {
-        ctx.report_admin(admin);
-    }
-    match verified {
-        Some(outcome) => {
-            ctx.printer.line(crate::ops::verify::report::summary(&outcome));
-            match outcome.is_clean() {
-                true => Ok(()),
-                false => Err(failed(crate::ops::verify::report::summary(&outcome))),
-            }
-        }
-        None => Ok(()),
-    }
+    report(ctx, &spec, &blueprint, (shared_applied, &outcome), verified, started.elapsed().as_secs_f64())
 }
 
 /// Completes every incomplete registered tenant (one survey query for all);
@@ -211,5 +186,46 @@ async fn already_exists(client: &tokio_postgres::Client, code: &TenantCode) -> a
             "tenant {code} already exists (schema {}); nothing was changed — `provision up` upgrades it",
             code.schema_name()
         )),
+    }
+}
+
+/// Prints the created tenant (text or JSON), its administrator and the
+/// verification; a verification that found problems fails the command.
+fn report(
+    ctx: &Context,
+    spec: &TenantSpec,
+    blueprint: &Blueprint,
+    (shared_applied, outcome): (Vec<String>, &Outcome),
+    verified: Option<crate::ops::verify::Outcome>,
+    seconds: f64,
+) -> Result<()> {
+    let Outcome::Created { version, applied, objects, admin, .. } = outcome else {
+        unreachable!("only a created tenant is reported")
+    };
+    ctx.printer.json(&json!({
+        "tenant": spec.code.as_str(), "schema": spec.code.schema_name(), "tenant_id": spec.id,
+        "blueprint": blueprint.name, "shared_applied": shared_applied, "result": outcome, "seconds": seconds,
+        "verify": verified,
+    }));
+    ctx.printer.line(format!(
+        "{} tenant {} (schema {}, blueprint {}, version {version}): {} versions, {objects} objects in {seconds:.2} s",
+        good("created"),
+        strong(&spec.code),
+        spec.code.schema_name(),
+        blueprint.name,
+        applied.len(),
+    ));
+    if let Some(admin) = admin {
+        ctx.report_admin(admin);
+    }
+    match verified {
+        Some(outcome) => {
+            ctx.printer.line(crate::ops::verify::report::summary(&outcome));
+            match outcome.is_clean() {
+                true => Ok(()),
+                false => Err(failed(crate::ops::verify::report::summary(&outcome))),
+            }
+        }
+        None => Ok(()),
     }
 }
