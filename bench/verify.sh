@@ -8,7 +8,7 @@
 # After ANALYZE and one untimed run of each, both sides run REPS times
 # (default 3), interleaved; medians and their ratio are reported. Target: pgTAP / provision >= 20, while verify checks more:
 # the script counts pgTAP's assertions and the names they compare, and the
-# facts verify compares (rows of src/sql/verify_fingerprint.sql for the
+# facts verify compares (rows of src/ops/sql/verify_fingerprint.sql for the
 # tenants and the shared schemas) plus the inputs of its invariants.
 # Finally one more verify runs with log_min_duration_statement = 0, and the
 # server log gives a timeline of its statements and of the client time
@@ -73,11 +73,11 @@ names=$(grep -o "'{[^']*}'::name\[\]" plan.sql | awk -F, '{ n += ($0 ~ /^.\{\}/)
 
 # What verify compares: the fingerprint rows of the tenants (and of the
 # shared schemas), and the invariants' inputs.
-grep -q '\$[3-9]' "$repo/src/sql/verify_fingerprint.sql" \
+grep -q '\$[3-9]' "$repo/src/ops/sql/verify_fingerprint.sql" \
   && { echo "verify_fingerprint.sql takes more than \$1 and \$2 now: update bench/verify.sh" >&2; exit 1; }
 {
   echo "WITH fp(sch, kind, name, detail) AS ("
-  sed -e "s/\\\$1::text\\[\\]/(:'schemas')::text[]/" -e 's/\$2::text/NULL::text/g' "$repo/src/sql/verify_fingerprint.sql"
+  sed -e "s/\\\$1::text\\[\\]/(:'schemas')::text[]/" -e 's/\$2::text/NULL::text/g' "$repo/src/ops/sql/verify_fingerprint.sql"
   cat "$sql/facts_tail.sql"
 } > facts.sql
 schemas=$(psql_ -At -c "SELECT '{' || string_agg(schema_name, ',') || ',shared,portal,audit,provision}'

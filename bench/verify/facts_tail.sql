@@ -1,4 +1,4 @@
--- Appended by bench/verify.sh to src/sql/verify_fingerprint.sql (wrapped as
+-- Appended by bench/verify.sh to src/ops/sql/verify_fingerprint.sql (wrapped as
 -- "WITH fp(sch, kind, name, detail) AS (" … ")"; $1 replaced by :'schemas').
 -- Counts what `provision verify` compares: one fact per fingerprint row of a
 -- tenant (its schema and its audit log in `audit`), each compared with the
