@@ -35,8 +35,13 @@ pub fn run(ctx: &Context) -> Result<()> {
         "templates_dir": shown(&dir),
         "blueprints": rows.iter().map(|(row, _)| row).collect::<Vec<_>>(),
     }));
-    ctx.printer
-        .line(format!("{:<20} {:<8} {:>7} {:>6}  {:<24} DESCRIPTION", "NAME", "TENANCY", "VERSION", "SHARED", "FROM"));
+    // Columns as wide as their longest value, so an overriding directory's
+    // long origin does not push its description out of line.
+    let width = rows.iter().map(|(_, from)| from.chars().count()).chain([4]).max().unwrap_or(4);
+    ctx.printer.line(format!(
+        "{:<20} {:<8} {:>7} {:>6}  {:<width$} DESCRIPTION",
+        "NAME", "TENANCY", "VERSION", "SHARED", "FROM"
+    ));
     for (row, from) in &rows {
         let name = row["name"].as_str().unwrap_or_default();
         if let Some(error) = row["error"].as_str() {
@@ -44,7 +49,7 @@ pub fn run(ctx: &Context) -> Result<()> {
             continue;
         }
         ctx.printer.line(format!(
-            "{name:<20} {:<8} {:>7} {:>6}  {from:<24} {}",
+            "{name:<20} {:<8} {:>7} {:>6}  {from:<width$} {}",
             row["tenancy"].as_str().unwrap_or_default(),
             row["tenant_version"].as_i64().unwrap_or_default(),
             row["shared_versions"].as_array().map_or(0, Vec::len),
