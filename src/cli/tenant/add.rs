@@ -199,24 +199,24 @@ fn report(
     verified: Option<crate::ops::verify::Outcome>,
     seconds: f64,
 ) -> Result<()> {
-    let Outcome::Created { version, applied, objects, admin, .. } = outcome else {
-        unreachable!("only a created tenant is reported")
-    };
     ctx.printer.json(&json!({
         "tenant": spec.code.as_str(), "schema": spec.code.schema_name(), "tenant_id": spec.id,
         "blueprint": blueprint.name, "shared_applied": shared_applied, "result": outcome, "seconds": seconds,
         "verify": verified,
     }));
-    ctx.printer.line(format!(
-        "{} tenant {} (schema {}, blueprint {}, version {version}): {} versions, {objects} objects in {seconds:.2} s",
-        good("created"),
-        strong(&spec.code),
-        spec.code.schema_name(),
-        blueprint.name,
-        applied.len(),
-    ));
-    if let Some(admin) = admin {
-        ctx.report_admin(admin);
+    // The caller reports only a creation; any other outcome has no line here.
+    if let Outcome::Created { version, applied, objects, admin, .. } = outcome {
+        ctx.printer.line(format!(
+            "{} tenant {} (schema {}, blueprint {}, version {version}): {} versions, {objects} objects in {seconds:.2} s",
+            good("created"),
+            strong(&spec.code),
+            spec.code.schema_name(),
+            blueprint.name,
+            applied.len(),
+        ));
+        if let Some(admin) = admin {
+            ctx.report_admin(admin);
+        }
     }
     match verified {
         Some(outcome) => {
