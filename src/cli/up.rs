@@ -348,16 +348,15 @@ fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport
     ctx.report_unusable_admins(&unusable);
 }
 
-/// Blueprints loaded once per run, by name; load errors are per tenant.
-/// Shared by the workers of a parallel run, hence the RefCell (one thread).
+/// The blueprints of a run, by name; a load error is reported per tenant.
+/// `Blueprint::load` reads and checks each pack once per process.
 struct Blueprints<'c> {
     config: &'c Config,
-    loaded: std::cell::RefCell<HashMap<String, Result<Blueprint, String>>>,
 }
 
 impl<'c> Blueprints<'c> {
     fn new(config: &'c Config) -> Self {
-        Blueprints { config, loaded: Default::default() }
+        Blueprints { config }
     }
 
     /// The incomplete tenants among the active `registered` ones whose
@@ -373,11 +372,7 @@ impl<'c> Blueprints<'c> {
     }
 
     fn get(&self, name: &str) -> Result<Blueprint, String> {
-        self.loaded
-            .borrow_mut()
-            .entry(name.to_owned())
-            .or_insert_with(|| Blueprint::load(&self.config.templates_dir, name).map_err(|e| format!("{e:#}")))
-            .clone()
+        Blueprint::load(&self.config.templates_dir, name).map_err(|e| format!("{e:#}"))
     }
 }
 

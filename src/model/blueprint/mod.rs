@@ -86,10 +86,10 @@ impl Blueprint {
     }
 
     fn read(templates_dir: &Path, name: &str) -> Result<Blueprint> {
-        let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        let pack = match plain {
-            true => pack::find(templates_dir, name)?,
-            false => None,
+        // The one name rule (config's), so no other name reaches a path or a lookup.
+        let pack = match crate::model::config::check_blueprint_name(name) {
+            Ok(()) => pack::find(templates_dir, name)?,
+            Err(_) => None,
         };
         let Some(pack) = pack else {
             let names: Vec<String> = available(templates_dir).into_iter().map(|(n, _)| n).collect();
