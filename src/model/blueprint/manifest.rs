@@ -34,6 +34,21 @@ pub struct Manifest {
     pub attributes: BTreeMap<String, AttributeSpec>,
     /// Sample data (`sample/`), when the blueprint has any.
     pub sample: Option<SampleSpec>,
+    /// Tables with columns that hold only ciphertext (`shared.ciphertext`,
+    /// core V14), which `provision keys` re-encrypts.
+    #[serde(default)]
+    pub encrypted: Vec<EncryptedSpec>,
+}
+
+/// `[[encrypted]]`: one table whose `columns` hold `enc1:` envelopes.
+/// `key` is a unique, orderable column (usually the primary key) by which
+/// `provision keys rotate` walks the table in batches.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptedSpec {
+    pub table: String,
+    pub key: String,
+    pub columns: Vec<String>,
 }
 
 /// How a blueprint keeps tenants apart.
@@ -104,6 +119,11 @@ pub struct SampleSpec {
 pub struct AuditSpec {
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Tables whose reads are audited too, where the pgaudit extension is
+    /// loaded (object-level auditing through `pgaudit.role`): triggers see
+    /// writes only.
+    #[serde(default)]
+    pub reads: Vec<String>,
     #[serde(default = "AuditSpec::default_interval")]
     pub interval: Interval,
     #[serde(default = "AuditSpec::default_premake")]
@@ -183,6 +203,18 @@ pub(super) fn check_manifest(manifest: &Manifest) -> Result<(), String> {
     }
     if manifest.tenancy == Tenancy::Row {
         return Err("tenancy = \"row\" is not supported by this release; use tenancy = \"schema\"".to_owned());
+    }
+    for spec in &manifest.encrypted {
+        let names = std::iter::once(&spec.table).chain(std::iter::once(&spec.key)).chain(&spec.columns);
+        if let Some(bad) = names.into_iter().find(|n| !plain(n)) {
+            return Err(format!("[[encrypted]] {}: {bad:?} is not a plain lower-case identifier", spec.table));
+        }
+        if spec.columns.is_empty() {
+            return Err(format!("[[encrypted]] {}: name at least one column", spec.table));
+        }
+    }
+    if let Some(bad) = manifest.audit.iter().flat_map(|a| &a.reads).find(|n| !plain(n)) {
+        return Err(format!("[audit] reads: {bad:?} is not a plain lower-case identifier"));
     }
     for name in &manifest.shared.schemas {
         if !plain(name) {
