@@ -148,7 +148,7 @@ fn previous_release_database_moves_to_packs_in_place() {
 
     // The history is re-recorded: moved versions left the core history and
     // every shared version of the pack is recorded, with the old applied_on.
-    assert_eq!(versions(&db, "provision.refinery_schema_history"), "1,2,5,9,10,11,12,13,14");
+    assert_eq!(versions(&db, "provision.refinery_schema_history"), "1,2,5,9,10,11,12,13,14,15");
     assert_eq!(versions(&db, r#"provision."agent_mitra_shared_history""#), "1,2,3,4,5,6,7");
     let moved_left: i64 = db
         .scalar(&format!(

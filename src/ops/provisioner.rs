@@ -23,6 +23,7 @@ use crate::report::Reporter;
 use crate::store::blueprint_shared;
 use crate::store::layout_upgrade::SharedPart;
 use crate::store::lock::{self, Mode, Resource};
+use crate::store::read_audit;
 use crate::store::registry;
 use crate::{store::audit, store::roles};
 
@@ -172,7 +173,8 @@ async fn begin_with_shared_part<'c>(
     reporter: &dyn Reporter,
 ) -> Result<Transaction<'c>> {
     let part = SharedPart { blueprint: &blueprint.name, migrations: &blueprint.shared };
-    if blueprint_shared::plan(&*client, part).await?.pending.is_empty() {
+    let configure_reads = read_audit::needs_configuring(&*client, blueprint, reporter).await?;
+    if blueprint_shared::plan(&*client, part).await?.pending.is_empty() && !configure_reads {
         return begin_locked(client, code, lock_timeout, reporter).await;
     }
     let tx = client.transaction().await?;
@@ -180,5 +182,9 @@ async fn begin_with_shared_part<'c>(
     lock::acquire(&tx, Resource::Shared, Mode::Exclusive, reporter).await?;
     lock::acquire(&tx, Resource::Tenant(code), Mode::Exclusive, reporter).await?;
     blueprint_shared::apply(&tx, part).await?;
+    // Checked again under the lock: another first tenant may have done it.
+    if configure_reads && !read_audit::state(&tx).await?.configured {
+        read_audit::configure_database(&tx).await?;
+    }
     Ok(tx)
 }

@@ -18,7 +18,7 @@ use crate::pg::owned_ddl::Lasting;
 use crate::pg::quote::quote_ident;
 use crate::report::Reporter;
 use crate::store::lock::{self, Mode, Resource};
-use crate::store::{audit, migrate, partitions, registry, roles};
+use crate::store::{audit, migrate, partitions, read_audit, registry, roles};
 
 /// What happened to one tenant.
 #[derive(Debug, Clone, Serialize)]
@@ -163,6 +163,7 @@ pub(crate) async fn finish(
     };
     audit::ensure_log_guards(tx, code, blueprint).await?;
     audit::ensure_triggers(tx, code, blueprint).await?;
+    read_audit::ensure_grants(tx, code, blueprint).await?;
     // Only what was just made: the shared audit schema holds every tenant's
     // log partitions, and scanning them all would make each tenant slower
     // than the one before.

@@ -52,6 +52,16 @@ pub(crate) struct ServerBinaries {
 }
 
 impl ServerBinaries {
+    /// Whether the server's package library directory (`<bin>/../lib`, as
+    /// Debian and the PGDG packages lay it out) holds `name`.so, so that it
+    /// can be preloaded. `pg_ctl` may be a symlink (/usr/local/bin on some
+    /// machines): its real directory counts.
+    pub(crate) fn has_library(&self, name: &str) -> bool {
+        let real = fs::canonicalize(&self.pg_ctl).unwrap_or_else(|_| self.pg_ctl.clone());
+        let lib = real.parent().and_then(Path::parent).map(|dir| dir.join("lib").join(format!("{name}.so")));
+        lib.is_some_and(|path| path.is_file())
+    }
+
     /// The first candidate directory with both; exit 3 when there is none.
     pub(crate) fn find() -> Result<ServerBinaries> {
         candidate_dirs()

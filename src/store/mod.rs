@@ -8,6 +8,7 @@ pub mod layout_upgrade;
 pub mod lock;
 pub mod migrate;
 pub mod partitions;
+pub mod read_audit;
 pub mod registry;
 pub mod roles;
 pub mod shared;

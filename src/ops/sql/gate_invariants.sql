@@ -123,5 +123,9 @@ FROM (
     FROM fn CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(fn.proacl, pg_catalog.acldefault('f', fn.proowner))) AS acl
 ) every_grant CROSS JOIN role
 WHERE grantee IS DISTINCT FROM role.owner AND grantee IS DISTINCT FROM role.app AND grantee IS DISTINCT FROM role.ro
+  -- SELECT to provision_auditor (NOLOGIN, no members; verify checks) only
+  -- marks the table's reads for pgaudit: src/store/read_audit.rs.
+  AND NOT (kind = 'relation' AND privilege_type = 'SELECT'
+           AND grantee IS NOT DISTINCT FROM (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = 'provision_auditor'))
 GROUP BY kind, object, grantee
 ORDER BY 1, 3

@@ -22,14 +22,15 @@ pub async fn check(
 ) -> Result<Vec<Finding>> {
     // One connection: the queries are pipelined, and the server runs them
     // one after the other anyway.
-    let (mut findings, memberships, guards, unfiltered, covered) = tokio::try_join!(
+    let (mut findings, memberships, guards, reads, unfiltered, covered) = tokio::try_join!(
         catalog(client, tenants, blueprints, shared_schemas),
         memberships(client, tenants),
         audit_guards(client, tenants, blueprints),
+        read_audit(client, tenants, blueprints),
         unfiltered_reads(client, tenants),
         coverage(client, tenants, blueprints, config),
     )?;
-    findings.extend(memberships.into_iter().chain(guards).chain(unfiltered).chain(covered));
+    findings.extend(memberships.into_iter().chain(guards).chain(reads).chain(unfiltered).chain(covered));
     Ok(findings)
 }
 
@@ -52,6 +53,26 @@ async fn audit_guards(
         tenants.iter().filter(|t| blueprints[&t.blueprint].manifest.audit.is_some()).map(|t| t.code.as_str()).collect();
     let rows = client.query(include_str!("../sql/verify_audit_guards.sql"), &[&codes]).await;
     Ok(context(rows.map_err(Into::into), "cannot check the audit guards")?.iter().map(row_finding).collect())
+}
+
+/// Read auditing through pgaudit for `[audit] reads` tables: the grants to
+/// the auditor role, the database's `pgaudit.role`, and an auditor role
+/// nobody can use (see `store::read_audit`).
+async fn read_audit(
+    client: &Client,
+    tenants: &[Registered],
+    blueprints: &HashMap<String, Blueprint>,
+) -> Result<Vec<Finding>> {
+    let (mut codes, mut schemas, mut tables) = (Vec::new(), Vec::new(), Vec::new());
+    for tenant in tenants {
+        for table in blueprints[&tenant.blueprint].manifest.audit.iter().flat_map(|a| a.reads.iter()) {
+            codes.push(tenant.code.as_str());
+            schemas.push(tenant.schema_name.as_str());
+            tables.push(table.as_str());
+        }
+    }
+    let rows = client.query(include_str!("../sql/verify_read_audit.sql"), &[&codes, &schemas, &tables]).await;
+    Ok(context(rows.map_err(Into::into), "cannot check read auditing")?.iter().map(row_finding).collect())
 }
 
 /// Materialized views, foreign tables and definer views through which app

@@ -16,6 +16,9 @@ use super::{Sandbox, PORT, SUPERUSER};
 use crate::error::{failed, unavailable};
 use crate::pg::tools::ServerBinaries;
 
+/// The extension that audits reads (store/read_audit.rs), preloaded when installed.
+const READ_AUDIT_LIBRARY: &str = "pgaudit";
+
 /// Seconds `pg_ctl` waits for the server to start or stop.
 const PG_CTL_WAIT: &str = "60";
 /// Lines of a failing tool's output or the server log quoted in errors.
@@ -109,7 +112,7 @@ impl Sandbox {
             self.pg_ctl_stop(binaries, run_as)?;
         }
         self.remove_stale_lock_files()?;
-        let options = self.server_options();
+        let options = self.server_options(binaries.has_library(READ_AUDIT_LIBRARY));
         let (data, log) = (self.data_dir(), self.log_file());
         let args: [&OsStr; 10] = [
             "-D".as_ref(),
@@ -174,12 +177,17 @@ impl Sandbox {
     /// the socket path is shell-quoted. No TCP (`listen_addresses=''`), and
     /// no durability: fsync and friends are off because the sandbox is a
     /// throwaway development and test database, never the real one.
-    fn server_options(&self) -> OsString {
+    /// pgaudit is preloaded when it is installed, so blueprints that audit
+    /// reads (`[audit] reads`) are audited here as in production.
+    fn server_options(&self, preload_pgaudit: bool) -> OsString {
         let mut options = OsString::from("-k ");
         options.push(shell_quote(self.socket_dir().as_os_str()));
         options.push(format!(
             " -c listen_addresses='' -p {PORT} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         ));
+        if preload_pgaudit {
+            options.push(format!(" -c shared_preload_libraries={READ_AUDIT_LIBRARY}"));
+        }
         options
     }
 
