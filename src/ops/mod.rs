@@ -14,6 +14,7 @@ pub mod reset;
 pub mod rollover;
 pub mod sample;
 pub mod shared_parts;
+pub mod status;
 pub mod steps;
 pub mod template_db;
 pub mod tenant;
