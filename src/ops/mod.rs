@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod backup;
 pub mod completion;
+pub mod db_create;
 pub mod fleet;
 pub mod gate;
 pub mod partitions;
@@ -18,6 +19,7 @@ pub mod status;
 pub mod steps;
 pub mod template_db;
 pub mod tenant;
+pub mod up;
 pub mod upgrade;
 pub mod verify;
 
