@@ -83,7 +83,8 @@ fn print_human(ctx: &Context, status: &Status, rows: &[serde_json::Value]) {
         ));
     }
     if !status.declared_not_created.is_empty() {
-        ctx.printer.line(format!("declared in tenants.toml but not created: {}", status.declared_not_created.join(", ")));
+        ctx.printer
+            .line(format!("declared in tenants.toml but not created: {}", status.declared_not_created.join(", ")));
     }
 }
 

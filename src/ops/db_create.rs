@@ -96,7 +96,8 @@ async fn fill(
         load_sample(reporter, &mut client, config, size).await?;
     }
     // As `up` ends: every clone inherits whatever the template holds.
-    let verified = crate::ops::verify::after_changes(reporter, &mut client, building, config, None, lock_timeout).await?;
+    let verified =
+        crate::ops::verify::after_changes(reporter, &mut client, building, config, None, lock_timeout).await?;
     match verified.is_clean() {
         true => Ok(()),
         false => Err(failed(crate::ops::verify::report::summary(&verified))),

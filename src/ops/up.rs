@@ -127,7 +127,8 @@ pub async fn up(
     let verified = match options.dry_run || !options.verify {
         true => None,
         false => {
-            let verify = crate::ops::verify::after_changes(reporter, &mut client, target, config, None, env.lock_timeout);
+            let verify =
+                crate::ops::verify::after_changes(reporter, &mut client, target, config, None, env.lock_timeout);
             Some(verify.await?)
         }
     };

@@ -67,7 +67,9 @@ pub enum Command {
     Migrate(DryRunOpts),
 
     /// Show the shared version and, per tenant, blueprint and versions.
-    #[command(after_help = "Example:\n  provision status\n  provision status --check   # exit 1 when anything is pending or drifted")]
+    #[command(
+        after_help = "Example:\n  provision status\n  provision status --check   # exit 1 when pending or drifted"
+    )]
     Status(StatusArgs),
 
     /// Load realistic, deterministic sample data into tenants (for CI and benchmarks).

@@ -30,7 +30,8 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     }
     let settings = ctx.settings(&args.admin, &target, &config);
     let added =
-        add::add(&ctx.printer, (&mut client, &target), &config, (&spec, &blueprint), &settings, !args.no_verify).await?;
+        add::add(&ctx.printer, (&mut client, &target), &config, (&spec, &blueprint), &settings, !args.no_verify)
+            .await?;
     report(ctx, &spec, &blueprint, &added, started.elapsed().as_secs_f64())
 }
 

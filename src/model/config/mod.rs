@@ -21,8 +21,8 @@ use crate::model::tenant::TenantCode;
 use crate::pg::text::one_line;
 
 pub use partitions::{check_partitions, PartitionOverrides, PartitionSettings};
-pub use tenant::{check_blueprint_name, check_name, derived_tenant_id, TenantSpec};
 use raw::{line_column, name_the_key, RawConfig};
+pub use tenant::{check_blueprint_name, check_name, derived_tenant_id, TenantSpec};
 use tenant::{pick_blueprint, tenant_spec};
 
 /// The parsed configuration.
