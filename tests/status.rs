@@ -68,3 +68,27 @@ fn check_fails_on_a_dropped_index() {
         .stderr_regex(r"error: status --check: verify: \d+ problems in [^ ]*lic[^ ]* \(.*\)\n")
         .status(1);
 }
+
+#[test]
+fn check_fails_while_a_tenant_version_is_pending() {
+    let db = TestDb::new();
+    let ws = Workspace::new(ONE_TENANT);
+    let pack = ws.own_templates().join("agent_mitra/tenant");
+    db.provision().in_workspace(&ws).arg("up").success();
+    let applied = "SELECT max(version)::text FROM lic_schema.refinery_schema_history";
+    let before: i32 = db.scalar(applied).parse().unwrap();
+    let next = before + 1;
+    std::fs::write(pack.join(format!("V{next}__noop.sql.tera")), "COMMENT ON SCHEMA {{ schema }} IS 'next';\n")
+        .unwrap();
+
+    db.provision()
+        .in_workspace(&ws)
+        .args(["status", "--check"])
+        .stderr("error: status --check: tenants with pending versions: lic\n")
+        .status(1);
+    assert_eq!(db.scalar(applied), before.to_string(), "status --check applied the pending version");
+
+    db.provision().in_workspace(&ws).arg("up").success();
+    assert_eq!(db.scalar(applied), next.to_string());
+    db.provision().in_workspace(&ws).args(["status", "--check"]).success();
+}
