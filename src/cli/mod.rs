@@ -41,7 +41,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
     match command {
         Command::Up(args) => up::run(ctx, &args).await,
         Command::Migrate(args) => migrate::run(ctx, args.enabled).await,
-        Command::Status => status::run(ctx).await,
+        Command::Status(args) => status::run(ctx, &args).await,
         Command::Seed(args) => seed::run(ctx, &args).await,
         Command::Verify(args) => verify::run(ctx, &args).await,
         Command::Partitions(PartitionsCommand::Rollover(args)) => partitions::rollover::run(ctx, &args).await,

@@ -8,14 +8,17 @@ use std::sync::OnceLock;
 use indicatif::ProgressBar;
 
 use crate::cli::context::display_path;
-use crate::cli::printer::{strong, FleetProgress, Printer};
+use crate::cli::printer::{good, strong, FleetProgress, Printer};
 use crate::model::tenant::TenantCode;
 use crate::ops::backup::{self, Written};
 use crate::ops::partitions::rollover::{is_failed, is_skipped, RolloverReporter};
 use crate::ops::provisioner::Outcome;
 use crate::ops::rollover::TenantResult;
+use crate::ops::tenant::add::AddReporter;
 use crate::ops::tenant::remove::RemoveReporter;
 use crate::ops::tenant::upgrade::UpgradeReporter;
+use crate::ops::up::UpReporter;
+use crate::ops::verify::{self, VerifyReporter};
 use crate::report::Reporter;
 
 /// `tenant remove`: the final backup's line comes as soon as it is written.
@@ -144,6 +147,81 @@ impl UpgradeReporter for UpgradeProgress<'_> {
     }
 
     fn upgrade_finished(&self) {
+        if let Some(fleet) = self.fleet.get() {
+            fleet.finish();
+        }
+    }
+}
+
+/// The verification `up`, `tenant add` and `db create` end with: who was
+/// busy, and the findings on stderr for people (JSON callers embed the outcome).
+impl VerifyReporter for Printer {
+    fn verified(&self, outcome: &verify::Outcome) {
+        crate::cli::verify::say_who_was_busy(outcome);
+        if !outcome.is_clean() && !self.is_json() {
+            eprint!("{}", verify::report::text(outcome));
+        }
+    }
+}
+
+/// `tenant add`: another tenant an interrupted run left incomplete, finished first.
+impl AddReporter for Printer {
+    fn completed_other(&self, code: &TenantCode) {
+        self.line(format!("{} tenant {code} (an interrupted run left it incomplete)", good("completed")));
+    }
+}
+
+/// `up`: an overall bar over the tenants and one line per worker, drawn
+/// once the workers are open.
+pub struct UpProgress<'a> {
+    printer: &'a Printer,
+    fleet: OnceLock<FleetProgress>,
+}
+
+impl<'a> UpProgress<'a> {
+    pub fn new(printer: &'a Printer) -> Self {
+        UpProgress { printer, fleet: OnceLock::new() }
+    }
+}
+
+impl Reporter for UpProgress<'_> {
+    fn note(&self, text: &str) {
+        self.printer.note(text);
+    }
+
+    fn detail(&self, text: &str) {
+        self.printer.detail(text);
+    }
+
+    fn warn(&self, text: &str) {
+        self.printer.warn(text);
+    }
+}
+
+impl VerifyReporter for UpProgress<'_> {
+    fn verified(&self, outcome: &verify::Outcome) {
+        self.printer.verified(outcome);
+    }
+}
+
+impl UpReporter for UpProgress<'_> {
+    fn tenants_started(&self, tenants: usize, workers: usize) {
+        let _ = self.fleet.set(self.printer.fleet_progress(tenants as u64, workers, "tenants"));
+    }
+
+    fn tenant_started(&self, worker: usize, code: &str) {
+        if let Some(fleet) = self.fleet.get() {
+            fleet.working(worker, code);
+        }
+    }
+
+    fn tenant_finished(&self) {
+        if let Some(fleet) = self.fleet.get() {
+            fleet.tick();
+        }
+    }
+
+    fn tenants_finished(&self) {
         if let Some(fleet) = self.fleet.get() {
             fleet.finish();
         }

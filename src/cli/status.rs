@@ -1,46 +1,63 @@
-//! `provision status`: the shared version, and per tenant its schema,
-//! blueprint, applied version and pending versions. Reads only.
+//! `provision status [--check]`: the shared version, and per tenant its
+//! schema, blueprint, applied version and pending versions (the work is
+//! [`crate::ops::status`]). Reads only. With `--check` it exits 1 when
+//! anything is pending or drifted, its error line saying why (for CI gates).
 
 use anyhow::Result;
 use serde_json::json;
 
+use crate::cli::args::StatusArgs;
 use crate::cli::blueprint::describe_origin;
 use crate::cli::context::Context;
-use crate::model::blueprint::{Blueprint, Identity};
-use crate::store::migrate::{shared_migrations, Plan};
-use crate::store::registry::{self, Registered};
-use crate::store::shared;
+use crate::error::failed;
+use crate::ops::status::{self, Status, TenantStatus, Verified};
 
 fn names(migrations: &[refinery_core::Migration]) -> Vec<String> {
     migrations.iter().map(ToString::to_string).collect()
 }
 
-pub async fn run(ctx: &Context) -> Result<()> {
+pub async fn run(ctx: &Context, args: &StatusArgs) -> Result<()> {
     let config = ctx.config()?;
     let (mut client, target) = ctx.connect().await?;
-    let in_use = crate::ops::shared_parts::in_use(&client, &config).await?;
-    let shared_plan = shared::plan(&client, &crate::ops::shared_parts::parts(&in_use)).await?;
+    let status = status::status(&mut client, &target, &config).await?;
+    let rows: Vec<serde_json::Value> = status.tenants.iter().map(tenant_row).collect();
+    let verified = verify_summary(&status.verified);
+    let shared_plan = &status.shared;
     let blueprint_parts: Vec<serde_json::Value> = shared_plan
         .blueprints
         .iter()
         .map(|(bp, plan)| json!({ "blueprint": bp, "version": plan.current, "pending": names(&plan.pending) }))
         .collect();
-    let latest = shared_migrations().last().map_or(0, |m| m.version());
-    let tenants = registry::snapshot(&client, None).await?;
-    let rows: Vec<serde_json::Value> = tenants.iter().map(|t| tenant_row(t, &config.templates_dir)).collect();
-    let declared: Vec<&str> =
-        config.tenants.iter().filter(|s| !tenants.iter().any(|t| t.code == s.code)).map(|s| s.code.as_str()).collect();
-    let verified = verify_summary(&mut client, &target, &config, &tenants).await;
     ctx.printer.json(&json!({
         "database": target.describe(), "verify": verified,
-        "shared": { "version": shared_plan.core.current, "latest": latest,
+        "shared": { "version": shared_plan.core.current, "latest": status.latest,
                     "pending": names(&shared_plan.core.pending), "blueprints": blueprint_parts },
-        "tenants": rows, "declared_not_created": declared,
+        "tenants": rows, "declared_not_created": status.declared_not_created,
     }));
     ctx.printer.line(target.describe());
+    print_human(ctx, &status, &rows);
+    ctx.printer.line(verified["summary"].as_str().unwrap_or_default());
+    match args.check {
+        true => check(&status),
+        false => Ok(()),
+    }
+}
+
+/// `--check`: exit 1 naming everything pending or drifted.
+fn check(status: &Status) -> Result<()> {
+    let why = status.check_failures();
+    match why.is_empty() {
+        true => Ok(()),
+        false => Err(failed(format!("status --check: {}", why.join("; ")))),
+    }
+}
+
+fn print_human(ctx: &Context, status: &Status, rows: &[serde_json::Value]) {
+    let shared_plan = &status.shared;
     ctx.printer.line(format!(
-        "shared: version {} of {latest}, {} pending",
+        "shared: version {} of {}, {} pending",
         shared_plan.core.current,
+        status.latest,
         shared_plan.core.pending.len()
     ));
     if shared_plan.rerecorded > 0 {
@@ -52,7 +69,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
     for (bp, plan) in &shared_plan.blueprints {
         ctx.printer.line(format!("shared part of {bp}: version {}, {} pending", plan.current, plan.pending.len()));
     }
-    for row in &rows {
+    for row in rows {
         let pending = row["pending"].as_array().map_or(0, Vec::len);
         let problem = row["problem"].as_str().map(|p| format!("  ({p})")).unwrap_or_default();
         let from = row["blueprint_from"].as_str().unwrap_or("missing");
@@ -65,51 +82,29 @@ pub async fn run(ctx: &Context) -> Result<()> {
             row["status"].as_str().unwrap_or(""),
         ));
     }
-    if !declared.is_empty() {
-        ctx.printer.line(format!("declared in tenants.toml but not created: {}", declared.join(", ")));
+    if !status.declared_not_created.is_empty() {
+        ctx.printer
+            .line(format!("declared in tenants.toml but not created: {}", status.declared_not_created.join(", ")));
     }
-    ctx.printer.line(verified["summary"].as_str().unwrap_or_default());
-    Ok(())
 }
 
 /// `provision verify`'s verdict in one line (status reports, it does not fail).
-async fn verify_summary(
-    client: &mut tokio_postgres::Client,
-    target: &crate::pg::connection::Target,
-    config: &crate::model::config::Config,
-    tenants: &[Registered],
-) -> serde_json::Value {
-    if !registry::exists(&*client).await.unwrap_or(false) {
-        return json!({ "summary": "verify: nothing to verify yet (run `provision up`)" });
-    }
-    let active: Vec<Registered> = tenants.iter().filter(|t| t.is_active()).cloned().collect();
-    match crate::ops::verify::run(client, target, config, &active, crate::ops::verify::Scope::Everything).await {
-        Ok(outcome) => json!({
+fn verify_summary(verified: &Verified) -> serde_json::Value {
+    match verified {
+        Verified::NothingYet => json!({ "summary": "verify: nothing to verify yet (run `provision up`)" }),
+        Verified::Ran(outcome) => json!({
             "clean": outcome.is_clean(), "problems": outcome.findings.len(),
-            "summary": crate::ops::verify::report::summary(&outcome),
+            "summary": crate::ops::verify::report::summary(outcome),
         }),
-        Err(e) => json!({ "summary": format!("verify: could not run ({e:#})") }),
+        Verified::CouldNotRun(error) => json!({ "summary": format!("verify: could not run ({error})") }),
     }
 }
 
-fn tenant_row(tenant: &Registered, templates_dir: &std::path::Path) -> serde_json::Value {
-    let blueprint = Blueprint::load(templates_dir, &tenant.blueprint);
-    let origin = blueprint.as_ref().ok().map(|bp| describe_origin(&bp.origin));
-    let plan = blueprint
-        .and_then(|bp| bp.render(&Identity { code: tenant.code.clone(), tenant_id: tenant.id }))
-        .map(|migrations| Plan::new(&migrations, &tenant.applied));
-    let (pending, problem) = match &plan {
-        Ok(plan) if !plan.edited.is_empty() => {
-            let names: Vec<&str> = plan.edited.iter().map(|(n, _)| n.as_str()).collect();
-            (Vec::new(), Some(format!("applied versions edited since they ran: {}", names.join(", "))))
-        }
-        Ok(plan) => (plan.pending.iter().map(ToString::to_string).collect(), None),
-        Err(e) => (Vec::new(), Some(format!("{e:#}"))),
-    };
-    let problem =
-        problem.or_else(|| (!tenant.schema_exists).then(|| format!("schema {} is missing", tenant.schema_name)));
+fn tenant_row(row: &TenantStatus) -> serde_json::Value {
+    let tenant = &row.tenant;
     json!({
         "tenant": tenant.code.as_str(), "schema": tenant.schema_name, "blueprint": tenant.blueprint,
-        "blueprint_from": origin, "status": tenant.status, "version": tenant.version(), "pending": pending, "problem": problem,
+        "blueprint_from": row.origin.as_ref().map(describe_origin), "status": tenant.status,
+        "version": tenant.version(), "pending": row.pending, "problem": row.problem,
     })
 }

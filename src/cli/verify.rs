@@ -31,32 +31,10 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     }
 }
 
-/// The check `up`, `tenant add` and `status` end with: the outcome, its
-/// findings printed on stderr for people (JSON callers embed the outcome).
-pub async fn after_changes(
-    ctx: &Context,
-    client: &mut tokio_postgres::Client,
-    target: &crate::pg::connection::Target,
-    config: &crate::model::config::Config,
-    only: Option<&TenantCode>,
-) -> Result<verify::Outcome> {
-    let mut codes = verify::active_codes(client, &[]).await?;
-    codes.retain(|code| only.is_none_or(|only| only == code));
-    let scope = if only.is_some() { Scope::TenantsOnly } else { Scope::Everything };
-    // These commands ran alongside whatever else changes the database: the
-    // honest answer about a tenant being changed is the one after it.
-    let outcome = verify::run_codes(client, target, config, &codes, scope, Busy::Wait(ctx.lock_timeout())).await?;
-    say_who_was_busy(&outcome);
-    if !outcome.is_clean() && !ctx.printer.is_json() {
-        eprint!("{}", report::text(&outcome));
-    }
-    Ok(outcome)
-}
-
 /// One stderr line per tenant another provision process was changing, even
 /// with `--quiet` or `--json` (whose outcome lists them too): a tenant left
 /// out must never pass for a verified one.
-fn say_who_was_busy(outcome: &verify::Outcome) {
+pub(crate) fn say_who_was_busy(outcome: &verify::Outcome) {
     for code in &outcome.waited {
         eprintln!("verify: waited for {code} (another provision process was changing it)");
     }

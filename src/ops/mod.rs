@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod backup;
 pub mod completion;
+pub mod db_create;
 pub mod fleet;
 pub mod gate;
 pub mod partitions;
@@ -14,9 +15,11 @@ pub mod reset;
 pub mod rollover;
 pub mod sample;
 pub mod shared_parts;
+pub mod status;
 pub mod steps;
 pub mod template_db;
 pub mod tenant;
+pub mod up;
 pub mod upgrade;
 pub mod verify;
 

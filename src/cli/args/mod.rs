@@ -67,8 +67,10 @@ pub enum Command {
     Migrate(DryRunOpts),
 
     /// Show the shared version and, per tenant, blueprint and versions.
-    #[command(after_help = "Example:\n  provision status\n  provision --json status")]
-    Status,
+    #[command(
+        after_help = "Example:\n  provision status\n  provision status --check   # exit 1 when pending or drifted"
+    )]
+    Status(StatusArgs),
 
     /// Load realistic, deterministic sample data into tenants (for CI and benchmarks).
     #[command(
@@ -137,6 +139,14 @@ pub struct BlueprintInitArgs {
     /// Directory to create it in (default: tenants.toml's templates directory).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Exit 1 when anything is pending (shared or tenant versions, a declared
+    /// tenant not created) or verify finds drift; for CI gates.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

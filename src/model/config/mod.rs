@@ -5,13 +5,14 @@
 //! find the mistake without reading Rust. Duplicate tenant codes are duplicate
 //! TOML keys, which the parser itself rejects with a position.
 
-use std::collections::BTreeMap;
+mod partitions;
+mod raw;
+mod tenant;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde::Deserialize;
-use toml::Spanned;
-use uuid::Uuid;
 
 use crate::error::bad_input;
 use crate::model::attributes;
@@ -19,99 +20,10 @@ use crate::model::blueprint::available;
 use crate::model::tenant::TenantCode;
 use crate::pg::text::one_line;
 
-/// Namespace for tenant UUIDs derived from codes (UUID v5), so a tenant has
-/// the same id in every environment and `tenant render` is deterministic.
-const TENANT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1d_2c3a_8b7e_4f5d_9a10_3c2b_1e0f_a7d4);
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    templates: Option<String>,
-    #[serde(default)]
-    defaults: RawDefaults,
-    #[serde(default)]
-    tenants: BTreeMap<String, Spanned<RawTenant>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDefaults {
-    blueprint: Option<String>,
-    premake: Option<u32>,
-    retention: Option<String>,
-    archive: Option<bool>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTenant {
-    name: String,
-    /// Shorthand for `attributes.type`.
-    #[serde(rename = "type")]
-    tenant_type: Option<String>,
-    /// `[tenants.<code>.attributes]`: values of the blueprint's `[attributes]`.
-    #[serde(default)]
-    attributes: BTreeMap<String, String>,
-    blueprint: Option<String>,
-    id: Option<String>,
-    premake: Option<u32>,
-    retention: Option<String>,
-    archive: Option<bool>,
-}
-
-/// `[defaults]` and per-tenant partition settings, resolved per tenant.
-#[derive(Debug, Clone, Default)]
-pub struct PartitionSettings {
-    pub defaults: PartitionOverrides,
-    pub tenants: BTreeMap<TenantCode, PartitionOverrides>,
-}
-
-impl PartitionSettings {
-    /// What applies to `code`: its own settings, then `[defaults]`.
-    pub fn for_tenant(&self, code: &TenantCode) -> PartitionOverrides {
-        self.tenants.get(code).cloned().unwrap_or_default().or(&self.defaults)
-    }
-}
-
-/// Partition lifecycle settings that `[defaults]` or a tenant may set for all
-/// of its partitioned tables, overriding the blueprint.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PartitionOverrides {
-    /// Periods ahead of the current one that must exist.
-    pub premake: Option<u32>,
-    /// How long rows are kept, as a PostgreSQL interval ("90 days", "2 years").
-    pub retention: Option<String>,
-    /// Move expired partitions to schema `<code>_archive` instead of dropping them.
-    pub archive: Option<bool>,
-}
-
-impl PartitionOverrides {
-    /// `self` where set, else `fallback`.
-    pub fn or(&self, fallback: &PartitionOverrides) -> PartitionOverrides {
-        PartitionOverrides {
-            premake: self.premake.or(fallback.premake),
-            retention: self.retention.clone().or_else(|| fallback.retention.clone()),
-            archive: self.archive.or(fallback.archive),
-        }
-    }
-}
-
-/// One tenant as declared (or as given on the command line).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantSpec {
-    pub code: TenantCode,
-    pub name: String,
-    /// `shared.tenants.tenant_type`: the attribute `type`, or the blueprint's
-    /// name when the blueprint declares no `type`.
-    pub tenant_type: String,
-    /// Every attribute the blueprint declares, with its defaults applied
-    /// (`type` included); the others go to `shared.tenant_config`.
-    pub attributes: BTreeMap<String, String>,
-    pub blueprint: String,
-    pub id: Uuid,
-    /// This tenant's own partition settings (before `[defaults]`).
-    pub partitions: PartitionOverrides,
-}
+pub use partitions::{check_partitions, PartitionOverrides, PartitionSettings};
+use raw::{line_column, name_the_key, RawConfig};
+pub use tenant::{check_blueprint_name, check_name, derived_tenant_id, TenantSpec};
+use tenant::{pick_blueprint, tenant_spec};
 
 /// The parsed configuration.
 #[derive(Debug, Clone)]
@@ -235,135 +147,11 @@ impl Config {
     }
 }
 
-/// One tenant's entry: its spec with the attributes still unresolved
-/// (their defaults come from the blueprint, loaded once for all tenants),
-/// and the attributes it gives.
-fn tenant_spec(
-    code: &str,
-    raw: RawTenant,
-    default_blueprint: Option<&str>,
-    templates_dir: &Path,
-) -> Result<(TenantSpec, BTreeMap<String, String>), String> {
-    let code = TenantCode::parse(code).map_err(|e| e.to_string())?;
-    let blueprint = pick_blueprint(code.as_str(), raw.blueprint.as_deref(), default_blueprint, templates_dir)?;
-    let mut given = raw.attributes;
-    if let Some(tenant_type) = raw.tenant_type {
-        if given.get(attributes::TYPE).is_some_and(|v| *v != tenant_type) {
-            return Err("type and attributes.type differ; give it once".to_owned());
-        }
-        given.insert(attributes::TYPE.to_owned(), tenant_type);
-    }
-    let id = match raw.id {
-        Some(id) => Uuid::parse_str(&id).map_err(|e| format!("id: {id:?} is not a UUID ({e})"))?,
-        None => derived_tenant_id(&code),
-    };
-    check_name(&raw.name)?;
-    let partitions = PartitionOverrides { premake: raw.premake, retention: raw.retention, archive: raw.archive };
-    check_partitions(&partitions)?;
-    let spec = TenantSpec {
-        code,
-        name: raw.name,
-        tenant_type: String::new(),
-        attributes: BTreeMap::new(),
-        blueprint,
-        id,
-        partitions,
-    };
-    Ok((spec, given))
-}
-
-/// A tenant's blueprint: its own, else the default, else an error naming
-/// the packs there are.
-fn pick_blueprint(
-    code: &str,
-    given: Option<&str>,
-    default: Option<&str>,
-    templates_dir: &Path,
-) -> Result<String, String> {
-    if let Some(name) = given.or(default) {
-        check_blueprint_name(name).map_err(|m| format!("blueprint: {m}"))?;
-        return Ok(name.to_owned());
-    }
-    let names: Vec<String> = available(templates_dir).into_iter().map(|(name, _)| name).collect();
-    Err(format!(
-        "tenant {code} names no blueprint; set blueprint = \"…\" for it or in [defaults] (available: {})",
-        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
-    ))
-}
-
 /// The one available pack, when there is exactly one.
 fn only_pack(templates_dir: &Path) -> Option<String> {
     match available(templates_dir).as_slice() {
         [(name, _)] => Some(name.clone()),
         _ => None,
-    }
-}
-
-/// toml's messages ("duplicate key", "invalid value: integer `-1`,
-/// expected u32") leave out which key; the line the error points at names it.
-fn name_the_key(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> String {
-    let message = message.replace("expected u32", "expected a whole number from 0 up");
-    let Some(span) = span else { return message };
-    let start = text[..span.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[start..].lines().next().unwrap_or_default().trim();
-    let key = match line.strip_prefix('[') {
-        Some(header) => header.trim_start_matches('[').split(']').next().unwrap_or_default().trim(),
-        None => line.split('=').next().unwrap_or_default().trim(),
-    };
-    if key.is_empty() || message.contains(&format!("`{key}`")) {
-        return message;
-    }
-    format!("{key}: {message}")
-}
-
-/// The UUID a tenant gets when none is configured: stable per code.
-pub fn derived_tenant_id(code: &TenantCode) -> Uuid {
-    Uuid::new_v5(&TENANT_ID_NAMESPACE, code.as_str().as_bytes())
-}
-
-/// Blueprint names are directory names under `templates/`, at most 40
-/// characters: the name is the registry's `tenant_type` of a pack without a
-/// `type` attribute (VARCHAR(50)) and part of its shared history table's.
-pub fn check_blueprint_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let ok = matches!(chars.next(), Some('a'..='z')) && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'));
-    if ok && name.len() <= 40 {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid blueprint name {name:?}: use at most 40 lower-case letters, digits and '_' (a directory under templates/)"
-        ))
-    }
-}
-
-/// Bounds a typo cannot cross: premake at most 366 periods, a retention that
-/// reads as a positive PostgreSQL interval ("90 days", "7 years"). The
-/// database itself parses the interval; this catches the obvious mistakes early.
-pub fn check_partitions(overrides: &PartitionOverrides) -> Result<(), String> {
-    if overrides.premake.is_some_and(|p| p > 366) {
-        return Err("premake: at most 366 periods".to_owned());
-    }
-    if let Some(retention) = &overrides.retention {
-        let mut words = retention.split_whitespace();
-        let number_ok = words.next().and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n > 0);
-        let unit_ok = words
-            .next()
-            .is_some_and(|u| ["day", "days", "week", "weeks", "month", "months", "year", "years"].contains(&u));
-        if !number_ok || !unit_ok || words.next().is_some() {
-            return Err(format!(
-                "retention: {retention:?} is not a duration; write e.g. \"90 days\", \"24 months\" or \"7 years\""
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// `shared.tenants.tenant_name` is VARCHAR(255).
-pub fn check_name(name: &str) -> Result<(), String> {
-    if name.trim().is_empty() || name.chars().count() > 255 {
-        Err(format!("name: must be 1 to 255 characters, got {}", name.chars().count()))
-    } else {
-        Ok(())
     }
 }
 
@@ -392,14 +180,6 @@ fn base_dir(path: &Path) -> PathBuf {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     }
-}
-
-/// 1-based line and column of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 #[cfg(test)]

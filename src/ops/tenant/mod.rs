@@ -3,6 +3,7 @@
 //! Each returns a typed report that the CLI turns into text or JSON.
 
 pub mod activate;
+pub mod add;
 pub mod backup;
 pub mod grant;
 pub mod remove;

@@ -278,3 +278,30 @@ pub async fn active_codes(client: &Client, wanted: &[TenantCode]) -> Result<Vec<
     let chosen = |(code, active): &(TenantCode, bool)| *active && (wanted.is_empty() || wanted.contains(code));
     Ok(all.into_iter().filter(chosen).map(|(code, _)| code).collect())
 }
+
+/// How a command that changed the database hears about the verification it
+/// ends with ([`after_changes`]): the outcome, before the command reports.
+pub trait VerifyReporter: crate::report::Reporter {
+    fn verified(&self, _outcome: &Outcome) {}
+}
+
+/// The check `up`, `tenant add` and `db create` end with: every active tenant
+/// (only `only`, without the shared schemas, when given), waiting up to
+/// `lock_timeout` for any tenant another process is changing.
+pub async fn after_changes(
+    reporter: &dyn VerifyReporter,
+    client: &mut Client,
+    target: &Target,
+    config: &Config,
+    only: Option<&TenantCode>,
+    lock_timeout: std::time::Duration,
+) -> Result<Outcome> {
+    let mut codes = active_codes(client, &[]).await?;
+    codes.retain(|code| only.is_none_or(|only| only == code));
+    let scope = if only.is_some() { Scope::TenantsOnly } else { Scope::Everything };
+    // These commands ran alongside whatever else changes the database: the
+    // honest answer about a tenant being changed is the one after it.
+    let outcome = run_codes(client, target, config, &codes, scope, Busy::Wait(lock_timeout)).await?;
+    reporter.verified(&outcome);
+    Ok(outcome)
+}
