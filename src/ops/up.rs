@@ -103,6 +103,9 @@ pub async fn up(
         true => shared::plan(&client, &parts).await?.pending(),
         false => shared::apply(&mut client, env.lock_timeout, reporter, &parts).await?,
     };
+    if !options.dry_run {
+        crate::store::read_audit::configure_for(&mut client, &in_use, env.lock_timeout, reporter).await?;
+    }
     crate::failpoint::hit("up.after_shared");
     let registered = registry::snapshot(&client, None).await?;
     if !options.dry_run {

@@ -12,14 +12,17 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use std::time::Duration;
+
 use anyhow::{Context as _, Result};
-use tokio_postgres::{GenericClient, Transaction};
+use tokio_postgres::{Client, GenericClient, Transaction};
 
 use crate::model::blueprint::Blueprint;
 use crate::model::tenant::TenantCode;
 use crate::pg::owned_ddl;
 use crate::pg::quote::quote_ident;
 use crate::report::Reporter;
+use crate::store::lock::{self, Mode, Resource};
 
 /// The role whose SELECT grants mark a table's reads as audited.
 pub const AUDITOR: &str = "provision_auditor";
@@ -91,6 +94,31 @@ pub async fn configure_database(tx: &Transaction<'_>) -> Result<()> {
                 quote_ident(&database)
             )
         })
+}
+
+/// For `up`: sets `pgaudit.role` when a blueprint in use audits reads,
+/// pgaudit is loaded and the setting is missing (say pgaudit was installed
+/// after the tenants were made), in a short transaction of its own under the
+/// exclusive shared lock. Returns whether it set it.
+pub async fn configure_for(
+    client: &mut Client,
+    blueprints: &[Blueprint],
+    lock_timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<bool> {
+    let Some(wanting) = blueprints.iter().find(|b| wanted(b)) else { return Ok(false) };
+    if !needs_configuring(&*client, wanting, reporter).await? {
+        return Ok(false);
+    }
+    let tx = client.transaction().await?;
+    lock::set_lock_timeout(&tx, lock_timeout).await?;
+    lock::acquire(&tx, Resource::Shared, Mode::Exclusive, reporter).await?;
+    let set = !state(&tx).await?.configured;
+    if set {
+        configure_database(&tx).await?;
+    }
+    tx.commit().await?;
+    Ok(set)
 }
 
 /// Grants SELECT to [`AUDITOR`] on the tenant's read-audited tables that
