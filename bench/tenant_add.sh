@@ -5,7 +5,7 @@
 # Reports per-tenant medians and their ratio; the target is <= 1.15x.
 #
 # Usage: bench/tenant_add.sh [N]   (default 20)
-# BENCH_BLUEPRINT=<name> measures that pack (default: tenants.toml's, else the only one).
+# BENCH_BLUEPRINT=<name> measures that pack (default agent_mitra).
 # Uses BENCH_DATABASE_URL when set (a database it may fill with tenants);
 # otherwise starts a throwaway embedded PostgreSQL in a temp dir.
 set -euo pipefail
@@ -33,7 +33,7 @@ fi
 "$bin" -q migrate
 
 now_ns() { date +%s%N; }
-bp=(${BENCH_BLUEPRINT:+--blueprint "$BENCH_BLUEPRINT"})
+bp=(--blueprint "${BENCH_BLUEPRINT:-agent_mitra}")
 : > tool.txt; : > psql.txt
 for i in $(seq 1 "$N"); do
   "$bin" tenant render "p$i" --name "Psql $i" "${bp[@]}" > "p$i.sql"

@@ -258,11 +258,21 @@ impl Workspace {
         self.path().join("tenants.toml")
     }
 
-    /// Writes tenants.toml, pointing `templates` at the repository's.
+    /// Writes tenants.toml, pointing `templates` at the repository's. A text
+    /// naming no blueprint gets `[defaults] blueprint = "agent_mitra"`: the
+    /// repository ships several packs now, so none is "the only one".
     pub fn write_config(&self, text: &str) {
         let rest: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("templates")).collect();
+        let mut rest = rest.join("\n");
+        if !rest.contains("blueprint") {
+            let default = "blueprint = \"agent_mitra\"";
+            rest = match rest.contains("[defaults]") {
+                true => rest.replacen("[defaults]", &format!("[defaults]\n{default}"), 1),
+                false => format!("{rest}\n[defaults]\n{default}"),
+            };
+        }
         let templates = repo().join("templates").display().to_string();
-        std::fs::write(self.config_path(), format!("templates = {templates:?}\n{}\n", rest.join("\n"))).unwrap();
+        std::fs::write(self.config_path(), format!("templates = {templates:?}\n{rest}\n")).unwrap();
     }
 
     /// Copies the repository's templates here so a test can add or break one.
