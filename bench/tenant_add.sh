@@ -5,6 +5,7 @@
 # Reports per-tenant medians and their ratio; the target is <= 1.15x.
 #
 # Usage: bench/tenant_add.sh [N]   (default 20)
+# BENCH_BLUEPRINT=<name> measures that pack (default agent_mitra).
 # Uses BENCH_DATABASE_URL when set (a database it may fill with tenants);
 # otherwise starts a throwaway embedded PostgreSQL in a temp dir.
 set -euo pipefail
@@ -32,10 +33,11 @@ fi
 "$bin" -q migrate
 
 now_ns() { date +%s%N; }
+bp=(--blueprint "${BENCH_BLUEPRINT:-agent_mitra}")
 : > tool.txt; : > psql.txt
 for i in $(seq 1 "$N"); do
-  "$bin" tenant render "p$i" --name "Psql $i" > "p$i.sql"
-  t0=$(now_ns); "$bin" -q tenant add "t$i" --name "Tool $i" --no-verify; t1=$(now_ns)
+  "$bin" tenant render "p$i" --name "Psql $i" "${bp[@]}" > "p$i.sql"
+  t0=$(now_ns); "$bin" -q tenant add "t$i" --name "Tool $i" --no-verify "${bp[@]}"; t1=$(now_ns)
   psql -X -q -1 -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f "p$i.sql" >/dev/null; t2=$(now_ns)
   echo $(( (t1 - t0) / 1000 )) >> tool.txt
   echo $(( (t2 - t1) / 1000 )) >> psql.txt

@@ -24,6 +24,10 @@ const GENERIC: &[&str] = &[
     "roles",       // PostgreSQL roles: provision's store/roles.rs, the tenant's role groups
     "permissions", // file permissions (std::fs::Permissions), pgpass and sandbox checks
     "users",       // PostgreSQL users, and English ("users of a tenant")
+    "policies",    // row-level security policies (health_insurance has a policies table)
+    "members",     // role members (pg_auth_members), a schema's members (pg_depend)
+    "sessions",    // PostgreSQL sessions (backends holding locks)
+    "claims",      // English ("another shared migration claims version N")
 ];
 
 /// The examples of domain words, checked also as a part of a longer

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use support::{repo, Run, TestDb, Workspace};
 
-const ONE_TENANT: &str = "[tenants.lic]\nname = \"LIC\"\n";
+/// The shipped pack these tests build (several are shipped; this one is named).
+const PACK: &str = "agent_mitra";
+const ONE_TENANT: &str = "[tenants.lic]\nname = \"LIC\"\nblueprint = \"agent_mitra\"\n";
 
 /// A temp directory holding nothing but `tenants.toml` with `text`.
 fn bare_directory(text: &str) -> Workspace {
@@ -24,7 +26,8 @@ fn bare_directory(text: &str) -> Workspace {
 fn shipped_pack(ws: &Workspace) -> (String, Vec<String>) {
     let list = Run::new().in_workspace(ws).args(["--json", "blueprint", "list"]).success().json();
     let packs = list["blueprints"].as_array().unwrap();
-    let shipped: Vec<&serde_json::Value> = packs.iter().filter(|p| p["origin"] == "shipped").collect();
+    let shipped: Vec<&serde_json::Value> =
+        packs.iter().filter(|p| p["origin"] == "shipped" && p["name"] == PACK).collect();
     assert_eq!(shipped.len(), 1, "{list}");
     let name = shipped[0]["name"].as_str().unwrap().to_owned();
     let show = Run::new().in_workspace(ws).args(["--json", "blueprint", "show", &name]).success().json();

@@ -263,6 +263,7 @@ impl Workspace {
     /// Writes tenants.toml, pointing `templates` at the repository's.
     pub fn write_config(&self, text: &str) {
         let rest: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("templates")).collect();
+        let rest = with_default_blueprint(rest);
         let templates = repo().join("templates").display().to_string();
         std::fs::write(self.config_path(), format!("templates = {templates:?}\n{}\n", rest.join("\n"))).unwrap();
     }
@@ -276,6 +277,25 @@ impl Workspace {
         std::fs::write(self.config_path(), format!("templates = \"templates\"\n{}\n", rest.join("\n"))).unwrap();
         target
     }
+}
+
+/// `[defaults] blueprint = "agent_mitra"` unless the text's `[defaults]`
+/// names one: the repository ships several packs, so none is "the only one"
+/// these tests were written for. Added at the end of `[defaults]` (or of the
+/// text), so the line numbers errors name stay those of the text.
+fn with_default_blueprint(mut lines: Vec<&str>) -> Vec<&str> {
+    const DEFAULT: &str = "blueprint = \"agent_mitra\"";
+    let start = lines.iter().position(|l| l.trim() == "[defaults]");
+    let Some(start) = start else {
+        lines.extend(["[defaults]", DEFAULT]);
+        return lines;
+    };
+    let end =
+        lines[start + 1..].iter().position(|l| l.trim_start().starts_with('[')).map_or(lines.len(), |n| start + 1 + n);
+    if !lines[start..end].iter().any(|l| l.trim_start().starts_with("blueprint")) {
+        lines.insert(end, DEFAULT);
+    }
+    lines
 }
 
 fn copy_dir(from: &Path, to: &Path) {
