@@ -12,8 +12,9 @@ use support::{server, TestDb, Workspace};
 
 const PASSWORD: &str = "reader-pw";
 
-/// A database with tenant acme of a scaffolded pack whose `items` reads are audited.
-fn provisioned() -> (TestDb, Workspace) {
+/// A database with tenant `code` of a scaffolded pack whose `items` reads
+/// are audited. Roles are cluster-wide, so each test uses its own code.
+fn provisioned(code: &str) -> (TestDb, Workspace) {
     let db = TestDb::new();
     let ws = Workspace::new("");
     // templates/ beside tenants.toml: the shipped packs plus the scaffold.
@@ -22,7 +23,7 @@ fn provisioned() -> (TestDb, Workspace) {
     let manifest = ws.path().join("templates/shop/blueprint.toml");
     let text = std::fs::read_to_string(&manifest).unwrap().replace("[audit]\n", "[audit]\nreads = [\"items\"]\n");
     std::fs::write(&manifest, text).unwrap();
-    db.provision().in_workspace(&ws).args(["tenant", "add", "acme", "--name", "Acme", "--blueprint", "shop"]).success();
+    db.provision().in_workspace(&ws).args(["tenant", "add", code, "--name", "Acme", "--blueprint", "shop"]).success();
     (db, ws)
 }
 
@@ -40,7 +41,7 @@ fn database_setting(db: &TestDb) -> Vec<String> {
 
 #[test]
 fn declared_reads_are_granted_configured_and_logged() {
-    let (db, ws) = provisioned();
+    let (db, ws) = provisioned("acme");
     assert!(pgaudit_loaded(&db), "the test cluster must preload pgaudit: install postgresql-15-pgaudit");
     assert_eq!(
         db.strings(
@@ -75,17 +76,17 @@ fn declared_reads_are_granted_configured_and_logged() {
 
 #[test]
 fn verify_names_a_missing_grant_a_missing_setting_and_a_member_of_the_auditor() {
-    let (db, ws) = provisioned();
+    let (db, ws) = provisioned("vacme");
     assert!(pgaudit_loaded(&db), "the test cluster must preload pgaudit: install postgresql-15-pgaudit");
 
-    db.execute("REVOKE SELECT ON acme_schema.items FROM provision_auditor");
+    db.execute("REVOKE SELECT ON vacme_schema.items FROM provision_auditor");
     db.provision()
         .in_workspace(&ws)
         .arg("verify")
         .status(1)
-        .stdout_has("acme_schema.items")
+        .stdout_has("vacme_schema.items")
         .stdout_has("provision_auditor lacks SELECT");
-    db.execute("GRANT SELECT ON acme_schema.items TO provision_auditor");
+    db.execute("GRANT SELECT ON vacme_schema.items TO provision_auditor");
 
     db.execute(&format!("ALTER DATABASE {} RESET pgaudit.role", db.name));
     db.provision().in_workspace(&ws).arg("verify").status(1).stdout_has("pgaudit.role is not provision_auditor");
@@ -102,14 +103,14 @@ fn verify_names_a_missing_grant_a_missing_setting_and_a_member_of_the_auditor() 
 
 #[test]
 fn the_template_gate_accepts_the_auditor_grant_and_nothing_more() {
-    let (db, ws) = provisioned();
+    let (db, ws) = provisioned("gacme");
     // A second tenant goes through the gate's reference walk with the grant.
-    db.provision().in_workspace(&ws).args(["tenant", "add", "beta", "--name", "Beta", "--blueprint", "shop"]).success();
+    db.provision().in_workspace(&ws).args(["tenant", "add", "gbeta", "--name", "Beta", "--blueprint", "shop"]).success();
     assert_eq!(
-        db.scalar("SELECT has_table_privilege('provision_auditor', 'beta_schema.items', 'SELECT')::text"),
+        db.scalar("SELECT has_table_privilege('provision_auditor', 'gbeta_schema.items', 'SELECT')::text"),
         "true"
     );
     // Anything beyond SELECT for the auditor is still a breach.
-    db.execute("GRANT INSERT ON acme_schema.items TO provision_auditor");
+    db.execute("GRANT INSERT ON gacme_schema.items TO provision_auditor");
     db.provision().in_workspace(&ws).arg("verify").status(1).stdout_has("provision_auditor");
 }
