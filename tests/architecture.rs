@@ -24,6 +24,8 @@ const GENERIC: &[&str] = &[
     "roles",       // PostgreSQL roles: provision's store/roles.rs, the tenant's role groups
     "permissions", // file permissions (std::fs::Permissions), pgpass and sandbox checks
     "users",       // PostgreSQL users, and English ("users of a tenant")
+    "sessions",    // PostgreSQL sessions (lock waits, scratch databases), and English
+    "claims",      // English: "another shared migration claims version 3"
 ];
 
 /// The examples of domain words, checked also as a part of a longer

@@ -49,7 +49,7 @@ const TYPES: &[(&str, &str)] = &[
     ("notification_type", "claim_status,document_request,appeal_update,security,system"),
     ("ocr_status", "pending,processing,completed,failed"),
     ("user_role", "claimant,reviewer,admin"),
-    ("verification_status", "pending,verified,rejected,expired"),
+    ("card_verification_status", "pending,verified,rejected,expired"),
 ];
 
 const INDEXES: &[&str] = &[
