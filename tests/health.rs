@@ -66,6 +66,12 @@ fn healthy_right_after_up() {
     }
     let capacity = check(&report, "lock capacity");
     assert_eq!(items(capacity).len(), 1, "names the largest tenant schema: {capacity:#}");
+    // claimflow audits reads: without pgaudit preloaded that is a warning naming it, never a failure.
+    let pgaudit = check(&report, "pgaudit");
+    match db.scalar("SELECT (current_setting('shared_preload_libraries') LIKE '%pgaudit%')::text").as_str() {
+        "true" => assert_eq!(pgaudit["status"], "ok", "{pgaudit:#}"),
+        _ => assert_eq!((&pgaudit["status"], items(pgaudit)), (&"warn".into(), vec!["claimflow".to_owned()])),
+    }
     let text = db.provision().in_workspace(&ws).arg("health").success();
     assert!(text.stdout.contains("healthy"), "{}", text.stdout);
 }
@@ -168,4 +174,20 @@ fn a_negative_threshold_is_bad_input() {
     let db = TestDb::new();
     let ws = Workspace::new(TWO_TENANTS);
     db.provision().in_workspace(&ws).args(["health", "--lock-wait-threshold=-1"]).status(2).one_line_error();
+}
+
+#[test]
+fn an_unreachable_database_exits_3_with_one_line() {
+    support::Run::new()
+        .env("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+        .arg("health")
+        .status(3)
+        .one_line_error()
+        .stderr_has("cannot connect");
+}
+
+#[test]
+fn help_has_an_example() {
+    let out = support::Run::new().args(["health", "--help"]).success();
+    assert!(out.stdout.contains("Example:") && out.stdout.contains("--lock-wait-threshold"), "{}", out.stdout);
 }
