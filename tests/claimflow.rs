@@ -411,3 +411,23 @@ fn contains_anywhere_sql(needle: &str) -> String {
          WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
     )
 }
+
+#[test]
+fn a_tenant_login_reads_the_shared_codes_and_cannot_change_them() {
+    let (db, _ws, login, _acme_id) = setup();
+    db.as_login(&login, PASSWORD, async |c| {
+        let described = c
+            .query_one("SELECT description FROM claimflow_codes.icd10cm_codes WHERE code = 'I10'", &[])
+            .await
+            .expect("the codes are readable without any setting");
+        assert_eq!(described.get::<_, String>(0), "Essential (primary) hypertension");
+        for sql in [
+            "INSERT INTO claimflow_codes.icd10cm_codes (code, description, release) VALUES ('Z99.9', 'x', 'x')",
+            "UPDATE claimflow_codes.cpt_codes SET description = 'x'",
+            "DELETE FROM claimflow_codes.icd10cm_codes",
+        ] {
+            let err = c.batch_execute(sql).await.unwrap_err();
+            assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "{sql}: {err:?}");
+        }
+    });
+}
