@@ -191,3 +191,24 @@ fn help_has_an_example() {
     let out = support::Run::new().args(["health", "--help"]).success();
     assert!(out.stdout.contains("Example:") && out.stdout.contains("--lock-wait-threshold"), "{}", out.stdout);
 }
+
+#[test]
+fn a_check_that_cannot_run_fails_alone_and_the_others_still_report() {
+    let (db, ws) = provisioned();
+    // A registered tenant whose blueprint no longer exists: what needs the blueprint cannot run.
+    db.execute("UPDATE shared.tenants SET blueprint = 'gone' WHERE tenant_code = 'beta'");
+    let report = health(&db, &ws, &[], 1).json();
+    let names: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, CHECKS, "every check still reports");
+    let unable: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail" && c["summary"].as_str().unwrap().starts_with("could not check: "))
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(unable, ["verify", "partitions"], "{report:#}");
+    let versions = check(&report, "tenant versions");
+    assert!(items(versions).iter().any(|i| i.starts_with("beta: blueprint gone cannot be read")), "{versions:#}");
+    assert_eq!(check(&report, "lock waits")["status"], "ok", "{report:#}");
+}

@@ -78,20 +78,30 @@ pub struct Options {
     pub lock_wait_threshold: Duration,
 }
 
-/// Runs every check on `client` (connected to `target`).
+/// Runs every check on `client` (connected to `target`). A check that cannot
+/// run (a permission, a blueprint that does not load) fails by itself with
+/// the reason, so the others still report; only a database that cannot be
+/// reached at all is an error.
 pub async fn run(client: &mut Client, target: &Target, config: &Config, options: Options) -> Result<Report> {
     let mut checks = vec![server::round_trip(client).await?];
     let settings = server::Settings::read(client).await?;
     checks.push(server::version(&settings));
     let provisioned = crate::store::registry::exists(&*client).await?;
-    let in_use = if provisioned { crate::ops::shared_parts::in_use(&*client, config).await? } else { Vec::new() };
-    checks.push(server::lock_capacity(client, &settings, provisioned).await?);
-    checks.push(server::pgaudit(&settings, &in_use));
+    let in_use = match provisioned {
+        true => crate::ops::shared_parts::in_use(&*client, config).await,
+        false => Ok(Vec::new()),
+    };
+    checks.push(guard("lock capacity", server::lock_capacity(client, &settings, provisioned).await));
+    checks.push(server::pgaudit(&settings, in_use.as_deref().unwrap_or_default()));
     if provisioned {
-        checks.push(versions::shared(client, &in_use).await?);
-        checks.push(versions::tenants(client, config).await?);
-        checks.push(versions::verify(client, target, config).await?);
-        checks.push(activity::partitions(client, config).await?);
+        let shared = match &in_use {
+            Ok(in_use) => versions::shared(client, in_use).await,
+            Err(e) => Err(anyhow::anyhow!("{e:#}")),
+        };
+        checks.push(guard("shared versions", shared));
+        checks.push(guard("tenant versions", versions::tenants(client, config).await));
+        checks.push(guard("verify", versions::verify(client, target, config).await));
+        checks.push(guard("partitions", activity::partitions(client, config).await));
     } else {
         checks.push(Check::problem(
             "tenant versions",
@@ -100,8 +110,20 @@ pub async fn run(client: &mut Client, target: &Target, config: &Config, options:
             "run `provision up`",
         ));
     }
-    checks.push(activity::lock_waits(client, options.lock_wait_threshold).await?);
-    checks.push(activity::catalog_bloat(client).await?);
+    checks.push(guard("lock waits", activity::lock_waits(client, options.lock_wait_threshold).await));
+    checks.push(guard("catalog bloat", activity::catalog_bloat(client).await));
     let healthy = checks.iter().all(|c| c.status != Status::Fail);
     Ok(Report { database: target.describe(), healthy, checks })
+}
+
+/// The check, or a failed one named `name` saying why it could not run.
+fn guard(name: &'static str, result: Result<Check>) -> Check {
+    result.unwrap_or_else(|e| {
+        Check::problem(
+            name,
+            Status::Fail,
+            format!("could not check: {e:#}"),
+            "fix the cause above (permissions: run health as the role that runs `provision up`), then run health again",
+        )
+    })
 }
