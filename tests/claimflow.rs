@@ -18,6 +18,7 @@ const USER_1: &str = "00000000-0000-4000-8000-000000000001";
 const USER_2: &str = "00000000-0000-4000-8000-000000000002";
 const REVIEWER: &str = "00000000-0000-4000-8000-000000000003";
 const LOCKED_REVIEWER: &str = "00000000-0000-4000-8000-000000000004";
+const ADMIN: &str = "00000000-0000-4000-8000-000000000005";
 
 const TABLES: &[&str] = &[
     "appeals",
@@ -275,7 +276,7 @@ fn a_claimant_is_denied_another_claimants_rows_while_staff_see_both() {
         act_as(c, &acme_id, REVIEWER).await;
         assert_eq!(count(c, "SELECT 1 FROM acme_schema.claims").await, 2, "a reviewer sees both claims");
         assert_eq!(count(c, "SELECT 1 FROM acme_schema.documents").await, 3, "and every document");
-        assert_eq!(count(c, "SELECT 1 FROM acme_schema.users").await, 5, "the fixture's four and admin@acme.example");
+        assert_eq!(count(c, "SELECT 1 FROM acme_schema.users").await, 6, "the fixture's five and admin@acme.example");
         act_as(c, &acme_id, LOCKED_REVIEWER).await;
         assert_eq!(count(c, "SELECT 1 FROM acme_schema.claims").await, 0, "a locked reviewer is no staff");
     });
@@ -302,6 +303,7 @@ fn plaintext_is_refused_in_every_encrypted_column() {
         let err =
             c.batch_execute("UPDATE acme_schema.users SET password_hash = 'Demo123!' WHERE true").await.unwrap_err();
         assert_eq!(code_of(&err), SqlState::CHECK_VIOLATION, "a plaintext password: {err:?}");
+        act_as(c, &acme_id, USER_1).await;
         c.batch_execute(
             "UPDATE acme_schema.users SET phone = shared.encrypt('+15550100', 'test-key-0123456789abcdef0123456789') \
              WHERE email = 'u1@test.example'",
@@ -430,4 +432,47 @@ fn a_tenant_login_reads_the_shared_codes_and_cannot_change_them() {
             assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "{sql}: {err:?}");
         }
     });
+}
+
+#[test]
+fn nobody_gives_themselves_a_role_and_only_an_admin_changes_one() {
+    let (db, _ws, login, acme_id) = setup();
+    db.as_login(&login, PASSWORD, async |c| {
+        for (who, me) in [("a claimant", USER_1), ("a reviewer", REVIEWER)] {
+            act_as(c, &acme_id, me).await;
+            let sql = format!("UPDATE acme_schema.users SET role = 'admin' WHERE id = '{me}'");
+            let err = c.batch_execute(&sql).await.unwrap_err();
+            assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "{who} made themselves admin: {err:?}");
+            let others =
+                c.execute(&format!("UPDATE acme_schema.users SET email = email WHERE id <> '{me}'"), &[]).await;
+            assert_eq!(others.unwrap(), 0, "{who} wrote another user's row");
+        }
+        act_as(c, &acme_id, ADMIN).await;
+        let promote = format!("UPDATE acme_schema.users SET role = 'reviewer' WHERE id = '{USER_2}'");
+        assert_eq!(c.execute(&promote, &[]).await.unwrap(), 1, "an admin changes another user's role");
+        act_as(c, &acme_id, "").await;
+        c.batch_execute("INSERT INTO acme_schema.users (email, password_hash) VALUES ('new@test.example', '!')")
+            .await
+            .expect("sign-up creates a claimant");
+        let err = c
+            .batch_execute(
+                "INSERT INTO acme_schema.users (email, password_hash, role) VALUES ('x@test.example', '!', 'admin')",
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "sign-up made an admin: {err:?}");
+    });
+    let roles =
+        db.strings("SELECT email || ' ' || role FROM acme_schema.users WHERE email LIKE '%@test.example' ORDER BY 1");
+    assert_eq!(
+        roles,
+        [
+            "boss@test.example admin",
+            "locked@test.example reviewer",
+            "new@test.example claimant",
+            "rev@test.example reviewer",
+            "u1@test.example claimant",
+            "u2@test.example reviewer",
+        ]
+    );
 }

@@ -1,12 +1,13 @@
 -- Rows for tests/claimflow.rs in one ClaimFlow tenant schema (the test replaces S with it), written as superuser
--- (row-level security does not apply to it). Two claimants and two reviewers, one of them locked; a claim, an
+-- (row-level security does not apply to it). Two claimants, two reviewers (one of them locked) and an admin; a claim, an
 -- insurance profile, documents, a notification, a session, a timeline entry and an appeal for each claimant.
 -- Personal columns hold ciphertext under a throwaway test key.
 INSERT INTO S.users (id, email, password_hash, role, first_name, locked_until) VALUES
     ('00000000-0000-4000-8000-000000000001', 'u1@test.example', '!', 'claimant', shared.encrypt('Una', 'test-key-0123456789abcdef0123456789'), NULL),
     ('00000000-0000-4000-8000-000000000002', 'u2@test.example', '!', 'claimant', shared.encrypt('Dos', 'test-key-0123456789abcdef0123456789'), NULL),
     ('00000000-0000-4000-8000-000000000003', 'rev@test.example', '!', 'reviewer', NULL, NULL),
-    ('00000000-0000-4000-8000-000000000004', 'locked@test.example', '!', 'reviewer', NULL, now() + interval '1 day');
+    ('00000000-0000-4000-8000-000000000004', 'locked@test.example', '!', 'reviewer', NULL, now() + interval '1 day'),
+    ('00000000-0000-4000-8000-000000000005', 'boss@test.example', '!', 'admin', NULL, NULL);
 INSERT INTO S.insurance_profiles (id, user_id, insurer_name, member_id, is_primary) VALUES
     ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-000000000001', 'Aetna', shared.encrypt('M1', 'test-key-0123456789abcdef0123456789'), true),
     ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-000000000002', 'Cigna', shared.encrypt('M2', 'test-key-0123456789abcdef0123456789'), true);
