@@ -476,3 +476,30 @@ fn nobody_gives_themselves_a_role_and_only_an_admin_changes_one() {
         ]
     );
 }
+
+#[test]
+fn a_claimant_submits_their_draft_but_never_decides_it() {
+    let (db, _ws, login, acme_id) = setup();
+    db.as_login(&login, PASSWORD, async |c| {
+        act_as(c, &acme_id, USER_1).await;
+        for sql in [
+            "UPDATE acme_schema.claims SET status = 'approved', submitted_at = now(), decided_at = now() WHERE claim_number = 'T-1'",
+            "UPDATE acme_schema.claims SET paid_amount = 120 WHERE claim_number = 'T-1'",
+            "UPDATE acme_schema.insurance_profiles SET verification_status = 'verified' WHERE is_primary",
+            "UPDATE acme_schema.appeals SET status = 'overturned' WHERE appeal_number = 'A-1'",
+        ] {
+            let err = c.batch_execute(sql).await.unwrap_err();
+            assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "{sql}: {err:?}");
+        }
+        let submit = "UPDATE acme_schema.claims SET status = 'submitted', submitted_at = now() WHERE claim_number = 'T-1'";
+        assert_eq!(c.execute(submit, &[]).await.unwrap(), 1, "a claimant submits their draft");
+        let edit = "UPDATE acme_schema.claims SET billed_amount = 1 WHERE claim_number = 'T-1'";
+        assert_eq!(c.execute(edit, &[]).await.unwrap(), 0, "a submitted claim is no longer the claimant's to edit");
+        act_as(c, &acme_id, REVIEWER).await;
+        let decide = "UPDATE acme_schema.claims SET status = 'approved', decided_at = now(), allowed_amount = 100 \
+                      WHERE claim_number = 'T-1'";
+        assert_eq!(c.execute(decide, &[]).await.unwrap(), 1, "a reviewer decides it");
+    });
+    let decided = db.scalar("SELECT status || ' ' || billed_amount FROM acme_schema.claims WHERE claim_number = 'T-1'");
+    assert_eq!(decided, "approved 120.00");
+}
