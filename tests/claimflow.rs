@@ -503,3 +503,32 @@ fn a_claimant_submits_their_draft_but_never_decides_it() {
     let decided = db.scalar("SELECT status || ' ' || billed_amount FROM acme_schema.claims WHERE claim_number = 'T-1'");
     assert_eq!(decided, "approved 120.00");
 }
+
+#[test]
+fn login_finds_the_account_and_five_failures_lock_it() {
+    let (db, _ws, login, acme_id) = setup();
+    let beta_id = tenant_id(&db, "beta");
+    db.as_login(&login, PASSWORD, async |c| {
+        let lookup = "SELECT id::text FROM acme_schema.login_lookup('u1@test.example')";
+        act_as(c, &beta_id, "").await;
+        assert!(c.query(lookup, &[]).await.unwrap().is_empty(), "another tenant's id finds no account");
+        act_as(c, &acme_id, "").await;
+        let found: Vec<String> = c.query(lookup, &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+        assert_eq!(found, [USER_1], "the login flow finds the account before anyone is acting");
+        let record = "SELECT acme_schema.record_login($1::text::uuid, $2)";
+        for attempt in 1..=5 {
+            let ok: bool = c.query_one(record, &[&USER_1, &false]).await.unwrap().get(0);
+            assert!(!ok, "failed attempt {attempt}");
+        }
+        let ok: bool = c.query_one(record, &[&USER_1, &true]).await.unwrap().get(0);
+        assert!(!ok, "the right password does not open a locked account");
+        let ok: bool = c.query_one(record, &[&USER_2, &true]).await.unwrap().get(0);
+        assert!(ok, "user 2 logs in");
+    });
+    let state = db.strings(
+        "SELECT email || ' ' || failed_login_attempts || ' ' || coalesce((locked_until > now())::text, 'unlocked') || ' ' || (last_login_at IS NOT NULL) \
+         FROM acme_schema.users WHERE id IN ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002') \
+         ORDER BY email",
+    );
+    assert_eq!(state, ["u1@test.example 5 true false", "u2@test.example 0 unlocked true"]);
+}
