@@ -1,37 +1,16 @@
 //! The ClaimFlow pack (templates/claimflow, seed 004) against real PostgreSQL:
 //! its tables, types and indexes in the catalog, the shared CPT/ICD codes,
-//! tenant isolation and per-user row-level security for real LOGIN roles
-//! granted with `tenant grant`, ciphertext-only personal columns, the
-//! append-only activity log, verify, and a sample without fixed passwords.
+//! tenant isolation for real LOGIN roles granted with `tenant grant`,
+//! ciphertext-only personal columns, the append-only activity log, verify,
+//! and a sample without fixed passwords. Per-user access within a tenant is
+//! tests/claimflow_access.rs.
 
+mod claimflow_common;
 mod support;
 
+use claimflow_common::*;
 use support::{TestDb, Workspace};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::Client;
-
-const TWO_TENANTS: &str = "[defaults]\nblueprint = \"claimflow\"\n\
-                           [tenants.acme]\nname = \"Acme Claims\"\n[tenants.beta]\nname = \"Beta Claims\"\n";
-const PASSWORD: &str = "login-pw";
-const FIXTURE: &str = include_str!("sql/claimflow_fixture.sql");
-const USER_1: &str = "00000000-0000-4000-8000-000000000001";
-const USER_2: &str = "00000000-0000-4000-8000-000000000002";
-const REVIEWER: &str = "00000000-0000-4000-8000-000000000003";
-const LOCKED_REVIEWER: &str = "00000000-0000-4000-8000-000000000004";
-const ADMIN: &str = "00000000-0000-4000-8000-000000000005";
-
-const TABLES: &[&str] = &[
-    "appeals",
-    "audit_logs",
-    "claim_timeline",
-    "claims",
-    "documents",
-    "insurance_profiles",
-    "notifications",
-    "sessions",
-    "system_config",
-    "users",
-];
 
 /// Every enum of the pack with its labels in order.
 const TYPES: &[(&str, &str)] = &[
@@ -95,42 +74,6 @@ const INDEXES: &[&str] = &[
     "users_pkey",
     "users_role_idx",
 ];
-
-/// A database with acme and beta (both claimflow), the fixture in both, and
-/// a login granted acme_app.
-fn setup() -> (TestDb, Workspace, String, String) {
-    let db = TestDb::new();
-    let ws = Workspace::new(TWO_TENANTS);
-    db.provision().in_workspace(&ws).arg("up").success();
-    db.execute(&FIXTURE.replace("S.", "acme_schema."));
-    db.execute(&FIXTURE.replace("S.", "beta_schema."));
-    let login = format!("cf_login_{}", db.name);
-    db.execute(&format!("CREATE ROLE {login} LOGIN PASSWORD '{PASSWORD}'"));
-    db.provision().in_workspace(&ws).args(["tenant", "grant", "acme", &login]).success();
-    let acme_id = tenant_id(&db, "acme");
-    (db, ws, login, acme_id)
-}
-
-fn tenant_id(db: &TestDb, code: &str) -> String {
-    db.scalar(&format!("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = '{code}'"))
-}
-
-async fn count(c: &Client, sql: &str) -> i64 {
-    c.query_one(&format!("SELECT count(*) FROM ({sql}) q"), &[]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}")).get(0)
-}
-
-async fn act_as(c: &Client, tenant: &str, user: &str) {
-    c.query_one(
-        "SELECT set_config('app.tenant_id', $1, false), set_config('app.user_id', $2, false)",
-        &[&tenant, &user],
-    )
-    .await
-    .unwrap();
-}
-
-fn code_of(e: &tokio_postgres::Error) -> SqlState {
-    e.code().cloned().unwrap_or_else(|| panic!("not a database error: {e:?}"))
-}
 
 #[test]
 fn every_table_type_and_index_of_the_pack_exists() {
@@ -238,50 +181,6 @@ fn a_tenant_login_sees_nothing_without_its_setting_and_nothing_of_another_tenant
         let err = c.query("SELECT 1 FROM beta_schema.claims", &[]).await.unwrap_err();
         assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "beta's schema: {err:?}");
     });
-}
-
-#[test]
-fn a_claimant_is_denied_another_claimants_rows_while_staff_see_both() {
-    let (db, _ws, login, acme_id) = setup();
-    db.as_login(&login, PASSWORD, async |c| {
-        act_as(c, &acme_id, USER_1).await;
-        let claims: Vec<String> = c
-            .query("SELECT claim_number FROM acme_schema.claims", &[])
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        assert_eq!(claims, ["T-1"]);
-        for table in
-            ["users", "insurance_profiles", "notifications", "sessions", "claim_timeline", "appeals", "audit_logs"]
-        {
-            assert_eq!(count(c, &format!("SELECT 1 FROM acme_schema.{table}")).await, 1, "user 1's own {table}");
-        }
-        // The staff_only document of user 1's own claim stays hidden.
-        assert_eq!(count(c, "SELECT 1 FROM acme_schema.documents").await, 1);
-        let updated =
-            c.execute("UPDATE acme_schema.claims SET billed_amount = 0 WHERE claim_number = 'T-2'", &[]).await;
-        assert_eq!(updated.unwrap(), 0, "user 2's claim is invisible to user 1's UPDATE");
-        let err = c
-            .batch_execute(&format!(
-                "INSERT INTO acme_schema.claims (claim_number, user_id, service_date, billed_amount) \
-                 VALUES ('T-3', '{USER_2}', '2026-02-01', 1)"
-            ))
-            .await
-            .unwrap_err();
-        assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "a claim in user 2's name: {err:?}");
-        act_as(c, &acme_id, USER_2).await;
-        assert_eq!(count(c, "SELECT 1 FROM acme_schema.claims WHERE claim_number = 'T-1'").await, 0);
-        act_as(c, &acme_id, REVIEWER).await;
-        assert_eq!(count(c, "SELECT 1 FROM acme_schema.claims").await, 2, "a reviewer sees both claims");
-        assert_eq!(count(c, "SELECT 1 FROM acme_schema.documents").await, 3, "and every document");
-        assert_eq!(count(c, "SELECT 1 FROM acme_schema.users").await, 6, "the fixture's five and admin@acme.example");
-        act_as(c, &acme_id, LOCKED_REVIEWER).await;
-        assert_eq!(count(c, "SELECT 1 FROM acme_schema.claims").await, 0, "a locked reviewer is no staff");
-    });
-    let untouched = db.scalar("SELECT billed_amount::text FROM acme_schema.claims WHERE claim_number = 'T-2'");
-    assert_eq!(untouched, "80.00");
 }
 
 #[test]
@@ -432,103 +331,4 @@ fn a_tenant_login_reads_the_shared_codes_and_cannot_change_them() {
             assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "{sql}: {err:?}");
         }
     });
-}
-
-#[test]
-fn nobody_gives_themselves_a_role_and_only_an_admin_changes_one() {
-    let (db, _ws, login, acme_id) = setup();
-    db.as_login(&login, PASSWORD, async |c| {
-        for (who, me) in [("a claimant", USER_1), ("a reviewer", REVIEWER)] {
-            act_as(c, &acme_id, me).await;
-            let sql = format!("UPDATE acme_schema.users SET role = 'admin' WHERE id = '{me}'");
-            let err = c.batch_execute(&sql).await.unwrap_err();
-            assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "{who} made themselves admin: {err:?}");
-            let others =
-                c.execute(&format!("UPDATE acme_schema.users SET email = email WHERE id <> '{me}'"), &[]).await;
-            assert_eq!(others.unwrap(), 0, "{who} wrote another user's row");
-        }
-        act_as(c, &acme_id, ADMIN).await;
-        let promote = format!("UPDATE acme_schema.users SET role = 'reviewer' WHERE id = '{USER_2}'");
-        assert_eq!(c.execute(&promote, &[]).await.unwrap(), 1, "an admin changes another user's role");
-        act_as(c, &acme_id, "").await;
-        c.batch_execute("INSERT INTO acme_schema.users (email, password_hash) VALUES ('new@test.example', '!')")
-            .await
-            .expect("sign-up creates a claimant");
-        let err = c
-            .batch_execute(
-                "INSERT INTO acme_schema.users (email, password_hash, role) VALUES ('x@test.example', '!', 'admin')",
-            )
-            .await
-            .unwrap_err();
-        assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "sign-up made an admin: {err:?}");
-    });
-    let roles =
-        db.strings("SELECT email || ' ' || role FROM acme_schema.users WHERE email LIKE '%@test.example' ORDER BY 1");
-    assert_eq!(
-        roles,
-        [
-            "boss@test.example admin",
-            "locked@test.example reviewer",
-            "new@test.example claimant",
-            "rev@test.example reviewer",
-            "u1@test.example claimant",
-            "u2@test.example reviewer",
-        ]
-    );
-}
-
-#[test]
-fn a_claimant_submits_their_draft_but_never_decides_it() {
-    let (db, _ws, login, acme_id) = setup();
-    db.as_login(&login, PASSWORD, async |c| {
-        act_as(c, &acme_id, USER_1).await;
-        for sql in [
-            "UPDATE acme_schema.claims SET status = 'approved', submitted_at = now(), decided_at = now() WHERE claim_number = 'T-1'",
-            "UPDATE acme_schema.claims SET paid_amount = 120 WHERE claim_number = 'T-1'",
-            "UPDATE acme_schema.insurance_profiles SET verification_status = 'verified' WHERE is_primary",
-            "UPDATE acme_schema.appeals SET status = 'overturned' WHERE appeal_number = 'A-1'",
-        ] {
-            let err = c.batch_execute(sql).await.unwrap_err();
-            assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "{sql}: {err:?}");
-        }
-        let submit = "UPDATE acme_schema.claims SET status = 'submitted', submitted_at = now() WHERE claim_number = 'T-1'";
-        assert_eq!(c.execute(submit, &[]).await.unwrap(), 1, "a claimant submits their draft");
-        let edit = "UPDATE acme_schema.claims SET billed_amount = 1 WHERE claim_number = 'T-1'";
-        assert_eq!(c.execute(edit, &[]).await.unwrap(), 0, "a submitted claim is no longer the claimant's to edit");
-        act_as(c, &acme_id, REVIEWER).await;
-        let decide = "UPDATE acme_schema.claims SET status = 'approved', decided_at = now(), allowed_amount = 100 \
-                      WHERE claim_number = 'T-1'";
-        assert_eq!(c.execute(decide, &[]).await.unwrap(), 1, "a reviewer decides it");
-    });
-    let decided = db.scalar("SELECT status || ' ' || billed_amount FROM acme_schema.claims WHERE claim_number = 'T-1'");
-    assert_eq!(decided, "approved 120.00");
-}
-
-#[test]
-fn login_finds_the_account_and_five_failures_lock_it() {
-    let (db, _ws, login, acme_id) = setup();
-    let beta_id = tenant_id(&db, "beta");
-    db.as_login(&login, PASSWORD, async |c| {
-        let lookup = "SELECT id::text FROM acme_schema.login_lookup('u1@test.example')";
-        act_as(c, &beta_id, "").await;
-        assert!(c.query(lookup, &[]).await.unwrap().is_empty(), "another tenant's id finds no account");
-        act_as(c, &acme_id, "").await;
-        let found: Vec<String> = c.query(lookup, &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
-        assert_eq!(found, [USER_1], "the login flow finds the account before anyone is acting");
-        let record = "SELECT acme_schema.record_login($1::text::uuid, $2)";
-        for attempt in 1..=5 {
-            let ok: bool = c.query_one(record, &[&USER_1, &false]).await.unwrap().get(0);
-            assert!(!ok, "failed attempt {attempt}");
-        }
-        let ok: bool = c.query_one(record, &[&USER_1, &true]).await.unwrap().get(0);
-        assert!(!ok, "the right password does not open a locked account");
-        let ok: bool = c.query_one(record, &[&USER_2, &true]).await.unwrap().get(0);
-        assert!(ok, "user 2 logs in");
-    });
-    let state = db.strings(
-        "SELECT email || ' ' || failed_login_attempts || ' ' || coalesce((locked_until > now())::text, 'unlocked') || ' ' || (last_login_at IS NOT NULL) \
-         FROM acme_schema.users WHERE id IN ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002') \
-         ORDER BY email",
-    );
-    assert_eq!(state, ["u1@test.example 5 true false", "u2@test.example 0 unlocked true"]);
 }
