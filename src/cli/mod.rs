@@ -8,6 +8,7 @@ pub mod args;
 pub(crate) mod blueprint;
 pub mod context;
 mod db;
+mod health;
 mod migrate;
 pub mod options;
 mod partitions;
@@ -44,6 +45,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Status(args) => status::run(ctx, &args).await,
         Command::Seed(args) => seed::run(ctx, &args).await,
         Command::Verify(args) => verify::run(ctx, &args).await,
+        Command::Health(args) => health::run(ctx, &args).await,
         Command::Partitions(PartitionsCommand::Rollover(args)) => partitions::rollover::run(ctx, &args).await,
         Command::Partitions(PartitionsCommand::List(args)) => partitions::list::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Add(args)) => tenant::add::run(ctx, &args).await,

@@ -9,6 +9,7 @@ pub mod completion;
 pub mod db_create;
 pub mod fleet;
 pub mod gate;
+pub mod health;
 pub mod partitions;
 pub mod provisioner;
 pub mod reset;

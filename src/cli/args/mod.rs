@@ -85,6 +85,11 @@ pub enum Command {
     )]
     Verify(VerifyArgs),
 
+    /// Is the database fit to serve? Reachability, settings, pending versions, verify, partitions, lock waits, bloat.
+    #[command(after_help = "Example:\n  provision health\n  provision --json health --lock-wait-threshold 10\n\n\
+        Exit codes: 0 healthy (warnings allowed); 1 a check failed; 3 the database cannot be reached.")]
+    Health(HealthArgs),
+
     /// Time partitions: rollover (create ahead, apply retention) and list.
     #[command(subcommand)]
     Partitions(PartitionsCommand),
@@ -236,6 +241,13 @@ pub struct VerifyArgs {
     /// Wait for a tenant another run is changing (up to --lock-timeout) instead of skipping it.
     #[arg(long)]
     pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// A session waiting on a lock longer than this many seconds makes the database unhealthy.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub lock_wait_threshold: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
