@@ -108,8 +108,8 @@ pub async fn read_secrets(tx: &Transaction<'_>) -> Result<Vec<Secret>> {
 /// Whether any encrypted value of the tenant names `key_id`.
 async fn carried(tx: &Transaction<'_>, schema: &str, encrypted: &[EncryptedTable<'_>], key_id: &str) -> Result<bool> {
     for (table, columns) in encrypted {
-        let check = tx.query_opt(include_str!("sql/sample_key_carried.sql"), &[&schema, table, columns]);
-        let Some(check) = check.await? else { continue };
+        let check = tx.query_opt(include_str!("sql/sample_key_carried.sql"), &[&schema, table, columns]).await?;
+        let Some(check) = check else { continue };
         let sql: String = check.get(0);
         if tx.query_one(&sql, &[&key_id]).await?.get::<_, bool>(0) {
             return Ok(true);
