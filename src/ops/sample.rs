@@ -15,6 +15,11 @@
 //! run with triggers off (`session_replication_role = replica`); foreign
 //! keys are then checked set-wise and each audited table gets one summary
 //! audit row, as the per-row triggers would otherwise cost most of the time.
+//!
+//! A blueprint with `[[encrypted]]` columns gets a fresh sample key in the
+//! session, and every sample may leave secrets in `pg_temp.sample_secrets`
+//! ([`crate::ops::seed_key`]); [`Loaded`] carries them to the caller, who
+//! alone decides whether anyone sees them.
 
 use std::time::Instant;
 
