@@ -50,7 +50,9 @@ pub struct SampleKey {
 
 /// Creates `pg_temp.sample_secrets` for the sample files.
 pub async fn create_secrets_table(tx: &Transaction<'_>) -> Result<()> {
-    tx.batch_execute(include_str!("sql/sample_secrets_create.sql")).await.context("cannot create pg_temp.sample_secrets")
+    tx.batch_execute(include_str!("sql/sample_secrets_create.sql"))
+        .await
+        .context("cannot create pg_temp.sample_secrets")
 }
 
 /// Makes a fresh key, sets it in the session and records it as the
