@@ -31,8 +31,8 @@ use uuid::Uuid;
 use crate::error::{bad_input, failed};
 use crate::model::blueprint::{tera_cause, tera_context, Blueprint, Identity, SampleSpec};
 use crate::model::tenant::TenantCode;
-use crate::ops::seed_key::{self, EncryptedTable};
 pub use crate::ops::seed_key::Secret;
+use crate::ops::seed_key::{self, EncryptedTable};
 use crate::report::Reporter;
 
 /// Largest size a sample may ask for: bounds what a typo can cost.
