@@ -1,10 +1,11 @@
 //! `provision seed` against a real PostgreSQL: what the sample contains,
 //! that reruns add nothing, that the same seed gives the same rows (with and
-//! without bulk mode, in one go or in steps), and which tenants it touches.
+//! without bulk mode, in one go or in steps), which tenants it touches, and
+//! the secrets of a blueprint with encrypted columns (shown on the sandbox only).
 
 mod support;
 
-use support::{TestDb, Workspace};
+use support::{Run, TestDb, Workspace};
 
 const LIC_ONLY: &str = "[tenants.lic]\nname = \"LIC\"\n";
 const TABLES: [&str; 6] = ["users", "agents", "policyholders", "insurance_policies", "premium_payments", "user_events"];
@@ -224,4 +225,116 @@ fn a_second_blueprint_seeds_through_the_same_runner() {
         .one_line_error()
         .stderr_has("at most 100 items");
     assert_eq!(count(&db, "lic_schema", "insurance_policies", "true"), 0);
+}
+
+/// A tiny blueprint whose one table holds ciphertext (`[[encrypted]]`), and
+/// a sample that encrypts with the sample key and leaves one secret of its own.
+fn add_vault_blueprint(ws: &Workspace) {
+    let dir = ws.own_templates().join("vault");
+    for folder in ["shared", "tenant", "sample"] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+    }
+    let manifest = "name = \"vault\"\n[sample]\ndefault_size = 5\nunit = \"notes\"\n\
+                    [[encrypted]]\ntable = \"notes\"\nkey = \"note_id\"\ncolumns = [\"body\"]\n";
+    std::fs::write(dir.join("blueprint.toml"), manifest).unwrap();
+    std::fs::write(dir.join("tenant/V1__notes.sql.tera"), VAULT_NOTES).unwrap();
+    std::fs::write(dir.join("sample/10_notes.sql.tera"), VAULT_SAMPLE).unwrap();
+}
+
+const VAULT_NOTES: &str = "
+CREATE TABLE {{ schema }}.notes (
+    note_id UUID PRIMARY KEY,
+    tenant_id UUID NOT NULL DEFAULT '{{ tenant_id }}',
+    body shared.ciphertext NOT NULL
+);
+ALTER TABLE {{ schema }}.notes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {{ schema }}.notes FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON {{ schema }}.notes AS RESTRICTIVE FOR ALL
+    USING (tenant_id = '{{ tenant_id }}'::uuid AND tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY notes_access ON {{ schema }}.notes FOR ALL USING (true);
+";
+
+const VAULT_SAMPLE: &str = "
+INSERT INTO notes (note_id, body)
+SELECT s.id, shared.encrypt('note ' || s.g, current_setting('provision.sample_key')) FROM (
+    SELECT g, md5('{{ tenant_id }}/{{ seed }}/' || g::text)::uuid AS id FROM generate_series(1, {{ size }}) AS g
+) s
+WHERE NOT EXISTS (SELECT 1 FROM notes t WHERE t.note_id = s.id);
+INSERT INTO pg_temp.sample_secrets (label, secret) VALUES ('vault demo password', 'pw-{{ seed }}-demo');
+";
+
+const VAULT_ONLY: &str = "[tenants.v1]\nname = \"V1\"\nblueprint = \"vault\"\n";
+
+/// Hex runs of 32 characters or more: what a sample key would look like in output.
+fn long_hex(text: &str) -> Vec<String> {
+    regex::Regex::new("[0-9a-f]{32,}").unwrap().find_iter(text).map(|m| m.as_str().to_owned()).collect()
+}
+
+#[test]
+fn encrypted_sample_rows_carry_the_current_key_which_a_non_sandbox_run_never_shows() {
+    let db = TestDb::new();
+    let ws = Workspace::new(VAULT_ONLY);
+    add_vault_blueprint(&ws);
+    db.provision().in_workspace(&ws).arg("up").success();
+    let out = db.provision().in_workspace(&ws).args(["seed", "--rng-seed", "3"]).success();
+    assert!(out.stderr.contains("not shown"), "{}", out.stderr);
+    for text in [&out.stdout, &out.stderr] {
+        assert!(long_hex(text).is_empty() && !text.contains("pw-3-demo"), "a secret in the output:\n{text}");
+    }
+    let keys = "SELECT string_agg(key_id || ':' || (retired_at IS NULL), ',' ORDER BY created_at) \
+                FROM shared.tenant_keys WHERE tenant_code = 'v1'";
+    let current = db.scalar(keys);
+    let key_id = current.strip_suffix(":true").unwrap_or_else(|| panic!("one current key: {current}"));
+    assert_eq!(db.scalar("SELECT count(*)::text FROM v1_schema.notes WHERE shared.is_envelope(body)"), "5");
+    let carried = "SELECT string_agg(DISTINCT shared.envelope_key_id(body), ',') FROM v1_schema.notes";
+    assert_eq!(db.scalar(carried), key_id);
+
+    // A rerun adds nothing, so it needs no new key: the key history stays.
+    let again = db.provision().in_workspace(&ws).args(["seed", "--rng-seed", "3"]).success();
+    again.stdout_has("nothing new");
+    assert_eq!(db.scalar(keys), current);
+    // More rows would be a second key in use beside the current one: refused, nothing changed.
+    db.provision()
+        .in_workspace(&ws)
+        .args(["seed", "--size", "8", "--rng-seed", "3"])
+        .status(2)
+        .one_line_error()
+        .stderr_has("two keys in use");
+    assert_eq!(db.scalar(keys), current);
+    assert_eq!(db.scalar("SELECT count(*)::text FROM v1_schema.notes"), "5");
+}
+
+#[test]
+fn the_sandbox_shows_the_sample_secrets_once_and_its_log_never_holds_the_key() {
+    let ws = Workspace::new(VAULT_ONLY);
+    add_vault_blueprint(&ws);
+    Run::new().in_workspace(&ws).arg("up").success();
+    let url = Run::new().in_workspace(&ws).args(["sandbox", "url"]).success().stdout.trim().to_owned();
+    let target = provision::resolve(Some(&url), &|_| None).unwrap().expect("the sandbox");
+    // Everything a session does would be logged, bind values included, unless it says otherwise.
+    let log_all = "ALTER DATABASE provision SET log_statement = 'all'; \
+                   ALTER DATABASE provision SET log_parameter_max_length = -1;";
+    support::runtime().block_on(async { target.connect().await.unwrap().batch_execute(log_all).await.unwrap() });
+
+    let out = Run::new().in_workspace(&ws).args(["seed", "--rng-seed", "3"]).success();
+    assert_eq!(out.stdout.matches("pw-3-demo").count(), 1, "{}", out.stdout);
+    let line = out.stdout.lines().find(|l| l.contains("sample encryption key")).expect("the key, shown once");
+    let key = line.split(": ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    assert!(key.len() >= 32, "{line}");
+    assert_eq!(out.stdout.matches(&key).count(), 1);
+    // Read before this test's own queries below pass the key (and get logged).
+    let log = std::fs::read_to_string(ws.path().join(".provision/server.log")).unwrap();
+    assert!(log.contains("sample_secrets"), "the log should hold the seed's statements");
+    assert!(!log.contains(&key), "the sample key is in the server log");
+    let (key_id, decrypted) = support::runtime().block_on(async {
+        let client = target.connect().await.unwrap();
+        let current = "SELECT key_id FROM shared.tenant_keys WHERE tenant_code = 'v1' AND retired_at IS NULL";
+        let key_id: String = client.query_one(current, &[]).await.unwrap().get(0);
+        let decrypt = "SELECT string_agg(shared.decrypt(body, $1), ',' ORDER BY 1) FROM v1_schema.notes";
+        let decrypted: String = client.query_one(decrypt, &[&key]).await.unwrap().get(0);
+        (key_id, decrypted)
+    });
+    assert!(line.contains(&key_id), "{line}");
+    assert_eq!(decrypted, "note 1,note 2,note 3,note 4,note 5");
+    Run::new().in_workspace(&ws).args(["sandbox", "stop"]).success();
 }

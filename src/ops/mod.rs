@@ -15,6 +15,8 @@ pub mod provisioner;
 pub mod reset;
 pub mod rollover;
 pub mod sample;
+pub mod seed;
+pub mod seed_key;
 pub mod shared_parts;
 pub mod status;
 pub mod steps;

@@ -15,6 +15,11 @@
 //! run with triggers off (`session_replication_role = replica`); foreign
 //! keys are then checked set-wise and each audited table gets one summary
 //! audit row, as the per-row triggers would otherwise cost most of the time.
+//!
+//! A blueprint with `[[encrypted]]` columns gets a fresh sample key in the
+//! session, and every sample may leave secrets in `pg_temp.sample_secrets`
+//! ([`crate::ops::seed_key`]); [`Loaded`] carries them to the caller, who
+//! alone decides whether anyone sees them.
 
 use std::time::Instant;
 
@@ -26,6 +31,8 @@ use uuid::Uuid;
 use crate::error::{bad_input, failed};
 use crate::model::blueprint::{tera_cause, tera_context, Blueprint, Identity, SampleSpec};
 use crate::model::tenant::TenantCode;
+pub use crate::ops::seed_key::Secret;
+use crate::ops::seed_key::{self, EncryptedTable};
 use crate::report::Reporter;
 
 /// Largest size a sample may ask for: bounds what a typo can cost.
@@ -45,6 +52,10 @@ pub struct Loaded {
     /// Rows inserted per table of the tenant schema, parents first; only
     /// tables that got rows.
     pub inserted: Vec<(String, u64)>,
+    /// The sample key (when the blueprint encrypts columns and the sample
+    /// used it), then what the sample files put in `pg_temp.sample_secrets`.
+    /// Never printed here; the caller decides.
+    pub secrets: Vec<Secret>,
 }
 
 /// The blueprint's `[sample]`, or the one-line refusal for a blueprint without one.
@@ -84,6 +95,13 @@ pub async fn load(tx: &Transaction<'_>, req: &Request<'_>, reporter: &dyn Report
     if bulk {
         tx.batch_execute("SET LOCAL session_replication_role = replica").await?;
     }
+    seed_key::create_secrets_table(tx).await?;
+    let encrypted: Vec<EncryptedTable<'_>> =
+        req.blueprint.manifest.encrypted.iter().map(|e| (e.table.as_str(), e.columns.as_slice())).collect();
+    let key = match encrypted.is_empty() {
+        true => None,
+        false => Some(seed_key::begin(tx, req.code).await?),
+    };
     let mut lap = Lap::new(reporter, req.code);
     lap.note(if bulk { "bulk mode (foreign keys checked per table)" } else { "per-row foreign-key checks" });
     for (file, sql) in &scripts {
@@ -98,7 +116,12 @@ pub async fn load(tx: &Transaction<'_>, req: &Request<'_>, reporter: &dyn Report
         summarize_in_audit_logs(tx, &inserted, &note).await?;
         lap.done("foreign keys checked, audit summarised");
     }
-    Ok(Loaded { inserted: inserted.into_iter().map(|t| (t.name, t.rows)).collect() })
+    let mut secrets = Vec::new();
+    if let Some(key) = key {
+        secrets.extend(seed_key::finish(tx, req.code, &encrypted, key).await?);
+    }
+    secrets.extend(seed_key::read_secrets(tx).await?);
+    Ok(Loaded { inserted: inserted.into_iter().map(|t| (t.name, t.rows)).collect(), secrets })
 }
 
 /// Every `sample/*.sql.tera` rendered for this tenant, in name order. The
@@ -159,7 +182,13 @@ async fn inserted(tx: &Transaction<'_>, schema: &str) -> Result<Vec<Inserted>> {
 /// What the per-row triggers would have enforced, one query per foreign key.
 async fn check_foreign_keys(tx: &Transaction<'_>, inserted: &[Inserted], schema: &str) -> Result<()> {
     let tables: Vec<&str> = inserted.iter().map(|t| t.table.as_str()).collect();
-    for check in tx.query(include_str!("sql/sample_foreign_keys.sql"), &[&tables, &schema]).await? {
+    // A pack may turn nested loops off for its inserts; this catalog query
+    // (a lateral unnest) needs them, and took half a second without.
+    let nestloop: String = tx.query_one("SELECT current_setting('enable_nestloop')", &[]).await?.get(0);
+    tx.batch_execute("SET LOCAL enable_nestloop = on").await?;
+    let checks = tx.query(include_str!("sql/sample_foreign_keys.sql"), &[&tables, &schema]).await?;
+    tx.execute("SELECT set_config('enable_nestloop', $1, true)", &[&nestloop]).await?;
+    for check in checks {
         let (name, sql, lock): (String, String, Option<String>) = (check.get(0), check.get(1), check.get(2));
         if let Some(lock) = lock {
             tx.execute(&lock, &[]).await.with_context(|| format!("cannot lock the rows {name} references"))?;
