@@ -8,6 +8,7 @@ pub mod backup;
 pub mod completion;
 pub mod fleet;
 pub mod gate;
+pub mod keys;
 pub mod partitions;
 pub mod provisioner;
 pub mod reset;
