@@ -68,7 +68,6 @@ fn locked(error: tokio_postgres::Error, table: &Table, rotation: &Rotation<'_>) 
 fn batch_sql(table: &Table) -> String {
     let columns: Vec<String> = table.spec.columns.iter().map(|c| quote_ident(c)).collect();
     let stale = |c: &String| format!("shared.envelope_key_id(t.{c}) = $3::text");
-    let stale_any: Vec<String> = columns.iter().map(stale).collect();
     let stale_count: Vec<String> = columns.iter().map(|c| format!("coalesce({}, false)::int", stale(c))).collect();
     let sets: Vec<String> = columns
         .iter()
@@ -83,7 +82,6 @@ fn batch_sql(table: &Table) -> String {
         .replace("{table}", &table.quoted)
         .replace("{key}", &quote_ident(&table.spec.key))
         .replace("{key_type}", &table.key_type)
-        .replace("{stale_any}", &stale_any.join(" OR "))
         .replace("{stale_count}", &stale_count.join(" + "))
         .replace("{sets}", &sets.join(",\n        "))
 }

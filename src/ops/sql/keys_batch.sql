@@ -1,24 +1,24 @@
 -- One batch of `keys rotate` on one table, in one statement: the next $2
--- rows after the cursor $1 (keyset pagination on the declared key column,
--- walking its unique index) whose values still carry the old key id $3,
--- each such value decrypted with the old key $4 and encrypted with the new
--- key $5 on the server. Values that already carry the new key are left as
--- they are, so a resumed run skips what a killed one did. Returns the new
--- cursor (NULL: the table is done), rows rewritten and values re-encrypted.
--- {table}, {key}: quoted; {key_type}: the key column's type; {stale_any}:
--- `shared.envelope_key_id(t.<c>) = $3` joined by OR; {stale_count}: the
--- same as 0/1 terms added up; {sets}: one `<c> = CASE … END` per column.
+-- rows after the cursor $1 in the order of the declared key column (keyset
+-- pagination: a range of its unique index, never an OFFSET and never a scan
+-- of the whole table), and of those rows each value that still carries the
+-- old key id $3 decrypted with the old key $4 and encrypted with the new key
+-- $5 on the server. Values already under the new key are left as they are,
+-- so a resumed run skips what a killed one did. Returns the new cursor
+-- (NULL: the table is done), rows rewritten and values re-encrypted.
+-- {table}, {key}: quoted; {key_type}: the key column's type; {stale_count}:
+-- `coalesce(shared.envelope_key_id(t.<c>) = $3, false)::int` added up;
+-- {sets}: one `<c> = CASE … END` per column.
 WITH batch AS MATERIALIZED (
     SELECT t.{key} AS k, {stale_count} AS stale
     FROM {table} AS t
-    WHERE ($1::text IS NULL OR t.{key} > CAST($1::text AS {key_type}))
-      AND ({stale_any})
+    WHERE $1::text IS NULL OR t.{key} > CAST($1::text AS {key_type})
     ORDER BY t.{key}
     LIMIT $2
 ), rotated AS (
     UPDATE {table} AS t SET {sets}
     FROM batch
-    WHERE t.{key} = batch.k
+    WHERE t.{key} = batch.k AND batch.stale > 0
     RETURNING 1
 )
 SELECT (SELECT b.k::text FROM batch AS b ORDER BY b.k DESC LIMIT 1) AS cursor,
