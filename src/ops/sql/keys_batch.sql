@@ -7,7 +7,8 @@
 -- so a resumed run skips what a killed one did. Returns the new cursor
 -- (NULL: the table is done), rows rewritten and values re-encrypted.
 -- {table}, {key}: quoted; {key_type}: the key column's type; {stale_count}:
--- `coalesce(shared.envelope_key_id(t.<c>) = $3, false)::int` added up;
+-- `coalesce(substr(t.<c>, 6, 12) = $3, false)::int` added up (the key id,
+-- as in keys_census.sql);
 -- {sets}: one `<c> = CASE … END` per column.
 WITH batch AS MATERIALIZED (
     SELECT t.{key} AS k, {stale_count} AS stale
@@ -19,6 +20,8 @@ WITH batch AS MATERIALIZED (
     UPDATE {table} AS t SET {sets}
     FROM batch
     WHERE t.{key} = batch.k AND batch.stale > 0
+      -- The range again, so a merge join reads only this range of the index.
+      AND ($1::text IS NULL OR t.{key} > CAST($1::text AS {key_type}))
     RETURNING 1
 )
 SELECT (SELECT b.k::text FROM batch AS b ORDER BY b.k DESC LIMIT 1) AS cursor,
