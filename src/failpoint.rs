@@ -45,6 +45,8 @@ pub const ALL: &[&str] = &[
     "tenant_remove.after_backup",
     // tenant backup
     "tenant_backup.before_record",
+    // keys rotate
+    "keys.after_batch",
 ];
 
 /// Aborts the process if `name` is the armed failpoint (and this is the

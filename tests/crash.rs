@@ -39,6 +39,9 @@ enum Setup {
     /// gets a V9 (an enum value and a new audited table) and a V10 (two
     /// concurrent indexes, no transaction).
     Upgradable,
+    /// Tenant kc of the vault test pack (tests/support/keys.rs), its
+    /// encrypted values under key A, key files in the workspace.
+    Encrypted,
 }
 
 /// One crash: the point, where from, the command it interrupts and the
@@ -54,6 +57,8 @@ const ADD: &[&str] = &["tenant", "add", "hdfc", "--no-verify"];
 const UP: &[&str] = &["up", "--jobs", "2", "--no-verify"];
 const UPGRADE: &[&str] = &["tenant", "upgrade", "--all", "--jobs", "2"];
 const ROLLOVER: &[&str] = &["partitions", "rollover"];
+const ROTATE: &[&str] =
+    &["keys", "rotate", "--tenant", "kc", "--from-key-file", "a.key", "--to-key-file", "b.key", "--batch", "3"];
 
 const SCENARIOS: &[Scenario] = &[
     Scenario { point: "tenant_add.after_shared", setup: Setup::OneDeclared, command: ADD, rerun: ADD },
@@ -91,6 +96,7 @@ const SCENARIOS: &[Scenario] = &[
         command: &["tenant", "backup", "hdfc", "--out", "{ws}/crashed.sql"],
         rerun: &["tenant", "backup", "hdfc", "--out", "{ws}/rerun.sql"],
     },
+    Scenario { point: "keys.after_batch@2", setup: Setup::Encrypted, command: ROTATE, rerun: ROTATE },
 ];
 
 const THREE: &str =
@@ -129,6 +135,7 @@ fn prepare(setup: Setup) -> (TestDb, Workspace) {
     let ws = match setup {
         Setup::OneDeclared => Workspace::new("[tenants.hdfc]\nname = \"HDFC\"\n"),
         Setup::Interrupted => Workspace::new("[tenants.hdfc]\nname = \"HDFC\"\n[tenants.lic]\nname = \"LIC\"\n"),
+        Setup::Encrypted => support::keys::vault_workspace("kc"),
         _ => Workspace::new(THREE),
     };
     match setup {
@@ -146,6 +153,10 @@ fn prepare(setup: Setup) -> (TestDb, Workspace) {
         Setup::Provisioned => {
             db.provision().in_workspace(&ws).args(UP).success();
             db.execute(DROP_NEWEST_PARTITIONS);
+        }
+        Setup::Encrypted => {
+            db.provision().in_workspace(&ws).args(UP).success();
+            support::keys::seed_vault(&db, "kc", support::keys::KEY_A, 8);
         }
         Setup::Upgradable => {
             let templates = ws.own_templates().join("agent_mitra/tenant");

@@ -68,7 +68,7 @@ fn declared_reads_are_granted_configured_and_logged() {
     db.as_login(&login, PASSWORD, async |c| {
         c.batch_execute(&format!("SELECT /* {marker} */ count(*) FROM acme_schema.items")).await.unwrap();
     });
-    let log = std::fs::read_to_string(server().log.as_ref().expect("a private test cluster")).unwrap();
+    let log = std::fs::read_to_string(server().log_file.as_ref().expect("a private test cluster")).unwrap();
     let record = log.lines().find(|l| l.contains(&marker) && l.contains("AUDIT: OBJECT"));
     let record = record.unwrap_or_else(|| panic!("no pgaudit OBJECT record for the read {marker}"));
     assert!(record.contains("READ,SELECT,TABLE,acme_schema.items"), "{record}");

@@ -144,6 +144,7 @@ fn every_command_has_help_with_an_example() {
         vec!["sandbox", "stop"],
         vec!["sandbox", "status"],
         vec!["sandbox", "url"],
+        vec!["keys", "rotate"],
     ] {
         let out = Run::new().args(&args).arg("--help").success();
         assert!(out.stdout.contains("Example:"), "{args:?} --help has no example:\n{}", out.stdout);

@@ -9,6 +9,7 @@ pub(crate) mod blueprint;
 pub mod context;
 mod db;
 mod health;
+mod keys;
 mod migrate;
 pub mod options;
 mod partitions;
@@ -28,7 +29,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use crate::cli::args::{BlueprintCommand, Command, DbCommand, PartitionsCommand, SandboxCommand, TenantCommand};
+use crate::cli::args::{BlueprintCommand, Command, DbCommand, KeysCommand, PartitionsCommand, SandboxCommand, TenantCommand};
 use crate::cli::context::Context;
 use crate::error::{exit_code_of, lost_connection};
 
@@ -65,6 +66,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Blueprint(BlueprintCommand::List) => blueprint::list::run(ctx),
         Command::Blueprint(BlueprintCommand::Show(args)) => blueprint::show::run(ctx, &args),
         Command::Blueprint(BlueprintCommand::Init(args)) => blueprint::init::run(ctx, &args),
+        Command::Keys(KeysCommand::Rotate(args)) => keys::rotate::run(ctx, &args).await,
     }
 }
 

@@ -10,6 +10,7 @@ use indicatif::ProgressBar;
 use crate::cli::context::display_path;
 use crate::cli::printer::{good, strong, FleetProgress, Printer};
 use crate::model::tenant::TenantCode;
+use crate::ops::keys::RotateReporter;
 use crate::ops::backup::{self, Written};
 use crate::ops::partitions::rollover::{is_failed, is_skipped, RolloverReporter};
 use crate::ops::provisioner::Outcome;
@@ -224,6 +225,59 @@ impl UpReporter for UpProgress<'_> {
     fn tenants_finished(&self) {
         if let Some(fleet) = self.fleet.get() {
             fleet.finish();
+        }
+    }
+}
+
+/// `keys rotate`: a bar over the values to re-encrypt, drawn once the
+/// census has counted them.
+pub struct RotateProgress<'a> {
+    printer: &'a Printer,
+    bar: OnceLock<ProgressBar>,
+}
+
+impl<'a> RotateProgress<'a> {
+    pub fn new(printer: &'a Printer) -> Self {
+        RotateProgress { printer, bar: OnceLock::new() }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn above_bar(&self, show: impl FnOnce()) {
+        match self.bar.get() {
+            Some(bar) => bar.suspend(show),
+            None => show(),
+        }
+    }
+}
+
+impl Reporter for RotateProgress<'_> {
+    fn note(&self, text: &str) {
+        self.above_bar(|| self.printer.note(text));
+    }
+
+    fn detail(&self, text: &str) {
+        self.above_bar(|| self.printer.detail(text));
+    }
+
+    fn warn(&self, text: &str) {
+        self.above_bar(|| self.printer.warn(text));
+    }
+}
+
+impl RotateReporter for RotateProgress<'_> {
+    fn rotation_started(&self, values: u64) {
+        let _ = self.bar.set(self.printer.progress(values, "re-encrypting"));
+    }
+
+    fn batch_committed(&self, table: &str, values: u64) {
+        if let Some(bar) = self.bar.get() {
+            bar.set_message(format!("re-encrypting {table}"));
+            bar.inc(values);
         }
     }
 }

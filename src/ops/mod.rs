@@ -10,6 +10,7 @@ pub mod db_create;
 pub mod fleet;
 pub mod gate;
 pub mod health;
+pub mod keys;
 pub mod partitions;
 pub mod provisioner;
 pub mod reset;

@@ -15,6 +15,7 @@ use provision::Sandbox;
 use provision::Target;
 use tokio_postgres::Client;
 
+pub mod keys;
 mod run;
 #[allow(unused_imports)] // each test binary uses its own part
 pub use run::{diff, Outcome, Run};
@@ -55,8 +56,8 @@ pub struct Server {
     /// Connection string of the maintenance database (`postgres`).
     admin_url: String,
     admin: Target,
-    /// The private cluster's server log (none with TEST_DATABASE_URL).
-    pub log: Option<PathBuf>,
+    /// The private cluster's server log (none on a TEST_DATABASE_URL server).
+    pub log_file: Option<PathBuf>,
     /// Keeps the private cluster's directory alive for the process.
     _dir: Option<tempfile::TempDir>,
 }
@@ -68,7 +69,7 @@ pub fn server() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
             let admin = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
-            Server { admin_url: url, admin, log: None, _dir: None }
+            Server { admin_url: url, admin, log_file: None, _dir: None }
         }
         _ => start_private_cluster(),
     })
@@ -81,7 +82,7 @@ fn start_private_cluster() -> Server {
     stop_when_this_process_exits(&sandbox);
     let admin = sandbox.admin_target();
     let admin_url = sandbox.url().replace("/provision?", "/postgres?");
-    Server { admin_url, admin, log: Some(sandbox.log_file()), _dir: Some(dir) }
+    Server { admin_url, admin, log_file: Some(sandbox.log_file()), _dir: Some(dir) }
 }
 
 /// Test binaries never run static destructors, so a watchdog shell stops the

@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod keys;
 mod tenant;
 
 pub use super::options::{DryRunOpts, JobOpts, TenantOpts};
+pub use keys::*;
 pub use tenant::*;
 
 /// Builds and keeps multi-tenant PostgreSQL databases: one schema per tenant, from blueprint packs.
@@ -114,6 +116,10 @@ pub enum Command {
     /// Blueprint packs: list the available ones, show one, scaffold a new one.
     #[command(subcommand)]
     Blueprint(BlueprintCommand),
+
+    /// Keys of encrypted columns: rotate a tenant's key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 #[derive(Debug, Subcommand)]

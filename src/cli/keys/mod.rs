@@ -1,0 +1,3 @@
+//! `provision keys …`: one file per subcommand.
+
+pub(crate) mod rotate;
