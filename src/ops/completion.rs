@@ -213,7 +213,10 @@ async fn pending_administrator(
     settings: &Settings,
 ) -> Result<Option<AdminReport>> {
     if settings.structure_only
-        || tx.query_typed_opt(include_str!("sql/administrator_done.sql"), &[(&identity.tenant_id, Type::UUID)]).await?.is_none()
+        || tx
+            .query_typed_opt(include_str!("sql/administrator_done.sql"), &[(&identity.tenant_id, Type::UUID)])
+            .await?
+            .is_none()
     {
         return Ok(None);
     }

@@ -94,7 +94,8 @@ async fn run_batch(
     result: &mut TenantResult,
 ) -> (usize, Option<anyhow::Error>) {
     let scripts: Vec<(Vec<String>, Vec<usize>)> = batch.iter().map(|g| script(g, options.ddl_timeout)).collect();
-    let text: Vec<String> = scripts.iter().map(|(statements, _)| format!("BEGIN;\n{}\nCOMMIT;", statements.join(";\n"))).collect();
+    let text: Vec<String> =
+        scripts.iter().map(|(statements, _)| format!("BEGIN;\n{};\nCOMMIT;", statements.join(";\n"))).collect();
     let (counts, error) = command_counts(client, &text.join("\n")).await;
     // Each transaction completes BEGIN, its statements and COMMIT.
     let mut offset = 0;
