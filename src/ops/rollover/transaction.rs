@@ -135,7 +135,7 @@ async fn command_counts(client: &Client, text: &str) -> (Vec<u64>, Option<tokio_
     }
 }
 
-/// [`run_one`] for a parent with a policy the plan could not spell without
+/// One transaction for a parent with a policy the plan could not spell without
 /// locking it (one naming a column): the batch, then the policies copied
 /// from the locked parent, then COMMIT.
 async fn run_one_copying(client: &mut Client, group: &[Action], schemas: &[String], options: &Options) -> Result<u64> {
