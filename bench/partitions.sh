@@ -19,6 +19,10 @@
 # medians and the ratios of medians.
 #
 # Usage: bench/partitions.sh [REPETITIONS]   (default 3)
+# PROVISION_PREVIOUS=<binary>: one more contender, that binary's creating and
+# no-op runs (e.g. the previous commit's release build), on its own copy.
+# BENCH_SETTLE_SECONDS (default 60): how long each step waits for an idle
+# CPU second; on a machine that is never idle, a few seconds do.
 # Installs postgresql-15-partman with apt-get when it is missing (needs root);
 # starts a throwaway embedded PostgreSQL (Debian's PostgreSQL 15) in a temp dir.
 set -euo pipefail
@@ -86,7 +90,7 @@ idle_pct() {
 }
 settle() {
   q "$admin" -c CHECKPOINT; sync
-  local i; for i in $(seq 1 60); do [ "$(idle_pct)" -ge 90 ] && return 0; done
+  local i; for i in $(seq 1 "${BENCH_SETTLE_SECONDS:-60}"); do [ "$(idle_pct)" -ge 90 ] && return 0; done
   busy=$((busy + 1))
 }
 # timed <file> <command…>: settles, runs the command, appends its wall-clock ms to <file>.
@@ -109,6 +113,13 @@ provision_side() { # a dry run (connect + config + plan), the creating run, the 
   expect "$db" "provision"
   timed prov_noop.txt env DATABASE_URL="$db" "$bin" -q --config premake3.toml partitions rollover --jobs 2
   expect "$db" "provision no-op"
+}
+previous_side() { # PROVISION_PREVIOUS's creating and no-op runs
+  local db; db=$(url "o_$1")
+  timed prev_create.txt env DATABASE_URL="$db" "$PROVISION_PREVIOUS" -q --config premake3.toml partitions rollover --jobs 2
+  expect "$db" "previous provision"
+  timed prev_noop.txt env DATABASE_URL="$db" "$PROVISION_PREVIOUS" -q --config premake3.toml partitions rollover --jobs 2
+  expect "$db" "previous provision no-op"
 }
 floor_side() { # psql -1 of the same CREATE TABLE … PARTITION OF statements
   local db; db=$(url "f_$1")
@@ -133,11 +144,15 @@ partman_side() { # register the parents (untimed), then the creating and the no-
 }
 
 : > prov_plan.txt; : > prov_create.txt; : > prov_noop.txt; : > floor.txt; : > floor_rls.txt; : > pm_create.txt; : > pm_noop.txt
+: > prev_create.txt; : > prev_noop.txt
 sides=(provision_side floor_side floor_rls_side partman_side)
+prefixes=(p f s m)
+if [ -n "${PROVISION_PREVIOUS:-}" ]; then sides+=(previous_side); prefixes+=(o); fi
+n=${#sides[@]}
 for r in $(seq 1 "$REPS"); do
-  for prefix in p f s m; do q "$admin" -c "CREATE DATABASE ${prefix}_$r TEMPLATE provision"; done
-  for k in 0 1 2 3; do "${sides[$(( (k + r - 1) % 4 ))]}" "$r"; done   # rotate who goes first
-  for prefix in p f s m; do q "$admin" -c "DROP DATABASE ${prefix}_$r"; done
+  for prefix in "${prefixes[@]}"; do q "$admin" -c "CREATE DATABASE ${prefix}_$r TEMPLATE provision"; done
+  for k in $(seq 0 $((n - 1))); do "${sides[$(( (k + r - 1) % n ))]}" "$r"; done   # rotate who goes first
+  for prefix in "${prefixes[@]}"; do q "$admin" -c "DROP DATABASE ${prefix}_$r"; done
   echo "repetition $r of $REPS done" >&2
 done
 
@@ -159,6 +174,10 @@ row "pg_partman create" pm_create.txt
 row "provision no-op" prov_noop.txt
 row "pg_partman no-op" pm_noop.txt
 row "provision dry run (plan)" prov_plan.txt
+if [ -n "${PROVISION_PREVIOUS:-}" ]; then
+  row "previous create (--jobs 2)" prev_create.txt
+  row "previous no-op" prev_noop.txt
+fi
 [ "$busy" = 0 ] || echo "note: $busy timed steps started on a busy CPU (no idle second within 60 s)"
 echo
 r1=$(ratio prov_create.txt floor.txt); r2=$(ratio pm_create.txt prov_create.txt); r3=$(ratio pm_noop.txt prov_noop.txt)
@@ -166,3 +185,7 @@ echo "provision / floor (create):       ${r1}x  target <= 1.2   $(verdict "$r1" 
 echo "pg_partman / provision (create):  ${r2}x  target >= 3.5   $(verdict "$r2" '>=' 3.5)"
 echo "pg_partman / provision (no-op):   ${r3}x  target >= 5     $(verdict "$r3" '>=' 5)"
 echo "provision / (floor + RLS):        $(ratio prov_create.txt floor_rls.txt)x  (informational)"
+if [ -n "${PROVISION_PREVIOUS:-}" ]; then
+  echo "pg_partman / previous (create):   $(ratio pm_create.txt prev_create.txt)x  (the same run, previous binary)"
+  echo "previous / provision (create):    $(ratio prev_create.txt prov_create.txt)x"
+fi

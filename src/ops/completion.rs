@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, GenericClient, Transaction};
 
 use crate::model::blueprint::{Blueprint, Identity};
@@ -48,15 +48,17 @@ pub async fn survey(client: &mut Client, tenants: &[(&Registered, &Blueprint)]) 
     // A catalog query over every tenant is costed high enough to be JIT
     // compiled, which costs seconds and saves nothing here.
     let tx = client.build_transaction().read_only(true).start().await?;
-    tx.batch_execute("SET LOCAL jit = off").await?;
-    let gaps = query(&tx, &input).await?;
+    // Sent together with the query: one round trip for both.
+    let jit_off = async { Ok::<_, anyhow::Error>(tx.batch_execute("SET LOCAL jit = off").await?) };
+    let ((), gaps) = tokio::try_join!(jit_off, query(&tx, &input))?;
     tx.commit().await?;
     Ok(gaps.into_iter().map(|gap| (gap.code.clone(), gap)).collect())
 }
 
 async fn query(client: &impl GenericClient, input: &SurveyInput) -> Result<Vec<Gap>> {
+    // Typed parameters: parse, bind and execute in one round trip.
     let rows = client
-        .query(include_str!("sql/completion_survey.sql"), &input.params())
+        .query_typed(include_str!("sql/completion_survey.sql"), &input.params())
         .await
         .context("cannot check whether the tenants are complete")?;
     Ok(rows.iter().map(|row| Gap { code: row.get(0), missing: row.get(1), creating: row.get(2) }).collect())
@@ -95,17 +97,17 @@ impl SurveyInput {
         input
     }
 
-    fn params(&self) -> [&(dyn ToSql + Sync); 8] {
+    fn params(&self) -> [(&(dyn ToSql + Sync), Type); 8] {
         let (excluded, partitioned) = (&self.excluded, &self.partitioned);
         [
-            &self.codes,
-            &self.schemas,
-            &self.audited,
-            &excluded.0,
-            &excluded.1,
-            &partitioned.0,
-            &partitioned.1,
-            &partitioned.2,
+            (&self.codes, Type::TEXT_ARRAY),
+            (&self.schemas, Type::TEXT_ARRAY),
+            (&self.audited, Type::BOOL_ARRAY),
+            (&excluded.0, Type::TEXT_ARRAY),
+            (&excluded.1, Type::TEXT_ARRAY),
+            (&partitioned.0, Type::TEXT_ARRAY),
+            (&partitioned.1, Type::TEXT_ARRAY),
+            (&partitioned.2, Type::TEXT_ARRAY),
         ]
     }
 }
@@ -172,7 +174,9 @@ pub async fn complete_in(
 ) -> Result<Completed> {
     let code = &identity.code;
     roles::ensure(tx, code).await?;
-    let partitions = steps::finish(tx, code, blueprint, settings).await?;
+    // The window's new partitions are among `all` below, secured in the
+    // same pass as the older ones.
+    let partitions = steps::finish_but_security(tx, code, blueprint, settings).await?.len();
     let specs = blueprint.partitions_of(code, &settings.partitions.for_tenant(code));
     let parents: Vec<String> = specs
         .iter()
@@ -181,8 +185,8 @@ pub async fn complete_in(
             format!("{}.{}", crate::pg::quote::quote_ident(&schema), crate::pg::quote::quote_ident(&s.table))
         })
         .collect();
-    let all: Vec<String> =
-        tx.query(include_str!("sql/completion_partitions.sql"), &[&parents]).await?.iter().map(|r| r.get(0)).collect();
+    let rows = tx.query_typed(include_str!("sql/completion_partitions.sql"), &[(&parents, Type::TEXT_ARRAY)]).await?;
+    let all: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     let schemas = partitions::schemas_of(&code.schema_name(), &specs);
     let secured = match all.is_empty() {
         true => 0,
@@ -196,7 +200,8 @@ pub async fn complete_in(
 /// administrator is still to be created by a later transaction.
 pub async fn administrator_pending(tx: &Transaction<'_>, identity: &Identity) -> Result<()> {
     let email = admin::email(&identity.code);
-    tx.execute(include_str!("sql/administrator_pending.sql"), &[&identity.tenant_id, &email]).await?;
+    let params: [(&(dyn ToSql + Sync), Type); 2] = [(&identity.tenant_id, Type::UUID), (&email, Type::TEXT)];
+    tx.query_typed(include_str!("sql/administrator_pending.sql"), &params).await?;
     Ok(())
 }
 
@@ -208,7 +213,10 @@ async fn pending_administrator(
     settings: &Settings,
 ) -> Result<Option<AdminReport>> {
     if settings.structure_only
-        || tx.query_opt(include_str!("sql/administrator_done.sql"), &[&identity.tenant_id]).await?.is_none()
+        || tx
+            .query_typed_opt(include_str!("sql/administrator_done.sql"), &[(&identity.tenant_id, Type::UUID)])
+            .await?
+            .is_none()
     {
         return Ok(None);
     }

@@ -23,8 +23,9 @@ use crate::report::Reporter;
 use crate::store::blueprint_shared;
 use crate::store::layout_upgrade::SharedPart;
 use crate::store::lock::{self, Mode, Resource};
+use crate::store::migrate::Applied;
 use crate::store::read_audit;
-use crate::store::registry;
+use crate::store::registry::{self, Registered};
 use crate::{store::audit, store::roles};
 
 pub(crate) use crate::ops::steps::{begin_locked, build, count_objects, names};
@@ -79,9 +80,10 @@ pub async fn create(
     if split {
         crate::failpoint::hit("create.after_first_transaction");
     }
+    let registered = split.then(|| just_registered(spec, &applied));
     let mut applied = names(&applied);
-    if split {
-        let rest = finish_in_steps(client, spec, blueprint, settings, reporter).await?;
+    if let Some(tenant) = registered {
+        let rest = finish_in_steps(client, &tenant, spec, blueprint, settings, reporter).await?;
         applied.extend(rest.applied);
         objects += rest.objects;
         partitions = rest.partitions;
@@ -123,13 +125,13 @@ struct Rest {
 /// run completes).
 async fn finish_in_steps(
     client: &mut Client,
+    tenant: &Registered,
     spec: &TenantSpec,
     blueprint: &Blueprint,
     settings: &Settings,
     reporter: &dyn Reporter,
 ) -> Result<Rest> {
-    let tenant = registry::snapshot(&*client, Some(&spec.code)).await?.into_iter().next().expect("just registered");
-    let rest = match crate::ops::upgrade::upgrade(client, &tenant, blueprint, settings, reporter).await {
+    let rest = match crate::ops::upgrade::upgrade(client, tenant, blueprint, settings, reporter).await {
         Ok(Outcome::Upgraded { applied, objects, partitions, admin, .. }) => {
             Ok(Rest { applied, objects, partitions, admin })
         }
@@ -146,6 +148,24 @@ async fn finish_in_steps(
         Err(e) => format!("and undoing it failed too: {e:#}; remove it with `provision tenant remove`"),
     };
     Err(error.context(format!("tenant {} was not created ({note})", spec.code)))
+}
+
+/// The registry row the first transaction just committed, as
+/// `registry::snapshot` would read it back: the session still holds the
+/// tenant's lock, so nobody changed it since, and reading it again would
+/// cost two catalog queries per `tenant add`.
+fn just_registered(spec: &TenantSpec, applied: &[refinery_core::Migration]) -> Registered {
+    Registered {
+        code: spec.code.clone(),
+        id: spec.id,
+        name: spec.name.clone(),
+        tenant_type: spec.tenant_type.clone(),
+        schema_name: spec.code.schema_name(),
+        blueprint: spec.blueprint.clone(),
+        status: "active".to_owned(),
+        schema_exists: true,
+        applied: applied.iter().map(|m| Applied { version: m.version(), checksum: m.checksum() }).collect(),
+    }
 }
 
 /// Takes a tenant whose creation failed away again: schema, registry row,

@@ -17,7 +17,7 @@ use crate::ops::admin::{self, AdminPassword, AdminReport};
 use crate::pg::owned_ddl::Lasting;
 use crate::pg::quote::quote_ident;
 use crate::report::Reporter;
-use crate::store::lock::{self, Mode, Resource};
+use crate::store::lock;
 use crate::store::{audit, migrate, partitions, read_audit, registry, roles};
 
 /// What happened to one tenant.
@@ -157,13 +157,7 @@ pub(crate) async fn finish(
     settings: &Settings,
 ) -> Result<usize> {
     let specs = blueprint.partitions_of(code, &settings.partitions.for_tenant(code));
-    let created = match settings.structure_only {
-        false => partitions::ensure_window(tx, &code.schema_name(), &specs).await?,
-        true => Vec::new(),
-    };
-    audit::ensure_log_guards(tx, code, blueprint).await?;
-    audit::ensure_triggers(tx, code, blueprint).await?;
-    read_audit::ensure_grants(tx, code, blueprint).await?;
+    let created = finish_but_security(tx, code, blueprint, settings).await?;
     // Only what was just made: the shared audit schema holds every tenant's
     // log partitions, and scanning them all would make each tenant slower
     // than the one before.
@@ -171,6 +165,27 @@ pub(crate) async fn finish(
         partitions::secure_only(tx, &partitions::schemas_of(&code.schema_name(), &specs), Some(&created)).await?;
     }
     Ok(created.len())
+}
+
+/// [`finish`] without the partitions' row level security, for a caller
+/// that secures every partition of the tenant right after (completion):
+/// securing the new ones first would be a second catalog query for nothing.
+/// Returns the partitions created (qualified).
+pub(crate) async fn finish_but_security(
+    tx: &Transaction<'_>,
+    code: &TenantCode,
+    blueprint: &Blueprint,
+    settings: &Settings,
+) -> Result<Vec<String>> {
+    let specs = blueprint.partitions_of(code, &settings.partitions.for_tenant(code));
+    let created = match settings.structure_only {
+        false => partitions::ensure_window(tx, &code.schema_name(), &specs).await?,
+        true => Vec::new(),
+    };
+    audit::ensure_log_guards(tx, code, blueprint).await?;
+    audit::ensure_triggers(tx, code, blueprint).await?;
+    read_audit::ensure_grants(tx, code, blueprint).await?;
+    Ok(created)
 }
 
 /// Opens the tenant's transaction holding the shared lock (shared mode) and
@@ -182,9 +197,7 @@ pub(crate) async fn begin_locked<'c>(
     reporter: &dyn Reporter,
 ) -> Result<Transaction<'c>> {
     let tx = client.transaction().await?;
-    lock::set_lock_timeout(&tx, lock_timeout).await?;
-    lock::acquire(&tx, Resource::Shared, Mode::Shared, reporter).await?;
-    lock::acquire(&tx, Resource::Tenant(code), Mode::Exclusive, reporter).await?;
+    lock::acquire_tenant(&tx, code, lock_timeout, reporter).await?;
     Ok(tx)
 }
 

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Transaction};
 
 use crate::error::unavailable;
@@ -90,6 +91,28 @@ pub async fn acquire(tx: &Transaction<'_>, resource: Resource<'_>, mode: Mode, r
         ))),
         Err(e) => Err(anyhow::Error::new(e).context(format!("waiting for the lock on {}", resource.describe()))),
     }
+}
+
+/// What [`set_lock_timeout`] and [`acquire`] of the shared lock (shared
+/// mode) and then `code`'s (exclusive) do, in one round trip when both are
+/// free: the timeout and one query trying both are sent together. When one
+/// is held, falls back to [`acquire`] of each, which says what it waits for.
+pub async fn acquire_tenant(
+    tx: &Transaction<'_>,
+    code: &TenantCode,
+    timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<()> {
+    let (shared, tenant) = (shared_key(), tenant_key(code));
+    let bound = format!("SET LOCAL lock_timeout = '{}ms'", timeout.as_millis());
+    let params: [(&(dyn ToSql + Sync), Type); 2] = [(&shared, Type::TEXT), (&tenant, Type::TEXT)];
+    let both = async { tx.query_typed_one(include_str!("sql/lock_try_tenant_xact.sql"), &params).await };
+    let ((), row) = tokio::try_join!(tx.batch_execute(&bound), both)?;
+    if row.get::<_, bool>(0) {
+        return Ok(());
+    }
+    acquire(tx, Resource::Shared, Mode::Shared, reporter).await?;
+    acquire(tx, Resource::Tenant(code), Mode::Exclusive, reporter).await
 }
 
 /// Runs `work` holding `resource` exclusively for the session of `client`,

@@ -4,6 +4,7 @@
 //! after every pending version.
 
 use anyhow::{Context as _, Result};
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::GenericClient;
 
 use crate::model::blueprint::Blueprint;
@@ -45,8 +46,12 @@ pub async fn of_tenant(
 ) -> Result<Vec<Violation>> {
     let audited = blueprint.manifest.audit.is_some();
     let excluded: Vec<String> = blueprint.manifest.audit.iter().flat_map(|a| a.exclude.iter().cloned()).collect();
+    let schema = code.schema_name();
+    // Typed parameters: parse, bind and execute in one round trip.
+    let params: [(&(dyn ToSql + Sync), Type); 4] =
+        [(&schema, Type::TEXT), (&code.as_str(), Type::TEXT), (&audited, Type::BOOL), (&excluded, Type::TEXT_ARRAY)];
     let rows = client
-        .query(include_str!("../sql/gate_invariants.sql"), &[&code.schema_name(), &code.as_str(), &audited, &excluded])
+        .query_typed(include_str!("../sql/gate_invariants.sql"), &params)
         .await
         .with_context(|| format!("cannot check the isolation invariants of tenant {code}"))?;
     Ok(rows

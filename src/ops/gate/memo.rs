@@ -10,6 +10,7 @@
 
 use anyhow::Result;
 use sha2::Digest as _;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Client;
 
 use crate::model::blueprint::Blueprint;
@@ -29,7 +30,8 @@ pub fn key(blueprint: &Blueprint, server_major: i32) -> Result<String> {
 
 /// Whether these contents passed before.
 pub async fn passed(client: &Client, blueprint: &Blueprint, key: &str) -> Result<bool> {
-    Ok(client.query_one(include_str!("../sql/gate_memo_passed.sql"), &[&blueprint.name, &key]).await?.get(0))
+    let params: [(&(dyn ToSql + Sync), Type); 2] = [(&blueprint.name, Type::TEXT), (&key, Type::TEXT)];
+    Ok(client.query_typed_one(include_str!("../sql/gate_memo_passed.sql"), &params).await?.get(0))
 }
 
 /// Remembers a pass.

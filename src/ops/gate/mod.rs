@@ -67,11 +67,14 @@ pub use hazards::Hazard;
 /// touched.
 pub async fn check_tenant(tx: &Transaction<'_>, code: &TenantCode, blueprint: &Blueprint) -> Result<()> {
     let history = format!("SELECT max(version) FROM {}", crate::ops::steps::history_table(code));
-    let reached: Option<i32> = tx.query_one(&history, &[]).await?.get(0);
+    // Both in flight at once (one round trip): the invariants are read-only,
+    // and their answer is dropped when the tenant is between two steps.
+    let reached = async { Ok::<_, anyhow::Error>(tx.query_typed_one(&history, &[]).await?) };
+    let (reached, violations) = tokio::try_join!(reached, invariants::of_tenant(tx, code, blueprint))?;
+    let reached: Option<i32> = reached.get(0);
     if reached.unwrap_or(0) < blueprint.latest_version() {
         return Ok(());
     }
-    let violations = invariants::of_tenant(tx, code, blueprint).await?;
     if violations.is_empty() {
         return Ok(());
     }
@@ -81,6 +84,9 @@ pub async fn check_tenant(tx: &Transaction<'_>, code: &TenantCode, blueprint: &B
         found.join("; ")
     )))
 }
+
+/// The server's major version, part of what the gate's verdict depends on.
+const SERVER_MAJOR: &str = "SELECT current_setting('server_version_num')::int / 10000";
 
 /// What one blueprint in use is about to do.
 #[derive(Default)]
@@ -144,7 +150,7 @@ pub async fn before_upgrade(
 /// Contents that passed before on this database are not walked again
 /// (`memo.rs`).
 pub async fn before_create(client: &mut Client, env: &Env<'_>, blueprint: &Blueprint) -> Result<()> {
-    let server: i32 = client.query_one("SELECT current_setting('server_version_num')::int / 10000", &[]).await?.get(0);
+    let server: i32 = client.query_typed_one(SERVER_MAJOR, &[]).await?.get(0);
     let key = memo::key(blueprint, server)?;
     if memo::passed(client, blueprint, &key).await? {
         return Ok(());
@@ -181,7 +187,7 @@ async fn check(
         return Ok(());
     }
     let mut refused = Vec::new();
-    let server: i32 = client.query_one("SELECT current_setting('server_version_num')::int / 10000", &[]).await?.get(0);
+    let server: i32 = client.query_typed_one(SERVER_MAJOR, &[]).await?.get(0);
     for (name, Use { baselines, schemas, creates }) in uses {
         let blueprint = &blueprints[&name];
         let hazards = lock_hazards(client, blueprint, &baselines, &schemas, server).await?;

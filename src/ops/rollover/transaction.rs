@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use anyhow::Result;
+use futures_util::TryStreamExt;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::plan::{Action, ActionKind};
@@ -22,6 +23,12 @@ pub(super) struct Blocked {
 /// someone else made or removed meanwhile) rolls back only that transaction
 /// and skips the rest of that table's work, which is returned for a retry;
 /// any other error stops the tenant.
+///
+/// Up to [`BATCH`] consecutive transactions travel in one round trip, each
+/// still `BEGIN` … `COMMIT` on its own: the server runs them one after the
+/// other and stops at the first error, so the transactions before it are
+/// committed, the failing one is rolled back, and the ones after it were
+/// never run and are sent again in the next batch.
 pub(super) async fn run_transactions(
     client: &mut Client,
     actions: &[Action],
@@ -29,52 +36,112 @@ pub(super) async fn run_transactions(
     options: &Options,
     result: &mut TenantResult,
 ) -> Result<Vec<Blocked>> {
+    let groups: Vec<&[Action]> = actions.chunk_by(|a, b| a.tx == b.tx).collect();
     let mut blocked: Vec<Blocked> = Vec::new();
-    for group in actions.chunk_by(|a, b| a.tx == b.tx) {
-        let (parent, work) = (&group[0].parent, &group[0].tx);
-        if blocked.iter().any(|b| &b.parent == parent) {
-            continue;
-        }
-        match run_one(client, group, schemas, options).await {
-            Ok(moved) => record(result, group, moved),
-            Err(e) if is_lock_timeout(&e) || raced(&e) => {
-                blocked.push(Blocked { parent: parent.clone(), work: work.clone(), by_lock: is_lock_timeout(&e) })
+    let mut next = 0;
+    while next < groups.len() {
+        let open = |i: &usize| !blocked.iter().any(|b| b.parent == groups[*i][0].parent);
+        // A parent whose policies the tool copies runs alone; others in batches.
+        let end = match copies_policies(groups[next]) {
+            true => next + 1,
+            false => groups[next..].iter().position(|g| copies_policies(g)).map_or(groups.len(), |at| next + at),
+        };
+        let batch: Vec<usize> = (next..end.min(next + BATCH)).filter(open).collect();
+        next = end.min(next + BATCH);
+        let (committed, failure) = match batch.first() {
+            None => continue,
+            Some(&only) if copies_policies(groups[only]) => {
+                match run_one_copying(client, groups[only], schemas, options).await {
+                    Ok(moved) => {
+                        record(result, groups[only], moved);
+                        (1, None)
+                    }
+                    Err(e) => (0, Some(e)),
+                }
             }
-            Err(e) => return Err(e.context(format!("while working on {work} of {parent}"))),
+            Some(_) => run_batch(client, &batch.iter().map(|&i| groups[i]).collect::<Vec<_>>(), options, result).await,
+        };
+        let Some(e) = failure else { continue };
+        let group = groups[batch[committed]];
+        let (parent, work) = (&group[0].parent, &group[0].tx);
+        if !(is_lock_timeout(&e) || raced(&e)) {
+            return Err(e.context(format!("while working on {work} of {parent}")));
         }
+        blocked.push(Blocked { parent: parent.clone(), work: work.clone(), by_lock: is_lock_timeout(&e) });
+        // Resume just after the failed transaction: what followed it in the
+        // batch did not run.
+        next = batch[committed] + 1;
     }
     Ok(blocked)
 }
 
-/// One transaction: the statements of one partition, BEGIN to COMMIT in one
-/// round trip (the plan holds a new partition's RLS flags and policies, so
-/// they commit with it). Returns the rows moved.
-async fn run_one(client: &mut Client, group: &[Action], schemas: &[String], options: &Options) -> Result<u64> {
-    if group.iter().any(|a| a.kind == ActionKind::CopyPolicies) {
-        return run_one_copying(client, group, schemas, options).await;
-    }
-    let (script, moves) = script(group, options.ddl_timeout);
-    let messages = match client.simple_query(&format!("BEGIN;\n{script}\nCOMMIT;")).await {
-        Ok(messages) => messages,
-        Err(e) => {
+/// How many transactions share one round trip: a tenant's usual run (4
+/// tables, a few months each) in one or two messages, while one message
+/// never grows without bound.
+const BATCH: usize = 16;
+
+fn copies_policies(group: &[Action]) -> bool {
+    group.iter().any(|a| a.kind == ActionKind::CopyPolicies)
+}
+
+/// Sends `batch`'s transactions in one simple-query message and records
+/// each committed one. Returns how many committed and, when one failed
+/// (it is then rolled back), its error: the transaction at that index.
+async fn run_batch(
+    client: &mut Client,
+    batch: &[&[Action]],
+    options: &Options,
+    result: &mut TenantResult,
+) -> (usize, Option<anyhow::Error>) {
+    let scripts: Vec<(Vec<String>, Vec<usize>)> = batch.iter().map(|g| script(g, options.ddl_timeout)).collect();
+    let text: Vec<String> =
+        scripts.iter().map(|(statements, _)| format!("BEGIN;\n{};\nCOMMIT;", statements.join(";\n"))).collect();
+    let (counts, error) = command_counts(client, &text.join("\n")).await;
+    // Each transaction completes BEGIN, its statements and COMMIT.
+    let mut offset = 0;
+    for (index, (statements, moves)) in scripts.iter().enumerate() {
+        let size = statements.len() + 2;
+        if counts.len() < offset + size {
             // The failed statement left the transaction aborted; best effort
             // (a broken connection rolled it back already).
             let _ = client.batch_execute("ROLLBACK").await;
-            return Err(e.into());
+            let error = error.map_or_else(|| anyhow::anyhow!("the server ended the batch early"), Into::into);
+            return (index, Some(error));
         }
-    };
-    crate::failpoint::hit("rollover.after_transaction");
-    // Statement 0 is the BEGIN.
-    Ok(moved(&messages, moves.iter().map(|i| i + 1)))
+        crate::failpoint::hit("rollover.after_transaction");
+        let moved = moves.iter().filter_map(|i| counts.get(offset + 1 + i)).sum();
+        record(result, batch[index], moved);
+        offset += size;
+    }
+    (batch.len(), None)
 }
 
-/// [`run_one`] for a parent with a policy the plan could not spell without
+/// The row counts of every statement that completed, in order, and the
+/// error that stopped the rest, if any.
+async fn command_counts(client: &Client, text: &str) -> (Vec<u64>, Option<tokio_postgres::Error>) {
+    let mut counts = Vec::new();
+    let stream = match client.simple_query_raw(text).await {
+        Ok(stream) => stream,
+        Err(e) => return (counts, Some(e)),
+    };
+    futures_util::pin_mut!(stream);
+    loop {
+        match stream.try_next().await {
+            Ok(Some(SimpleQueryMessage::CommandComplete(n))) => counts.push(n),
+            Ok(Some(_)) => {}
+            Ok(None) => return (counts, None),
+            Err(e) => return (counts, Some(e)),
+        }
+    }
+}
+
+/// One transaction for a parent with a policy the plan could not spell without
 /// locking it (one naming a column): the batch, then the policies copied
 /// from the locked parent, then COMMIT.
 async fn run_one_copying(client: &mut Client, group: &[Action], schemas: &[String], options: &Options) -> Result<u64> {
     let tx = client.transaction().await?;
-    let (script, moves) = script(group, options.ddl_timeout);
-    let messages = tx.simple_query(&script).await?;
+    let (statements, moves) = script(group, options.ddl_timeout);
+    let messages = tx.simple_query(&(statements.join(";\n") + ";")).await?;
     let made: Vec<String> = group.iter().filter(|a| a.creates()).map(|a| a.target.clone()).collect();
     crate::store::partitions::secure_only(&tx, schemas, Some(&made)).await?;
     tx.commit().await?;
@@ -94,11 +161,11 @@ fn moved(messages: &[SimpleQueryMessage], moves: impl Iterator<Item = usize>) ->
     moves.filter_map(|i| counts.get(i)).sum()
 }
 
-/// The transaction's batch: each statement as its owner; row moves as the
+/// The transaction's statements: each as its owner; row moves as the
 /// connecting superuser with triggers off (rows only change partition, and
 /// the audit log's append-only guard must not stop that). Also returns the
 /// position of each move among the statements, whose count is rows moved.
-fn script(group: &[Action], ddl_timeout: Duration) -> (String, Vec<usize>) {
+fn script(group: &[Action], ddl_timeout: Duration) -> (Vec<String>, Vec<usize>) {
     let mut statements = vec![format!("SET LOCAL lock_timeout = '{}ms'", ddl_timeout.as_millis().max(1))];
     let mut moves = Vec::new();
     // The role now in effect ("": the connecting role); a switch is written
@@ -120,7 +187,7 @@ fn script(group: &[Action], ddl_timeout: Duration) -> (String, Vec<usize>) {
         statements.push(action.ddl.clone());
     }
     statements.push("RESET ROLE".to_owned());
-    (statements.join(";\n") + ";", moves)
+    (statements, moves)
 }
 
 /// Becomes `owner` ("": the connecting role) unless `role` already is it.
