@@ -12,6 +12,15 @@ use support::{server, TestDb, Workspace};
 
 const PASSWORD: &str = "reader-pw";
 
+/// provision_auditor is cluster-wide and one test makes it a member of
+/// another role, which every verify of the cluster then reports: the tests
+/// of this binary take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A database with tenant `code` of a scaffolded pack whose `items` reads
 /// are audited. Roles are cluster-wide, so each test uses its own code.
 fn provisioned(code: &str) -> (TestDb, Workspace) {
@@ -41,6 +50,7 @@ fn database_setting(db: &TestDb) -> Vec<String> {
 
 #[test]
 fn declared_reads_are_granted_configured_and_logged() {
+    let _turn = one_at_a_time();
     let (db, ws) = provisioned("acme");
     assert!(pgaudit_loaded(&db), "the test cluster must preload pgaudit: install postgresql-15-pgaudit");
     assert_eq!(
@@ -76,6 +86,7 @@ fn declared_reads_are_granted_configured_and_logged() {
 
 #[test]
 fn verify_names_a_missing_grant_a_missing_setting_and_a_member_of_the_auditor() {
+    let _turn = one_at_a_time();
     let (db, ws) = provisioned("vacme");
     assert!(pgaudit_loaded(&db), "the test cluster must preload pgaudit: install postgresql-15-pgaudit");
 
@@ -103,9 +114,13 @@ fn verify_names_a_missing_grant_a_missing_setting_and_a_member_of_the_auditor() 
 
 #[test]
 fn the_template_gate_accepts_the_auditor_grant_and_nothing_more() {
+    let _turn = one_at_a_time();
     let (db, ws) = provisioned("gacme");
     // A second tenant goes through the gate's reference walk with the grant.
-    db.provision().in_workspace(&ws).args(["tenant", "add", "gbeta", "--name", "Beta", "--blueprint", "shop"]).success();
+    db.provision()
+        .in_workspace(&ws)
+        .args(["tenant", "add", "gbeta", "--name", "Beta", "--blueprint", "shop"])
+        .success();
     assert_eq!(
         db.scalar("SELECT has_table_privilege('provision_auditor', 'gbeta_schema.items', 'SELECT')::text"),
         "true"
@@ -113,4 +128,28 @@ fn the_template_gate_accepts_the_auditor_grant_and_nothing_more() {
     // Anything beyond SELECT for the auditor is still a breach.
     db.execute("GRANT INSERT ON gacme_schema.items TO provision_auditor");
     db.provision().in_workspace(&ws).arg("verify").status(1).stdout_has("provision_auditor");
+}
+
+#[test]
+fn up_grants_and_configures_when_a_blueprint_starts_auditing_reads() {
+    let _turn = one_at_a_time();
+    let db = TestDb::new();
+    let ws = Workspace::new("");
+    std::fs::write(ws.config_path(), "[defaults]\nblueprint = \"shop\"\n[tenants.uacme]\nname = \"Acme\"\n").unwrap();
+    db.provision().in_workspace(&ws).args(["blueprint", "init", "shop"]).success();
+    db.provision().in_workspace(&ws).arg("up").success();
+    let granted = "SELECT has_table_privilege('provision_auditor', 'uacme_schema.items', 'SELECT')::text";
+    assert_eq!(db.scalar(granted), "false");
+    assert!(database_setting(&db).is_empty());
+
+    // The pack starts auditing reads without a new version: the next `up`
+    // completes the tenant (the survey sees the missing grant) and sets pgaudit.role.
+    let manifest = ws.path().join("templates/shop/blueprint.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace("[audit]\n", "[audit]\nreads = [\"items\"]\n");
+    std::fs::write(&manifest, text).unwrap();
+    db.provision().in_workspace(&ws).arg("verify").status(1).stdout_has("provision_auditor lacks SELECT");
+    db.provision().in_workspace(&ws).arg("up").success();
+    assert_eq!(db.scalar(granted), "true");
+    assert_eq!(database_setting(&db), ["pgaudit.role=provision_auditor"]);
+    db.provision().in_workspace(&ws).arg("verify").success();
 }

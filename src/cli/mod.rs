@@ -29,7 +29,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use crate::cli::args::{BlueprintCommand, Command, DbCommand, KeysCommand, PartitionsCommand, SandboxCommand, TenantCommand};
+use crate::cli::args::{
+    BlueprintCommand, Command, DbCommand, KeysCommand, PartitionsCommand, SandboxCommand, TenantCommand,
+};
 use crate::cli::context::Context;
 use crate::error::{exit_code_of, lost_connection};
 

@@ -73,6 +73,8 @@ struct SurveyInput {
     audited: Vec<bool>,
     excluded: (Vec<String>, Vec<String>),
     partitioned: (Vec<String>, Vec<String>, Vec<String>),
+    /// (code, table) of the tables whose reads are audited.
+    reads: (Vec<String>, Vec<String>),
 }
 
 impl SurveyInput {
@@ -88,6 +90,10 @@ impl SurveyInput {
                 input.excluded.0.push(code.as_str().to_owned());
                 input.excluded.1.push(table);
             }
+            for table in audit.map(|a| a.reads.clone()).unwrap_or_default() {
+                input.reads.0.push(code.as_str().to_owned());
+                input.reads.1.push(table);
+            }
             for spec in blueprint.partitions_of(code, &Default::default()) {
                 input.partitioned.0.push(code.as_str().to_owned());
                 input.partitioned.1.push(spec.schema.clone().unwrap_or_else(|| code.schema_name()));
@@ -97,8 +103,8 @@ impl SurveyInput {
         input
     }
 
-    fn params(&self) -> [(&(dyn ToSql + Sync), Type); 8] {
-        let (excluded, partitioned) = (&self.excluded, &self.partitioned);
+    fn params(&self) -> [(&(dyn ToSql + Sync), Type); 10] {
+        let (excluded, partitioned, reads) = (&self.excluded, &self.partitioned, &self.reads);
         [
             (&self.codes, Type::TEXT_ARRAY),
             (&self.schemas, Type::TEXT_ARRAY),
@@ -108,6 +114,8 @@ impl SurveyInput {
             (&partitioned.0, Type::TEXT_ARRAY),
             (&partitioned.1, Type::TEXT_ARRAY),
             (&partitioned.2, Type::TEXT_ARRAY),
+            (&reads.0, Type::TEXT_ARRAY),
+            (&reads.1, Type::TEXT_ARRAY),
         ]
     }
 }

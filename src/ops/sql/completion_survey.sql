@@ -4,12 +4,14 @@
 -- an audit trigger on every audited table, a DEFAULT partition on every
 -- declared partitioned table, RLS, FORCE and the root's policies on every
 -- partition, the audit log with its TRUNCATE guard on every partition, the
--- tenant roles in their groups, and no administrator still pending.
+-- auditor's SELECT on every read-audited table, the tenant roles in their
+-- groups, and no administrator still pending.
 -- Inputs are parallel arrays (unnest of a constant array gives the planner
 -- exact row counts, so it walks the catalog through its indexes):
 -- $1 codes, $2 schemas, $3 audited; $4/$5 (code, table) excluded from audit;
 -- $6/$7/$8 (code, schema, table) of the declared partitioned tables, the
--- audit log included. Returns one row per incomplete tenant.
+-- audit log included; $9/$10 (code, table) whose reads are audited.
+-- Returns one row per incomplete tenant.
 WITH tenant AS MATERIALIZED (
     SELECT t.code, t.schema, t.audited, t.code || '_audit_log' AS log, n.oid AS nsp,
            coalesce(x.tables, '{}') AS exclude
@@ -63,6 +65,13 @@ WITH tenant AS MATERIALIZED (
     FROM parts p
     WHERE p.is_log
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = p.oid AND g.tgname = 'audit_no_truncate')
+    UNION ALL
+    SELECT t.code, format('read-audit grant on %I.%I', t.schema, c.relname)
+    FROM tenant t
+    JOIN unnest($9::text[], $10::text[]) AS ra(code, tbl) ON ra.code = t.code
+    JOIN pg_catalog.pg_class c ON c.relnamespace = t.nsp AND c.relname = ra.tbl
+    WHERE c.relkind IN ('r', 'p')
+      AND NOT coalesce(pg_catalog.has_table_privilege(pg_catalog.to_regrole('provision_auditor'), c.oid, 'SELECT'), false)
     UNION ALL
     SELECT t.code, format('role %s in %s', r.member, r.grp)
     FROM tenant t
