@@ -377,3 +377,26 @@ fn the_sample_leaves_only_envelopes_of_the_sample_key_in_phi_columns() {
     load_sample(&db, "acme", 40, Some(SAMPLE_KEY)).unwrap();
     assert_eq!(counts(&db), loaded, "a rerun with the same seed adds nothing");
 }
+
+#[test]
+fn provision_seed_encrypts_phi_under_a_fresh_key_it_records_and_does_not_show_off_the_sandbox() {
+    let (db, ws) = provisioned();
+    let run = db.provision().in_workspace(&ws).args(["seed", "--tenant", "acme", "--sample", "30"]).success();
+    let current = db.strings("SELECT key_id FROM shared.tenant_keys WHERE tenant_code = 'acme' AND retired_at IS NULL");
+    assert_eq!(current.len(), 1, "one current key recorded: {current:?}");
+    let key_id = &current[0];
+    for line in fixture(ENCRYPTED) {
+        let (table, column) = line.split_once(' ').unwrap();
+        let found = db.scalar(&format!(
+            "SELECT count({column})::text || ' ' || count(*) FILTER (WHERE {column} IS NOT NULL \
+               AND shared.envelope_key_id({column}) IS DISTINCT FROM '{key_id}')::text FROM acme_schema.{table}"
+        ));
+        let (filled, other) = found.split_once(' ').unwrap();
+        assert_ne!(filled, "0", "{table}.{column}: the sample fills every PHI column");
+        assert_eq!(other, "0", "{table}.{column}: every value is an envelope of the recorded key");
+    }
+    // Not the sandbox: the key is not shown (no 64-hex-digit run anywhere).
+    let shown = run.stdout + &run.stderr;
+    let hex_run = shown.as_bytes().windows(32).any(|w| w.iter().all(u8::is_ascii_hexdigit));
+    assert!(!hex_run, "a key-like secret was printed: {shown}");
+}
