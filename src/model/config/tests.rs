@@ -8,9 +8,12 @@ fn parse(text: &str) -> Result<Config> {
     Config::parse(text, Path::new("conf/tenants.toml"))
 }
 
-/// Several packs ship, so a tenant must name one; errors about other keys
-/// need the default set.
-const PACK: &str = "[defaults]\nblueprint = \"agent_mitra\"\n";
+/// Several packs ship, so a tenant must name one: errors about other keys
+/// need a default, here the first shipped pack (named by the pack, not here).
+fn default_pack() -> String {
+    let shipped = crate::model::blueprint::available(Path::new("/nonexistent"));
+    format!("[defaults]\nblueprint = {:?}\n", shipped.first().expect("a shipped pack").0)
+}
 
 fn error(text: &str) -> String {
     let err = parse(text).unwrap_err();
@@ -113,12 +116,15 @@ fn duplicate_key_and_negative_premake_name_the_key() {
 fn duplicate_tenant_id_is_an_error_naming_both_tenants() {
     let id = "6f1d2c3a-8b7e-4f5d-9a10-3c2b1e0fa7d4";
     let message = error(&format!(
-        "{PACK}[tenants.lic]\nname = \"A\"\nid = \"{id}\"\n[tenants.hdfc]\nname = \"B\"\nid = \"{id}\"\n"
+        "{}[tenants.lic]\nname = \"A\"\nid = \"{id}\"\n[tenants.hdfc]\nname = \"B\"\nid = \"{id}\"\n",
+        default_pack()
     ));
     assert!(message.contains(id) && message.contains("hdfc") && message.contains("lic"), "{message}");
     let derived = derived_tenant_id(&TenantCode::parse("lic").unwrap());
-    let message =
-        error(&format!("{PACK}[tenants.lic]\nname = \"A\"\n[tenants.zz]\nname = \"B\"\nid = \"{derived}\"\n"));
+    let message = error(&format!(
+        "{}[tenants.lic]\nname = \"A\"\n[tenants.zz]\nname = \"B\"\nid = \"{derived}\"\n",
+        default_pack()
+    ));
     assert!(message.contains("zz") && message.contains("lic"), "{message}");
 }
 
@@ -126,7 +132,7 @@ fn duplicate_tenant_id_is_an_error_naming_both_tenants() {
 fn bad_code_and_id_are_errors() {
     let message = error("[tenants.\"Bad-Code\"]\nname = \"x\"\n");
     assert!(message.contains("Bad-Code") && message.contains("conf/tenants.toml:"), "{message}");
-    assert!(error(&format!("{PACK}[tenants.lic]\nname = \"x\"\nid = \"nope\"\n")).contains("not a UUID"));
+    assert!(error(&format!("{}[tenants.lic]\nname = \"x\"\nid = \"nope\"\n", default_pack())).contains("not a UUID"));
     assert!(error("[tenants.lic]\n").contains("name"));
 }
 
