@@ -16,6 +16,8 @@
 # Uses BENCH_DATABASE_URL when set (a server where it may create databases);
 # otherwise starts a throwaway embedded PostgreSQL in a temp dir.
 set -euo pipefail
+# A failing side inside $(run_side …) must stop the script, not print a ratio.
+shopt -s inherit_errexit
 N=${1:-100000}
 ROUNDS=${2:-2}
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +46,8 @@ fi
 # One workspace per side, each reading its own revision's templates/ from
 # disk (the new side's files, not what its binary embedded at build time).
 mkdir -p "$work/new" "$work/old"
-printf 'templates = "%s/templates"\n\n[tenants.lic]\nname = "Life Insurance Corporation of India"\n' \
+# Several packs ship since issue 13, so the new side names its pack.
+printf 'templates = "%s/templates"\n\n[defaults]\nblueprint = "agent_mitra"\n\n[tenants.lic]\nname = "Life Insurance Corporation of India"\n' \
   "$repo" > "$work/new/tenants.toml"
 printf 'templates = "%s/templates"\n\n[tenants.lic]\nname = "Life Insurance Corporation of India"\n' \
   "$work/old-src" > "$work/old/tenants.toml"
@@ -65,12 +68,14 @@ run_side() {
   local side=$1 bin=$2 round=$3 db="bench_seed_${1}_$3"
   psql -X -q -d "$server_url" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
   local url; url=$(db_url "$db")
-  (cd "$work/$side" && DATABASE_URL="$url" "$bin" -q up >/dev/null 2>&1)
+  (cd "$work/$side" && DATABASE_URL="$url" "$bin" -q up >/dev/null 2> "$work/$side-up.err") \
+    || { echo "$side: provision up failed:" >&2; cat "$work/$side-up.err" >&2; exit 1; }
   psql -X -q -d "$url" -c "CHECKPOINT" >/dev/null
   local t0 t1
   t0=$(now_ns)
   (cd "$work/$side" && DATABASE_URL="$url" "$bin" -v seed --tenant lic --sample "$N" --rng-seed 1 \
-    > "$work/$side-$round.txt" 2> "$work/$side-$round.phases")
+    > "$work/$side-$round.txt" 2> "$work/$side-$round.phases") \
+    || { echo "$side: provision seed failed:" >&2; cat "$work/$side-$round.phases" >&2; exit 1; }
   t1=$(now_ns)
   psql -X -q -d "$server_url" -c "DROP DATABASE $db" >/dev/null
   echo $((t1 - t0))
