@@ -2,20 +2,11 @@
 -- names `[audit] reads` tables. Each row is a violation: (scope, check,
 -- kind, object, problem). Without pgaudit loaded only the grants and the
 -- auditor role are checked (provision warns that reads are not audited).
--- $1/$2/$3 (code, schema, table) for every read-audited table.
+-- $1/$2/$3 (code, schema, table) for every read-audited table; $4 whether
+-- pgaudit is loaded and $5 whether pgaudit.role names the auditor
+-- (store/sql/read_audit_state.sql).
 WITH wanted AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS w(code, sch, tbl)
-), state AS (
-    SELECT 'pgaudit' = ANY (pg_catalog.string_to_array(
-               pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ',')) AS loaded,
-           EXISTS (
-               SELECT 1
-               FROM pg_catalog.pg_db_role_setting s
-               JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
-               CROSS JOIN LATERAL unnest(s.setconfig) AS c(setting)
-               WHERE d.datname = pg_catalog.current_database() AND s.setrole = 0
-                 AND c.setting = 'pgaudit.role=provision_auditor'
-           ) AS configured
 ), auditor AS (
     SELECT r.oid, r.rolcanlogin FROM pg_catalog.pg_roles r WHERE r.rolname = 'provision_auditor'
 )
@@ -30,7 +21,7 @@ UNION ALL
 SELECT 'shared', 'audit', 'database', pg_catalog.current_database()::text,
        'pgaudit is loaded but this database''s pgaudit.role is not provision_auditor, so reads are not audited '
        || '(run `provision up` as a superuser, or ALTER DATABASE … SET pgaudit.role = ''provision_auditor'')'
-FROM state WHERE state.loaded AND NOT state.configured AND EXISTS (SELECT 1 FROM wanted)
+FROM (SELECT 1) one WHERE $4::bool AND NOT $5::bool AND EXISTS (SELECT 1 FROM wanted)
 UNION ALL
 SELECT 'shared', 'audit', 'role', 'provision_auditor', 'does not exist (run `provision up`)'
 FROM (SELECT 1) one WHERE NOT EXISTS (SELECT 1 FROM auditor) AND EXISTS (SELECT 1 FROM wanted)

@@ -71,7 +71,13 @@ async fn read_audit(
             tables.push(table.as_str());
         }
     }
-    let rows = client.query(include_str!("../sql/verify_read_audit.sql"), &[&codes, &schemas, &tables]).await;
+    let state = context(crate::store::read_audit::state(client).await, "cannot check read auditing")?;
+    let rows = client
+        .query(
+            include_str!("../sql/verify_read_audit.sql"),
+            &[&codes, &schemas, &tables, &state.loaded, &state.configured],
+        )
+        .await;
     Ok(context(rows.map_err(Into::into), "cannot check read auditing")?.iter().map(row_finding).collect())
 }
 
