@@ -71,8 +71,11 @@ async fn verify(client: &mut Client, target: &Target, config: &Config, tenants: 
     }
 }
 
-fn tenant_status(tenant: Registered, config: &Config) -> TenantStatus {
-    let blueprint = Blueprint::load(&config.templates_dir, &tenant.blueprint);
+/// Where one registered tenant stands against its blueprint (also `health`'s
+/// tenant check).
+pub(crate) fn tenant_status(tenant: Registered, config: &Config) -> TenantStatus {
+    let blueprint = Blueprint::load(&config.templates_dir, &tenant.blueprint)
+        .map_err(|e| anyhow::anyhow!("blueprint {} cannot be read: {e:#}", tenant.blueprint));
     let origin = blueprint.as_ref().ok().map(|bp| bp.origin.clone());
     let plan = blueprint
         .and_then(|bp| bp.render(&Identity { code: tenant.code.clone(), tenant_id: tenant.id }))

@@ -6,11 +6,10 @@ use anyhow::Result;
 use tokio_postgres::Client;
 
 use super::{Check, Status};
-use crate::model::blueprint::{Blueprint, Identity};
+use crate::model::blueprint::Blueprint;
 use crate::model::config::Config;
 use crate::ops::verify::{self, Scope};
 use crate::pg::connection::Target;
-use crate::store::migrate::Plan;
 use crate::store::{registry, shared};
 
 /// provision's own migrations and each blueprint's shared part.
@@ -52,7 +51,7 @@ pub async fn tenants(client: &Client, config: &Config) -> Result<Check> {
             format!("{active} active tenants, each at its blueprint's last version"),
         ));
     }
-    let edited = behind.iter().any(|b| b.contains("was edited"));
+    let edited = behind.iter().any(|b| b.contains("edited since"));
     let action = match edited {
         true => {
             "restore each edited version's file (or accept it with `provision tenant repair`), then run `provision up`"
@@ -64,21 +63,14 @@ pub async fn tenants(client: &Client, config: &Config) -> Result<Check> {
     Ok(Check::problem("tenant versions", Status::Fail, summary, action).naming(behind))
 }
 
-/// Why one registered tenant is not where its blueprint is, if it is not.
+/// Why one registered tenant is not where its blueprint is, if it is not:
+/// `status`'s own answer, so the two commands never disagree.
 fn tenant_problem(tenant: &registry::Registered, config: &Config) -> Option<String> {
-    if !tenant.schema_exists {
-        return Some(format!("schema {} is missing", tenant.schema_name));
+    let status = crate::ops::status::tenant_status(tenant.clone(), config);
+    if status.problem.is_some() {
+        return status.problem;
     }
-    let rendered = Blueprint::load(&config.templates_dir, &tenant.blueprint)
-        .and_then(|bp| bp.render(&Identity { code: tenant.code.clone(), tenant_id: tenant.id }));
-    let plan = match rendered {
-        Ok(migrations) => Plan::new(&migrations, &tenant.applied),
-        Err(e) => return Some(format!("blueprint {} cannot be read: {e:#}", tenant.blueprint)),
-    };
-    if let Some((name, _)) = plan.edited.first() {
-        return Some(format!("applied version {name} was edited since it ran"));
-    }
-    let pending: Vec<String> = plan.pending.iter().map(ToString::to_string).collect();
+    let pending = &status.pending;
     (!pending.is_empty()).then(|| format!("{} pending ({})", pending.len(), pending.join(", ")))
 }
 
