@@ -51,7 +51,7 @@ impl SeedReporter for SeedPrinter<'_> {
     }
 }
 
-fn print_report(printer: &Printer, report: &TenantSeeded) {
+pub(crate) fn print_report(printer: &Printer, report: &TenantSeeded) {
     let total: u64 = report.inserted.0.iter().map(|(_, rows)| rows).sum();
     let tenant = strong(&report.tenant);
     if total == 0 {

@@ -80,6 +80,8 @@ pub fn check_size(spec: &SampleSpec, size: u64) -> Result<()> {
 pub async fn load(tx: &Transaction<'_>, req: &Request<'_>, reporter: &dyn Reporter) -> Result<Loaded> {
     let spec = spec(req.blueprint)?;
     let schema = req.code.schema_name();
+    // A previous tenant's pack may have left pg_temp helpers of the same name and another type in this session.
+    tx.batch_execute("DISCARD TEMP").await?;
     // Unqualified names in the sample's SQL mean the tenant's tables.
     tx.batch_execute(&format!(
         "SET LOCAL search_path = {}; {}",

@@ -23,7 +23,8 @@ pub async fn run(ctx: &Context, args: &DbCreateArgs) -> Result<()> {
     let admin = ctx.connect_maintenance(&target).await?;
     let config_file = config_file(ctx);
     let wanted = Wanted { config: &config, config_file: &config_file, name: &args.name, sample: args.sample };
-    let created = db_create::create(&ctx.printer, ctx.lock_timeout(), (&admin, &target), &wanted).await?;
+    let made = db_create::create(&ctx.printer, ctx.lock_timeout(), (&admin, &target), &wanted).await?;
+    let (created, seeded) = (made.created, made.seeded);
     let seconds = started.elapsed().as_secs_f64();
 
     let url = target.with_dbname(&created.database).redacted_url();
@@ -32,6 +33,7 @@ pub async fn run(ctx: &Context, args: &DbCreateArgs) -> Result<()> {
         "built_template": created.build_seconds.is_some(), "build_seconds": created.build_seconds,
         "clone_seconds": created.clone_seconds, "seconds": seconds, "sample": args.sample,
         "admin_password": "unusable", "dropped_templates": created.dropped_templates,
+        "seeded": seeded.as_ref().map(|s| &s.tenants),
     }));
     let name = strong(&created.database);
     match created.build_seconds {
@@ -46,6 +48,16 @@ pub async fn run(ctx: &Context, args: &DbCreateArgs) -> Result<()> {
             );
         }
         None => ctx.printer.line(format!("created {name} from {} in {seconds:.2} s", created.template)),
+    }
+    if let Some(seeded) = &seeded {
+        ctx.printer.note(format!(
+            "the sample of {} holds secrets (a sample key, passwords), so it is loaded into each database, \
+             not the template:",
+            seeded.tenants.iter().map(|t| t.tenant.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+        for tenant in &seeded.tenants {
+            crate::cli::seed::print_report(&ctx.printer, tenant);
+        }
     }
     for dropped in &created.dropped_templates {
         ctx.printer.note(format!("dropped the older template {dropped}"));
