@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use provision::Sandbox;
@@ -64,6 +64,15 @@ pub struct Server {
 
 static SERVER: OnceLock<Server> = OnceLock::new();
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+/// Whether the private cluster preloads pgaudit (when installed); see [`without_pgaudit`].
+static PRELOAD_PGAUDIT: AtomicBool = AtomicBool::new(true);
+
+/// For a test binary about provision on a server without pgaudit: its
+/// private cluster starts without pgaudit preloaded even where it is
+/// installed. Every test of that binary calls it before its first `TestDb`.
+pub fn without_pgaudit() {
+    PRELOAD_PGAUDIT.store(false, Ordering::SeqCst);
+}
 
 pub fn server() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("TEST_DATABASE_URL") {
@@ -77,7 +86,10 @@ pub fn server() -> &'static Server {
 
 fn start_private_cluster() -> Server {
     let dir = reachable_tempdir("provision-test-");
-    let sandbox = Sandbox::new(dir.path().join("pg"), None);
+    let mut sandbox = Sandbox::new(dir.path().join("pg"), None);
+    if !PRELOAD_PGAUDIT.load(Ordering::SeqCst) {
+        sandbox = sandbox.without_read_audit();
+    }
     runtime().block_on(sandbox.start()).expect("start the test cluster");
     stop_when_this_process_exits(&sandbox);
     let admin = sandbox.admin_target();

@@ -112,7 +112,7 @@ impl Sandbox {
             self.pg_ctl_stop(binaries, run_as)?;
         }
         self.remove_stale_lock_files()?;
-        let options = self.server_options(binaries.has_library(READ_AUDIT_LIBRARY));
+        let options = self.server_options(self.read_audit && binaries.has_library(READ_AUDIT_LIBRARY));
         let (data, log) = (self.data_dir(), self.log_file());
         let args: [&OsStr; 10] = [
             "-D".as_ref(),

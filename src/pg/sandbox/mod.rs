@@ -104,6 +104,8 @@ impl fmt::Display for Started {
 pub struct Sandbox {
     root: PathBuf,
     os_user: Option<String>,
+    /// Preload pgaudit when installed (see [`Sandbox::without_read_audit`]).
+    read_audit: bool,
 }
 
 impl Sandbox {
@@ -117,7 +119,13 @@ impl Sandbox {
     pub fn new(root: impl Into<PathBuf>, os_user: Option<String>) -> Sandbox {
         let root = root.into();
         let root = std::path::absolute(&root).unwrap_or(root);
-        Sandbox { root, os_user }
+        Sandbox { root, os_user, read_audit: true }
+    }
+
+    /// Starts the server without pgaudit even where it is installed: for
+    /// tests of provision on a server that cannot audit reads.
+    pub fn without_read_audit(self) -> Sandbox {
+        Sandbox { read_audit: false, ..self }
     }
 
     /// The sandbox of a project directory: `dir/.provision`.
