@@ -74,11 +74,19 @@ fn each_clone_gets_its_own_sample_key_and_passwords_and_a_non_sandbox_target_sho
     let db = TestDb::new();
     let ws = workspace(&db.name);
     let (first, second) = (format!("{}_a", db.name), format!("{}_b", db.name));
-    for name in [&first, &second] {
-        let out = db.provision().in_workspace(&ws).args(["db", "create", name, "--sample", "4"]).success();
-        assert_no_secret_in(&out);
-        assert!(out.stderr.contains("not shown"), "{}", out.stderr);
-    }
+    let out = db.provision().in_workspace(&ws).args(["db", "create", &first, "--sample", "4"]).success();
+    assert_no_secret_in(&out);
+    assert!(out.stderr.contains("not shown"), "{}", out.stderr);
+    let out = db.provision().in_workspace(&ws).args(["--json", "db", "create", &second, "--sample", "4"]).success();
+    assert_no_secret_in(&out);
+    let seeded: Vec<String> = out.json()["seeded"]
+        .as_array()
+        .expect("the per-database samples")
+        .iter()
+        .map(|t| format!("{} {} {}", t["tenant"], t["secrets"].is_null(), t["secrets_withheld"]))
+        .collect();
+    // hp: its sample key; cf: its sample key and four passwords.
+    assert_eq!(seeded, ["\"hp\" true 1", "\"cf\" true 5"]);
     let (key_a, carried_a) = keys_of(&db.url, &first);
     let (key_b, carried_b) = keys_of(&db.url, &second);
     assert_eq!(key_a.len(), 12, "one current key: {key_a}");
@@ -163,4 +171,24 @@ fn on_the_sandbox_each_clone_shows_the_key_and_passwords_that_open_it() {
 
 fn sandbox_url(ws: &Workspace) -> String {
     Run::new().in_workspace(ws).args(["sandbox", "url"]).success().stdout.trim().to_owned()
+}
+
+#[test]
+fn a_clone_whose_own_sample_fails_is_dropped() {
+    let db = TestDb::new();
+    let ws = Workspace::new(&format!("[tenants.hp]\nname = \"HP\"\nblueprint = \"health_insurance\"\n# test {}\n", db.name));
+    let refusal = "DO $$ BEGIN RAISE EXCEPTION 'sample refused for {{ code }}'; END $$;\n";
+    std::fs::write(ws.own_templates().join("health_insurance/sample/99_refuse.sql.tera"), refusal).unwrap();
+    let name = format!("{}_c", db.name);
+    db.provision()
+        .in_workspace(&ws)
+        .args(["db", "create", &name, "--sample", "2"])
+        .status(2)
+        .one_line_error()
+        .stderr_has("sample refused for hp");
+    let databases = "SELECT string_agg(datname, ',') FROM pg_database WHERE datname = $$NAME$$ OR \
+                     (datname LIKE 'provision\\_tpl\\_%' AND shobj_description(oid, 'pg_database') LIKE $$%TOML$$)";
+    let toml = ws.config_path().canonicalize().unwrap().display().to_string();
+    let found = scalar_at(&db.url, "postgres", &databases.replace("NAME", &name).replace("TOML", &toml));
+    assert!(found.starts_with("provision_tpl_") && !found.contains(','), "the clone is gone, the template stays: {found}");
 }
