@@ -85,8 +85,8 @@ fn each_clone_gets_its_own_sample_key_and_passwords_and_a_non_sandbox_target_sho
         .iter()
         .map(|t| format!("{} {} {}", t["tenant"], t["secrets"].is_null(), t["secrets_withheld"]))
         .collect();
-    // hp: its sample key; cf: its sample key and four passwords.
-    assert_eq!(seeded, ["\"hp\" true 1", "\"cf\" true 5"]);
+    // cf: its sample key and four passwords; hp: its sample key (in the registry's order).
+    assert_eq!(seeded, ["\"cf\" true 5", "\"hp\" true 1"]);
     let (key_a, carried_a) = keys_of(&db.url, &first);
     let (key_b, carried_b) = keys_of(&db.url, &second);
     assert_eq!(key_a.len(), 12, "one current key: {key_a}");
@@ -176,7 +176,8 @@ fn sandbox_url(ws: &Workspace) -> String {
 #[test]
 fn a_clone_whose_own_sample_fails_is_dropped() {
     let db = TestDb::new();
-    let ws = Workspace::new(&format!("[tenants.hp]\nname = \"HP\"\nblueprint = \"health_insurance\"\n# test {}\n", db.name));
+    let ws =
+        Workspace::new(&format!("[tenants.hp]\nname = \"HP\"\nblueprint = \"health_insurance\"\n# test {}\n", db.name));
     let refusal = "DO $$ BEGIN RAISE EXCEPTION 'sample refused for {{ code }}'; END $$;\n";
     std::fs::write(ws.own_templates().join("health_insurance/sample/99_refuse.sql.tera"), refusal).unwrap();
     let name = format!("{}_c", db.name);
@@ -190,5 +191,8 @@ fn a_clone_whose_own_sample_fails_is_dropped() {
                      (datname LIKE 'provision\\_tpl\\_%' AND shobj_description(oid, 'pg_database') LIKE $$%TOML$$)";
     let toml = ws.config_path().canonicalize().unwrap().display().to_string();
     let found = scalar_at(&db.url, "postgres", &databases.replace("NAME", &name).replace("TOML", &toml));
-    assert!(found.starts_with("provision_tpl_") && !found.contains(','), "the clone is gone, the template stays: {found}");
+    assert!(
+        found.starts_with("provision_tpl_") && !found.contains(','),
+        "the clone is gone, the template stays: {found}"
+    );
 }

@@ -43,7 +43,8 @@ pub struct Wanted<'a> {
     pub config_file: &'a Path,
     /// The new database's name.
     pub name: &'a str,
-    /// Sample size per tenant to load into the template, if any.
+    /// Sample size per tenant, if any: loaded into the template, or into
+    /// each clone for tenants whose sample makes secrets.
     pub sample: Option<u32>,
 }
 
