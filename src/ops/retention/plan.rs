@@ -99,7 +99,7 @@ pub async fn plan_tenant(
         check_columns(client, &scope, rule).await.map_err(|m| fail(&m))?;
         let rel = format!("{}.{}", quote_ident(&scope.schema), quote_ident(&rule.table));
         let parts =
-            Parts { rule, rel, key: &facts.key, age: &ages[i], code: code.as_str(), log: log.as_deref(), limit: batch };
+            Parts { rule, rel, key: &facts.key, age: &ages[i], code: code.as_str(), log: log.as_deref(), limit: batch, guards: &facts.guards };
         // Deletes with foreign keys pointing at the table keep row triggers on:
         // the server's own ON DELETE actions and checks must run.
         let bulk = facts.bulk_allowed && (rule.action == RetentionAction::Anonymise || facts.children.is_empty());
@@ -126,6 +126,7 @@ async fn audit_log(client: &Client, code: &TenantCode, blueprint: &Blueprint) ->
 struct TableFacts {
     key: Vec<String>,
     children: Vec<String>,
+    guards: Vec<String>,
     bulk_allowed: bool,
 }
 
@@ -142,7 +143,7 @@ impl TableFacts {
             return Err("the table has no primary key, by which batches walk it".to_owned());
         }
         let bulk_allowed = row.get::<_, bool>("superuser") && !row.get::<_, bool>("own_triggers");
-        Ok(TableFacts { key, children: row.get("children"), bulk_allowed })
+        Ok(TableFacts { key, children: row.get("children"), guards: row.get("guards"), bulk_allowed })
     }
 }
 

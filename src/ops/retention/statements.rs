@@ -18,6 +18,8 @@ pub(super) struct Parts<'a> {
     /// The tenant's audit log, qualified and quoted, when it has one.
     pub log: Option<&'a str>,
     pub limit: i64,
+    /// Deletes only: rows still referenced stay (`guards` of sql/tables.sql).
+    pub guards: &'a [String],
 }
 
 /// Rows that have expired and are not done yet.
@@ -26,6 +28,11 @@ fn predicate(parts: &Parts) -> String {
     let mut predicate = format!("{} < $1::text::timestamp", quote_ident(&rule.column));
     if let Some(condition) = &rule.condition {
         predicate.push_str(&format!(" AND ({condition})"));
+    }
+    if rule.action == RetentionAction::Delete {
+        for guard in parts.guards {
+            predicate.push_str(&format!(" AND {guard}"));
+        }
     }
     if rule.action == RetentionAction::Anonymise {
         let pending: Vec<String> = rule

@@ -4,7 +4,11 @@
 -- delete first; with any, the server's own cascades and checks must run),
 -- whether it has triggers of its own besides provision's audit trigger
 -- (which replica mode would silence), and whether the connecting role may
--- use replica mode at all.
+-- use replica mode at all. `guards`: for each foreign key that references
+-- the table without an ON DELETE action (NO ACTION, RESTRICT), a predicate
+-- keeping the rows it still references (alias t: the table, c: the child):
+-- a row another row still points at outlives its age until that row goes,
+-- instead of failing the batch (retention periods are minimums).
 -- $1 schema name, $2 table names.
 SELECT t.name,
        c.oid IS NOT NULL AS present,
@@ -17,7 +21,18 @@ SELECT t.name,
        coalesce((SELECT array_agg(DISTINCT r.relname::text ORDER BY r.relname::text)
                  FROM pg_catalog.pg_constraint f
                  JOIN pg_catalog.pg_class r ON r.oid = f.conrelid
-                 WHERE f.contype = 'f' AND f.confrelid = c.oid), '{}') AS children,
+                 WHERE f.contype = 'f' AND f.confrelid = c.oid AND f.conparentid = 0), '{}') AS children,
+       coalesce((SELECT array_agg(g.guard ORDER BY g.guard)
+                 FROM (SELECT format('NOT EXISTS (SELECT 1 FROM %s c WHERE %s)', f.conrelid::regclass,
+                                     string_agg(format('c.%I = t.%I', ca.attname, pa.attname), ' AND ' ORDER BY k.i))
+                              AS guard
+                       FROM pg_catalog.pg_constraint f
+                       CROSS JOIN LATERAL unnest(f.conkey, f.confkey) WITH ORDINALITY AS k(col, pcol, i)
+                       JOIN pg_catalog.pg_attribute ca ON ca.attrelid = f.conrelid AND ca.attnum = k.col
+                       JOIN pg_catalog.pg_attribute pa ON pa.attrelid = f.confrelid AND pa.attnum = k.pcol
+                       WHERE f.contype = 'f' AND f.confrelid = c.oid AND f.conparentid = 0
+                         AND f.confdeltype IN ('a', 'r')
+                       GROUP BY f.oid, f.conrelid) AS g), '{}') AS guards,
        EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
                WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgname <> 'audit_row_change') AS own_triggers,
        current_setting('is_superuser') = 'on' AS superuser
