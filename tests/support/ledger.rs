@@ -29,8 +29,20 @@ pub fn ledger_workspace(code: &str, more: &str) -> Workspace {
 /// - order lines: 30 goes, 31 stays;
 /// - sessions 1..=50 expire g days before T0: 6..=50 go (45), 1..=5 stay.
 pub fn seed_ledger(db: &TestDb, code: &str) -> String {
-    let s = format!("{code}_schema");
     let now = db.scalar("SELECT (date_trunc('second', localtimestamp) + interval '25 days')::text");
+    insert_rows(db, code, &now);
+    now
+}
+
+/// The same rows dated 25 days earlier, so that a run on the server's own
+/// clock (no `--now`) finds them as [`seed_ledger`]'s `--now` does.
+pub fn seed_ledger_expired(db: &TestDb, code: &str) {
+    let now = db.scalar("SELECT date_trunc('second', localtimestamp)::text");
+    insert_rows(db, code, &now);
+}
+
+fn insert_rows(db: &TestDb, code: &str, now: &str) {
+    let s = format!("{code}_schema");
     let t0 = format!("('{now}'::timestamp - interval '25 days')");
     db.execute(&format!(
         "INSERT INTO {s}.accounts (id, email, phone, name, gdpr_deletion_request, closed_at) VALUES
@@ -50,5 +62,4 @@ pub fn seed_ledger(db: &TestDb, code: &str) -> String {
            (31, 22, {t0});
          INSERT INTO {s}.sessions (id, expires_at) SELECT g, {t0} - g * interval '1 day' FROM generate_series(1, 50) g;"
     ));
-    now
 }
