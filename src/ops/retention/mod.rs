@@ -109,10 +109,15 @@ pub async fn plan(client: &Client, config: &Config, named: &[String], options: &
         return Err(registry::not_registered(missing));
     }
     if let Some(now) = &options.now {
-        let parsed = client.query_one("SELECT $1::text::timestamp IS NOT NULL", &[now]).await;
-        parsed.map_err(|_| {
-            bad_input(format!("--now {now:?} is not a timestamp; write e.g. 2033-01-31 or '2033-01-31 12:00'"))
-        })?;
+        // The server parses it; a data exception (class 22) is bad input.
+        match client.query_one("SELECT $1::text::timestamp IS NOT NULL", &[now]).await {
+            Err(e) if e.code().is_some_and(|c| c.code().starts_with("22")) => {
+                return Err(bad_input(format!(
+                    "--now {now:?} is not a timestamp; write e.g. 2033-01-31 or '2033-01-31 12:00'"
+                )))
+            }
+            outcome => drop(outcome?),
+        }
     }
     let mut loaded: HashMap<String, (Blueprint, HashMap<String, i32>)> = HashMap::new();
     let mut plans = Vec::new();

@@ -17,11 +17,6 @@ use crate::pg::quote::quote_ident;
 
 use super::statements::{self, Parts};
 
-/// What a hashed value looks like: the marker that tells a run the column
-/// is done (so a second run matches no row), then 32 hex digits (128 bits of
-/// an HMAC-SHA-256 under the tenant's salt).
-pub const HASH_PATTERN: &str = "^anon:[0-9a-f]{32}$";
-
 /// One rule, ready to run in one tenant.
 #[derive(Debug, Clone, Serialize)]
 pub struct Job {
@@ -98,8 +93,16 @@ pub async fn plan_tenant(
         let facts = TableFacts::of(&tables[i]).map_err(|m| fail(&m))?;
         check_columns(client, &scope, rule).await.map_err(|m| fail(&m))?;
         let rel = format!("{}.{}", quote_ident(&scope.schema), quote_ident(&rule.table));
-        let parts =
-            Parts { rule, rel, key: &facts.key, age: &ages[i], code: code.as_str(), log: log.as_deref(), limit: batch, guards: &facts.guards };
+        let parts = Parts {
+            rule,
+            rel,
+            key: &facts.key,
+            age: &ages[i],
+            code: code.as_str(),
+            log: log.as_deref(),
+            limit: batch,
+            guards: &facts.guards,
+        };
         // Deletes with foreign keys pointing at the table keep row triggers on:
         // the server's own ON DELETE actions and checks must run.
         let bulk = facts.bulk_allowed && (rule.action == RetentionAction::Anonymise || facts.children.is_empty());

@@ -6,6 +6,11 @@
 use crate::model::blueprint::{RetentionAction, RetentionRule, Scrub};
 use crate::pg::quote::{quote_ident, quote_literal};
 
+/// What a hashed value looks like: the marker that tells a run the column
+/// is done (so a second run matches no row), then 32 hex digits (128 bits of
+/// an HMAC-SHA-256 under the tenant's salt).
+pub const HASH_PATTERN: &str = "^anon:[0-9a-f]{32}$";
+
 /// What the statements are made from.
 pub(super) struct Parts<'a> {
     pub rule: &'a RetentionRule,
@@ -40,11 +45,9 @@ fn predicate(parts: &Parts) -> String {
             .iter()
             .map(|(column, scrub)| match scrub {
                 Scrub::Null => format!("{} IS NOT NULL", quote_ident(column)),
-                Scrub::Hash => format!(
-                    "({0} IS NOT NULL AND {0} !~ {1})",
-                    quote_ident(column),
-                    quote_literal(super::plan::HASH_PATTERN)
-                ),
+                Scrub::Hash => {
+                    format!("({0} IS NOT NULL AND {0} !~ {1})", quote_ident(column), quote_literal(HASH_PATTERN))
+                }
             })
             .collect();
         predicate.push_str(&format!(" AND ({})", pending.join(" OR ")));
