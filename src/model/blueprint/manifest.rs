@@ -45,7 +45,7 @@ pub struct Manifest {
 
 /// `[[retention]]`: rows of `table` older than `age` (measured on `column`)
 /// and matching `condition` are deleted or anonymised by `retention run`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionRule {
     /// Unique in the pack; the table's name when absent.
@@ -292,8 +292,12 @@ fn check_retention(manifest: &Manifest, plain: &dyn Fn(&str) -> bool) -> Result<
         if manifest.partitioned.iter().any(|p| p.table == rule.table) {
             return Err(format!("{at}: the table is [[partitioned]]; give it `retention` there (whole partitions)"));
         }
-        let overrides =
-            crate::model::config::PartitionOverrides { retention: Some(rule.age.clone()), ..Default::default() };
+        // "0 days" is allowed here (act on the next run, e.g. a GDPR request); the rest as partition retention.
+        let age = match rule.age.split_once(' ') {
+            Some(("0", unit)) => format!("1 {unit}"),
+            _ => rule.age.clone(),
+        };
+        let overrides = crate::model::config::PartitionOverrides { retention: Some(age), ..Default::default() };
         crate::model::config::check_partitions(&overrides)
             .map_err(|m| format!("{at}: {}", m.replacen("retention", "age", 1)))?;
         match (rule.action, rule.columns.is_empty()) {
