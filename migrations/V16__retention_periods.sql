@@ -33,11 +33,10 @@ GRANT SELECT ON shared.retention_periods TO provision_tenant_apps, provision_ten
 -- The salt of each tenant's hashed columns: random, made on the first anonymising run, kept in the database so that
 -- the same value hashes alike in every run (joins and counts still work on hashed columns, and a rerun is idempotent),
 -- different per tenant (no tenant's hashes can be matched against another's), and never leaves the server: the run
--- hashes in SQL (hmac-sha256), so no client, log or report ever sees it. Readable by nobody but superusers.
+-- hashes in SQL (hmac-sha256), so no client, log or report ever sees it. Readable by nobody but its owner and superusers.
 CREATE TABLE shared.retention_salts (
     tenant_code VARCHAR(63) PRIMARY KEY,
     salt BYTEA NOT NULL DEFAULT public.gen_random_bytes(32),
     created_at TIMESTAMP NOT NULL DEFAULT now()
 );
-
-REVOKE ALL ON shared.retention_salts FROM PUBLIC;
+-- No GRANT: a new table grants nothing to PUBLIC or to the tenant roles (unlike retention_periods above).

@@ -110,6 +110,8 @@ fn anonymising_hashes_and_nulls_only_the_named_columns_of_the_expired_rows() {
     assert_eq!(fields[0], expected);
     let salt = db.scalar("SELECT encode(salt, 'hex') FROM shared.retention_salts WHERE tenant_code = 'acme'");
     assert!(!out.stdout.contains(&salt) && !out.stderr.contains(&salt));
+    let readable = "SELECT has_table_privilege('provision_tenant_apps', 'shared.retention_salts', 'SELECT')::text";
+    assert_eq!(db.scalar(readable), "false", "an application role can read the salts");
     assert_eq!(db.strings("SELECT a::text FROM acme_schema.accounts a WHERE id IN (2, 3, 5, 6) ORDER BY id"), others);
     // Bulk mode: no per-row audit row carries the personal data the run removed.
     let leaked = "SELECT count(*)::text FROM audit.acme_audit_log WHERE operation = 'UPDATE' AND record_id <> '*'";
