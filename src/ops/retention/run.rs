@@ -50,6 +50,10 @@ async fn take_lock(client: &Client, plan: &TenantPlan, options: &Options, report
     client.batch_execute(&format!("SET lock_timeout = '{}ms'", options.lock_timeout.as_millis().max(1))).await?;
     let waited = lock::session_take_tenant(client, &plan.code).await;
     client.batch_execute("RESET lock_timeout").await?;
+    if waited.is_err() {
+        // The shared lock may have come before the wait ran out: release it.
+        client.batch_execute("SELECT pg_advisory_unlock_all()").await?;
+    }
     match waited {
         Ok(()) => Ok(()),
         Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Err(unavailable(format!(
