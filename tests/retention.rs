@@ -236,3 +236,19 @@ fn the_shipped_packs_rules_are_accepted_and_their_periods_are_kept_per_pack() {
         "1"
     );
 }
+
+#[test]
+fn a_column_that_cannot_hold_what_it_becomes_is_exit_2() {
+    let (db, ws, now) = ledger();
+    let before = contents(&db);
+    let manifest = ws.path().join("templates/ledger/blueprint.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("phone = \"null\"", "name = \"null\"")).unwrap();
+    db.provision()
+        .in_workspace(&ws)
+        .args(["retention", "run", "--now", &now])
+        .status(2)
+        .one_line_error()
+        .stderr_has("blueprint ledger, [[retention]] gdpr on table accounts (tenant acme): column name is NOT NULL");
+    assert_eq!(contents(&db), before);
+}
