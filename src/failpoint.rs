@@ -47,6 +47,8 @@ pub const ALL: &[&str] = &[
     "tenant_backup.before_record",
     // keys rotate
     "keys.after_batch",
+    // retention run
+    "retention.after_batch",
 ];
 
 /// Aborts the process if `name` is the armed failpoint (and this is the

@@ -39,6 +39,9 @@ enum Setup {
     /// gets a V9 (an enum value and a new audited table) and a V10 (two
     /// concurrent indexes, no transaction).
     Upgradable,
+    /// Tenant acme of the ledger test pack (tests/support/ledger.rs), with
+    /// rows of every fate under its retention rules on the server's clock.
+    Expiring,
     /// Tenant kc of the vault test pack (tests/support/keys.rs), its
     /// encrypted values under key A, key files in the workspace.
     Encrypted,
@@ -97,7 +100,11 @@ const SCENARIOS: &[Scenario] = &[
         rerun: &["tenant", "backup", "hdfc", "--out", "{ws}/rerun.sql"],
     },
     Scenario { point: "keys.after_batch@2", setup: Setup::Encrypted, command: ROTATE, rerun: ROTATE },
+    // The 6th batch is the 2nd of sessions' 7, after every other rule's one.
+    Scenario { point: "retention.after_batch@6", setup: Setup::Expiring, command: RETENTION, rerun: RETENTION },
 ];
+
+const RETENTION: &[&str] = &["retention", "run", "--batch", "7"];
 
 const THREE: &str =
     "[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\n[tenants.icici]\nname = \"ICICI\"\n";
@@ -136,6 +143,7 @@ fn prepare(setup: Setup) -> (TestDb, Workspace) {
         Setup::OneDeclared => Workspace::new("[tenants.hdfc]\nname = \"HDFC\"\n"),
         Setup::Interrupted => Workspace::new("[tenants.hdfc]\nname = \"HDFC\"\n[tenants.lic]\nname = \"LIC\"\n"),
         Setup::Encrypted => support::keys::vault_workspace("kc"),
+        Setup::Expiring => support::ledger::ledger_workspace("acme", ""),
         _ => Workspace::new(THREE),
     };
     match setup {
@@ -153,6 +161,11 @@ fn prepare(setup: Setup) -> (TestDb, Workspace) {
         Setup::Provisioned => {
             db.provision().in_workspace(&ws).args(UP).success();
             db.execute(DROP_NEWEST_PARTITIONS);
+        }
+        Setup::Expiring => {
+            db.provision().in_workspace(&ws).args(UP).success();
+            db.provision().in_workspace(&ws).args(ROLLOVER).success();
+            support::ledger::seed_ledger_expired(&db, "acme");
         }
         Setup::Encrypted => {
             db.provision().in_workspace(&ws).args(UP).success();

@@ -66,7 +66,8 @@ fn image(db: &TestDb) -> Vec<String> {
 }
 
 /// Whether a catalog row names an object that a core version newer than the
-/// previous-release fixture creates (V14: column encryption).
+/// previous-release fixture creates (V14: column encryption; V16: retention
+/// periods and salts).
 fn added_by_newer_core_versions(row: &str) -> bool {
     const NEWER: &[&str] = &[
         "shared.ciphertext ",
@@ -77,6 +78,9 @@ fn added_by_newer_core_versions(row: &str) -> bool {
         "shared.key_id",
         "shared.wrong_key",
         "shared.tenant_keys",
+        "shared.retention_periods",
+        "shared.retention_salts",
+        "comment pg_class shared.retention_periods ",
     ];
     NEWER.iter().any(|name| row.starts_with(name))
 }
@@ -148,8 +152,8 @@ fn previous_release_database_moves_to_packs_in_place() {
 
     // The history is re-recorded: moved versions left the core history and
     // every shared version of the pack is recorded, with the old applied_on.
-    assert_eq!(versions(&db, "provision.refinery_schema_history"), "1,2,5,9,10,11,12,13,14,15");
-    assert_eq!(versions(&db, r#"provision."agent_mitra_shared_history""#), "1,2,3,4,5,6,7");
+    assert_eq!(versions(&db, "provision.refinery_schema_history"), "1,2,5,9,10,11,12,13,14,15,16");
+    assert_eq!(versions(&db, r#"provision."agent_mitra_shared_history""#), "1,2,3,4,5,6,7,8");
     let moved_left: i64 = db
         .scalar(&format!(
             "SELECT count(*)::text FROM provision.refinery_schema_history WHERE version IN ({MOVED_CORE_VERSIONS})"
@@ -187,7 +191,7 @@ fn previous_release_database_moves_to_packs_in_place() {
     // spells some CHECKs and default ACLs differently).
     let fresh = TestDb::new();
     fresh.provision().in_workspace(&ws).arg("up").success();
-    assert_eq!(versions(&fresh, r#"provision."agent_mitra_shared_history""#), "1,2,3,4,5,6,7");
+    assert_eq!(versions(&fresh, r#"provision."agent_mitra_shared_history""#), "1,2,3,4,5,6,7,8");
     assert_same(&image(&dumped_and_restored(&fresh)), &image(&db));
 }
 
@@ -251,7 +255,7 @@ fn a_second_blueprint_applies_its_shared_part_once_with_its_first_tenant() {
     assert!(table_exists(&db, "w2_schema.items"));
     db.provision().in_workspace(&ws).arg("status").success().stdout_has("shared part of widgets: version 1, 0 pending");
     // The shipped blueprint's history is its own.
-    assert_eq!(versions(&db, r#"provision."agent_mitra_shared_history""#), "1,2,3,4,5,6,7");
+    assert_eq!(versions(&db, r#"provision."agent_mitra_shared_history""#), "1,2,3,4,5,6,7,8");
 }
 
 /// Nothing of the widgets blueprint or of tenant w1 is in `db`.

@@ -16,6 +16,7 @@ mod partitions;
 pub mod printer;
 mod reporters;
 mod reset;
+mod retention;
 mod sandbox;
 mod seed;
 mod status;
@@ -30,7 +31,8 @@ use anyhow::Result;
 use clap::Parser;
 
 use crate::cli::args::{
-    BlueprintCommand, Command, DbCommand, KeysCommand, PartitionsCommand, SandboxCommand, TenantCommand,
+    BlueprintCommand, Command, DbCommand, KeysCommand, PartitionsCommand, RetentionCommand, SandboxCommand,
+    TenantCommand,
 };
 use crate::cli::context::Context;
 use crate::error::{exit_code_of, lost_connection};
@@ -49,6 +51,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Seed(args) => seed::run(ctx, &args).await,
         Command::Verify(args) => verify::run(ctx, &args).await,
         Command::Health(args) => health::run(ctx, &args).await,
+        Command::Retention(RetentionCommand::Run(args)) => retention::run(ctx, &args).await,
         Command::Partitions(PartitionsCommand::Rollover(args)) => partitions::rollover::run(ctx, &args).await,
         Command::Partitions(PartitionsCommand::List(args)) => partitions::list::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Add(args)) => tenant::add::run(ctx, &args).await,

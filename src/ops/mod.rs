@@ -14,6 +14,7 @@ pub mod keys;
 pub mod partitions;
 pub mod provisioner;
 pub mod reset;
+pub mod retention;
 pub mod rollover;
 pub mod sample;
 pub mod seed;

@@ -16,6 +16,7 @@ use provision::Target;
 use tokio_postgres::Client;
 
 pub mod keys;
+pub mod ledger;
 mod run;
 #[allow(unused_imports)] // each test binary uses its own part
 pub use run::{diff, Outcome, Run};

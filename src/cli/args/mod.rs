@@ -120,6 +120,33 @@ pub enum Command {
     /// Keys of encrypted columns: rotate a tenant's key.
     #[command(subcommand)]
     Keys(KeysCommand),
+
+    /// Row retention: delete or anonymise what outlived its period (safe from cron).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Apply every pack's [[retention]] rules to every active tenant, in batches.
+    #[command(after_help = "Example:\n  provision retention run --dry-run\n  provision retention run --tenant lic --batch 5000\n\n\
+        Exit codes: 0 every tenant done; 1 a tenant failed; 2 a bad rule or option (nothing changed); \
+        3 a tenant's lock or a row lock was not had within --lock-timeout.")]
+    Run(RetentionRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RetentionRunArgs {
+    #[command(flatten)]
+    pub tenants: TenantOpts,
+    #[command(flatten)]
+    pub dry_run: DryRunOpts,
+    /// Act as if it were this time (rehearsals, tests); default: the database clock.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub now: Option<String>,
+    /// Rows per batch; each batch is one transaction.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub batch: i64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -40,6 +40,7 @@ fn describe(bp: &Blueprint) -> Result<Value> {
         "partitioned": m.partitioned.iter().map(|p| json!({
             "table": p.table, "column": p.column, "interval": p.interval.unit(), "premake": p.premake, "retention": p.retention,
         })).collect::<Vec<_>>(),
+        "retention": m.retention,
         "audit": audit,
         "admin_template": m.admin_template,
         "sample": m.sample.as_ref().map(|s| json!({
@@ -123,6 +124,11 @@ fn print_text(ctx: &Context, bp: &Blueprint, doc: &Value) {
             p.interval.unit(),
             p.premake
         ));
+    }
+    for r in &m.retention {
+        let when = r.condition.as_deref().map_or(String::new(), |c| format!(" where {c}"));
+        let verb = crate::ops::retention::action_name(r.action);
+        ctx.printer.line(format!("retention {}: {verb} {} {} after {}{when}", r.rule_name(), r.table, r.age, r.column));
     }
     match &m.audit {
         Some(a) if a.exclude.is_empty() => ctx.printer.line("audit: every table"),

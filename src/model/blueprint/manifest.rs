@@ -38,6 +38,50 @@ pub struct Manifest {
     /// core V14), which `provision keys` re-encrypts.
     #[serde(default)]
     pub encrypted: Vec<EncryptedSpec>,
+    /// Row retention of unpartitioned tables (`provision retention run`).
+    #[serde(default)]
+    pub retention: Vec<RetentionRule>,
+}
+
+/// `[[retention]]`: rows of `table` older than `age` (measured on `column`)
+/// and matching `condition` are deleted or anonymised by `retention run`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionRule {
+    /// Unique in the pack; the table's name when absent.
+    pub name: Option<String>,
+    pub table: String,
+    pub age: String,
+    pub column: String,
+    /// An SQL boolean over the table's columns; the server checks it.
+    pub condition: Option<String>,
+    pub action: RetentionAction,
+    /// anonymise: column -> what it becomes.
+    #[serde(default)]
+    pub columns: BTreeMap<String, Scrub>,
+}
+
+impl RetentionRule {
+    pub fn rule_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.table)
+    }
+}
+
+/// What a retention rule does to an expired row.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RetentionAction {
+    Delete,
+    Anonymise,
+}
+
+/// What an anonymised column becomes.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scrub {
+    Null,
+    /// A salted, irreversible hash (`anon:` and 32 hex digits).
+    Hash,
 }
 
 /// `[[encrypted]]`: one table whose `columns` hold `enc1:` envelopes.
@@ -213,6 +257,7 @@ pub(super) fn check_manifest(manifest: &Manifest) -> Result<(), String> {
             return Err(format!("[[encrypted]] {}: name at least one column", spec.table));
         }
     }
+    check_retention(manifest, &plain)?;
     if let Some(bad) = manifest.audit.iter().flat_map(|a| &a.reads).find(|n| !plain(n)) {
         return Err(format!("[audit] reads: {bad:?} is not a plain lower-case identifier"));
     }
@@ -227,6 +272,45 @@ pub(super) fn check_manifest(manifest: &Manifest) -> Result<(), String> {
                 return Err(format!("[attributes.{name}] default {default:?} is not one of its values"));
             }
         }
+    }
+    Ok(())
+}
+
+/// `[[retention]]` rules: plain names, a duration like `[[partitioned]]`
+/// retention, columns exactly when anonymising, no partitioned table (whole
+/// partitions go by `[[partitioned]] retention`), names unique. The
+/// condition is checked by the server when a run plans it.
+fn check_retention(manifest: &Manifest, plain: &dyn Fn(&str) -> bool) -> Result<(), String> {
+    let mut names: Vec<&str> = Vec::new();
+    for rule in &manifest.retention {
+        let name = rule.rule_name();
+        let at = format!("[[retention]] {name} (table {})", rule.table);
+        let idents = [name, &rule.table, &rule.column].into_iter().chain(rule.columns.keys().map(String::as_str));
+        if let Some(bad) = idents.into_iter().find(|n| !plain(n)) {
+            return Err(format!("{at}: {bad:?} is not a plain lower-case identifier"));
+        }
+        if manifest.partitioned.iter().any(|p| p.table == rule.table) {
+            return Err(format!("{at}: the table is [[partitioned]]; give it `retention` there (whole partitions)"));
+        }
+        // "0 days" is allowed here (act on the next run, e.g. a GDPR request); the rest as partition retention.
+        let age = match rule.age.split_once(' ') {
+            Some(("0", unit)) => format!("1 {unit}"),
+            _ => rule.age.clone(),
+        };
+        let overrides = crate::model::config::PartitionOverrides { retention: Some(age), ..Default::default() };
+        crate::model::config::check_partitions(&overrides)
+            .map_err(|m| format!("{at}: {}", m.replacen("retention", "age", 1)))?;
+        match (rule.action, rule.columns.is_empty()) {
+            (RetentionAction::Anonymise, true) => {
+                return Err(format!("{at}: action \"anonymise\" needs columns = {{ col = \"null\" | \"hash\" }}"))
+            }
+            (RetentionAction::Delete, false) => return Err(format!("{at}: action \"delete\" takes no columns")),
+            _ => {}
+        }
+        if names.contains(&name) {
+            return Err(format!("{at}: another rule has the same name; give one a `name`"));
+        }
+        names.push(name);
     }
     Ok(())
 }
