@@ -15,6 +15,8 @@
 //! run with triggers off (`session_replication_role = replica`); foreign
 //! keys are then checked set-wise and each audited table gets one summary
 //! audit row, as the per-row triggers would otherwise cost most of the time.
+//! The secondary indexes of tables that start (nearly) empty are then built
+//! after the inserts instead of during them ([`indexes`]).
 //!
 //! A blueprint with `[[encrypted]]` columns gets a fresh sample key in the
 //! session, and every sample may leave secrets in `pg_temp.sample_secrets`
@@ -34,6 +36,8 @@ use crate::model::tenant::TenantCode;
 pub use crate::ops::seed_key::Secret;
 use crate::ops::seed_key::{self, EncryptedTable};
 use crate::report::Reporter;
+
+mod indexes;
 
 /// Largest size a sample may ask for: bounds what a typo can cost.
 pub const MAX_SIZE: u64 = 10_000_000;
@@ -106,9 +110,15 @@ pub async fn load(tx: &Transaction<'_>, req: &Request<'_>, reporter: &dyn Report
     };
     let mut lap = Lap::new(reporter, req.code);
     lap.note(if bulk { "bulk mode (foreign keys checked per table)" } else { "per-row foreign-key checks" });
+    // Dropping indexes needs the tables' owner; bulk mode means superuser.
+    let deferred = if bulk { indexes::defer(tx, &schema).await? } else { indexes::Deferred::default() };
     for (file, sql) in &scripts {
         tx.batch_execute(sql).await.map_err(|e| script_error(req, file, e))?;
         lap.done(file);
+    }
+    if deferred.indexes > 0 {
+        indexes::rebuild(tx, &deferred).await?;
+        lap.done(&format!("{} secondary indexes built", deferred.indexes));
     }
     let inserted = inserted(tx, &schema).await?;
     if bulk {
