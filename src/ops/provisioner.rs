@@ -70,12 +70,17 @@ pub async fn create(
     if split && !settings.structure_only && blueprint.manifest.admin_template.is_some() {
         crate::ops::completion::administrator_pending(&tx, &identity).await?;
     }
-    let mut objects = count_objects(&tx, &schema).await?;
-    if !split {
-        // A split build's first transaction is knowingly incomplete (no
-        // isolation or audit yet); the transaction that finishes it is checked.
-        crate::ops::gate::check_tenant(&tx, &spec.code, blueprint).await?;
-    }
+    // Both only read: in flight together, one round trip.
+    let counted = count_objects(&tx, &schema);
+    let checked = async {
+        match split {
+            // A split build's first transaction is knowingly incomplete (no
+            // isolation or audit yet); the transaction that finishes it is checked.
+            true => Ok(()),
+            false => crate::ops::gate::check_tenant(&tx, &spec.code, blueprint).await,
+        }
+    };
+    let (mut objects, ()) = tokio::try_join!(counted, checked)?;
     tx.commit().await?;
     if split {
         crate::failpoint::hit("create.after_first_transaction");
