@@ -21,8 +21,14 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     let started = Instant::now();
     let config = ctx.config()?;
     let spec = spec::resolve(&args.spec, &config)?;
-    let blueprint = Blueprint::load(&config.templates_dir, &spec.blueprint)?;
-    let (mut client, target) = ctx.connect().await?;
+    // Parsing the pack's templates and connecting wait on different things
+    // (CPU, the server starting a backend): done together. A pack that does
+    // not load is still the error reported, as before.
+    let (templates, name) = (config.templates_dir.clone(), spec.blueprint.clone());
+    let loading = tokio::task::spawn_blocking(move || Blueprint::load(&templates, &name));
+    let (loaded, connected) = tokio::join!(loading, ctx.connect());
+    let blueprint = loaded??;
+    let (mut client, target) = connected?;
     if args.dry_run.enabled {
         let would = add::would_add(&client, &spec, &blueprint).await?;
         dry_run(ctx, &spec, &blueprint, &would);
