@@ -59,44 +59,24 @@ pub async fn add(
     verify: bool,
 ) -> Result<Added> {
     let env = Env { reporter, lock_timeout: settings.lock_timeout };
-    // The completion survey reads only what the steps below leave alone
-    // (unless they apply a shared migration), so it runs meanwhile on a
-    // second connection: its catalog walk costs as much as they do.
-    let prepare = async {
-        // Only provision's own here: the blueprint's shared part, when this is
-        // its first tenant, goes into the tenant's transaction (provisioner).
-        let in_use = crate::ops::shared_parts::in_use(&*client, config).await?;
-        let known = with_own_part(crate::ops::shared_parts::parts(&in_use), blueprint);
-        let shared_applied = shared::apply_core(client, env.lock_timeout, reporter, &known).await?;
-        crate::ops::gate::before_create(client, &env, blueprint).await?;
-        crate::failpoint::hit("tenant_add.after_shared");
-        Ok::<_, anyhow::Error>(shared_applied)
-    };
-    let (shared_applied, early) = tokio::join!(prepare, survey_aside(target, config));
-    let shared_applied = shared_applied?;
-    // A shared migration may change what the survey looks at: ask again.
-    let early = early.filter(|_| shared_applied.is_empty());
+    // Only provision's own here: the blueprint's shared part, when this is
+    // its first tenant, goes into the tenant's transaction (provisioner).
+    let in_use = crate::ops::shared_parts::in_use(&*client, config).await?;
+    let known = with_own_part(crate::ops::shared_parts::parts(&in_use), blueprint);
+    let shared_applied = shared::apply_core(client, env.lock_timeout, reporter, &known).await?;
+    crate::ops::gate::before_create(client, &env, blueprint).await?;
+    crate::failpoint::hit("tenant_add.after_shared");
     // Held across the completion's and the creation's transactions, so no
     // verify of another process sees the tenant half done.
     let build = async |c: &mut Client| {
-        let resumed = match &early {
-            Some(found) => complete(reporter, c, found, &spec.code, settings, Own::Skip).await?,
-            None => complete_all(reporter, c, config, &spec.code, settings).await?,
-        };
+        let resumed = complete_registered(reporter, c, config, &spec.code, settings).await?;
         crate::failpoint::hit("tenant_add.after_completion");
-        if let Some(outcome) = resumed {
-            return Ok(resumed_creation(reporter, &spec.code, outcome));
-        }
-        match provisioner::create(c, spec, blueprint, settings, reporter).await? {
-            // Registered already: only a survey under the tenant's lock may
-            // tell whether an interrupted run began its creation.
-            Outcome::AlreadyExists if early.is_some() => {
-                Ok(match complete_all(reporter, c, config, &spec.code, settings).await? {
-                    Some(outcome) => resumed_creation(reporter, &spec.code, outcome),
-                    None => Outcome::AlreadyExists,
-                })
+        match resumed {
+            Some(outcome) => {
+                reporter.note(&format!("tenant {}: finishing the creation an interrupted run began", spec.code));
+                Ok(as_created(outcome))
             }
-            outcome => Ok(outcome),
+            None => provisioner::create(c, spec, blueprint, settings, reporter).await,
         }
     };
     let outcome = lock::while_held(client, Resource::Tenant(&spec.code), env.lock_timeout, reporter, build).await?;
@@ -114,81 +94,33 @@ pub async fn add(
     Ok(Added { shared_applied, outcome, verified })
 }
 
-/// What the completion survey found: the registered tenants, their
-/// blueprints and the incomplete ones among them.
-struct Survey {
-    registered: Vec<Registered>,
-    blueprints: HashMap<String, Blueprint>,
-    gaps: HashMap<String, completion::Gap>,
-}
-
-impl Survey {
-    /// Surveys every active registered tenant whose blueprint loads (one
-    /// query for all).
-    async fn take(client: &mut Client, config: &Config) -> Result<Survey> {
-        let registered = registry::snapshot(&*client, None).await?;
-        let mut blueprints: HashMap<String, Blueprint> = HashMap::new();
-        for tenant in registered.iter().filter(|t| t.is_active() && t.schema_exists) {
-            if !blueprints.contains_key(&tenant.blueprint) {
-                if let Ok(bp) = Blueprint::load(&config.templates_dir, &tenant.blueprint) {
-                    blueprints.insert(tenant.blueprint.clone(), bp);
-                }
+/// Completes every incomplete registered tenant (one survey query for all);
+/// returns the outcome for `code` when its own creation was interrupted.
+/// Another tenant that cannot be completed is a warning: `up` reports it.
+async fn complete_registered(
+    reporter: &dyn AddReporter,
+    client: &mut Client,
+    config: &Config,
+    code: &TenantCode,
+    settings: &Settings,
+) -> Result<Option<Outcome>> {
+    let registered = registry::snapshot(&*client, None).await?;
+    let mut blueprints: HashMap<String, Blueprint> = HashMap::new();
+    for tenant in registered.iter().filter(|t| t.is_active() && t.schema_exists) {
+        if !blueprints.contains_key(&tenant.blueprint) {
+            if let Ok(bp) = Blueprint::load(&config.templates_dir, &tenant.blueprint) {
+                blueprints.insert(tenant.blueprint.clone(), bp);
             }
         }
-        let gaps = completion::survey(client, &pairs(&registered, &blueprints)).await?;
-        Ok(Survey { registered, blueprints, gaps })
     }
-}
-
-fn pairs<'a>(
-    registered: &'a [Registered],
-    blueprints: &'a HashMap<String, Blueprint>,
-) -> Vec<(&'a Registered, &'a Blueprint)> {
-    registered
+    let pairs: Vec<(&Registered, &Blueprint)> = registered
         .iter()
         .filter(|t| t.is_active() && t.schema_exists)
         .filter_map(|t| blueprints.get(&t.blueprint).map(|bp| (t, bp)))
-        .collect()
-}
-
-/// [`Survey::take`] on a connection of its own, before the tenant's lock is
-/// taken; None when that fails (the caller then surveys on its own
-/// connection, which reports the error). Completing a tenant asks the
-/// catalog again under that tenant's lock, so an early answer can only make
-/// a tenant be completed that another process completed meanwhile (a no-op).
-/// Its answer about the tenant being added is never used: that one is
-/// asked under its lock ([`Own::Skip`]).
-async fn survey_aside(target: &Target, config: &Config) -> Option<Survey> {
-    let mut aside = target.connect().await.ok()?;
-    Survey::take(&mut aside, config).await.ok()
-}
-
-/// What [`complete`] does with the tenant being added, if it is incomplete.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Own {
-    /// Finish its interrupted creation (the survey ran under its lock).
-    Resume,
-    /// Leave it: the survey ran before its lock was taken.
-    Skip,
-}
-
-/// Completes every incomplete tenant `found`; returns the outcome for
-/// `code` when its own creation was interrupted (with [`Own::Resume`]).
-/// Another tenant that cannot be completed is a warning: `up` reports it.
-async fn complete(
-    reporter: &dyn AddReporter,
-    client: &mut Client,
-    found: &Survey,
-    code: &TenantCode,
-    settings: &Settings,
-    own: Own,
-) -> Result<Option<Outcome>> {
-    let gaps = &found.gaps;
+        .collect();
+    let gaps = completion::survey(client, &pairs).await?;
     let mut resumed = None;
-    let incomplete = pairs(&found.registered, &found.blueprints)
-        .into_iter()
-        .filter(|(t, _)| gaps.contains_key(t.code.as_str()) && (own == Own::Resume || &t.code != code));
-    for (tenant, blueprint) in incomplete {
+    for (tenant, blueprint) in pairs.into_iter().filter(|(t, _)| gaps.contains_key(t.code.as_str())) {
         let result = match gaps[tenant.code.as_str()].creating {
             true => upgrade::upgrade(client, tenant, blueprint, settings, reporter).await,
             false => completion::complete(client, tenant, blueprint, settings, reporter).await,
@@ -201,24 +133,6 @@ async fn complete(
         }
     }
     Ok(resumed.filter(|_| gaps.get(code.as_str()).is_some_and(|g| g.creating)))
-}
-
-/// [`Survey::take`] and [`complete`] on `client`, under `code`'s lock.
-async fn complete_all(
-    reporter: &dyn AddReporter,
-    client: &mut Client,
-    config: &Config,
-    code: &TenantCode,
-    settings: &Settings,
-) -> Result<Option<Outcome>> {
-    let found = Survey::take(client, config).await?;
-    complete(reporter, client, &found, code, settings, Own::Resume).await
-}
-
-/// The outcome of finishing `code`'s interrupted creation, told as such.
-fn resumed_creation(reporter: &dyn AddReporter, code: &TenantCode, outcome: Outcome) -> Outcome {
-    reporter.note(&format!("tenant {code}: finishing the creation an interrupted run began"));
-    as_created(outcome)
 }
 
 /// A finished interrupted creation, reported as the creation it completes.
