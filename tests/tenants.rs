@@ -369,9 +369,8 @@ fn remove_says_what_it_dropped_keeps_the_audit_log_and_warns_when_declared() {
 
 #[test]
 fn tenant_add_completes_another_incomplete_tenant() {
-    // The completion survey runs on a connection of its own while `tenant
-    // add` takes its locks (src/ops/tenant/add.rs); what it finds is still
-    // completed.
+    // Issue 11: every `tenant add` first completes what an interrupted or
+    // hand-broken tenant lacks (src/ops/completion.rs), whatever it adds.
     let db = TestDb::new();
     // Codes of its own: roles are cluster-wide.
     let ws = Workspace::new("[tenants.cplic]\nname = \"CP LIC\"\n[tenants.cphdfc]\nname = \"CP HDFC\"\n");
