@@ -366,3 +366,20 @@ fn remove_says_what_it_dropped_keeps_the_audit_log_and_warns_when_declared() {
     assert_eq!(audit_rows("rmb"), rows_b);
     other.execute("DROP TABLE held");
 }
+
+#[test]
+fn tenant_add_completes_another_incomplete_tenant() {
+    // Issue 11: every `tenant add` first completes what an interrupted or
+    // hand-broken tenant lacks (src/ops/completion.rs), whatever it adds.
+    let db = TestDb::new();
+    // Codes of its own: roles are cluster-wide.
+    let ws = Workspace::new("[tenants.cplic]\nname = \"CP LIC\"\n[tenants.cphdfc]\nname = \"CP HDFC\"\n");
+    db.provision().in_workspace(&ws).args(["tenant", "add", "cplic", "--no-verify"]).success();
+    db.execute("DROP TRIGGER audit_row_change ON cplic_schema.agents");
+    let trigger = "SELECT count(*)::text FROM pg_trigger WHERE tgrelid = 'cplic_schema.agents'::regclass \
+                   AND tgname = 'audit_row_change' AND tgenabled <> 'D'";
+    assert_eq!(db.scalar(trigger), "0");
+    db.provision().in_workspace(&ws).args(["tenant", "add", "cphdfc", "--no-verify"]).success();
+    assert_eq!(db.scalar(trigger), "1", "tenant add cphdfc did not complete cplic");
+    assert_eq!(db.strings("SELECT tenant_code FROM shared.tenants ORDER BY 1"), ["cphdfc", "cplic"]);
+}

@@ -44,11 +44,16 @@ pub async fn create(
     let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
     let migrations = blueprint.render(&identity)?;
     let tx = begin_with_shared_part(client, &spec.code, blueprint, settings.lock_timeout, reporter).await?;
-    if !registry::snapshot(&tx, Some(&spec.code)).await?.is_empty() {
+    let schema = spec.code.schema_name();
+    // Both only read: in flight together.
+    let registered = registry::snapshot(&tx, Some(&spec.code));
+    let taken =
+        async { Ok::<_, anyhow::Error>(tx.query_one(include_str!("sql/schema_exists.sql"), &[&schema]).await?) };
+    let (registered, taken) = tokio::try_join!(registered, taken)?;
+    if !registered.is_empty() {
         return Ok(Outcome::AlreadyExists);
     }
-    let schema = spec.code.schema_name();
-    let schema_taken: bool = tx.query_one(include_str!("sql/schema_exists.sql"), &[&schema]).await?.get(0);
+    let schema_taken: bool = taken.get(0);
     if schema_taken {
         return Err(failed(format!(
             "cannot create tenant {}: schema {schema} already exists but is not registered; drop or rename it first",
@@ -70,12 +75,17 @@ pub async fn create(
     if split && !settings.structure_only && blueprint.manifest.admin_template.is_some() {
         crate::ops::completion::administrator_pending(&tx, &identity).await?;
     }
-    let mut objects = count_objects(&tx, &schema).await?;
-    if !split {
-        // A split build's first transaction is knowingly incomplete (no
-        // isolation or audit yet); the transaction that finishes it is checked.
-        crate::ops::gate::check_tenant(&tx, &spec.code, blueprint).await?;
-    }
+    // Both only read: in flight together, one round trip.
+    let counted = count_objects(&tx, &schema);
+    let checked = async {
+        match split {
+            // A split build's first transaction is knowingly incomplete (no
+            // isolation or audit yet); the transaction that finishes it is checked.
+            true => Ok(()),
+            false => crate::ops::gate::check_tenant(&tx, &spec.code, blueprint).await,
+        }
+    };
+    let (mut objects, ()) = tokio::try_join!(counted, checked)?;
     tx.commit().await?;
     if split {
         crate::failpoint::hit("create.after_first_transaction");
@@ -193,8 +203,12 @@ async fn begin_with_shared_part<'c>(
     reporter: &dyn Reporter,
 ) -> Result<Transaction<'c>> {
     let part = SharedPart { blueprint: &blueprint.name, migrations: &blueprint.shared };
-    let configure_reads = read_audit::needs_configuring(&*client, blueprint, reporter).await?;
-    if blueprint_shared::plan(&*client, part).await?.pending.is_empty() && !configure_reads {
+    // Both only read: in flight together.
+    let (configure_reads, plan) = tokio::try_join!(
+        read_audit::needs_configuring(&*client, blueprint, reporter),
+        blueprint_shared::plan(&*client, part)
+    )?;
+    if plan.pending.is_empty() && !configure_reads {
         return begin_locked(client, code, lock_timeout, reporter).await;
     }
     let tx = client.transaction().await?;

@@ -7,22 +7,33 @@ use std::time::Instant;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::cli::args::TenantAddArgs;
+use crate::cli::args::{TenantAddArgs, TenantSpecArgs};
 use crate::cli::context::Context;
 use crate::cli::printer::{good, strong};
 use crate::cli::tenant::spec;
 use crate::error::failed;
 use crate::model::blueprint::Blueprint;
-use crate::model::config::TenantSpec;
+use crate::model::config::{Config, TenantSpec};
+use crate::model::tenant::TenantCode;
 use crate::ops::provisioner::Outcome;
 use crate::ops::tenant::add::{self, Added, WouldAdd};
 
 pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
     let started = Instant::now();
     let config = ctx.config()?;
+    // With a database given (URL or PG* variables), the pack's templates are
+    // parsed on a thread of their own while the server starts its backend.
+    // Errors keep their order: the tenant's (exit 2) before the connection's.
+    let early = match ctx.explicit_target().ok().flatten() {
+        Some(_) => Some(tokio::join!(parse_pack(&args.spec, &config), ctx.connect()).1),
+        None => None,
+    };
     let spec = spec::resolve(&args.spec, &config)?;
     let blueprint = Blueprint::load(&config.templates_dir, &spec.blueprint)?;
-    let (mut client, target) = ctx.connect().await?;
+    let (mut client, target) = match early {
+        Some(connected) => connected?,
+        None => ctx.connect().await?,
+    };
     if args.dry_run.enabled {
         let would = add::would_add(&client, &spec, &blueprint).await?;
         dry_run(ctx, &spec, &blueprint, &would);
@@ -33,6 +44,21 @@ pub async fn run(ctx: &Context, args: &TenantAddArgs) -> Result<()> {
         add::add(&ctx.printer, (&mut client, &target), &config, (&spec, &blueprint), &settings, !args.no_verify)
             .await?;
     report(ctx, &spec, &blueprint, &added, started.elapsed().as_secs_f64())
+}
+
+/// Loads the pack the tenant will use into the process's cache (so that
+/// resolving the tenant finds it parsed), on a blocking thread. A pack that
+/// does not load is left to that resolution, which reports it.
+async fn parse_pack(args: &TenantSpecArgs, config: &Config) {
+    let Ok(code) = TenantCode::parse(&args.code) else { return };
+    let name = match (&args.blueprint, config.tenant(&code)) {
+        (None, Some(declared)) => Some(declared.blueprint.clone()),
+        (given, _) => config.blueprint_for(&code, given.as_deref()).ok(),
+    };
+    if let Some(name) = name {
+        let templates = config.templates_dir.clone();
+        let _ = tokio::task::spawn_blocking(move || Blueprint::load(&templates, &name).is_ok()).await;
+    }
 }
 
 /// Prints what `tenant add` would do.
