@@ -22,7 +22,8 @@
 --                   on), SHARE ROW EXCLUSIVE on the DEFAULT partition (reads go
 --                   on; a write of a row into the DEFAULT waits, so no row can
 --                   land there between the move and the ATTACH), then CREATE
---                   standalone, move the DEFAULT's rows of the period, ATTACH
+--                   standalone, move the DEFAULT's rows of the period (unless
+--                   the DEFAULT's file was empty at planning), ATTACH
 --                   (ACCESS EXCLUSIVE on the new table and the DEFAULT while
 --                   PostgreSQL scans the DEFAULT), then the parent's RLS flags
 --                   and policies, planned here (partitions inherit neither),
@@ -51,6 +52,14 @@ WITH clock AS (
 ), resolved AS (
     SELECT spec.code, spec.sch, spec.tbl, spec.col, spec.unit, spec.premake, spec.ord, spec.parent,
            c.relowner, c.relrowsecurity, c.relforcerowsecurity, pt.partdefid,
+           -- The DEFAULT partition's file is empty, so it holds no row to move
+           -- (read from the file, which locks nothing; asked only where the
+           -- role may). Rows that land there after the plan make the ATTACH
+           -- fail with check_violation: the tool re-plans that table.
+           coalesce(pt.partdefid <> 0
+                    AND pg_catalog.has_function_privilege('pg_catalog.pg_stat_file(text, boolean)', 'EXECUTE')
+                    AND (pg_catalog.pg_stat_file(pg_catalog.pg_relation_filepath(pt.partdefid), true)).size = 0,
+                    false) AS default_empty,
            pg_catalog.pg_get_userbyid(c.relowner) AS owner,
            format('%I.%I', spec.sch, spec.tbl) AS parent_name,
            coalesce(spec.archive, d.archive_before_delete, false) AS archive,
@@ -118,7 +127,7 @@ WITH clock AS (
     SELECT r.*, 1 AS phase, NULL::timestamp AS lo, r.tbl || '_default' AS name FROM resolved r WHERE r.partdefid = 0
     UNION ALL
     SELECT m.code, m.sch, m.tbl, m.col, m.unit, m.premake, m.ord, m.parent, m.relowner, m.relrowsecurity,
-           m.relforcerowsecurity, m.partdefid, m.owner, m.parent_name, m.archive, m.step, m.current_lo,
+           m.relforcerowsecurity, m.partdefid, m.default_empty, m.owner, m.parent_name, m.archive, m.step, m.current_lo,
            m.cutoff, 2, m.lo, m.name
     FROM missing m
 ), fingerprint AS (
@@ -159,7 +168,7 @@ CROSS JOIN LATERAL (VALUES
      format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)',
             f.sch, f.name, f.parent)),
     (4, '', 'move', format('%I.%I', f.sch, f.name),
-     CASE WHEN f.partdefid <> 0 THEN
+     CASE WHEN f.partdefid <> 0 AND NOT f.default_empty THEN
          format('WITH moved AS (DELETE FROM %s WHERE %I >= %L AND %I < %L RETURNING *) INSERT INTO %I.%I SELECT * FROM moved',
                 f.partdefid::regclass, f.col, f.lo, f.col, f.lo + f.step, f.sch, f.name) END),
     (5, f.owner, 'attach', format('%I.%I', f.sch, f.name),
