@@ -83,11 +83,16 @@ WITH clock AS (
     CROSS JOIN LATERAL regexp_match(pg_catalog.pg_get_expr(pc.relpartbound, 0),
                                     'FROM \(''([^'']*)''\) TO \(''([^'']*)''\)') AS b
     WHERE i.inhrelid <> r.partdefid
+), oldest AS (
+    -- Grouped once and joined: a correlated min() per table rescanned the
+    -- bounds of every table (quadratic in tables).
+    SELECT b.ord, min(b.lo) AS lo FROM bounds b GROUP BY b.ord
 ), windowed AS (
     SELECT r.*,
-           greatest(least(coalesce((SELECT min(b.lo) FROM bounds b WHERE b.ord = r.ord), r.current_lo), r.current_lo),
+           greatest(least(coalesce(o.lo, r.current_lo), r.current_lo),
                     coalesce(date_trunc(r.unit, r.cutoff), '-infinity'::timestamp)) AS start_lo
     FROM resolved r
+    LEFT JOIN oldest o ON o.ord = r.ord
 ), missing AS (
     SELECT w.*, g.lo, g.lo + w.step AS hi,
            w.tbl || '_p' || to_char(g.lo, CASE w.unit WHEN 'month' THEN 'YYYY_MM' ELSE 'YYYY_MM_DD' END) AS name
@@ -117,6 +122,16 @@ WITH clock AS (
     JOIN pg_catalog.pg_policy p ON p.polrelid = r.parent
     CROSS JOIN LATERAL (SELECT concat(p.polqual::text, p.polwithcheck::text) ~ '\{VAR ' AS names_columns) AS x
     WHERE r.relrowsecurity
+), policy_set AS (
+    -- Per parent, once: the policies the plan spells, and whether the tool
+    -- must copy some itself. Joined by hash below (a lookup per new
+    -- partition in the whole policy list was quadratic in tables).
+    SELECT p.ord,
+           array_agg(p.polname ORDER BY p.polname) FILTER (WHERE NOT p.names_columns) AS names,
+           array_agg(p.rest ORDER BY p.polname) FILTER (WHERE NOT p.names_columns) AS rests,
+           bool_or(p.names_columns) AS copies
+    FROM policy p
+    GROUP BY p.ord
 ), expired AS (
     SELECT r.*, b.nspname AS part_schema, b.relname AS part_name, b.lo,
            CASE WHEN r.sch = 'audit' THEN 'audit_archive' ELSE r.code || '_archive' END AS archive_schema
@@ -188,6 +203,7 @@ SELECT f.code, format('%I.%I', f.sch, f.name), f.phase, f.ord, f.lo, s.n, f.owne
        format('%I.%I', f.sch, f.name), f.parent_name, s.ddl, fp.security
 FROM created f
 JOIN fingerprint fp ON fp.ord = f.ord
+LEFT JOIN policy_set ps ON ps.ord = f.ord
 CROSS JOIN LATERAL (
     -- ENABLE and FORCE in one ALTER TABLE: one lock and one catalog update
     -- of the new partition instead of two.
@@ -196,11 +212,11 @@ CROSS JOIN LATERAL (
                                            CASE WHEN f.relforcerowsecurity THEN 'FORCE ROW LEVEL SECURITY' END)
     WHERE f.relrowsecurity OR f.relforcerowsecurity
     UNION ALL
-    SELECT 8, 'secure', format('CREATE POLICY %I ON %I.%I', p.polname, f.sch, f.name) || p.rest
-    FROM policy p WHERE p.ord = f.ord AND NOT p.names_columns
+    SELECT 8, 'secure', format('CREATE POLICY %I ON %I.%I', x.polname, f.sch, f.name) || x.rest
+    FROM unnest(ps.names, ps.rests) AS x(polname, rest)
     UNION ALL
     -- ddl '': not a statement; the tool copies these policies itself.
-    SELECT DISTINCT 8, 'copy_policies', '' FROM policy p WHERE p.ord = f.ord AND p.names_columns
+    SELECT 8, 'copy_policies', '' WHERE ps.copies
 ) AS s(n, kind, ddl)
 UNION ALL
 -- Retention: lock the parent, detach, then drop or archive.
