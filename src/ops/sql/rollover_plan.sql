@@ -53,13 +53,15 @@ WITH clock AS (
     SELECT spec.code, spec.sch, spec.tbl, spec.col, spec.unit, spec.premake, spec.ord, spec.parent,
            c.relowner, c.relrowsecurity, c.relforcerowsecurity, pt.partdefid,
            -- The DEFAULT partition's file is empty, so it holds no row to move
-           -- (read from the file, which locks nothing; asked only where the
-           -- role may). Rows that land there after the plan make the ATTACH
-           -- fail with check_violation: the tool re-plans that table.
-           coalesce(pt.partdefid <> 0
-                    AND pg_catalog.has_function_privilege('pg_catalog.pg_stat_file(text, boolean)', 'EXECUTE')
-                    AND (pg_catalog.pg_stat_file(pg_catalog.pg_relation_filepath(pt.partdefid), true)).size = 0,
-                    false) AS default_empty,
+           -- (read from the file, which locks nothing). Rows that land there
+           -- after the plan make the ATTACH fail with check_violation: the
+           -- tool re-plans that table. For a role that may not call
+           -- pg_stat_file, the tool puts `false` in place of the size test
+           -- (plan.rs, DEFAULT_FILE_EMPTY): every new partition moves rows.
+           CASE WHEN pt.partdefid <> 0
+                THEN coalesce((pg_catalog.pg_stat_file(pg_catalog.pg_relation_filepath(pt.partdefid), true)).size = 0,
+                              false)
+                ELSE false END AS default_empty,
            pg_catalog.pg_get_userbyid(c.relowner) AS owner,
            format('%I.%I', spec.sch, spec.tbl) AS parent_name,
            coalesce(spec.archive, d.archive_before_delete, false) AS archive,
