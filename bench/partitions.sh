@@ -58,9 +58,10 @@ unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSSLMODE PGSERVICE DATABASE_UR
 export PROVISION_ADMIN_PASSWORD=bench
 
 # premake 0: `up` leaves DEFAULT + current month; premake 3: what rollover makes.
+# The tenants are agent_mitra's: bench/partitions/parents.sql names its 4 tables.
 for premake in 0 3; do
   {
-    printf 'templates = "%s/templates"\n\n[defaults]\npremake = %d\n' "$repo" "$premake"
+    printf 'templates = "%s/templates"\n\n[defaults]\nblueprint = "agent_mitra"\npremake = %d\n' "$repo" "$premake"
     for i in $(seq -w 1 "$TENANTS"); do printf '\n[tenants.t%s]\nname = "Tenant %s"\n' "$i" "$i"; done
   } > "premake$premake.toml"
 done

@@ -553,6 +553,17 @@ fn rows_in_the_default_partition_move_into_the_partition_created_for_them() {
     let ids = "SELECT event_id::text || ' ' || \"timestamp\"::text FROM lic_schema.user_events ORDER BY 1";
     let before = db.strings(ids);
     assert_eq!(before.len(), 12);
+    // Only user_events' DEFAULT holds rows: only its new partitions move rows.
+    let dry = rollover(&db, &ws, &["--now", &cal.now(3), "--dry-run"]);
+    let mut moving: Vec<&str> = dry["plan"]["lic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "move")
+        .map(|a| a["parent"].as_str().unwrap())
+        .collect();
+    moving.dedup();
+    assert_eq!(moving, ["lic_schema.user_events"], "{dry:#}");
 
     let doc = rollover(&db, &ws, &["--now", &cal.now(3)]);
     let lic = entry(&doc, "lic");
@@ -842,4 +853,59 @@ fn premake_of_the_tenant_beats_defaults_beats_the_blueprint() {
     assert_window(&db, &cal, "lic", 0, 5);
     // A shorter premake never drops partitions ahead.
     assert_window(&db, &cal, "hdfc", 0, 3);
+}
+
+/// Waits (polling the catalog, at most 30 s) until some session waits for a
+/// lock on `table`.
+fn wait_for_lock_wait(db: &TestDb, table: &str) {
+    let start = Instant::now();
+    let sql = format!("SELECT count(*)::text FROM pg_locks WHERE NOT granted AND relation = '{table}'::regclass");
+    while db.scalar(&sql) == "0" {
+        assert!(start.elapsed() < Duration::from_secs(30), "nobody waited for {table} within 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// 13
+#[test]
+fn a_row_written_into_an_empty_default_after_the_plan_is_moved_by_a_retry() {
+    let (db, ws, cal) = provisioned(LIC);
+    // The plan reads the DEFAULT partitions' files: empty, so it moves no rows.
+    let doc = rollover(&db, &ws, &["--now", &cal.now(2), "--dry-run"]);
+    let plan = doc["plan"]["lic"].as_array().unwrap_or_else(|| panic!("no plan for lic: {doc:#}"));
+    assert!(!plan.is_empty() && plan.iter().all(|a| a["kind"] != "move"), "{doc:#}");
+    let (locked_tx, locked_rx) = mpsc::channel::<()>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let late = format!(
+        "INSERT INTO lic_schema.user_events (event_type, \"timestamp\") VALUES ('late', '{}'); COMMIT",
+        cal.inside(5)
+    );
+    let out = std::thread::scope(|scope| {
+        let (db, late) = (&db, &late);
+        let writer = scope.spawn(move || {
+            db.with(async |c| {
+                c.batch_execute("BEGIN; LOCK TABLE lic_schema.user_events IN ACCESS EXCLUSIVE MODE").await.unwrap();
+                locked_tx.send(()).unwrap();
+                go_rx.recv().unwrap();
+                c.batch_execute(late).await.unwrap();
+            })
+        });
+        locked_rx.recv().unwrap();
+        let args = ["--json", "partitions", "rollover", "--now", &cal.now(2), "--ddl-timeout", "60"];
+        let child = db.provision().in_workspace(&ws).args(args).spawn();
+        // The run has planned once it waits for the table: only then does
+        // the row land in the DEFAULT partition (which the plan saw empty).
+        wait_for_lock_wait(&db, "lic_schema.user_events");
+        go_tx.send(()).unwrap();
+        writer.join().unwrap();
+        finish(child, Duration::from_secs(60))
+    });
+    assert_eq!(out.code, 0, "{out:?}");
+    let doc = out.json();
+    assert_eq!(entry(&doc, "lic")["status"], "ok", "{doc:#}");
+    assert_eq!(entry(&doc, "lic")["rows_moved"], 1, "{doc:#}");
+    assert_window(&db, &cal, "lic", 0, 5);
+    assert_eq!(count(&db, "SELECT FROM lic_schema.user_events_default"), 0);
+    let month5 = cal.part("user_events", 5);
+    assert_eq!(count(&db, &format!("SELECT FROM lic_schema.{month5} WHERE event_type = 'late'")), 1);
 }

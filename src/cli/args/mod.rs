@@ -308,8 +308,9 @@ pub struct RolloverArgs {
     pub tenants: TenantOpts,
     #[command(flatten)]
     pub dry_run: DryRunOpts,
-    #[command(flatten)]
-    pub jobs: JobOpts,
+    /// Tenants rolled over in parallel, each on its own connection [default: this machine's CPUs, at most 4].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
     /// Act as if it were this time (tests, catching up); default: the database clock.
     #[arg(long, value_name = "TIMESTAMP")]
     pub now: Option<String>,

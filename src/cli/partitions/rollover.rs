@@ -40,11 +40,23 @@ pub async fn run(ctx: &Context, args: &RolloverArgs) -> Result<()> {
     };
     let progress = RolloverProgress::new(&ctx.printer, planned.plan.len());
     let connect = async || Ok(ctx.connect().await?.0);
-    let rolled = rollover::execute(&progress, client, connect, planned, &options, args.jobs.get()).await?;
+    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    let rolled = rollover::execute(&progress, client, connect, planned, &options, jobs).await?;
     progress.finish();
     summarize(ctx, &rolled);
     rolled.verdict()
 }
+
+/// `--jobs` when not given: one session per CPU of this machine, at most 4.
+/// Each new partition is server-bound DDL, so a second session halves the
+/// run on an idle 2-core server (BENCHMARKS.md, "`partitions rollover` vs
+/// pg_partman"); beyond the server's cores, sessions only queue. cron
+/// usually runs on the database host or one like it; pass --jobs otherwise.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_DEFAULT_JOBS)
+}
+
+const MAX_DEFAULT_JOBS: usize = 4;
 
 fn summarize(ctx: &Context, rolled: &Rolled) {
     ctx.printer.json_report(rolled);

@@ -146,7 +146,7 @@ async fn run_locked(
             return Err(match blocked.iter().any(|b| b.by_lock) {
                 true => session::lock_timeout(&result.tenant, &tables, &first.work, options),
                 false => crate::error::failed(format!(
-                    "tenant {}: other sessions kept creating or removing partitions of {} (first: {})",
+                    "tenant {}: other sessions kept changing the partitions of {} (first: {})",
                     result.tenant,
                     tables.join(", "),
                     first.work
@@ -168,7 +168,11 @@ pub fn is_lock_timeout(error: &anyhow::Error) -> bool {
         || crate::error::exit_code_of(error) == crate::error::ExitCode::Unavailable
 }
 
-/// Another session created or removed a partition between plan and work.
+/// Another session changed the table between plan and work: created or
+/// removed a partition, or wrote a row into a DEFAULT partition the plan saw
+/// empty (so it planned no row move, and the ATTACH found the row).
 pub(super) fn raced(error: &anyhow::Error) -> bool {
-    matches!(sql_state(error), Some(code) if code == SqlState::DUPLICATE_TABLE || code == SqlState::UNDEFINED_TABLE)
+    matches!(sql_state(error), Some(code) if code == SqlState::DUPLICATE_TABLE
+        || code == SqlState::UNDEFINED_TABLE
+        || code == SqlState::CHECK_VIOLATION)
 }

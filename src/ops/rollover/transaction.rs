@@ -186,7 +186,11 @@ fn script(group: &[Action], ddl_timeout: Duration) -> (Vec<String>, Vec<usize>) 
         switch_role(&mut statements, &mut role, &action.owner);
         statements.push(action.ddl.clone());
     }
-    statements.push("RESET ROLE".to_owned());
+    // COMMIT ends a SET LOCAL ROLE; the tool's own policy copy, still in
+    // the transaction, starts as the connecting role.
+    if copies_policies(group) {
+        switch_role(&mut statements, &mut role, "");
+    }
     (statements, moves)
 }
 

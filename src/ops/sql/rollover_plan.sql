@@ -22,7 +22,8 @@
 --                   on), SHARE ROW EXCLUSIVE on the DEFAULT partition (reads go
 --                   on; a write of a row into the DEFAULT waits, so no row can
 --                   land there between the move and the ATTACH), then CREATE
---                   standalone, move the DEFAULT's rows of the period, ATTACH
+--                   standalone, move the DEFAULT's rows of the period (unless
+--                   the DEFAULT's file was empty at planning), ATTACH
 --                   (ACCESS EXCLUSIVE on the new table and the DEFAULT while
 --                   PostgreSQL scans the DEFAULT), then the parent's RLS flags
 --                   and policies, planned here (partitions inherit neither),
@@ -51,6 +52,16 @@ WITH clock AS (
 ), resolved AS (
     SELECT spec.code, spec.sch, spec.tbl, spec.col, spec.unit, spec.premake, spec.ord, spec.parent,
            c.relowner, c.relrowsecurity, c.relforcerowsecurity, pt.partdefid,
+           -- The DEFAULT partition's file is empty, so it holds no row to move
+           -- (read from the file, which locks nothing). Rows that land there
+           -- after the plan make the ATTACH fail with check_violation: the
+           -- tool re-plans that table. For a role that may not call
+           -- pg_stat_file, the tool puts `false` in place of the size test
+           -- (plan.rs, DEFAULT_FILE_EMPTY): every new partition moves rows.
+           CASE WHEN pt.partdefid <> 0
+                THEN coalesce((pg_catalog.pg_stat_file(pg_catalog.pg_relation_filepath(pt.partdefid), true)).size = 0,
+                              false)
+                ELSE false END AS default_empty,
            pg_catalog.pg_get_userbyid(c.relowner) AS owner,
            format('%I.%I', spec.sch, spec.tbl) AS parent_name,
            coalesce(spec.archive, d.archive_before_delete, false) AS archive,
@@ -74,11 +85,16 @@ WITH clock AS (
     CROSS JOIN LATERAL regexp_match(pg_catalog.pg_get_expr(pc.relpartbound, 0),
                                     'FROM \(''([^'']*)''\) TO \(''([^'']*)''\)') AS b
     WHERE i.inhrelid <> r.partdefid
+), oldest AS (
+    -- Grouped once and joined: a correlated min() per table rescanned the
+    -- bounds of every table (quadratic in tables).
+    SELECT b.ord, min(b.lo) AS lo FROM bounds b GROUP BY b.ord
 ), windowed AS (
     SELECT r.*,
-           greatest(least(coalesce((SELECT min(b.lo) FROM bounds b WHERE b.ord = r.ord), r.current_lo), r.current_lo),
+           greatest(least(coalesce(o.lo, r.current_lo), r.current_lo),
                     coalesce(date_trunc(r.unit, r.cutoff), '-infinity'::timestamp)) AS start_lo
     FROM resolved r
+    LEFT JOIN oldest o ON o.ord = r.ord
 ), missing AS (
     SELECT w.*, g.lo, g.lo + w.step AS hi,
            w.tbl || '_p' || to_char(g.lo, CASE w.unit WHEN 'month' THEN 'YYYY_MM' ELSE 'YYYY_MM_DD' END) AS name
@@ -108,6 +124,16 @@ WITH clock AS (
     JOIN pg_catalog.pg_policy p ON p.polrelid = r.parent
     CROSS JOIN LATERAL (SELECT concat(p.polqual::text, p.polwithcheck::text) ~ '\{VAR ' AS names_columns) AS x
     WHERE r.relrowsecurity
+), policy_set AS (
+    -- Per parent, once: the policies the plan spells, and whether the tool
+    -- must copy some itself. Joined by hash below (a lookup per new
+    -- partition in the whole policy list was quadratic in tables).
+    SELECT p.ord,
+           array_agg(p.polname ORDER BY p.polname) FILTER (WHERE NOT p.names_columns) AS names,
+           array_agg(p.rest ORDER BY p.polname) FILTER (WHERE NOT p.names_columns) AS rests,
+           bool_or(p.names_columns) AS copies
+    FROM policy p
+    GROUP BY p.ord
 ), expired AS (
     SELECT r.*, b.nspname AS part_schema, b.relname AS part_name, b.lo,
            CASE WHEN r.sch = 'audit' THEN 'audit_archive' ELSE r.code || '_archive' END AS archive_schema
@@ -118,7 +144,7 @@ WITH clock AS (
     SELECT r.*, 1 AS phase, NULL::timestamp AS lo, r.tbl || '_default' AS name FROM resolved r WHERE r.partdefid = 0
     UNION ALL
     SELECT m.code, m.sch, m.tbl, m.col, m.unit, m.premake, m.ord, m.parent, m.relowner, m.relrowsecurity,
-           m.relforcerowsecurity, m.partdefid, m.owner, m.parent_name, m.archive, m.step, m.current_lo,
+           m.relforcerowsecurity, m.partdefid, m.default_empty, m.owner, m.parent_name, m.archive, m.step, m.current_lo,
            m.cutoff, 2, m.lo, m.name
     FROM missing m
 ), fingerprint AS (
@@ -159,7 +185,7 @@ CROSS JOIN LATERAL (VALUES
      format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)',
             f.sch, f.name, f.parent)),
     (4, '', 'move', format('%I.%I', f.sch, f.name),
-     CASE WHEN f.partdefid <> 0 THEN
+     CASE WHEN f.partdefid <> 0 AND NOT f.default_empty THEN
          format('WITH moved AS (DELETE FROM %s WHERE %I >= %L AND %I < %L RETURNING *) INSERT INTO %I.%I SELECT * FROM moved',
                 f.partdefid::regclass, f.col, f.lo, f.col, f.lo + f.step, f.sch, f.name) END),
     (5, f.owner, 'attach', format('%I.%I', f.sch, f.name),
@@ -179,6 +205,7 @@ SELECT f.code, format('%I.%I', f.sch, f.name), f.phase, f.ord, f.lo, s.n, f.owne
        format('%I.%I', f.sch, f.name), f.parent_name, s.ddl, fp.security
 FROM created f
 JOIN fingerprint fp ON fp.ord = f.ord
+LEFT JOIN policy_set ps ON ps.ord = f.ord
 CROSS JOIN LATERAL (
     -- ENABLE and FORCE in one ALTER TABLE: one lock and one catalog update
     -- of the new partition instead of two.
@@ -187,11 +214,11 @@ CROSS JOIN LATERAL (
                                            CASE WHEN f.relforcerowsecurity THEN 'FORCE ROW LEVEL SECURITY' END)
     WHERE f.relrowsecurity OR f.relforcerowsecurity
     UNION ALL
-    SELECT 8, 'secure', format('CREATE POLICY %I ON %I.%I', p.polname, f.sch, f.name) || p.rest
-    FROM policy p WHERE p.ord = f.ord AND NOT p.names_columns
+    SELECT 8, 'secure', format('CREATE POLICY %I ON %I.%I', x.polname, f.sch, f.name) || x.rest
+    FROM unnest(ps.names, ps.rests) AS x(polname, rest)
     UNION ALL
     -- ddl '': not a statement; the tool copies these policies itself.
-    SELECT DISTINCT 8, 'copy_policies', '' FROM policy p WHERE p.ord = f.ord AND p.names_columns
+    SELECT 8, 'copy_policies', '' WHERE ps.copies
 ) AS s(n, kind, ddl)
 UNION ALL
 -- Retention: lock the parent, detach, then drop or archive.
