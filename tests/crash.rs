@@ -164,7 +164,6 @@ fn prepare(setup: Setup) -> (TestDb, Workspace) {
         }
         Setup::Expiring => {
             db.provision().in_workspace(&ws).args(UP).success();
-            db.provision().in_workspace(&ws).args(ROLLOVER).success();
             support::ledger::seed_ledger_expired(&db, "acme");
         }
         Setup::Encrypted => {

@@ -474,7 +474,7 @@ fn up_restores_the_guard_of_audit_partitions_archived_by_older_versions() {
     // has not applied V12 yet (nor the later versions, whose objects go too).
     db.execute(&format!(
         "DROP TRIGGER audit_append_only ON {archived}; DROP TABLE provision.gate_passed; \
-         DROP TABLE shared.tenant_keys; DROP DOMAIN shared.ciphertext CASCADE; \
+         DROP TABLE shared.tenant_keys, shared.retention_periods, shared.retention_salts; DROP DOMAIN shared.ciphertext CASCADE; \
          DROP FUNCTION shared.decrypt(text, text), shared.wrong_key(text), shared.envelope_key_id(text), \
          shared.is_envelope(text), shared.key_id(text); \
          DELETE FROM provision.refinery_schema_history WHERE version >= 12"

@@ -33,11 +33,35 @@ fn ledger() -> (TestDb, Workspace, String) {
     let db = TestDb::new();
     let ws = ledger_workspace("acme", "");
     db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
-    // On a fresh database `up` leaves this pack's audit log without partitions
-    // (seen on main too); rollover makes them, as cron would.
-    db.provision().in_workspace(&ws).args(["partitions", "rollover"]).success();
     let now = seed_ledger(&db, "acme");
     (db, ws, now)
+}
+
+/// The ledger's templates never call `audit.ensure_audit_log`: provision
+/// makes the log itself, and it must do so before the partition window, or
+/// the log has no partition at all and every audited write fails.
+#[test]
+fn a_pack_that_never_makes_its_audit_log_gets_it_with_its_partitions_and_guards() {
+    let db = TestDb::new();
+    let ws = ledger_workspace("acme", "");
+    db.provision().in_workspace(&ws).args(["up"]).success();
+    let parts = db.strings(
+        "SELECT c.relname || ' ' || pg_get_expr(c.relpartbound, c.oid) \
+           || ' guard=' || EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'audit_no_truncate') \
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = 'audit.acme_audit_log'::regclass ORDER BY c.relname",
+    );
+    assert!(parts.contains(&"acme_audit_log_default DEFAULT guard=true".to_owned()), "{parts:?}");
+    // The DEFAULT plus at least the current month and the premake ahead.
+    assert!(parts.len() >= 3, "{parts:?}");
+    assert!(parts.iter().all(|p| p.ends_with("guard=true")), "{parts:?}");
+    // An audited write lands in the current month's partition, not the DEFAULT.
+    seed_ledger(&db, "acme");
+    let default_rows = db.scalar("SELECT count(*) FROM audit.acme_audit_log_default");
+    let rows = db.scalar("SELECT count(*) FROM audit.acme_audit_log");
+    assert_ne!(rows, "0");
+    assert_eq!(default_rows, "0");
+    db.provision().in_workspace(&ws).args(["verify"]).success();
 }
 
 #[test]

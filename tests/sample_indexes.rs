@@ -81,13 +81,16 @@ fn a_fresh_tenants_secondary_indexes_are_built_after_the_load_exactly_as_they_we
     assert_eq!(db.strings(INDEX_FACTS), facts);
     let after = index_oids(&db);
     assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
-    let rebuilt = ["idx_users_name_search", "idx_policies_search", "idx_payments_policy_status", "idx_user_events_properties"];
+    let rebuilt =
+        ["idx_users_name_search", "idx_policies_search", "idx_payments_policy_status", "idx_user_events_properties"];
     for name in rebuilt {
         assert_ne!(after[name], before[name], "{name} was not rebuilt after the load");
     }
-    let partition_index = after.keys().find(|n| n.starts_with("user_events_p") && n.ends_with("_properties_idx")).unwrap();
+    let partition_index =
+        after.keys().find(|n| n.starts_with("user_events_p") && n.ends_with("_properties_idx")).unwrap();
     assert_ne!(after[partition_index], before[partition_index], "{partition_index} was not rebuilt");
-    let kept = ["users_pkey", "users_email_key", "user_events_pkey", "idx_policyholders_user_id", "idx_users_address_city"];
+    let kept =
+        ["users_pkey", "users_email_key", "user_events_pkey", "idx_policyholders_user_id", "idx_users_address_city"];
     for name in kept {
         assert_eq!(after[name], before[name], "{name} should have stayed");
     }
@@ -109,7 +112,9 @@ fn a_seed_into_tables_holding_data_maintains_their_indexes_as_it_goes() {
     assert_eq!(more.success().json()["tenants"][0]["inserted"]["insurance_policies"], 200);
 
     let after = index_oids(&db);
-    for name in ["idx_users_name_search", "idx_policies_search", "idx_payments_policy_status", "idx_user_events_properties"] {
+    for name in
+        ["idx_users_name_search", "idx_policies_search", "idx_payments_policy_status", "idx_user_events_properties"]
+    {
         assert_eq!(after[name], before[name], "{name} was rebuilt although its table held rows");
     }
     assert_eq!(db.strings(INDEX_FACTS), facts);

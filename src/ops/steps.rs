@@ -178,11 +178,19 @@ pub(crate) async fn finish_but_security(
     settings: &Settings,
 ) -> Result<Vec<String>> {
     let specs = blueprint.partitions_of(code, &settings.partitions.for_tenant(code));
+    // The log must exist before its window is made: a pack whose templates
+    // never call audit.ensure_audit_log would otherwise get a log with no
+    // partition at all, where every audited write fails.
+    audit::ensure_log_guards(tx, code, blueprint).await?;
     let created = match settings.structure_only {
         false => partitions::ensure_window(tx, &code.schema_name(), &specs).await?,
         true => Vec::new(),
     };
-    audit::ensure_log_guards(tx, code, blueprint).await?;
+    // Statement triggers are not cloned onto partitions: the log's new ones
+    // get their TRUNCATE guard from a second call.
+    if created.iter().any(|p| p.starts_with("audit.")) {
+        audit::ensure_log_guards(tx, code, blueprint).await?;
+    }
     audit::ensure_triggers(tx, code, blueprint).await?;
     read_audit::ensure_grants(tx, code, blueprint).await?;
     Ok(created)

@@ -129,9 +129,11 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum RetentionCommand {
     /// Apply every pack's [[retention]] rules to every active tenant, in batches.
-    #[command(after_help = "Example:\n  provision retention run --dry-run\n  provision retention run --tenant lic --batch 5000\n\n\
+    #[command(
+        after_help = "Example:\n  provision retention run --dry-run\n  provision retention run --tenant lic --batch 5000\n\n\
         Exit codes: 0 every tenant done; 1 a tenant failed; 2 a bad rule or option (nothing changed); \
-        3 a tenant's lock or a row lock was not had within --lock-timeout.")]
+        3 a tenant's lock or a row lock was not had within --lock-timeout."
+    )]
     Run(RetentionRunArgs),
 }
 

@@ -20,7 +20,9 @@ use anyhow::{Context as _, Result};
 use refinery_core::Migration;
 use uuid::Uuid;
 
-pub use manifest::{EncryptedSpec, Interval, Manifest, PartitionSpec, RetentionAction, RetentionRule, SampleSpec, Scrub};
+pub use manifest::{
+    EncryptedSpec, Interval, Manifest, PartitionSpec, RetentionAction, RetentionRule, SampleSpec, Scrub,
+};
 pub use pack::{available, is_shipped, Origin, PackFile};
 
 use crate::error::bad_input;
