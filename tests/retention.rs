@@ -57,8 +57,8 @@ fn a_pack_that_never_makes_its_audit_log_gets_it_with_its_partitions_and_guards(
     assert!(parts.iter().all(|p| p.ends_with("guard=true")), "{parts:?}");
     // An audited write lands in the current month's partition, not the DEFAULT.
     seed_ledger(&db, "acme");
-    let default_rows = db.scalar("SELECT count(*) FROM audit.acme_audit_log_default");
-    let rows = db.scalar("SELECT count(*) FROM audit.acme_audit_log");
+    let default_rows = db.scalar("SELECT count(*)::text FROM audit.acme_audit_log_default");
+    let rows = db.scalar("SELECT count(*)::text FROM audit.acme_audit_log");
     assert_ne!(rows, "0");
     assert_eq!(default_rows, "0");
     db.provision().in_workspace(&ws).args(["verify"]).success();
