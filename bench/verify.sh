@@ -15,6 +15,7 @@
 # between them (where verify spends its time).
 #
 # Usage: bench/verify.sh [TENANTS] [REPS]   (defaults 100 and 3)
+# BENCH_BLUEPRINT (default agent_mitra): the blueprint of every tenant (tenants.toml must name one).
 # Installs postgresql-15-pgtap with apt-get when it is missing (needs root);
 # starts a throwaway embedded PostgreSQL (Debian's PostgreSQL 15) in a temp dir.
 set -euo pipefail
@@ -45,7 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 {
-  printf 'templates = "%s/templates"\n' "$repo"
+  printf 'templates = "%s/templates"\n\n[defaults]\nblueprint = "%s"\n' "$repo" "${BENCH_BLUEPRINT:-agent_mitra}"
   for i in $(seq 1 "$TENANTS"); do
     printf '\n[tenants.t%03d]\nname = "Tenant %d"\n' "$i" "$i"
   done

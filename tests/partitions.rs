@@ -895,7 +895,7 @@ fn a_row_written_into_an_empty_default_after_the_plan_is_moved_by_a_retry() {
         let child = db.provision().in_workspace(&ws).args(args).spawn();
         // The run has planned once it waits for the table: only then does
         // the row land in the DEFAULT partition (which the plan saw empty).
-        wait_for_lock_wait(&db, "lic_schema.user_events");
+        wait_for_lock_wait(db, "lic_schema.user_events");
         go_tx.send(()).unwrap();
         writer.join().unwrap();
         finish(child, Duration::from_secs(60))
