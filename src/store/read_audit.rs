@@ -8,7 +8,8 @@
 //! `pgaudit.role` for the database. Both need pgaudit in
 //! `shared_preload_libraries` (the embedded sandbox preloads it when it is
 //! installed); without it provision warns once per process that reads are
-//! not audited, and verify says so.
+//! not audited, and `provision health` warns too. verify then checks the
+//! grants only: it cannot ask for a `pgaudit.role` the server cannot load.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
