@@ -383,3 +383,23 @@ fn tenant_add_completes_another_incomplete_tenant() {
     assert_eq!(db.scalar(trigger), "1", "tenant add cphdfc did not complete cplic");
     assert_eq!(db.strings("SELECT tenant_code FROM shared.tenants ORDER BY 1"), ["cphdfc", "cplic"]);
 }
+
+/// A tenant that lost an object after it was built (here an audit trigger
+/// someone dropped) is completed by `up`, and the line says what it lacked
+/// rather than guessing that a run was interrupted.
+#[test]
+fn up_names_what_an_incomplete_tenant_lacked_and_puts_it_back() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lacks]\nname = \"Lacks\"\nblueprint = \"agent_mitra\"\n");
+    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    let triggers = "SELECT tgname::text FROM pg_trigger WHERE tgrelid = 'lacks_schema.agents'::regclass AND NOT tgisinternal ORDER BY 1";
+    let before = db.strings(triggers);
+    db.execute("DROP TRIGGER audit_row_change ON lacks_schema.agents");
+    let version = db.scalar("SELECT max(version)::text FROM lacks_schema.refinery_schema_history");
+    db.provision()
+        .in_workspace(&ws)
+        .args(["up", "--no-verify"])
+        .success()
+        .stdout_has(&format!("completed at version {version}: it lacked audit trigger on lacks_schema.agents"));
+    assert_eq!(db.strings(triggers), before);
+}

@@ -135,10 +135,14 @@ impl UpgradeReporter for UpgradeProgress<'_> {
             Ok(Outcome::Upgraded { from, version, applied, .. }) => {
                 Ok(format!("{:<16} upgraded {from} → {version} ({})", code.as_str(), applied.join(", ")))
             }
-            Ok(Outcome::Completed { version, .. }) => Ok(format!(
-                "{:<16} completed at version {version} (an interrupted run left it incomplete)",
-                code.as_str()
-            )),
+            // Not only a crash leaves a tenant incomplete (a revoked grant, a
+            // dropped trigger): say what was missing, not a guessed cause.
+            Ok(Outcome::Completed { version, repaired, .. }) => Ok(match repaired.is_empty() {
+                true => format!("{:<16} completed at version {version}", code.as_str()),
+                false => {
+                    format!("{:<16} completed at version {version}: it lacked {}", code.as_str(), repaired.join(", "))
+                }
+            }),
             Ok(_) => Ok(format!("{:<16} up to date", code.as_str())),
             Err(e) => Err(format!("tenant {code}: {}", crate::pg::connection::redact(&format!("{e:#}")))),
         };
@@ -168,7 +172,7 @@ impl VerifyReporter for Printer {
 /// `tenant add`: another tenant an interrupted run left incomplete, finished first.
 impl AddReporter for Printer {
     fn completed_other(&self, code: &TenantCode) {
-        self.line(format!("{} tenant {code} (an interrupted run left it incomplete)", good("completed")));
+        self.line(format!("{} tenant {code}, which was incomplete", good("completed")));
     }
 }
 

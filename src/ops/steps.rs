@@ -43,7 +43,8 @@ pub enum Outcome {
         admin: Option<AdminReport>,
     },
     /// No version was pending, but the tenant was incomplete (a crash
-    /// between two transactions) and has been completed.
+    /// between two transactions, or a trigger, grant or partition lost
+    /// since) and has been completed.
     Completed {
         version: i32,
         /// What was missing.
