@@ -463,6 +463,114 @@ fn archive_moves_old_partitions_with_their_rows_and_guards_to_the_archive_schema
     assert_eq!(count(&db, &format!("SELECT FROM {archived}")), 1);
 }
 
+/// Rows the DEFAULT holds for periods before the window, as written before
+/// the window began or into a period already released.
+fn write_old_rows(db: &TestDb, cal: &Calendar) {
+    let events = |label: &str, k: i32, n: i32| {
+        format!(
+            "INSERT INTO lic_schema.user_events (event_type, \"timestamp\") \
+             SELECT '{label}', timestamp '{}' + g * interval '1 hour' FROM generate_series(1, {n}) g;",
+            cal.inside(k)
+        )
+    };
+    db.execute(&format!(
+        "{}{}{} INSERT INTO audit.lic_audit_log (table_name, record_id, operation, \"timestamp\") \
+         VALUES ('t', '1', 'INSERT', '{}')",
+        events("kept", -2, 3),
+        events("expired", -12, 2),
+        events("far", 12, 1),
+        cal.inside(-12)
+    ));
+    assert_eq!(count(db, "SELECT FROM lic_schema.user_events_default"), 6);
+    assert_eq!(count(db, "SELECT FROM audit.lic_audit_log_default"), 1);
+}
+
+// DEFAULT rows before the window: kept ones get their partition, expired ones are archived
+#[test]
+fn default_rows_before_the_window_get_their_partition_or_are_archived_by_their_age() {
+    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\narchive = true\n");
+    write_old_rows(&db, &cal);
+    let (kept, events_archive, log_archive) = (
+        cal.part("user_events", -2),
+        format!("lic_archive.{}", cal.part("user_events", -12)),
+        format!("audit_archive.{}", cal.part("lic_audit_log", -12)),
+    );
+    let dry = rollover(&db, &ws, &["--dry-run"]);
+    let mut planned: Vec<String> = dry["plan"]["lic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| ["attach", "archive_rows", "release"].contains(&a["kind"].as_str().unwrap()))
+        .map(|a| format!("{} {}", a["kind"].as_str().unwrap(), a["target"].as_str().unwrap()))
+        .collect();
+    planned.sort();
+    // The window reaches back to the kept period, the month between included.
+    let mut expected = [
+        format!("archive_rows {log_archive}"),
+        format!("archive_rows {events_archive}"),
+        format!("attach lic_schema.{kept}"),
+        format!("attach lic_schema.{}", cal.part("user_events", -1)),
+    ];
+    expected.sort();
+    assert_eq!(planned, expected, "{dry:#}");
+    assert_eq!(count(&db, "SELECT FROM lic_schema.user_events_default"), 6, "the dry run changed rows");
+
+    let doc = rollover(&db, &ws, &[]);
+    let lic = entry(&doc, "lic");
+    assert_eq!(lic["status"], "ok", "{doc:#}");
+    assert_eq!((lic["rows_moved"].clone(), lic["rows_released"].clone()), (3.into(), 3.into()), "{doc:#}");
+    assert_eq!(doc["summary"]["rows_released"], 3, "{doc:#}");
+    // The kept period is an attached, secured partition holding its rows.
+    assert!(attached(&db, "lic_schema", "user_events").iter().any(|p| p.name == kept), "{kept} not attached");
+    assert_eq!(count(&db, &format!("SELECT FROM lic_schema.{kept} WHERE event_type = 'kept'")), 3);
+    assert_eq!(
+        db.scalar(&format!("SELECT relrowsecurity::text || relforcerowsecurity::text FROM pg_class WHERE oid = 'lic_schema.{kept}'::regclass")),
+        "truetrue"
+    );
+    // The expired periods are plain tables of the archive schemas, never partitions.
+    for archived in [&events_archive, &log_archive] {
+        let facts = db.scalar(&format!(
+            "SELECT c.relkind::text || ' ' || c.relispartition::text FROM pg_class c WHERE c.oid = '{archived}'::regclass"
+        ));
+        assert_eq!(facts, "r false", "{archived}");
+    }
+    assert_eq!(count(&db, &format!("SELECT FROM {events_archive} WHERE event_type = 'expired'")), 2);
+    assert_eq!(count(&db, &format!("SELECT FROM {log_archive}")), 1);
+    assert_eq!(guards(&db, &log_archive), ["audit_append_only O", "audit_no_truncate O"]);
+    // Only the row beyond the window is left in the DEFAULT.
+    assert_eq!(db.strings("SELECT event_type::text FROM lic_schema.user_events_default"), ["far"]);
+    assert_eq!(count(&db, "SELECT FROM audit.lic_audit_log_default"), 0);
+
+    let again = rollover(&db, &ws, &[]);
+    let summary = &again["summary"];
+    assert_eq!(
+        (summary["created"].clone(), summary["rows_moved"].clone(), summary["rows_released"].clone()),
+        (0.into(), 0.into(), 0.into()),
+        "{again:#}"
+    );
+    db.provision().in_workspace(&ws).arg("verify").success();
+}
+
+// Without archive, the DEFAULT's expired rows are deleted
+#[test]
+fn default_rows_older_than_the_retention_are_deleted_without_archive() {
+    let (db, ws, cal) = provisioned("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\narchive = false\n");
+    write_old_rows(&db, &cal);
+    let doc = rollover(&db, &ws, &[]);
+    let lic = entry(&doc, "lic");
+    assert_eq!(lic["status"], "ok", "{doc:#}");
+    assert_eq!(lic["rows_released"], 3, "{doc:#}");
+    assert_eq!(count(&db, "SELECT FROM lic_schema.user_events WHERE event_type = 'expired'"), 0);
+    assert_eq!(count(&db, "SELECT FROM lic_schema.user_events WHERE event_type = 'kept'"), 3);
+    assert_eq!(count(&db, "SELECT FROM audit.lic_audit_log_default"), 0);
+    let archives = format!(
+        "SELECT count(*)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname IN ('lic_archive', 'audit_archive') AND c.relname LIKE '%\\_p{}'",
+        cal.suffix(-12)
+    );
+    assert_eq!(db.scalar(&archives), "0");
+}
+
 // issue 11 item 9: migration V12 gives partitions archived before the fix their guard back
 #[test]
 fn up_restores_the_guard_of_audit_partitions_archived_by_older_versions() {

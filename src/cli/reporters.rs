@@ -79,13 +79,14 @@ impl RolloverReporter for RolloverProgress<'_> {
                 }
             } else {
                 self.printer.line(format!(
-                    "{:<16} {} created, {} detached, {} dropped, {} archived, {} rows moved",
+                    "{:<16} {} created, {} detached, {} dropped, {} archived, {} rows moved, {} rows released",
                     strong(&r.tenant),
                     r.created.len(),
                     r.detached.len(),
                     r.dropped.len(),
                     r.archived.len(),
-                    r.rows_moved
+                    r.rows_moved,
+                    r.rows_released
                 ));
             }
         });

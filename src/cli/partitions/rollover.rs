@@ -14,7 +14,7 @@ use crate::cli::printer::bad;
 use crate::cli::reporters::RolloverProgress;
 use crate::error::bad_input;
 use crate::ops::partitions::rollover::{self, Change, Planned, Rolled};
-use crate::ops::rollover::Options;
+use crate::ops::rollover::{DefaultRows, Options};
 
 pub async fn run(ctx: &Context, args: &RolloverArgs) -> Result<()> {
     let config = ctx.config()?;
@@ -26,7 +26,15 @@ pub async fn run(ctx: &Context, args: &RolloverArgs) -> Result<()> {
     }
     let statement_timeout = Duration::from_secs_f64(args.statement_timeout);
     let (client, _) = ctx.connect().await?;
-    let planned = rollover::plan(&client, &config, &args.tenants.codes, args.now.as_deref(), statement_timeout).await?;
+    let planned = rollover::plan(
+        &client,
+        &config,
+        &args.tenants.codes,
+        args.now.as_deref(),
+        statement_timeout,
+        DefaultRows::Place,
+    )
+    .await?;
     if args.dry_run.enabled {
         print_plan(ctx, &planned, args);
         return Ok(());
@@ -66,9 +74,9 @@ fn summarize(ctx: &Context, rolled: &Rolled) {
         failed => format!("{} ({})", bad(format!("{} failures", failed.len())), failed.join(", ")),
     };
     ctx.printer.line(format!(
-        "rollover: {} tenants, {} partitions created, {} detached, {} dropped, {} rows moved, {} skipped, \
-         {failures} in {:.2} s",
-        s.tenants, s.created, s.detached, s.dropped, s.rows_moved, s.skipped, s.seconds
+        "rollover: {} tenants, {} partitions created, {} detached, {} dropped, {} rows moved, {} rows released, \
+         {} skipped, {failures} in {:.2} s",
+        s.tenants, s.created, s.detached, s.dropped, s.rows_moved, s.rows_released, s.skipped, s.seconds
     ));
 }
 
@@ -80,6 +88,8 @@ fn print_plan(ctx: &Context, planned: &Planned, args: &RolloverArgs) {
             Change::Detach => "would detach",
             Change::Drop => "would drop",
             Change::Archive => "would archive",
+            Change::ReleaseRows => "would delete the DEFAULT's rows of the period of",
+            Change::ArchiveRows => "would archive the DEFAULT's rows of their period into",
         };
         ctx.printer.line(format!("{tenant:<16} {verb} {target}"));
     }

@@ -10,6 +10,7 @@ use tokio_postgres::Client;
 use super::{Check, Status};
 use crate::model::config::Config;
 use crate::ops::partitions::rollover::{self, Change};
+use crate::ops::rollover::DefaultRows;
 
 /// A catalog table is bloated from this many dead tuples…
 const BLOAT_MIN_DEAD: i64 = 10_000;
@@ -19,7 +20,7 @@ const BLOAT_DEAD_SHARE: f64 = 0.2;
 /// Partitions due (the current period through `premake` ahead) that do not
 /// exist yet; partitions retention would detach or drop are only noted.
 pub async fn partitions(client: &Client, config: &Config) -> Result<Check> {
-    let planned = rollover::plan(client, config, &[], None, Duration::from_secs(60)).await?;
+    let planned = rollover::plan(client, config, &[], None, Duration::from_secs(60), DefaultRows::Leave).await?;
     let changes = planned.changes();
     let due: Vec<String> = changes
         .iter()

@@ -37,6 +37,7 @@ pub async fn plan(
     named: &[String],
     now: Option<&str>,
     statement_timeout: Duration,
+    default_rows: rollover::DefaultRows,
 ) -> Result<Planned> {
     let started = Instant::now();
     rollover::bound_session(client, statement_timeout).await?;
@@ -44,7 +45,7 @@ pub async fn plan(
         rollover::check_now(client, now).await.map_err(|e| bad_now(e, Some(now)))?;
     }
     let inputs = super::inputs(client, config, named).await?;
-    let plan = rollover::plan(client, &inputs, now).await.map_err(|e| bad_now(e, now))?;
+    let plan = rollover::plan(client, &inputs, now, default_rows).await.map_err(|e| bad_now(e, now))?;
     Ok(Planned { inputs, plan, started })
 }
 
@@ -70,6 +71,10 @@ pub enum Change {
     Detach,
     Drop,
     Archive,
+    /// The DEFAULT's rows of a period older than the retention, deleted.
+    ReleaseRows,
+    /// The same rows, moved to the archive schema.
+    ArchiveRows,
 }
 
 impl Planned {
@@ -85,6 +90,8 @@ impl Planned {
                     ActionKind::Detach => Change::Detach,
                     ActionKind::Drop => Change::Drop,
                     ActionKind::Archive => Change::Archive,
+                    ActionKind::Release => Change::ReleaseRows,
+                    ActionKind::ArchiveRows => Change::ArchiveRows,
                     _ => continue,
                 };
                 changes.push((tenant.as_str(), change, action.target.as_str()));
@@ -143,6 +150,7 @@ pub struct Summary {
     pub detached: usize,
     pub dropped: usize,
     pub rows_moved: u64,
+    pub rows_released: u64,
     pub skipped: usize,
     pub failures: usize,
     pub seconds: f64,
@@ -157,6 +165,7 @@ impl Rolled {
             detached: sum(|r| r.detached.len()),
             dropped: sum(|r| r.dropped.len()),
             rows_moved: results.iter().map(|r| r.rows_moved).sum(),
+            rows_released: results.iter().map(|r| r.rows_released).sum(),
             skipped: results.iter().filter(|r| is_skipped(r)).count(),
             failures: results.iter().filter(|r| is_failed(r)).count(),
             seconds,

@@ -26,7 +26,7 @@ mod plan;
 mod session;
 mod transaction;
 use plan::schema_of;
-pub use plan::{plan, Action, ActionKind};
+pub use plan::{plan, Action, ActionKind, DefaultRows};
 pub use session::{bound_session, check_now};
 use transaction::run_transactions;
 
@@ -50,6 +50,9 @@ pub struct TenantResult {
     pub dropped: Vec<String>,
     pub archived: Vec<String>,
     pub rows_moved: u64,
+    /// Rows of the DEFAULT partitions older than the retention, deleted or
+    /// archived (their periods never had a partition to release).
+    pub rows_released: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The failure was a lock wait that timed out (exit 3, not 1).
@@ -137,7 +140,10 @@ async fn run_locked(
     for attempt in 0..=options.retries {
         let actions = match planned.take() {
             Some(actions) => actions,
-            None => plan(&*client, inputs, options.now.as_deref()).await?.remove(&result.tenant).unwrap_or_default(),
+            None => plan(&*client, inputs, options.now.as_deref(), DefaultRows::Place)
+                .await?
+                .remove(&result.tenant)
+                .unwrap_or_default(),
         };
         let blocked = run_transactions(client, &actions, &schemas, options, result).await?;
         let Some(first) = blocked.first() else { return Ok(()) };

@@ -94,6 +94,10 @@ pub enum ActionKind {
     Drop,
     /// Move an expired partition to the archive schema.
     Archive,
+    /// Delete the DEFAULT's rows of a period retention is past.
+    Release,
+    /// Move the DEFAULT's rows of a period retention is past into the archive schema.
+    ArchiveRows,
 }
 
 impl std::str::FromStr for ActionKind {
@@ -112,6 +116,8 @@ impl std::str::FromStr for ActionKind {
             "prepare" => ActionKind::Prepare,
             "drop" => ActionKind::Drop,
             "archive" => ActionKind::Archive,
+            "release" => ActionKind::Release,
+            "archive_rows" => ActionKind::ArchiveRows,
             other => anyhow::bail!("the rollover plan named an unknown action kind {other:?}"),
         })
     }
@@ -124,17 +130,33 @@ impl Action {
     }
 }
 
+/// Whether the plan places the rows DEFAULT partitions hold for periods
+/// before the window (a partition for each, or their release when retention
+/// is past them). Only a run does: it reads every DEFAULT that has rows,
+/// while verify and health ask only whether the window is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultRows {
+    Place,
+    Leave,
+}
+
 /// Plans the whole database (or the tenants of `inputs`) in one query.
 /// Tenants with nothing to do do not appear.
 pub async fn plan(
     client: &impl GenericClient,
     inputs: &[Input],
     now: Option<&str>,
+    default_rows: DefaultRows,
 ) -> Result<BTreeMap<String, Vec<Action>>> {
     let a = Arrays::of(inputs.iter());
+    let stat = may_stat_files(client).await?;
+    let (held_ords, held_periods) = match default_rows {
+        DefaultRows::Place => held_periods(client, &a, stat).await?,
+        DefaultRows::Leave => (Vec::new(), Vec::new()),
+    };
     let rows = client
         .query(
-            &plan_text(client).await?,
+            &with_file_test(include_str!("../sql/rollover_plan.sql"), stat),
             &[
                 &a.codes,
                 &a.schemas,
@@ -146,6 +168,8 @@ pub async fn plan(
                 &a.policy_keys,
                 &a.archive,
                 &now,
+                &held_ords,
+                &held_periods,
             ],
         )
         .await
@@ -171,12 +195,54 @@ pub async fn plan(
 const DEFAULT_FILE_EMPTY: &str =
     "(pg_catalog.pg_stat_file(pg_catalog.pg_relation_filepath(pt.partdefid), true)).size = 0";
 
-/// The planning query for this session: without the right to call
-/// pg_stat_file, every DEFAULT partition counts as holding rows.
-async fn plan_text(client: &impl GenericClient) -> Result<String> {
-    let plan = include_str!("../sql/rollover_plan.sql");
-    let allowed: bool = client.query_one(include_str!("../sql/rollover_can_stat.sql"), &[]).await?.get("allowed");
-    Ok(if allowed { plan.to_owned() } else { plan.replace(DEFAULT_FILE_EMPTY, "false") })
+/// Whether this session may call pg_stat_file.
+async fn may_stat_files(client: &impl GenericClient) -> Result<bool> {
+    Ok(client.query_one(include_str!("../sql/rollover_can_stat.sql"), &[]).await?.get("allowed"))
+}
+
+/// A query reading DEFAULT partitions' files, for this session: without the
+/// right to call pg_stat_file, every DEFAULT partition counts as holding rows.
+fn with_file_test(query: &str, stat: bool) -> String {
+    if stat {
+        query.to_owned()
+    } else {
+        query.replace(DEFAULT_FILE_EMPTY, "false")
+    }
+}
+
+/// The periods (ordinality, period start) that DEFAULT partitions with rows
+/// hold rows for: one query per such DEFAULT, which waits for no lock held
+/// by DDL (ACCESS SHARE only conflicts with ACCESS EXCLUSIVE, which rollover
+/// holds for a moment); one that cannot read its DEFAULT now (a lock or
+/// statement timeout) is left for the next run.
+async fn held_periods(client: &impl GenericClient, a: &Arrays, stat: bool) -> Result<(Vec<i64>, Vec<String>)> {
+    let probes = client
+        .query(
+            &with_file_test(include_str!("../sql/rollover_default_periods.sql"), stat),
+            &[&a.schemas, &a.tables, &a.columns, &a.units],
+        )
+        .await
+        .context("cannot find the DEFAULT partitions that hold rows")?;
+    let (mut ords, mut periods) = (Vec::new(), Vec::new());
+    for probe in probes {
+        let ord: i64 = probe.get("ord");
+        let text: &str = probe.get("probe");
+        let rows = match client.query(text, &[]).await {
+            Ok(rows) => rows,
+            Err(e) if is_transient(&e) => continue,
+            Err(e) => return Err(anyhow::Error::new(e).context("cannot read the periods of a DEFAULT partition")),
+        };
+        for row in rows {
+            ords.push(ord);
+            periods.push(row.get::<_, String>(0));
+        }
+    }
+    Ok((ords, periods))
+}
+
+fn is_transient(error: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    matches!(error.code(), Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE || *c == SqlState::QUERY_CANCELED)
 }
 
 #[cfg(test)]
@@ -184,10 +250,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_plan_holds_the_file_size_test_a_role_without_pg_stat_file_replaces() {
-        let plan = include_str!("../sql/rollover_plan.sql");
-        assert_eq!(plan.matches(DEFAULT_FILE_EMPTY).count(), 1);
-        assert!(!plan.replace(DEFAULT_FILE_EMPTY, "false").contains("pg_stat_file("));
+    fn the_queries_hold_the_file_size_test_a_role_without_pg_stat_file_replaces() {
+        for query in [include_str!("../sql/rollover_plan.sql"), include_str!("../sql/rollover_default_periods.sql")] {
+            assert_eq!(query.matches(DEFAULT_FILE_EMPTY).count(), 1);
+            assert!(!with_file_test(query, false).contains("pg_stat_file("));
+        }
     }
 
     #[test]
@@ -204,6 +271,8 @@ mod tests {
             "prepare",
             "drop",
             "archive",
+            "release",
+            "archive_rows",
         ];
         for text in texts {
             let kind: ActionKind = text.parse().unwrap();

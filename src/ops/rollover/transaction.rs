@@ -52,8 +52,8 @@ pub(super) async fn run_transactions(
             None => continue,
             Some(&only) if copies_policies(groups[only]) => {
                 match run_one_copying(client, groups[only], schemas, options).await {
-                    Ok(moved) => {
-                        record(result, groups[only], moved);
+                    Ok(counted) => {
+                        record(result, groups[only], counted);
                         (1, None)
                     }
                     Err(e) => (0, Some(e)),
@@ -93,13 +93,14 @@ async fn run_batch(
     options: &Options,
     result: &mut TenantResult,
 ) -> (usize, Option<anyhow::Error>) {
-    let scripts: Vec<(Vec<String>, Vec<usize>)> = batch.iter().map(|g| script(g, options.ddl_timeout)).collect();
+    let scripts: Vec<(Vec<String>, Counted<Vec<usize>>)> =
+        batch.iter().map(|g| script(g, options.ddl_timeout)).collect();
     let text: Vec<String> =
         scripts.iter().map(|(statements, _)| format!("BEGIN;\n{};\nCOMMIT;", statements.join(";\n"))).collect();
     let (counts, error) = command_counts(client, &text.join("\n")).await;
     // Each transaction completes BEGIN, its statements and COMMIT.
     let mut offset = 0;
-    for (index, (statements, moves)) in scripts.iter().enumerate() {
+    for (index, (statements, at)) in scripts.iter().enumerate() {
         let size = statements.len() + 2;
         if counts.len() < offset + size {
             // The failed statement left the transaction aborted; best effort
@@ -109,8 +110,8 @@ async fn run_batch(
             return (index, Some(error));
         }
         crate::failpoint::hit("rollover.after_transaction");
-        let moved = moves.iter().filter_map(|i| counts.get(offset + 1 + i)).sum();
-        record(result, batch[index], moved);
+        let sum = |positions: &[usize]| positions.iter().filter_map(|i| counts.get(offset + 1 + i)).sum();
+        record(result, batch[index], Counted { moved: sum(&at.moved), released: sum(&at.released) });
         offset += size;
     }
     (batch.len(), None)
@@ -138,19 +139,19 @@ async fn command_counts(client: &Client, text: &str) -> (Vec<u64>, Option<tokio_
 /// One transaction for a parent with a policy the plan could not spell without
 /// locking it (one naming a column): the batch, then the policies copied
 /// from the locked parent, then COMMIT.
-async fn run_one_copying(client: &mut Client, group: &[Action], schemas: &[String], options: &Options) -> Result<u64> {
+async fn run_one_copying(
+    client: &mut Client,
+    group: &[Action],
+    schemas: &[String],
+    options: &Options,
+) -> Result<Counted<u64>> {
     let tx = client.transaction().await?;
-    let (statements, moves) = script(group, options.ddl_timeout);
+    let (statements, at) = script(group, options.ddl_timeout);
     let messages = tx.simple_query(&(statements.join(";\n") + ";")).await?;
     let made: Vec<String> = group.iter().filter(|a| a.creates()).map(|a| a.target.clone()).collect();
     crate::store::partitions::secure_only(&tx, schemas, Some(&made)).await?;
     tx.commit().await?;
     crate::failpoint::hit("rollover.after_transaction");
-    Ok(moved(&messages, moves.into_iter()))
-}
-
-/// The rows moved: the counts of the statements at `moves`.
-fn moved(messages: &[SimpleQueryMessage], moves: impl Iterator<Item = usize>) -> u64 {
     let counts: Vec<u64> = messages
         .iter()
         .filter_map(|m| match m {
@@ -158,16 +159,27 @@ fn moved(messages: &[SimpleQueryMessage], moves: impl Iterator<Item = usize>) ->
             _ => None,
         })
         .collect();
-    moves.filter_map(|i| counts.get(i)).sum()
+    let sum = |positions: &[usize]| positions.iter().filter_map(|i| counts.get(*i)).sum();
+    Ok(Counted { moved: sum(&at.moved), released: sum(&at.released) })
 }
 
-/// The transaction's statements: each as its owner; row moves as the
-/// connecting superuser with triggers off (rows only change partition, and
-/// the audit log's append-only guard must not stop that). Also returns the
-/// position of each move among the statements, whose count is rows moved.
-fn script(group: &[Action], ddl_timeout: Duration) -> (Vec<String>, Vec<usize>) {
+/// Rows a transaction moved out of a DEFAULT partition into a new one, and
+/// rows it released from one (deleted or archived); in a script, the
+/// positions of the statements whose counts those are.
+#[derive(Default)]
+struct Counted<T> {
+    moved: T,
+    released: T,
+}
+
+/// The transaction's statements: each as its owner; row moves and releases
+/// as the connecting superuser with triggers off (rows only change
+/// partition, or leave as their partition would have, and the audit log's
+/// append-only guard must not stop that). Also returns the position of each
+/// move and release among the statements, whose counts are rows.
+fn script(group: &[Action], ddl_timeout: Duration) -> (Vec<String>, Counted<Vec<usize>>) {
     let mut statements = vec![format!("SET LOCAL lock_timeout = '{}ms'", ddl_timeout.as_millis().max(1))];
-    let mut moves = Vec::new();
+    let mut at = Counted::<Vec<usize>>::default();
     // The role now in effect ("": the connecting role); a switch is written
     // only where it changes (a new partition is ~10 statements by one owner).
     let mut role: Option<&str> = None;
@@ -175,10 +187,13 @@ fn script(group: &[Action], ddl_timeout: Duration) -> (Vec<String>, Vec<usize>) 
         if action.kind == ActionKind::CopyPolicies {
             continue; // not a statement: run_one_copying's cue
         }
-        if action.kind == ActionKind::Move {
+        if matches!(action.kind, ActionKind::Move | ActionKind::Release | ActionKind::ArchiveRows) {
             switch_role(&mut statements, &mut role, "");
             statements.push("SET LOCAL session_replication_role = replica".to_owned());
-            moves.push(statements.len());
+            match action.kind {
+                ActionKind::Move => at.moved.push(statements.len()),
+                _ => at.released.push(statements.len()),
+            }
             statements.push(action.ddl.clone());
             statements.push("SET LOCAL session_replication_role = origin".to_owned());
             continue;
@@ -191,7 +206,7 @@ fn script(group: &[Action], ddl_timeout: Duration) -> (Vec<String>, Vec<usize>) 
     if copies_policies(group) {
         switch_role(&mut statements, &mut role, "");
     }
-    (statements, moves)
+    (statements, at)
 }
 
 /// Becomes `owner` ("": the connecting role) unless `role` already is it.
@@ -206,8 +221,9 @@ fn switch_role<'a>(statements: &mut Vec<String>, role: &mut Option<&'a str>, own
 }
 
 /// Adds a committed transaction's work to the tenant's result.
-fn record(result: &mut TenantResult, group: &[Action], moved: u64) {
-    result.rows_moved += moved;
+fn record(result: &mut TenantResult, group: &[Action], counted: Counted<u64>) {
+    result.rows_moved += counted.moved;
+    result.rows_released += counted.released;
     for action in group {
         let list = match action.kind {
             _ if action.creates() => &mut result.created,

@@ -35,12 +35,23 @@
 --                   never fail); the transaction only changes the catalog.
 --   missing DEFAULT: CREATE ... PARTITION OF ... DEFAULT (ACCESS EXCLUSIVE on
 --                   the parent).
+--   DEFAULT rows older than the window: the window reaches back to the
+--                   oldest period the DEFAULT holds rows for ($11/$12, read by
+--                   the tool with rollover_default_periods.sql) that retention
+--                   keeps, so those periods get partitions like new ones, rows
+--                   moved in; a period wholly older than the cutoff has its
+--                   rows released as its partition would be, deleted or moved
+--                   into a table of the archive schema (SHARE UPDATE EXCLUSIVE
+--                   on the parent, SHARE ROW EXCLUSIVE on the DEFAULT),
+--                   without ever attaching it.
 --
 -- Inputs (parallel arrays): $1 tenant codes, $2 schemas, $3 tables,
 -- $4 partition columns, $5 units (day | week | month), $6 premake,
 -- $7 retention ('' = not configured), $8 retention-policy keys in
 -- shared.data_retention_policies, $9 archive flags (NULL: the policy's
--- archive_before_delete decides, else drop); $10 now (NULL: clock).
+-- archive_before_delete decides, else drop); $10 now (NULL: clock);
+-- $11 ordinalities and $12 period starts (text): the periods the DEFAULT
+-- partitions hold rows for (empty arrays: place no DEFAULT row).
 -- Output: code, tx, phase, seq, lo, step, owner ('' = the connecting role),
 -- kind, target, parent, ddl, security (the parent's, as planned).
 WITH clock AS (
@@ -89,12 +100,24 @@ WITH clock AS (
     -- Grouped once and joined: a correlated min() per table rescanned the
     -- bounds of every table (quadratic in tables).
     SELECT b.ord, min(b.lo) AS lo FROM bounds b GROUP BY b.ord
+), held AS (
+    SELECT h.ord, h.lo::timestamp AS lo FROM unnest($11::bigint[], $12::text[]) AS h(ord, lo)
+), oldest_kept AS (
+    -- The oldest period a DEFAULT holds rows for that retention keeps: the
+    -- window reaches back to it, so those rows get their partition and no
+    -- gap is left between it and the rest (later runs would fill it).
+    SELECT r.ord, min(h.lo) AS lo
+    FROM resolved r
+    JOIN held h ON h.ord = r.ord
+    WHERE r.cutoff IS NULL OR h.lo + r.step > r.cutoff
+    GROUP BY r.ord
 ), windowed AS (
     SELECT r.*,
-           greatest(least(coalesce(o.lo, r.current_lo), r.current_lo),
+           greatest(least(coalesce(o.lo, r.current_lo), coalesce(k.lo, r.current_lo), r.current_lo),
                     coalesce(date_trunc(r.unit, r.cutoff), '-infinity'::timestamp)) AS start_lo
     FROM resolved r
     LEFT JOIN oldest o ON o.ord = r.ord
+    LEFT JOIN oldest_kept k ON k.ord = r.ord
 ), missing AS (
     SELECT w.*, g.lo, g.lo + w.step AS hi,
            w.tbl || '_p' || to_char(g.lo, CASE w.unit WHEN 'month' THEN 'YYYY_MM' ELSE 'YYYY_MM_DD' END) AS name
@@ -139,6 +162,15 @@ WITH clock AS (
            CASE WHEN r.sch = 'audit' THEN 'audit_archive' ELSE r.code || '_archive' END AS archive_schema
     FROM resolved r JOIN bounds b ON b.ord = r.ord
     WHERE r.cutoff IS NOT NULL AND b.hi <= r.cutoff
+), released AS (
+    -- Periods wholly older than the cutoff that the DEFAULT still holds rows
+    -- for: released like an expired partition, without ever making one.
+    SELECT w.*, h.lo, h.lo + w.step AS hi,
+           w.tbl || '_p' || to_char(h.lo, CASE w.unit WHEN 'month' THEN 'YYYY_MM' ELSE 'YYYY_MM_DD' END) AS name,
+           CASE WHEN w.sch = 'audit' THEN 'audit_archive' ELSE w.code || '_archive' END AS archive_schema
+    FROM windowed w
+    JOIN held h ON h.ord = w.ord
+    WHERE w.partdefid <> 0 AND w.cutoff IS NOT NULL AND h.lo + w.step <= w.cutoff
 ), created AS (
     -- Every partition to create: a missing DEFAULT (phase 1) or a period's.
     SELECT r.*, 1 AS phase, NULL::timestamp AS lo, r.tbl || '_default' AS name FROM resolved r WHERE r.partdefid = 0
@@ -244,5 +276,38 @@ CROSS JOIN LATERAL (VALUES
          format('CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON %I.%I FOR EACH ROW EXECUTE FUNCTION audit.forbid_change()',
                 e.archive_schema, e.part_name) END)
 ) AS s(n, owner, kind, ddl)
+WHERE s.ddl IS NOT NULL
+UNION ALL
+-- The DEFAULT's rows of a released period: deleted, or moved into a table of
+-- the archive schema shaped like the parent (one per period, as an archived
+-- partition would be; an earlier archive of the same period takes them in).
+SELECT r.code, format('%I.%I', r.sch, r.name), 4, r.ord, r.lo, s.n, s.owner, s.kind, s.target, r.parent_name, s.ddl,
+       '' AS security
+FROM released r
+CROSS JOIN LATERAL (VALUES
+    (1, '', 'lock', r.parent_name, format('LOCK TABLE ONLY %s IN SHARE UPDATE EXCLUSIVE MODE', r.parent)),
+    (2, '', 'lock', r.partdefid::regclass::text, format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', r.partdefid::regclass)),
+    (3, '', 'prepare', r.archive_schema,
+     CASE WHEN r.archive THEN format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', r.archive_schema, r.owner) END),
+    (4, r.owner, 'prepare', format('%I.%I', r.archive_schema, r.name),
+     CASE WHEN r.archive THEN
+         format('CREATE TABLE IF NOT EXISTS %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING INDEXES)',
+                r.archive_schema, r.name, r.parent) END),
+    (5, '', CASE WHEN r.archive THEN 'archive_rows' ELSE 'release' END,
+     CASE WHEN r.archive THEN format('%I.%I', r.archive_schema, r.name) ELSE format('%I.%I', r.sch, r.name) END,
+     CASE WHEN r.archive
+          THEN format('WITH moved AS (DELETE FROM %s WHERE %I >= %L AND %I < %L RETURNING *) INSERT INTO %I.%I SELECT * FROM moved',
+                      r.partdefid::regclass, r.col, r.lo, r.col, r.hi, r.archive_schema, r.name)
+          ELSE format('DELETE FROM %s WHERE %I >= %L AND %I < %L', r.partdefid::regclass, r.col, r.lo, r.col, r.hi) END),
+    -- An archived audit period is append-only, as an archived audit partition is.
+    (6, r.owner, 'guard', format('%I.%I', r.archive_schema, r.name),
+     CASE WHEN r.archive AND r.sch = 'audit' THEN
+         format('CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON %I.%I FOR EACH ROW EXECUTE FUNCTION audit.forbid_change()',
+                r.archive_schema, r.name) END),
+    (7, r.owner, 'guard', format('%I.%I', r.archive_schema, r.name),
+     CASE WHEN r.archive AND r.sch = 'audit' THEN
+         format('CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION audit.forbid_change()',
+                r.archive_schema, r.name) END)
+) AS s(n, owner, kind, target, ddl)
 WHERE s.ddl IS NOT NULL
 ORDER BY 1, 3, 4, 5, 6, 11

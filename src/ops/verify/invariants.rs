@@ -152,7 +152,7 @@ async fn coverage(
             })
         })
         .collect();
-    let plan = rollover::plan(client, &inputs, None).await?;
+    let plan = rollover::plan(client, &inputs, None, rollover::DefaultRows::Leave).await?;
     Ok(plan
         .into_iter()
         .flat_map(|(code, actions)| {
