@@ -551,6 +551,27 @@ fn default_rows_before_the_window_get_their_partition_or_are_archived_by_their_a
     db.provision().in_workspace(&ws).arg("verify").success();
 }
 
+// Without a retention, old DEFAULT rows stay: nothing bounds how far back partitions would go
+#[test]
+fn default_rows_of_a_table_without_retention_stay_in_the_default() {
+    let (db, ws, cal) = provisioned(LIC);
+    // session_analytics has no retention (neither blueprint.toml nor shared.data_retention_policies).
+    db.execute(&format!(
+        "INSERT INTO lic_schema.session_analytics (event_type, \"timestamp\") VALUES ('ancient', '{}')",
+        cal.inside(-20)
+    ));
+    let before = db.catalog();
+    let doc = rollover(&db, &ws, &[]);
+    assert_eq!(doc["summary"]["failures"], 0, "{doc:#}");
+    assert_eq!(
+        (doc["summary"]["created"].clone(), doc["summary"]["rows_released"].clone()),
+        (0.into(), 0.into()),
+        "{doc:#}"
+    );
+    assert_eq!(db.catalog(), before, "a partition was made for a row no retention bounds");
+    assert_eq!(count(&db, "SELECT FROM lic_schema.session_analytics_default WHERE event_type = 'ancient'"), 1);
+}
+
 // Without archive, the DEFAULT's expired rows are deleted
 #[test]
 fn default_rows_older_than_the_retention_are_deleted_without_archive() {

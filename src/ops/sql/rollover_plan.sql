@@ -35,10 +35,10 @@
 --                   never fail); the transaction only changes the catalog.
 --   missing DEFAULT: CREATE ... PARTITION OF ... DEFAULT (ACCESS EXCLUSIVE on
 --                   the parent).
---   DEFAULT rows older than the window: the window reaches back to the
---                   oldest period the DEFAULT holds rows for ($11/$12, read by
---                   the tool with rollover_default_periods.sql) that retention
---                   keeps, so those periods get partitions like new ones, rows
+--   DEFAULT rows older than the window (tables with a retention): the window
+--                   reaches back to the oldest period the DEFAULT holds rows
+--                   for ($11/$12, read by the tool with
+--                   rollover_default_periods.sql) that retention keeps, so those periods get partitions like new ones, rows
 --                   moved in; a period wholly older than the cutoff has its
 --                   rows released as its partition would be, deleted or moved
 --                   into a table of the archive schema (SHARE UPDATE EXCLUSIVE
@@ -105,11 +105,14 @@ WITH clock AS (
 ), oldest_kept AS (
     -- The oldest period a DEFAULT holds rows for that retention keeps: the
     -- window reaches back to it, so those rows get their partition and no
-    -- gap is left between it and the rest (later runs would fill it).
+    -- gap is left between it and the rest (later runs would fill it). Only
+    -- under a retention, which bounds how far back that goes: without one, a
+    -- single row dated 1990 (or year 1) would make a partition per period
+    -- since, so such rows stay in the DEFAULT (`partitions list` shows them).
     SELECT r.ord, min(h.lo) AS lo
     FROM resolved r
     JOIN held h ON h.ord = r.ord
-    WHERE r.cutoff IS NULL OR h.lo + r.step > r.cutoff
+    WHERE r.cutoff IS NOT NULL AND h.lo + r.step > r.cutoff
     GROUP BY r.ord
 ), windowed AS (
     SELECT r.*,
