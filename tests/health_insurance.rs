@@ -326,6 +326,43 @@ fn the_audit_trail_is_append_only_and_writes_are_audited() {
     assert_eq!(trail, ["users INSERT"]);
 }
 
+/// PostgreSQL clones row triggers onto partitions but not statement-level
+/// ones: provision copies the pack's TRUNCATE guard onto every partition it
+/// makes (up, rollover), so no partition can be truncated by name, and `up`
+/// puts back a copy that was lost.
+#[test]
+fn every_partition_of_the_audit_trail_carries_the_truncate_guard() {
+    let (db, ws) = provisioned();
+    let unguarded = "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+                     WHERE i.inhparent = 'acme_schema.audit_logs'::regclass AND NOT EXISTS \
+                     (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'audit_logs_no_truncate') ORDER BY 1";
+    let partitions = "SELECT count(*)::text FROM pg_inherits WHERE inhparent = 'acme_schema.audit_logs'::regclass";
+    let none: Vec<String> = Vec::new();
+    assert_eq!(db.strings(unguarded), none);
+    let before: i32 = db.scalar(partitions).parse().unwrap();
+    let ahead = db.scalar("SELECT to_char(localtimestamp + interval '2 months', 'YYYY-MM-15')");
+    db.provision().in_workspace(&ws).args(["partitions", "rollover", "--now", &ahead]).success();
+    assert!(db.scalar(partitions).parse::<i32>().unwrap() > before, "rollover made no partition");
+    assert_eq!(db.strings(unguarded), none);
+
+    let partition = db.scalar("SELECT 'acme_schema.audit_logs_p' || to_char(localtimestamp, 'YYYY_MM')");
+    for attempt in
+        [format!("TRUNCATE {partition}"), "SET ROLE acme_owner; TRUNCATE acme_schema.audit_logs_default".to_owned()]
+    {
+        let refused = db.with(async |c| c.batch_execute(&attempt).await);
+        let err = refused.expect_err(&attempt);
+        assert!(format!("{err:?}").contains("append-only"), "{attempt}: refused by the guard: {err:?}");
+    }
+
+    db.execute(&format!("DROP TRIGGER audit_logs_no_truncate ON {partition}"));
+    db.provision()
+        .in_workspace(&ws)
+        .args(["up", "--no-verify"])
+        .success()
+        .stdout_has(&format!("TRUNCATE guard on {partition}"));
+    assert_eq!(db.strings(unguarded), none);
+}
+
 #[test]
 fn verify_is_clean_after_up_and_names_a_planted_drift() {
     let (db, ws) = provisioned();

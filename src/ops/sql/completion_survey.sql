@@ -3,7 +3,8 @@
 -- means what the finishing steps make, each derived from the catalog:
 -- an audit trigger on every audited table, a DEFAULT partition on every
 -- declared partitioned table, RLS, FORCE and the root's policies on every
--- partition, the audit log with its TRUNCATE guard on every partition, the
+-- partition, the audit log, the parent's statement-level triggers (the
+-- TRUNCATE guards) on every partition, the
 -- auditor's SELECT on every read-audited table, the tenant roles in their
 -- groups, and no administrator still pending.
 -- Inputs are parallel arrays (unnest of a constant array gives the planner
@@ -20,14 +21,14 @@ WITH tenant AS MATERIALIZED (
     LEFT JOIN (SELECT e.code, array_agg(e.tbl) AS tables FROM unnest($4::text[], $5::text[]) AS e(code, tbl)
                GROUP BY e.code) AS x ON x.code = t.code
 ), declared AS (
-    SELECT p.code, p.sch, p.tbl, (p.sch = 'audit' AND p.tbl = p.code || '_audit_log') AS is_log,
+    SELECT p.code, p.sch, p.tbl,
            pg_catalog.to_regclass(format('%I.%I', p.sch, p.tbl))::oid AS parent
     FROM unnest($6::text[], $7::text[], $8::text[]) AS p(code, sch, tbl)
     WHERE p.code IN (SELECT code FROM tenant)
 ), parts AS (
     -- One level, as provision partitions (pg_inherits is indexed by parent).
     -- A partition lives in its parent's schema (provision and rollover make them so).
-    SELECT d.code, d.is_log, d.parent, c.oid, d.sch AS nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
+    SELECT d.code, d.parent, c.oid, d.sch AS nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
            r.relrowsecurity AS root_rls, r.relforcerowsecurity AS root_force
     FROM declared d
     JOIN pg_catalog.pg_class r ON r.oid = d.parent
@@ -61,10 +62,14 @@ WITH tenant AS MATERIALIZED (
                       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy q
                                       WHERE q.polrelid = p.oid AND q.polname = rp.polname)))
     UNION ALL
-    SELECT p.code, format('TRUNCATE guard on %I.%I', p.nspname, p.relname)
+    -- Statement-level triggers are not cloned onto partitions: each of the
+    -- parent's (the audit log's TRUNCATE guard, a pack's own) on every one.
+    SELECT p.code, CASE WHEN (rt.tgtype & 32) <> 0 THEN format('TRUNCATE guard on %I.%I', p.nspname, p.relname)
+                        ELSE format('statement trigger %I on %I.%I', rt.tgname, p.nspname, p.relname) END
     FROM parts p
-    WHERE p.is_log
-      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = p.oid AND g.tgname = 'audit_no_truncate')
+    JOIN pg_catalog.pg_trigger rt ON rt.tgrelid = p.parent
+    WHERE NOT rt.tgisinternal AND rt.tgconstraint = 0 AND (rt.tgtype & 1) = 0
+      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = p.oid AND g.tgname = rt.tgname)
     UNION ALL
     SELECT t.code, format('read-audit grant on %I.%I', t.schema, c.relname)
     FROM tenant t

@@ -182,6 +182,14 @@ WITH clock AS (
            m.relforcerowsecurity, m.partdefid, m.default_empty, m.owner, m.parent_name, m.archive, m.step, m.current_lo,
            m.cutoff, 2, m.lo, m.name
     FROM missing m
+), stmt_trigger AS (
+    -- Each parent's statement-level triggers (read from the catalog, no lock):
+    -- the definition split after the trigger's name, where ` ON <parent> ` follows.
+    SELECT d.ord, 'CREATE TRIGGER ' || quote_ident(t.tgname) || ' ' AS head,
+           substr(pg_catalog.pg_get_triggerdef(t.oid), length('CREATE TRIGGER ' || quote_ident(t.tgname) || ' ') + 1) AS tail
+    FROM (SELECT DISTINCT ord, parent FROM created) AS d
+    JOIN pg_catalog.pg_trigger t ON t.tgrelid = d.parent
+    WHERE NOT t.tgisinternal AND t.tgconstraint = 0 AND (t.tgtype & 1) = 0
 ), fingerprint AS (
     -- What a new partition copies from its parent (owner, RLS flags,
     -- policies), for the parents that get one: the tool checks, under the
@@ -224,15 +232,23 @@ CROSS JOIN LATERAL (VALUES
          format('WITH moved AS (DELETE FROM %s WHERE %I >= %L AND %I < %L RETURNING *) INSERT INTO %I.%I SELECT * FROM moved',
                 f.partdefid::regclass, f.col, f.lo, f.col, f.lo + f.step, f.sch, f.name) END),
     (5, f.owner, 'attach', format('%I.%I', f.sch, f.name),
-     format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)', f.parent, f.sch, f.name, f.lo, f.lo + f.step)),
-    -- Audit logs: PostgreSQL clones row triggers onto a new partition but not
-    -- the statement-level TRUNCATE guard (the same trigger audit.ensure_audit_log makes).
-    (9, f.owner, 'guard', format('%I.%I', f.sch, f.name),
-     CASE WHEN f.sch = 'audit' THEN
-         format('CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION audit.forbid_change()',
-                f.sch, f.name) END)
+     format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)', f.parent, f.sch, f.name, f.lo, f.lo + f.step))
 ) AS s(n, owner, kind, target, ddl)
 WHERE f.phase = 2 AND s.ddl IS NOT NULL
+UNION ALL
+-- Every new partition (a DEFAULT too): PostgreSQL clones row triggers onto
+-- it but not the parent's statement-level ones, such as the audit log's
+-- TRUNCATE guard or a pack's own on its append-only table: a copy of each,
+-- the parent's definition re-aimed at the partition.
+SELECT f.code, format('%I.%I', f.sch, f.name), f.phase, f.ord, f.lo, 9, f.owner, 'guard', format('%I.%I', f.sch, f.name),
+       f.parent_name, t.head || overlay(t.tail PLACING format(' ON %I.%I ', f.sch, f.name)
+                                        FROM strpos(t.tail, ' ON ' || f.parent_name || ' ')
+                                        FOR length(' ON ' || f.parent_name || ' ')),
+       fp.security
+FROM created f
+JOIN fingerprint fp ON fp.ord = f.ord
+JOIN stmt_trigger t ON t.ord = f.ord
+WHERE strpos(t.tail, ' ON ' || f.parent_name || ' ') > 0
 UNION ALL
 -- Every new partition, in its creating transaction: the parent's RLS flags
 -- and policies (partitions inherit neither), as the parent's owner.

@@ -3,6 +3,11 @@
 -- isolation. For every partition in the given schemas whose root has RLS,
 -- this yields the missing ENABLE / FORCE and a copy of every root policy
 -- the partition lacks (by name), each to be run by the partition's owner.
+-- Nor are statement-level triggers cloned (PostgreSQL clones row triggers
+-- only): a pack's `BEFORE TRUNCATE … FOR EACH STATEMENT` guard on its
+-- append-only table would not stop a TRUNCATE of one partition by name. So
+-- every partition also gets a copy of each statement-level trigger of its
+-- root that it lacks (by name), whether or not the root has RLS.
 -- $1 schemas; $2 only these partitions (qualified names), or NULL for all —
 -- rollover passes the ones it just made, so the scan does not grow with
 -- every tenant's audit log in the shared audit schema.
@@ -22,6 +27,20 @@ WITH candidates AS (
     FROM candidates c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ANY ($1::text[]) AND c.relispartition AND c.relkind IN ('r', 'p')
+), stmt_triggers AS (
+    -- The root's statement-level triggers the partition lacks, with the
+    -- root's definition re-aimed at the partition: the text after the
+    -- trigger's name, where ` ON <root> ` is replaced by ` ON <partition> `.
+    SELECT parts.oid, parts.nspname, parts.relname, parts.relowner, t.tgname,
+           'CREATE TRIGGER ' || quote_ident(t.tgname) || ' ' AS head,
+           substr(pg_catalog.pg_get_triggerdef(t.oid), length('CREATE TRIGGER ' || quote_ident(t.tgname) || ' ') + 1) AS tail,
+           ' ON ' || format('%I.%I', rn.nspname, r.relname) || ' ' AS root_on
+    FROM parts
+    JOIN pg_catalog.pg_class r ON r.oid = parts.root
+    JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+    JOIN pg_catalog.pg_trigger t ON t.tgrelid = parts.root
+    WHERE NOT t.tgisinternal AND t.tgconstraint = 0 AND (t.tgtype & 1) = 0
+      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = parts.oid AND g.tgname = t.tgname)
 ), secured AS (
     SELECT parts.*, r.relrowsecurity AS root_rls, r.relforcerowsecurity AS root_force,
            rn.nspname AS root_schema, r.relname AS root_name
@@ -46,3 +65,8 @@ SELECT pg_catalog.pg_get_userbyid(s.relowner),
 FROM secured s
 JOIN pg_catalog.pg_policies pol ON pol.schemaname = s.root_schema AND pol.tablename = s.root_name
 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy q WHERE q.polrelid = s.oid AND q.polname = pol.policyname)
+UNION ALL
+SELECT pg_catalog.pg_get_userbyid(relowner),
+       head || overlay(tail PLACING format(' ON %I.%I ', nspname, relname) FROM strpos(tail, root_on) FOR length(root_on))
+FROM stmt_triggers
+WHERE strpos(tail, root_on) > 0
