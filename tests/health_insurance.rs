@@ -357,6 +357,12 @@ fn every_partition_of_the_audit_trail_carries_the_truncate_guard() {
     db.execute(&format!("DROP TRIGGER audit_logs_no_truncate ON {partition}"));
     db.provision()
         .in_workspace(&ws)
+        .args(["verify", "--tenant", "acme"])
+        .status(1)
+        .stdout_has(&format!("{partition}"))
+        .stdout_has("the statement-level trigger audit_logs_no_truncate of its parent is missing");
+    db.provision()
+        .in_workspace(&ws)
         .args(["up", "--no-verify"])
         .success()
         .stdout_has(&format!("TRUNCATE guard on {partition}"));

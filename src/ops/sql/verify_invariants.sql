@@ -57,6 +57,17 @@ WHERE tb.audited
   AND EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = r.oid AND i.indisprimary)
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = tb.oid AND g.tgname = 'audit_row_change')
 UNION ALL
+-- PostgreSQL does not clone statement-level triggers onto partitions (a
+-- pack's TRUNCATE guard on its append-only table): each partition must carry
+-- a copy of its root's, or it can be truncated by name. (The audit log's are
+-- checked by verify_audit_guards.sql.)
+SELECT tb.code, 'partitions', 'table', tb.nspname || '.' || tb.relname,
+       'the statement-level trigger ' || g.tgname || ' of its parent is missing (PostgreSQL does not copy it onto '
+           || 'partitions; `provision up` does)'
+FROM tables tb JOIN pg_catalog.pg_trigger g ON g.tgrelid = tb.root
+WHERE NOT g.tgisinternal AND g.tgconstraint = 0 AND (g.tgtype & 1) = 0
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger p WHERE p.tgrelid = tb.oid AND p.tgname = g.tgname)
+UNION ALL
 SELECT s.scope, 'indexes', 'index', s.nspname || '.' || c.relname, 'the index is INVALID (a failed CREATE INDEX CONCURRENTLY?)'
 FROM scoped s JOIN pg_catalog.pg_class c ON c.relnamespace = s.nsp JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
 WHERE NOT i.indisvalid
