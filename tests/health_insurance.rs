@@ -359,7 +359,7 @@ fn every_partition_of_the_audit_trail_carries_the_truncate_guard() {
         .in_workspace(&ws)
         .args(["verify", "--tenant", "acme"])
         .status(1)
-        .stdout_has(&format!("{partition}"))
+        .stdout_has(&partition)
         .stdout_has("the statement-level trigger audit_logs_no_truncate of its parent is missing");
     db.provision()
         .in_workspace(&ws)
