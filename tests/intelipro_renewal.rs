@@ -336,39 +336,49 @@ fn plaintext_in_a_credential_column_is_refused() {
 
 #[test]
 fn the_organisation_tree_refuses_a_cycle() {
-    let (db, _ws) = provisioned();
+    let (db, ws) = provisioned();
+    let login = app_login(&db, &ws, "acme");
     let acme = tenant_id(&db, "acme");
-    let setup = format!(
-        "SET ROLE acme_owner; SET app.tenant_id = '{acme}'; \
-         INSERT INTO acme_schema.organizational_hierarchy (id, parent_id, code, name, level) VALUES \
-         ('00000000-0000-0000-0000-00000000000a', NULL, 'HQ', 'Head office', 'company'), \
-         ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-00000000000a', 'N', 'North', 'zone'), \
-         ('00000000-0000-0000-0000-00000000000c', '00000000-0000-0000-0000-00000000000b', 'N1', 'North 1', 'region'), \
-         ('00000000-0000-0000-0000-00000000000d', '00000000-0000-0000-0000-00000000000a', 'S', 'South', 'zone');"
-    );
-    db.execute(&setup);
-    for (attempt, code) in [
-        (
-            "UPDATE acme_schema.organizational_hierarchy SET parent_id = '00000000-0000-0000-0000-00000000000c' \
-          WHERE code = 'HQ'",
-            SqlState::INTEGRITY_CONSTRAINT_VIOLATION,
-        ),
-        (
-            "UPDATE acme_schema.organizational_hierarchy SET parent_id = '00000000-0000-0000-0000-00000000000c' \
-          WHERE code = 'N'",
-            SqlState::INTEGRITY_CONSTRAINT_VIOLATION,
-        ),
-        ("UPDATE acme_schema.organizational_hierarchy SET parent_id = id WHERE code = 'S'", SqlState::CHECK_VIOLATION),
-    ] {
-        let sql = format!("SET ROLE acme_owner; SET app.tenant_id = '{acme}'; {attempt}");
-        let err = db.with(async |c| c.batch_execute(&sql).await).expect_err(attempt);
-        assert_eq!(code_of(&err), code, "{attempt}: {err:?}");
-    }
-    // A move that keeps it a tree is accepted.
-    db.execute(&format!(
-        "SET ROLE acme_owner; SET app.tenant_id = '{acme}'; UPDATE acme_schema.organizational_hierarchy \
-         SET parent_id = '00000000-0000-0000-0000-00000000000d' WHERE code = 'N1'"
-    ));
+    db.as_login(&login, PASSWORD, async |c| {
+        set_tenant(c, &acme).await;
+        c.batch_execute(
+            "INSERT INTO acme_schema.organizational_hierarchy (id, parent_id, code, name, level) VALUES \
+             ('00000000-0000-0000-0000-00000000000a', NULL, 'HQ', 'Head office', 'company'), \
+             ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-00000000000a', 'N', 'North', 'zone'), \
+             ('00000000-0000-0000-0000-00000000000c', '00000000-0000-0000-0000-00000000000b', 'N1', 'North 1', 'region'), \
+             ('00000000-0000-0000-0000-00000000000d', '00000000-0000-0000-0000-00000000000a', 'S', 'South', 'zone')",
+        )
+        .await
+        .unwrap();
+        for (attempt, code) in [
+            (
+                "UPDATE acme_schema.organizational_hierarchy SET parent_id = '00000000-0000-0000-0000-00000000000c' \
+                 WHERE code = 'HQ'",
+                SqlState::INTEGRITY_CONSTRAINT_VIOLATION,
+            ),
+            (
+                "UPDATE acme_schema.organizational_hierarchy SET parent_id = '00000000-0000-0000-0000-00000000000c' \
+                 WHERE code = 'N'",
+                SqlState::INTEGRITY_CONSTRAINT_VIOLATION,
+            ),
+            ("UPDATE acme_schema.organizational_hierarchy SET parent_id = id WHERE code = 'S'", SqlState::CHECK_VIOLATION),
+            (
+                "INSERT INTO acme_schema.organizational_hierarchy (id, parent_id, code, name, level) VALUES \
+                 ('00000000-0000-0000-0000-00000000000e', '00000000-0000-0000-0000-00000000000e', 'E', 'E', 'team')",
+                SqlState::CHECK_VIOLATION,
+            ),
+        ] {
+            let err = c.batch_execute(attempt).await.expect_err(attempt);
+            assert_eq!(code_of(&err), code, "{attempt}: {err:?}");
+        }
+        // A move that keeps it a tree is accepted.
+        c.batch_execute(
+            "UPDATE acme_schema.organizational_hierarchy SET parent_id = '00000000-0000-0000-0000-00000000000d' \
+             WHERE code = 'N1'",
+        )
+        .await
+        .expect("a move within the tree");
+    });
     // As the superuser (RLS does not apply to it).
     let tree = db.strings(
         "SELECT c.code || '<' || coalesce(p.code, '-') \
