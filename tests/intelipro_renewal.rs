@@ -458,3 +458,37 @@ fn provision_seed_fills_every_table_with_ciphertext_credentials_and_a_rerun_adds
     assert_eq!(counts(&db), loaded, "a rerun with the same seed adds nothing");
     db.provision().in_workspace(&ws).arg("verify").success();
 }
+
+#[test]
+fn writes_are_audited_and_the_application_trail_is_append_only() {
+    let (db, ws) = provisioned();
+    let login = app_login(&db, &ws, "acme");
+    let acme = tenant_id(&db, "acme");
+    db.as_login(&login, PASSWORD, async |c| {
+        set_tenant(c, &acme).await;
+        c.batch_execute(
+            "INSERT INTO acme_schema.customers (customer_number, first_name) VALUES ('C-9', 'Ravi'); \
+             UPDATE acme_schema.customers SET first_name = 'Ravi K' WHERE customer_number = 'C-9'; \
+             INSERT INTO acme_schema.audit_logs (action, entity_type) VALUES ('EXPORT', 'customers'); \
+             INSERT INTO acme_schema.communication_delivery_status (channel, message_id, status) \
+             VALUES ('sms', gen_random_uuid(), 'delivered')",
+        )
+        .await
+        .expect("the application writes");
+        for attempt in [
+            "UPDATE acme_schema.audit_logs SET action = 'X'",
+            "DELETE FROM acme_schema.audit_logs",
+            "TRUNCATE acme_schema.audit_logs",
+        ] {
+            let err = c.batch_execute(attempt).await.expect_err(attempt);
+            assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "{attempt}: {err:?}");
+        }
+    });
+    // Not even the tenant's owner: the guard raises.
+    let owner = format!("SET ROLE acme_owner; SET app.tenant_id = '{acme}'; DELETE FROM acme_schema.audit_logs");
+    let err = db.with(async |c| c.batch_execute(&owner).await).expect_err("owner delete");
+    assert!(format!("{err:?}").contains("append-only"), "{err:?}");
+    let trail = db.strings("SELECT table_name || ' ' || operation FROM audit.acme_audit_log ORDER BY \"timestamp\", 1");
+    // The administrator made by `up`, then the login's writes; nothing for audit_logs ([audit] exclude).
+    assert_eq!(trail, ["users INSERT", "customers INSERT", "customers UPDATE", "communication_delivery_status INSERT"]);
+}
