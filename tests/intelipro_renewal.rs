@@ -492,3 +492,33 @@ fn writes_are_audited_and_the_application_trail_is_append_only() {
     // The administrator made by `up`, then the login's writes; nothing for audit_logs ([audit] exclude).
     assert_eq!(trail, ["users INSERT", "customers INSERT", "customers UPDATE", "communication_delivery_status INSERT"]);
 }
+
+#[test]
+fn db_create_with_a_sample_loads_it_into_the_clone_under_the_clones_own_key() {
+    let db = TestDb::new();
+    let ws = Workspace::new(&format!("{TWO_INSURERS}# test database {}\n", db.name));
+    let name = format!("{}_s", db.name);
+    db.provision().in_workspace(&ws).args(["db", "create", &name, "--sample", "40"]).success();
+    let url = support::with_database(&db.url, &name);
+    let found: Vec<String> = support::runtime().block_on(async {
+        let target = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+        let c = target.connect().await.unwrap_or_else(|e| panic!("connect to {name}: {e:#}"));
+        let mut found = Vec::new();
+        for sql in [
+            "SELECT count(*)::text FROM acme_schema.policies",
+            "SELECT count(*)::text FROM beta_schema.policies",
+            "SELECT count(*)::text FROM acme_schema.email_accounts WHERE imap_password LIKE 'enc1:%'",
+            "SELECT count(*)::text FROM shared.tenant_keys WHERE retired_at IS NULL",
+            "SELECT count(*)::text FROM acme_schema.users WHERE email = 'admin@intelipro.com'",
+        ] {
+            found.push(c.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}")).get(0));
+        }
+        found
+    });
+    assert_eq!(
+        found,
+        ["40", "40", "1", "2", "0"],
+        "policies of both tenants, ciphertext, a key each, no default admin"
+    );
+    db.provision().in_workspace(&ws).args(["db", "drop", &name]).success();
+}
