@@ -28,6 +28,12 @@ const GENERIC: &[&str] = &[
     "members",     // role members (pg_auth_members), a schema's members (pg_depend)
     "sessions",    // PostgreSQL sessions (backends holding locks)
     "claims",      // English ("another shared migration claims version N")
+    "files",       // files on disk (sample files, service files, migration files); intelipro_renewal has a files table
+    "templates",   // provision's own templates (templates/<name>/, template databases), and message templates
+    "emails",      // English: the administrators' e-mail addresses (cli/context.rs)
+    // provision's own table shared.data_retention_policies (core V9), which rollover reads; intelipro_renewal's
+    // tenant schema has the insurer's table of the same name
+    "data_retention_policies",
 ];
 
 /// The examples of domain words, checked also as a part of a longer
