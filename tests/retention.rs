@@ -276,3 +276,36 @@ fn a_column_that_cannot_hold_what_it_becomes_is_exit_2() {
         .stderr_has("blueprint ledger, [[retention]] gdpr on table accounts (tenant acme): column name is NOT NULL");
     assert_eq!(contents(&db), before);
 }
+
+/// A table one tenant lost (drift) fails that tenant alone: the other
+/// tenant of the same blueprint is done, the run exits 1 naming the drifted
+/// one, whose rows stay untouched. (A rule refused for every tenant of its
+/// blueprint is a bad rule instead: exit 2, nothing changed.)
+#[test]
+fn a_tenant_whose_schema_drifted_fails_alone_and_the_others_are_done() {
+    let db = TestDb::new();
+    let ws = ledger_workspace("acme", "[tenants.beta]\nname = \"Ledger beta\"\nblueprint = \"ledger\"\n");
+    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    let now = seed_ledger(&db, "acme");
+    seed_ledger(&db, "beta");
+    db.execute("DROP TABLE beta_schema.sessions");
+    let beta_rows = "SELECT 'accounts ' || a::text FROM beta_schema.accounts a UNION ALL \
+                     SELECT 'orders ' || o::text FROM beta_schema.orders o ORDER BY 1";
+    let beta_before = db.strings(beta_rows);
+    let out = db.provision().in_workspace(&ws).args(["--json", "retention", "run", "--now", &now]).status(1);
+    let report = out.json();
+    let status: Vec<String> = report["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| format!("{} {}", t["tenant"].as_str().unwrap(), t["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(status, ["acme ok", "beta failed"], "{report:#}");
+    let error = report["tenants"][1]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("tenant beta: cannot plan its retention") && error.contains("verify --tenant beta"),
+        "{error}"
+    );
+    assert_eq!(ids(&db, "accounts"), ["1", "2", "3", "5", "6"], "acme was not done");
+    assert_eq!(db.strings(beta_rows), beta_before, "beta changed");
+}

@@ -23,8 +23,8 @@ pub async fn run(ctx: &Context, args: &RetentionRunArgs) -> Result<()> {
         lock_timeout: ctx.lock_timeout(),
     };
     let (mut client, _) = ctx.connect().await?;
-    let plans = retention::plan(&client, &config, &args.tenants.codes, &options).await?;
-    let report = retention::execute(&mut client, &plans, &options, &ctx.printer).await;
+    let planned = retention::plan(&client, &config, &args.tenants.codes, &options).await?;
+    let report = retention::execute(&mut client, &planned, &options, &ctx.printer).await;
     summarize(ctx, &report);
     report.verdict()
 }

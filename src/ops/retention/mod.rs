@@ -2,7 +2,9 @@
 //! applied to every active tenant, from cron.
 //!
 //! Every tenant's rules are planned and checked by the server first (a bad
-//! rule stops the run before any tenant is touched: exit 2). Then, tenant by
+//! rule stops the run before any tenant is touched: exit 2). A rule that
+//! plans for some tenants of its blueprint but not for others is drift in
+//! those (a table or column gone): they fail, the others run. Then, tenant by
 //! tenant, under the tenant's advisory lock (store::lock, as rollover and
 //! every tenant operation take it), each job runs in batches of `batch` rows
 //! by primary key, one transaction per batch, so live traffic waits for at
@@ -70,6 +72,19 @@ pub struct TenantResult {
     pub lock_timeout: bool,
 }
 
+impl TenantResult {
+    fn new(code: &TenantCode, blueprint: &str) -> TenantResult {
+        TenantResult {
+            tenant: code.as_str().to_owned(),
+            blueprint: blueprint.to_owned(),
+            status: "ok",
+            tables: Vec::new(),
+            error: None,
+            lock_timeout: false,
+        }
+    }
+}
+
 /// The whole run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -99,10 +114,18 @@ impl Report {
     }
 }
 
+/// The tenants a run works on, and those it cannot plan although other
+/// tenants of their blueprint could be planned (their schema drifted).
+pub struct Planned {
+    pub plans: Vec<TenantPlan>,
+    pub unplanned: Vec<TenantResult>,
+}
+
 /// Plans every active tenant (or the `named` ones) whose blueprint has
 /// rules. A named tenant that is not registered, a bad `--now` or a rule
-/// the server refuses is bad input.
-pub async fn plan(client: &Client, config: &Config, named: &[String], options: &Options) -> Result<Vec<TenantPlan>> {
+/// the server refuses for every tenant of its blueprint is bad input; a
+/// rule refused for only some of them fails those tenants alone.
+pub async fn plan(client: &Client, config: &Config, named: &[String], options: &Options) -> Result<Planned> {
     let wanted: Vec<TenantCode> = named.iter().map(|c| TenantCode::parse(c)).collect::<Result<_>>()?;
     let tenants = registry::snapshot(client, None).await?;
     if let Some(missing) = wanted.iter().find(|c| !tenants.iter().any(|t| &t.code == *c)) {
@@ -120,7 +143,7 @@ pub async fn plan(client: &Client, config: &Config, named: &[String], options: &
         }
     }
     let mut loaded: HashMap<String, (Blueprint, HashMap<String, i32>)> = HashMap::new();
-    let mut plans = Vec::new();
+    let mut outcomes = Vec::new();
     for tenant in tenants.iter().filter(|t| t.is_active() && (wanted.is_empty() || wanted.contains(&t.code))) {
         if !loaded.contains_key(&tenant.blueprint) {
             let blueprint = Blueprint::load(&config.templates_dir, &tenant.blueprint)?;
@@ -133,24 +156,45 @@ pub async fn plan(client: &Client, config: &Config, named: &[String], options: &
             continue;
         }
         let now = options.now.as_deref();
-        plans.push(plan::plan_tenant(client, &tenant.code, blueprint, periods, now, options.batch).await?);
+        let planned = plan::plan_tenant(client, &tenant.code, blueprint, periods, now, options.batch).await;
+        outcomes.push((tenant.code.clone(), tenant.blueprint.clone(), planned));
     }
-    Ok(plans)
+    sort_out(outcomes)
+}
+
+/// Splits the planned from the unplanned; a blueprint none of whose tenants
+/// could be planned has a bad rule, which is the run's error.
+fn sort_out(outcomes: Vec<(TenantCode, String, Result<TenantPlan>)>) -> Result<Planned> {
+    let planned_blueprints: Vec<String> =
+        outcomes.iter().filter(|(_, _, p)| p.is_ok()).map(|(_, b, _)| b.clone()).collect();
+    let mut planned = Planned { plans: Vec::new(), unplanned: Vec::new() };
+    for (code, blueprint, outcome) in outcomes {
+        match outcome {
+            Ok(plan) => planned.plans.push(plan),
+            Err(e) if !planned_blueprints.contains(&blueprint) => return Err(e),
+            Err(e) => {
+                let text = crate::pg::connection::redact(&format!("{e:#}"));
+                let mut result = TenantResult::new(&code, &blueprint);
+                result.status = "failed";
+                result.error = Some(format!(
+                    "tenant {code}: cannot plan its retention ({text}); other tenants of blueprint {blueprint} \
+                     could, so its schema has drifted: `provision verify --tenant {code}` names what"
+                ));
+                planned.unplanned.push(result);
+            }
+        }
+    }
+    Ok(planned)
 }
 
 /// Runs (or, dry, counts) every planned tenant on `client`, one after the
-/// other; one tenant's failure never stops the others.
-pub async fn execute(client: &mut Client, plans: &[TenantPlan], options: &Options, reporter: &dyn Reporter) -> Report {
-    let mut tenants = Vec::with_capacity(plans.len());
+/// other; one tenant's failure never stops the others. The unplanned are
+/// reported as failed.
+pub async fn execute(client: &mut Client, planned: &Planned, options: &Options, reporter: &dyn Reporter) -> Report {
+    let plans = &planned.plans;
+    let mut tenants = planned.unplanned.clone();
     for plan in plans {
-        let mut result = TenantResult {
-            tenant: plan.code.as_str().to_owned(),
-            blueprint: plan.blueprint.clone(),
-            status: "ok",
-            tables: Vec::new(),
-            error: None,
-            lock_timeout: false,
-        };
+        let mut result = TenantResult::new(&plan.code, &plan.blueprint);
         let outcome = match options.dry_run {
             true => run::count(client, plan, &mut result).await,
             false => run::tenant(client, plan, options, reporter, &mut result).await,
@@ -163,5 +207,6 @@ pub async fn execute(client: &mut Client, plans: &[TenantPlan], options: &Option
         }
         tenants.push(result);
     }
+    tenants.sort_by(|a, b| a.tenant.cmp(&b.tenant));
     Report { now: plans.first().map(|p| p.now.clone()), dry_run: options.dry_run, tenants }
 }
