@@ -67,12 +67,27 @@ fn script(rows: &[Row]) -> String {
     script
 }
 
+/// A parameter of a planning query in a psql script: an SQL literal (made
+/// with [`crate::pg::quote::quote_literal`], or `NULL`) and its type.
+pub struct Arg {
+    pub literal: String,
+    pub type_name: &'static str,
+}
+
 /// The psql form of the same thing for `tenant render`: the planning query
 /// wrapped so `\gexec` runs, per row, `SET LOCAL ROLE owner`, the DDL and
-/// `RESET ROLE`.
-pub fn gexec(query: &str) -> String {
+/// `RESET ROLE`. The query text is the one the tool runs with bind
+/// parameters, unchanged: the server binds `args` through PREPARE and
+/// EXECUTE (no text substitution into the SQL), and `name` is deallocated
+/// after.
+pub fn gexec(name: &str, query: &str, args: &[Arg]) -> String {
+    let types: Vec<&str> = args.iter().map(|a| a.type_name).collect();
+    let literals: Vec<&str> = args.iter().map(|a| a.literal.as_str()).collect();
     format!(
-        "SELECT format('SET LOCAL ROLE %I', owner), ddl, 'RESET ROLE' FROM (\n{}\n) AS planned\n\\gexec\n",
-        query.trim_end()
+        "PREPARE {name}({}) AS\nSELECT format('SET LOCAL ROLE %I', owner), ddl, 'RESET ROLE' FROM (\n{}\n) AS planned;\n\
+         EXECUTE {name}({})\n\\gexec\nDEALLOCATE {name};\n",
+        types.join(", "),
+        query.trim_end(),
+        literals.join(", ")
     )
 }

@@ -12,7 +12,7 @@ use tokio_postgres::Transaction;
 
 use crate::model::blueprint::Blueprint;
 use crate::model::tenant::TenantCode;
-use crate::pg::owned_ddl;
+use crate::pg::owned_ddl::{self, Arg};
 use crate::pg::quote::{quote_ident, quote_literal};
 
 /// Creates the audit triggers `code`'s schema lacks. Returns how many.
@@ -48,11 +48,13 @@ fn guard_sql(code: &TenantCode) -> String {
 pub fn triggers_script(code: &TenantCode, blueprint: &Blueprint) -> Option<String> {
     let audit = blueprint.manifest.audit.as_ref()?;
     let excluded: Vec<String> = audit.exclude.iter().map(|t| quote_literal(t)).collect();
-    let query = include_str!("sql/audit_triggers.sql")
-        .replace("$1::text", &format!("{}::text", quote_literal(&code.schema_name())))
-        .replace("$2::text", &format!("{}::text", quote_literal(&code.audit_log_name())))
-        .replace("$3::text[]", &format!("ARRAY[{}]::text[]", excluded.join(", ")));
-    Some(format!("{}{};\n", owned_ddl::gexec(&query), guard_sql(code)))
+    let args = [
+        Arg { literal: quote_literal(&code.schema_name()), type_name: "text" },
+        Arg { literal: quote_literal(&code.audit_log_name()), type_name: "text" },
+        Arg { literal: format!("ARRAY[{}]::text[]", excluded.join(", ")), type_name: "text[]" },
+    ];
+    let triggers = owned_ddl::gexec("provision_audit_triggers", include_str!("sql/audit_triggers.sql"), &args);
+    Some(format!("{triggers}{};\n", guard_sql(code)))
 }
 
 /// Drops `code`'s audit log if it exists and holds no row; returns whether

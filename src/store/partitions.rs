@@ -17,7 +17,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Transaction;
 
 use crate::model::blueprint::PartitionSpec;
-use crate::pg::owned_ddl;
+use crate::pg::owned_ddl::{self, Arg};
 use crate::pg::quote::quote_literal;
 
 /// The planning query's parameters for `specs` of `tenant_schema`.
@@ -90,24 +90,25 @@ pub fn window_script(tenant_schema: &str, specs: &[PartitionSpec]) -> Option<Str
         return None;
     }
     let plan = Plan::new(tenant_schema, specs);
-    let texts = |items: &[String]| -> String {
-        format!("ARRAY[{}]::text[]", items.iter().map(|i| quote_literal(i)).collect::<Vec<_>>().join(", "))
-    };
     let premake: Vec<String> = plan.premake.iter().map(i32::to_string).collect();
-    let window = include_str!("sql/partition_window.sql")
-        .replace("$1::text", &format!("{}::text", quote_literal(tenant_schema)))
-        .replace("$2::text[]", &texts(&plan.schemas))
-        .replace("$3::text[]", &texts(&plan.tables))
-        .replace("$4::text[]", &texts(&plan.units))
-        .replace("$5::int[]", &format!("ARRAY[{}]::int[]", premake.join(", ")));
-    Some(owned_ddl::gexec(&window))
+    let args = [
+        Arg { literal: quote_literal(tenant_schema), type_name: "text" },
+        text_array(&plan.schemas),
+        text_array(&plan.tables),
+        text_array(&plan.units),
+        Arg { literal: format!("ARRAY[{}]::int[]", premake.join(", ")), type_name: "int[]" },
+    ];
+    Some(owned_ddl::gexec("provision_window", include_str!("sql/partition_window.sql"), &args))
+}
+
+/// A text[] parameter of a psql script.
+fn text_array(items: &[String]) -> Arg {
+    let literals: Vec<String> = items.iter().map(|i| quote_literal(i)).collect();
+    Arg { literal: format!("ARRAY[{}]::text[]", literals.join(", ")), type_name: "text[]" }
 }
 
 /// [`secure_only`] (every partition) as psql script for `tenant render`.
 pub fn security_script(schemas: &[String]) -> String {
-    let list: Vec<String> = schemas.iter().map(|s| quote_literal(s)).collect();
-    let query = include_str!("sql/partition_security.sql")
-        .replace("$1::text[]", &format!("ARRAY[{}]::text[]", list.join(", ")))
-        .replace("$2::text[]", "NULL::text[]");
-    owned_ddl::gexec(&query)
+    let args = [text_array(schemas), Arg { literal: "NULL".to_owned(), type_name: "text[]" }];
+    owned_ddl::gexec("provision_partition_security", include_str!("sql/partition_security.sql"), &args)
 }
