@@ -45,6 +45,10 @@ enum Setup {
     /// Tenant kc of the vault test pack (tests/support/keys.rs), its
     /// encrypted values under key A, key files in the workspace.
     Encrypted,
+    /// lic provisioned with a retention of 3 months and archive; its DEFAULT
+    /// partitions hold rows from before the window: some retention keeps
+    /// (their months get partitions), some it is past (archived).
+    DefaultRows,
 }
 
 /// One crash: the point, where from, the command it interrupts and the
@@ -87,6 +91,7 @@ const SCENARIOS: &[Scenario] = &[
     Scenario { point: "rollover.after_transaction", setup: Setup::Provisioned, command: ROLLOVER, rerun: ROLLOVER },
     Scenario { point: "rollover.after_transaction@3", setup: Setup::Provisioned, command: ROLLOVER, rerun: ROLLOVER },
     Scenario { point: "rollover.after_tenant", setup: Setup::Provisioned, command: ROLLOVER, rerun: ROLLOVER },
+    Scenario { point: "rollover.after_transaction@2", setup: Setup::DefaultRows, command: ROLLOVER, rerun: ROLLOVER },
     Scenario {
         point: "tenant_remove.after_backup",
         setup: Setup::Provisioned,
@@ -129,6 +134,17 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_agent_leaves_agent ON {{ schema }}.a
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_agent_leaves_starts ON {{ schema }}.agent_leaves (starts_on);
 ";
 
+/// Rows dated before the window into lic's DEFAULT partitions: 2 months ago
+/// (kept by a 3-month retention) and a year ago (past it), in user_events
+/// and in the audit log.
+const OLD_DEFAULT_ROWS: &str = "
+INSERT INTO lic_schema.user_events (event_type, \"timestamp\")
+SELECT 'old', date_trunc('month', localtimestamp) - m * interval '1 month' + g * interval '1 day'
+FROM unnest(ARRAY[2, 12]) AS m, generate_series(1, 3) AS g;
+INSERT INTO audit.lic_audit_log (table_name, record_id, operation, \"timestamp\")
+SELECT 't', g::text, 'INSERT', date_trunc('month', localtimestamp) - interval '12 months' + g * interval '1 day'
+FROM generate_series(1, 2) AS g";
+
 /// Drops the newest partition of every partitioned table of every tenant.
 const DROP_NEWEST_PARTITIONS: &str = "DO $$ DECLARE r record; BEGIN
   FOR r IN SELECT DISTINCT ON (i.inhparent) i.inhrelid::regclass::text AS part
@@ -144,6 +160,9 @@ fn prepare(setup: Setup) -> (TestDb, Workspace) {
         Setup::Interrupted => Workspace::new("[tenants.hdfc]\nname = \"HDFC\"\n[tenants.lic]\nname = \"LIC\"\n"),
         Setup::Encrypted => support::keys::vault_workspace("kc"),
         Setup::Expiring => support::ledger::ledger_workspace("acme", ""),
+        Setup::DefaultRows => {
+            Workspace::new("[tenants.lic]\nname = \"LIC\"\nretention = \"3 months\"\narchive = true\n")
+        }
         _ => Workspace::new(THREE),
     };
     match setup {
@@ -169,6 +188,10 @@ fn prepare(setup: Setup) -> (TestDb, Workspace) {
         Setup::Encrypted => {
             db.provision().in_workspace(&ws).args(UP).success();
             support::keys::seed_vault(&db, "kc", support::keys::KEY_A, 8);
+        }
+        Setup::DefaultRows => {
+            db.provision().in_workspace(&ws).args(UP).success();
+            db.execute(OLD_DEFAULT_ROWS);
         }
         Setup::Upgradable => {
             let templates = ws.own_templates().join("agent_mitra/tenant");
