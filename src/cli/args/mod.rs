@@ -11,12 +11,17 @@ pub use super::options::{DryRunOpts, JobOpts, TenantOpts};
 pub use keys::*;
 pub use tenant::*;
 
+/// What `provision --version` says: the version, then the commit and the
+/// date of the build (both from build.rs; `unknown` without git).
+pub const VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (", env!("PROVISION_GIT_COMMIT"), " ", env!("PROVISION_BUILD_DATE"), ")");
+
 /// Builds and keeps multi-tenant PostgreSQL databases: one schema per tenant, from blueprint packs.
 ///
 /// Without a database URL or PG* variables, provision starts (and reuses) a
 /// private PostgreSQL in ./.provision.
 #[derive(Debug, Parser)]
-#[command(name = "provision", version, propagate_version = true)]
+#[command(name = "provision", version = VERSION, propagate_version = true)]
 #[command(
     after_help = "Example:\n  provision up                       # embedded PostgreSQL, every tenant of tenants.toml\n  provision --database-url postgres://dba@db.internal/app tenant add hdfc"
 )]
