@@ -145,6 +145,14 @@ fn every_command_has_help_with_an_example() {
         vec!["sandbox", "status"],
         vec!["sandbox", "url"],
         vec!["keys", "rotate"],
+        // The groups too: `provision tenant --help` is where one starts looking.
+        vec!["tenant"],
+        vec!["db"],
+        vec!["partitions"],
+        vec!["sandbox"],
+        vec!["blueprint"],
+        vec!["keys"],
+        vec!["retention"],
     ] {
         let out = Run::new().args(&args).arg("--help").success();
         assert!(out.stdout.contains("Example:"), "{args:?} --help has no example:\n{}", out.stdout);

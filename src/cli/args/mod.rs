@@ -98,15 +98,24 @@ pub enum Command {
     Health(HealthArgs),
 
     /// Time partitions: rollover (create ahead, apply retention) and list.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  provision partitions rollover --dry-run\n  provision partitions list --tenant lic"
+    )]
     Partitions(PartitionsCommand),
 
-    /// Create, list, render and remove tenants.
-    #[command(subcommand)]
+    /// Tenants: add, list, upgrade, repair, backup, render, grant, remove, activate.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  provision tenant add hdfc\n  provision tenant list\n  provision tenant upgrade --all --jobs 4"
+    )]
     Tenant(TenantCommand),
 
     /// Fully provisioned databases for CI, cloned from a template in milliseconds.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  provision db create ci_42\n  provision db list\n  provision db drop ci_42"
+    )]
     Db(DbCommand),
 
     /// Drop and re-provision the database (development only).
@@ -115,19 +124,33 @@ pub enum Command {
     Reset(ResetArgs),
 
     /// Manage the embedded PostgreSQL in ./.provision.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  provision sandbox start\n  psql \"$(provision sandbox url)\"\n  \
+        provision sandbox stop   # it keeps running between commands; CI ends with this"
+    )]
     Sandbox(SandboxCommand),
 
     /// Blueprint packs: list the available ones, show one, scaffold a new one.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  provision blueprint list\n  provision blueprint show shop\n  provision blueprint init shop"
+    )]
     Blueprint(BlueprintCommand),
 
     /// Keys of encrypted columns: rotate a tenant's key.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  \
+        provision keys rotate --tenant acme --from-key-file keys/acme-2026q3 --to-key-file keys/acme-2026q4"
+    )]
     Keys(KeysCommand),
 
     /// Row retention: delete or anonymise what outlived its period (safe from cron).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  provision retention run --dry-run\n  provision retention run --tenant lic --batch 5000"
+    )]
     Retention(RetentionCommand),
 }
 
