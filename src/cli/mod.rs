@@ -6,10 +6,12 @@
 
 pub mod args;
 pub(crate) mod blueprint;
+mod completions;
 pub mod context;
 mod db;
 mod health;
 mod keys;
+mod man;
 mod migrate;
 pub mod options;
 mod partitions;
@@ -72,6 +74,8 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Blueprint(BlueprintCommand::Show(args)) => blueprint::show::run(ctx, &args),
         Command::Blueprint(BlueprintCommand::Init(args)) => blueprint::init::run(ctx, &args),
         Command::Keys(KeysCommand::Rotate(args)) => keys::rotate::run(ctx, &args).await,
+        Command::Completions(args) => completions::run(ctx, &args),
+        Command::Man(args) => man::run(ctx, &args),
     }
 }
 

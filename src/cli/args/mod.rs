@@ -5,16 +5,21 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 mod keys;
+mod packaging;
 mod tenant;
 
 pub use super::options::{DryRunOpts, JobOpts, TenantOpts};
 pub use keys::*;
+pub use packaging::*;
 pub use tenant::*;
 
 /// What `provision --version` says: the version, then the commit and the
 /// date of the build (both from build.rs; `unknown` without git).
 pub const VERSION: &str =
     concat!(env!("CARGO_PKG_VERSION"), " (", env!("PROVISION_GIT_COMMIT"), " ", env!("PROVISION_BUILD_DATE"), ")");
+
+/// The date of the build (`YYYY-MM-DD`, UTC; `SOURCE_DATE_EPOCH` when set).
+pub const BUILD_DATE: &str = env!("PROVISION_BUILD_DATE");
 
 /// Builds and keeps multi-tenant PostgreSQL databases: one schema per tenant, from blueprint packs.
 ///
@@ -152,6 +157,18 @@ pub enum Command {
         after_help = "Example:\n  provision retention run --dry-run\n  provision retention run --tenant lic --batch 5000"
     )]
     Retention(RetentionCommand),
+
+    /// Print a shell completion script, generated from this command tree.
+    #[command(after_help = "Example:\n  \
+        provision completions bash > ~/.local/share/bash-completion/completions/provision\n  \
+        provision completions zsh > ~/.zfunc/_provision\n  \
+        provision completions fish > ~/.config/fish/completions/provision.fish\n  \
+        provision completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+
+    /// Write man pages, generated from this command tree (the top page to stdout without --out).
+    #[command(after_help = "Example:\n  provision man --out ~/.local/share/man/man1\n  provision man | man -l -")]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
