@@ -1,7 +1,7 @@
 //! What a package or an install script takes from provision (issue 16,
 //! "Packaging and help"): shell completions and man pages generated from the
-//! clap tree, `--version` with commit and build date and the examples of
-//! every command group's help.
+//! clap tree, `--version` with commit and build date, the licence files, the
+//! README's Install section and the examples of every command group's help.
 //! None of it needs a database.
 
 mod support;
@@ -9,7 +9,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use regex::Regex;
-use support::Run;
+use support::{repo, Run};
 
 /// The command groups, each with subcommands of its own.
 const GROUPS: &[&str] = &["tenant", "db", "partitions", "sandbox", "blueprint", "keys", "retention"];
@@ -114,6 +114,32 @@ fn version_names_the_commit_and_the_build_date() {
     let version = Run::new().arg("--version").success().stdout;
     let semver = Regex::new(r"^provision (\S+) ").unwrap();
     assert_eq!(&semver.captures(&version).unwrap()[1], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn licence_files_and_the_install_section_exist() {
+    let root = repo();
+    let mit = std::fs::read_to_string(root.join("LICENSE-MIT")).unwrap();
+    assert!(mit.contains("Permission is hereby granted") && mit.contains("the provision developers"), "{mit}");
+    let apache = std::fs::read_to_string(root.join("LICENSE-APACHE")).unwrap();
+    assert!(apache.contains("Apache License") && apache.contains("Version 2.0, January 2004"));
+    let cargo = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(cargo.contains("license = \"MIT OR Apache-2.0\""));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let install = readme.split("\n## Install\n").nth(1).expect("README has an Install section");
+    let install = install.split("\n## ").next().unwrap();
+    for needed in [
+        "cargo install --locked --path .",
+        "postgresql-15",
+        "postgresql-client-15",
+        "postgresql-15-pgaudit",
+        "provision sandbox stop",
+        "provision completions",
+        "provision man --out",
+        "templates/",
+    ] {
+        assert!(install.contains(needed), "README's Install section does not name {needed:?}");
+    }
 }
 
 #[test]
