@@ -87,6 +87,7 @@ fn man_without_out_prints_the_top_page() {
     assert!(page.contains("\n.TH provision 1 "), "{page}");
     assert!(page.contains("\n.SH SUBCOMMANDS\n"), "{page}");
     assert!(page.contains("provision\\-tenant(1)"), "the top page points to the group pages:\n{page}");
+    assert!(!page.contains("provision\\-help(1)"), "no page for clap's help subcommand, so none is listed");
 }
 
 #[test]

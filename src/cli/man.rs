@@ -16,14 +16,16 @@ use crate::cli::context::Context;
 use crate::error::bad_input;
 
 pub fn run(ctx: &Context, args: &ManArgs) -> Result<()> {
+    // clap's `help` subcommand has no page of its own (`--help` is on every
+    // page), so no page lists it.
+    let mut command = Cli::command().disable_help_subcommand(true);
     let Some(dir) = &args.out else {
         let mut page = Vec::new();
-        manual(Cli::command()).render(&mut page).context("rendering the man page")?;
+        manual(command).render(&mut page).context("rendering the man page")?;
         ctx.printer.data(String::from_utf8(page).context("the man page is not UTF-8")?);
         return Ok(());
     };
     prepare(dir)?;
-    let mut command = Cli::command().disable_help_subcommand(true);
     command.build();
     let mut files = Vec::new();
     write_pages(&command, dir, &mut files)?;
