@@ -49,6 +49,23 @@ fn completion_scripts_come_from_the_command_tree() {
     Run::new().args(["completions", "tcsh"]).stderr_regex(".*invalid value 'tcsh'.*").status(2);
 }
 
+/// The bash script, sourced into a real bash, completes `provision tenant a`
+/// to the tenant subcommands starting with `a`.
+#[test]
+fn the_bash_script_completes_in_bash() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("provision.bash");
+    std::fs::write(&script, Run::new().args(["completions", "bash"]).success().stdout).unwrap();
+    let probe = format!(
+        "source '{}'; COMP_WORDS=(provision tenant a); COMP_CWORD=2; _provision provision a tenant; echo \"${{COMPREPLY[*]}}\"",
+        script.display()
+    );
+    let Ok(out) = std::process::Command::new("bash").args(["--norc", "-c", &probe]).output() else {
+        return eprintln!("no bash here; skipped");
+    };
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "add activate\n", "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn man_writes_a_page_per_command() {
     let dir = tempfile::tempdir().unwrap();
