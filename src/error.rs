@@ -19,6 +19,19 @@ pub enum ExitCode {
     Unavailable = 3,
 }
 
+impl ExitCode {
+    /// The stable name of the code's class, the `kind` of a `--json` error
+    /// document (README, "Exit codes"): scripts match on it, not on messages.
+    pub fn kind(self) -> &'static str {
+        match self {
+            ExitCode::Success => "success",
+            ExitCode::Failed => "failed",
+            ExitCode::BadInput => "bad_input",
+            ExitCode::Unavailable => "unavailable",
+        }
+    }
+}
+
 /// An error whose exit code is decided where it is raised.
 #[derive(Debug)]
 pub struct Classified {

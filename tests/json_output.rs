@@ -1,0 +1,56 @@
+//! Output scripts can rely on: with `--json` stdout is exactly one JSON
+//! document, errors included (`{"error": {"message", "exit_code", "kind"}}`,
+//! stderr keeping its one human line).
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{Outcome, Run, TestDb, Workspace};
+
+/// The whole of stdout parses as one JSON document (a second one after it
+/// would make `serde_json::from_str` fail with "trailing characters").
+fn one_document(out: &Outcome) -> Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", out.stdout))
+}
+
+/// The `error` object of the one document, checked for its exit code and kind.
+fn error_document(out: &Outcome, exit_code: i32, kind: &str) -> String {
+    let document = one_document(out);
+    let error = document.as_object().and_then(|d| d.get("error")).unwrap_or_else(|| panic!("no error: {document}"));
+    let keys: Vec<&String> = error.as_object().expect("error is an object").keys().collect();
+    assert_eq!(keys, ["exit_code", "kind", "message"], "{document}");
+    assert_eq!(document.as_object().unwrap().len(), 1, "only the error: {document}");
+    assert_eq!(error["exit_code"], json!(exit_code), "{document}");
+    assert_eq!(error["kind"], json!(kind), "{document}");
+    let message = error["message"].as_str().expect("a message").to_owned();
+    assert!(out.stderr.contains(&message), "stderr's line says the same:\n{}\n{message}", out.stderr);
+    message
+}
+
+#[test]
+fn a_bad_tenant_code_is_a_bad_input_document() {
+    let db = TestDb::new();
+    let ws = Workspace::new("");
+    let out = db.provision().in_workspace(&ws).args(["--json", "tenant", "add", "Bad!"]).status(2).one_line_error();
+    let message = error_document(&out, 2, "bad_input");
+    assert!(message.contains("Bad!"), "{message}");
+}
+
+#[test]
+fn a_connection_failure_is_an_unavailable_document_without_the_password() {
+    let ws = Workspace::new("");
+    let url = "postgresql://nobody:s3cr3t-pw@127.0.0.1:1/x";
+    let out = Run::new().in_workspace(&ws).args(["--database-url", url, "--json", "status"]).status(3).one_line_error();
+    let message = error_document(&out, 3, "unavailable");
+    assert!(!out.stdout.contains("s3cr3t-pw") && !out.stderr.contains("s3cr3t-pw"), "{message}\n{}", out.stderr);
+}
+
+#[test]
+fn a_usage_error_with_json_is_a_document_too() {
+    let out = Run::new().args(["--json", "tenant", "frobnicate"]).status(2);
+    let message = error_document(&out, 2, "bad_input");
+    assert!(message.contains("frobnicate"), "{message}");
+    let help = Run::new().args(["--json", "tenant", "--help"]).success();
+    assert!(help.stdout.contains("Usage"), "help stays help:\n{}", help.stdout);
+}
