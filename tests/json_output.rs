@@ -1,6 +1,7 @@
 //! Output scripts can rely on: with `--json` stdout is exactly one JSON
 //! document, errors included (`{"error": {"message", "exit_code", "kind"}}`,
-//! stderr keeping its one human line).
+//! stderr keeping its one human line); `verify --format junit` has `time`
+//! attributes and `--output FILE`.
 
 mod support;
 
@@ -53,4 +54,45 @@ fn a_usage_error_with_json_is_a_document_too() {
     assert!(message.contains("frobnicate"), "{message}");
     let help = Run::new().args(["--json", "tenant", "--help"]).success();
     assert!(help.stdout.contains("Usage"), "help stays help:\n{}", help.stdout);
+}
+
+#[test]
+fn verify_with_drift_prints_its_report_and_no_error_document() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    db.execute("DROP INDEX lic_schema.idx_users_email");
+    let out = db.provision().in_workspace(&ws).args(["--json", "verify"]).status(1).one_line_error();
+    let document = one_document(&out);
+    assert!(document.get("error").is_none(), "the report is the document: {document}");
+    assert_eq!(document["tenants"], json!(["lic"]));
+    assert!(!document["findings"].as_array().unwrap().is_empty(), "{document}");
+
+    let refused = db.provision().in_workspace(&ws).args(["--json", "verify", "--format", "junit"]).status(2);
+    let message = error_document(&refused.one_line_error(), 2, "bad_input");
+    assert!(message.contains("--format junit"), "{message}");
+}
+
+#[test]
+fn verify_writes_junit_with_times_to_the_output_file() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    let file = ws.path().join("reports/verify.xml");
+    std::fs::create_dir(ws.path().join("reports")).unwrap();
+    let out = db.provision().in_workspace(&ws).args(["verify", "--format", "junit", "--output"]).arg(&file).success();
+    assert_eq!(out.stdout, "", "the report went to the file");
+    let xml = std::fs::read_to_string(&file).unwrap();
+    let times = |tag: &str| -> Vec<f64> {
+        let pattern = regex::Regex::new(&format!(r#"<{tag} [^>]*time="([0-9.]+)""#)).unwrap();
+        pattern.captures_iter(&xml).map(|c| c[1].parse().unwrap()).collect()
+    };
+    assert_eq!(times("testcase").len(), xml.matches("<testcase ").count(), "every testcase has a time:\n{xml}");
+    assert_eq!(times("testsuite").len(), 2, "lic and shared:\n{xml}");
+    let (total, cases) = (times("testsuites")[0], times("testcase").iter().sum::<f64>());
+    assert!((total - cases).abs() < 0.01 * times("testcase").len() as f64, "{total} vs {cases}:\n{xml}");
+
+    let missing = ws.path().join("nowhere/verify.xml");
+    let bad = db.provision().in_workspace(&ws).args(["verify", "--format", "junit", "--output"]).arg(&missing);
+    bad.status(2).one_line_error().stderr_has("nowhere");
 }
