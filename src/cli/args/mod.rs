@@ -350,7 +350,7 @@ pub enum SandboxCommand {
     /// Say whether the embedded PostgreSQL exists and runs.
     #[command(after_help = "Example:\n  provision sandbox status")]
     Status,
-    /// Print the connection URL of the embedded PostgreSQL.
+    /// Print the connection URL of the embedded PostgreSQL (exit 3 when it is not running).
     #[command(after_help = "Example:\n  psql \"$(provision sandbox url)\"")]
     Url,
 }
