@@ -1,7 +1,8 @@
 //! Output scripts can rely on: with `--json` stdout is exactly one JSON
 //! document, errors included (`{"error": {"message", "exit_code", "kind"}}`,
 //! stderr keeping its one human line); `verify --format junit` has `time`
-//! attributes and `--output FILE`.
+//! attributes and `--output FILE`; `sandbox url` without a running sandbox
+//! exits 3.
 
 mod support;
 
@@ -95,4 +96,19 @@ fn verify_writes_junit_with_times_to_the_output_file() {
     let missing = ws.path().join("nowhere/verify.xml");
     let bad = db.provision().in_workspace(&ws).args(["verify", "--format", "junit", "--output"]).arg(&missing);
     bad.status(2).one_line_error().stderr_has("nowhere");
+}
+
+#[test]
+fn sandbox_url_without_a_running_sandbox_exits_3() {
+    let ws = Workspace::new("");
+    Run::new()
+        .in_workspace(&ws)
+        .args(["sandbox", "url"])
+        .stdout("")
+        .status(3)
+        .one_line_error()
+        .stderr_has("not running; start it with `provision sandbox start`");
+    let out = Run::new().in_workspace(&ws).args(["--json", "sandbox", "url"]).status(3);
+    error_document(&out, 3, "unavailable");
+    assert!(!ws.path().join(".provision").exists(), "nothing was created");
 }
