@@ -2,7 +2,7 @@
 //! document, errors included (`{"error": {"message", "exit_code", "kind"}}`,
 //! stderr keeping its one human line); `verify --format junit` has `time`
 //! attributes and `--output FILE`; `sandbox url` without a running sandbox
-//! exits 3.
+//! exits 3; summary lines say "1 tenant", not "1 tenants".
 
 mod support;
 
@@ -111,4 +111,18 @@ fn sandbox_url_without_a_running_sandbox_exits_3() {
     let out = Run::new().in_workspace(&ws).args(["--json", "sandbox", "url"]).status(3);
     error_document(&out, 3, "unavailable");
     assert!(!ws.path().join(".provision").exists(), "nothing was created");
+}
+
+#[test]
+fn summary_lines_count_one_tenant_in_the_singular() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    let up = db.provision().in_workspace(&ws).arg("up").success();
+    assert!(up.stdout.contains("\n1 tenant: ") || up.stdout.starts_with("1 tenant: "), "{}", up.stdout);
+    assert!(up.stdout.contains("verify: 1 tenant and the shared schemas clean ("), "{}", up.stdout);
+    db.execute("DROP INDEX lic_schema.idx_users_email");
+    let out = db.provision().in_workspace(&ws).arg("verify").status(1);
+    out.stderr_has("verify: 1 problem in lic (");
+    let rollover = db.provision().in_workspace(&ws).args(["partitions", "rollover"]).success();
+    assert!(rollover.stdout.contains("rollover: 1 tenant, "), "{}", rollover.stdout);
 }

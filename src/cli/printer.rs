@@ -17,6 +17,9 @@ use console::{style, StyledObject};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
+/// "1 tenant", "2 tenants": the summary lines' counts (see [`crate::report::count`]).
+pub use crate::report::count;
+
 /// How chatty the human output is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {

@@ -11,6 +11,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
 use super::{Check, Finding, Outcome, SHARED_CHECKS, TENANT_CHECKS};
+use crate::report::count;
 
 /// One line per finding, then a summary line.
 pub fn text(outcome: &Outcome) -> String {
@@ -45,13 +46,16 @@ fn verdict(outcome: &Outcome) -> String {
     let checks = outcome.tenants.len() * TENANT_CHECKS.len() + SHARED_CHECKS.len();
     match outcome.findings.len() {
         0 => format!(
-            "verify: {} tenants and the shared schemas clean ({checks} checks, {:.2} s)",
-            outcome.tenants.len(),
+            "verify: {} and the shared schemas clean ({}, {:.2} s)",
+            count(outcome.tenants.len(), "tenant"),
+            count(checks, "check"),
             outcome.seconds
         ),
         n => format!(
-            "verify: {n} problems in {} ({checks} checks, {:.2} s)",
+            "verify: {} in {} ({}, {:.2} s)",
+            count(n, "problem"),
             failing_scopes(outcome).join(", "),
+            count(checks, "check"),
             outcome.seconds
         ),
     }
