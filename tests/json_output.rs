@@ -126,3 +126,15 @@ fn summary_lines_count_one_tenant_in_the_singular() {
     let rollover = db.provision().in_workspace(&ws).args(["partitions", "rollover"]).success();
     assert!(rollover.stdout.contains("rollover: 1 tenant, "), "{}", rollover.stdout);
 }
+
+#[test]
+fn tenant_render_with_json_is_one_document_holding_the_script() {
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    let out = Run::new().in_workspace(&ws).args(["--json", "tenant", "render", "lic"]).success();
+    let document = one_document(&out);
+    assert_eq!(document["tenant"], json!("lic"), "{document}");
+    let sql = document["sql"].as_str().expect("the script as a string");
+    assert!(sql.starts_with("-- provision tenant render lic") && sql.contains("CREATE SCHEMA \"lic_schema\""));
+    let text = Run::new().in_workspace(&ws).args(["tenant", "render", "lic"]).success();
+    assert!(sql == text.stdout, "--json carries the same script as the text output");
+}
