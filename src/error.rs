@@ -116,3 +116,19 @@ pub fn lost_connection(error: &anyhow::Error, server: Option<&str>) -> Option<St
          server is up and read its log, then run the same command again, which resumes where this one stopped"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_has_a_stable_kind() {
+        let kinds: Vec<(u8, &str)> = [ExitCode::Failed, ExitCode::BadInput, ExitCode::Unavailable]
+            .into_iter()
+            .map(|code| (code as u8, code.kind()))
+            .collect();
+        assert_eq!(kinds, [(1, "failed"), (2, "bad_input"), (3, "unavailable")]);
+        assert_eq!(exit_code_of(&bad_input("x")).kind(), "bad_input");
+        assert_eq!(exit_code_of(&anyhow::anyhow!("unclassified")).kind(), "failed");
+    }
+}
