@@ -19,6 +19,19 @@ pub enum ExitCode {
     Unavailable = 3,
 }
 
+impl ExitCode {
+    /// The stable name of the code's class, the `kind` of a `--json` error
+    /// document (README, "Exit codes"): scripts match on it, not on messages.
+    pub fn kind(self) -> &'static str {
+        match self {
+            ExitCode::Success => "success",
+            ExitCode::Failed => "failed",
+            ExitCode::BadInput => "bad_input",
+            ExitCode::Unavailable => "unavailable",
+        }
+    }
+}
+
 /// An error whose exit code is decided where it is raised.
 #[derive(Debug)]
 pub struct Classified {
@@ -102,4 +115,20 @@ pub fn lost_connection(error: &anyhow::Error, server: Option<&str>) -> Option<St
         "the connection to {server} was lost (the server crashed, restarted or ended the session): check that the \
          server is up and read its log, then run the same command again, which resumes where this one stopped"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_has_a_stable_kind() {
+        let kinds: Vec<(u8, &str)> = [ExitCode::Failed, ExitCode::BadInput, ExitCode::Unavailable]
+            .into_iter()
+            .map(|code| (code as u8, code.kind()))
+            .collect();
+        assert_eq!(kinds, [(1, "failed"), (2, "bad_input"), (3, "unavailable")]);
+        assert_eq!(exit_code_of(&bad_input("x")).kind(), "bad_input");
+        assert_eq!(exit_code_of(&anyhow::anyhow!("unclassified")).kind(), "failed");
+    }
 }

@@ -21,8 +21,32 @@ pub trait Reporter: Sync {
     fn warn(&self, _text: &str) {}
 }
 
+/// `n` and a noun, singular for one: `count(1, "tenant")` is "1 tenant",
+/// `count(3, "tenant")` "3 tenants". For the nouns of summary lines, whose
+/// plural adds an "s".
+pub fn count<N: std::fmt::Display + PartialEq + From<u8>>(n: N, noun: &str) -> String {
+    match n == N::from(1) {
+        true => format!("1 {noun}"),
+        false => format!("{n} {noun}s"),
+    }
+}
+
 /// A reporter that drops everything.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Silent;
 
 impl Reporter for Silent {}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn one_is_singular_and_every_other_number_plural() {
+        assert_eq!(count(1, "tenant"), "1 tenant");
+        assert_eq!(count(0, "tenant"), "0 tenants");
+        assert_eq!(count(2u64, "row"), "2 rows");
+        assert_eq!(count(1i64, "row"), "1 row");
+        assert_eq!(count(11, "problem"), "11 problems");
+    }
+}

@@ -27,4 +27,11 @@ fn up_without_a_url_uses_the_embedded_sandbox() {
     Run::new().in_workspace(&ws).args(["sandbox", "status"]).success().stdout_has("running");
     Run::new().in_workspace(&ws).args(["sandbox", "stop"]).success();
     Run::new().in_workspace(&ws).args(["sandbox", "status"]).success().stdout_has("stopped");
+    Run::new()
+        .in_workspace(&ws)
+        .args(["sandbox", "url"])
+        .stdout("")
+        .status(3)
+        .one_line_error()
+        .stderr_has("not running");
 }

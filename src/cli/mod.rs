@@ -82,7 +82,10 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 /// The whole program: parse arguments, run the command, report the error
 /// once (with its causes) and exit with a code that means something.
 pub fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => usage_error(error),
+    };
     let mut context = Context::new(cli.global);
     context.may_create_sandbox = may_create_sandbox(&cli.command);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
@@ -96,10 +99,32 @@ pub fn main() -> ExitCode {
             if let Some(hint) = lost_connection(&error, context.server().as_deref()) {
                 message = format!("{message}; {hint}");
             }
+            let code = exit_code_of(&error);
+            context.printer.json_error(&message, code);
             let label = console::style("error:").for_stderr().red().bold();
             // stderr may be closed too; there is nobody left to tell.
             let _ = writeln!(std::io::stderr(), "{label} {message}");
-            ExitCode::from(exit_code_of(&error) as u8)
+            ExitCode::from(code as u8)
         }
     }
+}
+
+/// A command line clap refuses (exit 2) or help and version (exit 0). With
+/// `--json` anywhere before `--`, a refusal is also the JSON error document
+/// on stdout, like every other error; clap's own text stays on stderr.
+fn usage_error(error: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let shown = matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    let json = std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json");
+    if json && !shown {
+        let rendered = error.render().to_string();
+        let first = rendered.lines().next().unwrap_or_default();
+        let message = match first.strip_prefix("error: ") {
+            Some(message) => message.to_owned(),
+            None => "a subcommand is required: see `provision --help`".to_owned(),
+        };
+        let printer = printer::Printer::new(true, printer::Verbosity::Quiet);
+        printer.json_error(&crate::pg::connection::redact(&message), crate::error::ExitCode::BadInput);
+    }
+    error.exit()
 }

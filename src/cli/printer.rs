@@ -11,11 +11,14 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use console::{style, StyledObject};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
+
+/// "1 tenant", "2 tenants": the summary lines' counts (see [`crate::report::count`]).
+pub use crate::report::count;
 
 /// How chatty the human output is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +33,9 @@ pub struct Printer {
     json: bool,
     verbosity: Verbosity,
     stderr_is_terminal: bool,
+    /// Set once a JSON document reached stdout: a failure after it (verify's
+    /// drift, a rollover tenant that failed) must not add a second one.
+    document_printed: Arc<AtomicBool>,
 }
 
 /// The engine's messages go through the same rules as the CLI's own.
@@ -54,7 +60,7 @@ impl Printer {
         let stderr_is_terminal = std::io::stderr().is_terminal();
         console::set_colors_enabled(stdout_color);
         console::set_colors_enabled_stderr(stderr_is_terminal && !no_color);
-        Printer { json, verbosity, stderr_is_terminal }
+        Printer { json, verbosity, stderr_is_terminal, document_printed: Arc::default() }
     }
 
     pub fn is_json(&self) -> bool {
@@ -76,7 +82,24 @@ impl Printer {
     /// The `--json` document, on stdout.
     pub fn json<T: Serialize>(&self, value: &T) {
         if self.json {
-            write_stdout(&format!("{}\n", serde_json::to_string_pretty(value).expect("JSON output is serializable")));
+            self.document(value);
+        }
+    }
+
+    /// A JSON document on stdout whatever `--json` says (`verify --format
+    /// json`); with `--json` it counts as the run's one document.
+    pub fn document<T: Serialize>(&self, value: &T) {
+        self.document_printed.store(true, Ordering::Relaxed);
+        write_stdout(&format!("{}\n", serde_json::to_string_pretty(value).expect("JSON output is serializable")));
+    }
+
+    /// With `--json`, the error as the run's document when the command
+    /// printed none before failing: `{"error": {"message", "exit_code",
+    /// "kind"}}`. `message` must already be redacted.
+    pub fn json_error(&self, message: &str, code: crate::error::ExitCode) {
+        if self.json && !self.document_printed.load(Ordering::Relaxed) {
+            let (exit_code, kind) = (code as u8, code.kind());
+            self.json(&serde_json::json!({ "error": { "message": message, "exit_code": exit_code, "kind": kind } }));
         }
     }
 

@@ -7,6 +7,7 @@ use anyhow::Result;
 
 use crate::cli::args::{AdminArgs, ResetArgs, UpArgs};
 use crate::cli::context::Context;
+use crate::cli::printer::count;
 use crate::ops::{reset, template_db};
 
 pub async fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
@@ -34,7 +35,8 @@ pub async fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
     let provisioned = super::up::run(ctx, &up).await;
     // The audit rows go back whatever `up` said: they are not its to lose.
     if let Some(restored) = kept.restore(&target).await? {
-        ctx.printer.line(format!("reset: kept {} audit rows of {} tenants", restored.rows, restored.tenants));
+        let (rows, tenants) = (count(restored.rows, "audit row"), count(restored.tenants, "tenant"));
+        ctx.printer.line(format!("reset: kept {rows} of {tenants}"));
     }
     provisioned
 }

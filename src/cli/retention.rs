@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::cli::args::RetentionRunArgs;
 use crate::cli::context::Context;
-use crate::cli::printer::bad;
+use crate::cli::printer::{bad, count};
 use crate::error::bad_input;
 use crate::ops::retention::{self, Options, Report};
 
@@ -49,6 +49,7 @@ fn summarize(ctx: &Context, report: &Report) {
         }
     }
     let failed = report.tenants.iter().filter(|t| t.status == "failed").count();
-    let what = if report.dry_run { "rows would change; nothing was changed (dry run)" } else { "rows changed" };
-    ctx.printer.line(format!("retention: {} tenants, {} {what}, {failed} failed", report.tenants.len(), report.rows()));
+    let rows = count(report.rows(), "row");
+    let what = if report.dry_run { "would change; nothing was changed (dry run)" } else { "changed" };
+    ctx.printer.line(format!("retention: {}, {rows} {what}, {failed} failed", count(report.tenants.len(), "tenant")));
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::cli::args::UpArgs;
 use crate::cli::context::Context;
-use crate::cli::printer::{bad, good, strong};
+use crate::cli::printer::{self, bad, good, strong};
 use crate::cli::reporters::UpProgress;
 use crate::error::failed;
 use crate::ops::provisioner::Outcome;
@@ -73,13 +73,14 @@ fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
     } else if dry_run {
         format!("{pending} would change")
     } else if changed && completed > 0 {
-        format!("{created} created, {upgraded} upgraded, {completed} completed, {objects} objects created")
+        let objects = printer::count(objects, "object");
+        format!("{created} created, {upgraded} upgraded, {completed} completed, {objects} created")
     } else if changed {
-        format!("{created} created, {upgraded} upgraded, {objects} objects created")
+        format!("{created} created, {upgraded} upgraded, {} created", printer::count(objects, "object"))
     } else {
         "nothing to do, everything is up to date".to_owned()
     };
-    ctx.printer.line(format!("{} tenants: {verdict} ({seconds:.2} s)", reports.len()));
+    ctx.printer.line(format!("{}: {verdict} ({seconds:.2} s)", printer::count(reports.len(), "tenant")));
     if let Some(outcome) = verified {
         ctx.printer.line(crate::ops::verify::report::summary(outcome));
     }

@@ -315,9 +315,12 @@ pub struct ResetArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     pub tenants: TenantOpts,
-    /// Output format (--json implies json).
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
-    pub format: VerifyFormat,
+    /// Output format [default: text; --json implies json, and refuses another].
+    #[arg(long, value_enum)]
+    pub format: Option<VerifyFormat>,
+    /// Write the report to FILE instead of stdout (not with --json).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Wait for a tenant another run is changing (up to --lock-timeout) instead of skipping it.
     #[arg(long)]
     pub wait: bool,
@@ -392,7 +395,7 @@ pub enum SandboxCommand {
     /// Say whether the embedded PostgreSQL exists and runs.
     #[command(after_help = "Example:\n  provision sandbox status")]
     Status,
-    /// Print the connection URL of the embedded PostgreSQL.
+    /// Print the connection URL of the embedded PostgreSQL (exit 3 when it is not running).
     #[command(after_help = "Example:\n  psql \"$(provision sandbox url)\"")]
     Url,
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::cli::args::RolloverArgs;
 use crate::cli::context::Context;
-use crate::cli::printer::bad;
+use crate::cli::printer::{bad, count};
 use crate::cli::reporters::RolloverProgress;
 use crate::error::bad_input;
 use crate::ops::partitions::rollover::{self, Change, Planned, Rolled};
@@ -71,12 +71,18 @@ fn summarize(ctx: &Context, rolled: &Rolled) {
     let s = &rolled.summary;
     let failures = match rolled.failed() {
         failed if failed.is_empty() => "0 failures".to_owned(),
-        failed => format!("{} ({})", bad(format!("{} failures", failed.len())), failed.join(", ")),
+        failed => format!("{} ({})", bad(count(failed.len(), "failure")), failed.join(", ")),
     };
     ctx.printer.line(format!(
-        "rollover: {} tenants, {} partitions created, {} detached, {} dropped, {} rows moved, {} rows released, \
-         {} skipped, {failures} in {:.2} s",
-        s.tenants, s.created, s.detached, s.dropped, s.rows_moved, s.rows_released, s.skipped, s.seconds
+        "rollover: {}, {} created, {} detached, {} dropped, {} moved, {} released, {} skipped, {failures} in {:.2} s",
+        count(s.tenants, "tenant"),
+        count(s.created, "partition"),
+        s.detached,
+        s.dropped,
+        count(s.rows_moved, "row"),
+        count(s.rows_released, "row"),
+        s.skipped,
+        s.seconds
     ));
 }
 

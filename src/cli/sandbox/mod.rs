@@ -1,10 +1,12 @@
-//! `provision sandbox start|stop|status|url`: the embedded PostgreSQL.
+//! `provision sandbox start|stop|status|url`: the embedded PostgreSQL. `url`
+//! exits 3 when it is not running (there is nothing to connect to).
 
 use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::args::SandboxCommand;
 use crate::cli::context::Context;
+use crate::error::unavailable;
 use crate::pg::sandbox::SandboxStatus;
 
 pub async fn run(ctx: &Context, command: SandboxCommand) -> Result<()> {
@@ -39,6 +41,12 @@ pub async fn run(ctx: &Context, command: SandboxCommand) -> Result<()> {
             });
         }
         SandboxCommand::Url => {
+            // A URL nothing answers on would only fail later, in psql.
+            if !matches!(sandbox.status()?, SandboxStatus::Running { .. }) {
+                return Err(unavailable(format!(
+                    "the embedded sandbox in {root} is not running; start it with `provision sandbox start`"
+                )));
+            }
             ctx.printer.json(&json!({ "url": sandbox.url() }));
             if !ctx.printer.is_json() {
                 ctx.printer.data(format!("{}\n", sandbox.url()));

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::cli::args::{TenantAddArgs, TenantSpecArgs};
 use crate::cli::context::Context;
-use crate::cli::printer::{good, strong};
+use crate::cli::printer::{self, good, strong};
 use crate::cli::tenant::spec;
 use crate::error::failed;
 use crate::model::blueprint::Blueprint;
@@ -97,12 +97,13 @@ fn report(ctx: &Context, spec: &TenantSpec, blueprint: &Blueprint, added: &Added
     // The use case returns only a creation; any other outcome has no line here.
     if let Outcome::Created { version, applied, objects, admin, .. } = outcome {
         ctx.printer.line(format!(
-            "{} tenant {} (schema {}, blueprint {}, version {version}): {} versions, {objects} objects in {seconds:.2} s",
+            "{} tenant {} (schema {}, blueprint {}, version {version}): {}, {} in {seconds:.2} s",
             good("created"),
             strong(&spec.code),
             spec.code.schema_name(),
             blueprint.name,
-            applied.len(),
+            printer::count(applied.len(), "version"),
+            printer::count(*objects, "object"),
         ));
         if let Some(admin) = admin {
             ctx.report_admin(admin);

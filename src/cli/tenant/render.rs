@@ -1,8 +1,10 @@
 //! `provision tenant render <code>`: the exact SQL `tenant add` would run, as
 //! a script for `psql -X -1 -v ON_ERROR_STOP=1 -f -`. Needs no database.
-//! The steps mirror `provisioner::build` one for one.
+//! The steps mirror `provisioner::build` one for one. With `--json`, the
+//! script is the `sql` of a JSON document.
 
 use anyhow::Result;
+use serde_json::json;
 
 use crate::cli::args::TenantSpecArgs;
 use crate::cli::context::Context;
@@ -23,7 +25,11 @@ pub fn run(ctx: &Context, args: &TenantSpecArgs) -> Result<()> {
     let overrides = spec.partitions.or(&config.default_partitions);
     script.push_str(&finish(&spec, &blueprint, &overrides));
     script.push_str(&administrator(&spec, &blueprint)?);
-    ctx.printer.data(script);
+    // With --json the script is a string in the run's one JSON document.
+    match ctx.printer.is_json() {
+        true => ctx.printer.json(&json!({ "tenant": spec.code.as_str(), "blueprint": blueprint.name, "sql": script })),
+        false => ctx.printer.data(script),
+    }
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::cli::args::{AdminArgs, TenantUpgradeArgs};
 use crate::cli::context::Context;
+use crate::cli::printer;
 use crate::cli::reporters::UpgradeProgress;
 use crate::error::bad_input;
 use crate::model::tenant::TenantCode;
@@ -61,7 +62,8 @@ fn dry_run(ctx: &Context, survey: &Survey) -> Result<()> {
         plans.push(serde_json::to_value(&would)?);
     }
     ctx.printer.json(&json!({ "dry_run": true, "tenants": plans }));
-    ctx.printer.line(format!("upgrade (dry run): {} tenants would change; nothing was changed", survey.work.len()));
+    let tenants = printer::count(survey.work.len(), "tenant");
+    ctx.printer.line(format!("upgrade (dry run): {tenants} would change; nothing was changed"));
     Ok(())
 }
 
@@ -81,7 +83,8 @@ fn summarize(ctx: &Context, upgraded: &Upgraded) {
         n => format!(", {n} completed"),
     };
     ctx.printer.line(format!(
-        "upgrade: {total} tenants, {} upgraded{completed_note}, {} up to date, {} failed ({seconds:.2} s)",
+        "upgrade: {}, {} upgraded{completed_note}, {} up to date, {} failed ({seconds:.2} s)",
+        printer::count(total, "tenant"),
         upgraded.upgraded(),
         upgraded.up_to_date(),
         failed.len()

@@ -48,7 +48,7 @@ pub async fn tenants(client: &Client, config: &Config) -> Result<Check> {
     if behind.is_empty() {
         return Ok(Check::ok(
             "tenant versions",
-            format!("{active} active tenants, each at its blueprint's last version"),
+            format!("{}, each at its blueprint's last version", crate::report::count(active, "active tenant")),
         ));
     }
     let edited = behind.iter().any(|b| b.contains("edited since"));

@@ -1,11 +1,17 @@
 //! Verify's three outputs: text for people, JSON for scripts, JUnit XML with
 //! one testcase per tenant × check so CI systems show failures natively.
+//!
+//! The checks of all tenants run together (a few catalog queries over every
+//! schema at once), so no check has a time of its own: JUnit's `time` of each
+//! testcase is an even share of the run's seconds, and a testsuite's is the
+//! sum of its testcases', so the totals add up as CI tools expect.
 
 use anyhow::Result;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
 use super::{Check, Finding, Outcome, SHARED_CHECKS, TENANT_CHECKS};
+use crate::report::count;
 
 /// One line per finding, then a summary line.
 pub fn text(outcome: &Outcome) -> String {
@@ -40,13 +46,16 @@ fn verdict(outcome: &Outcome) -> String {
     let checks = outcome.tenants.len() * TENANT_CHECKS.len() + SHARED_CHECKS.len();
     match outcome.findings.len() {
         0 => format!(
-            "verify: {} tenants and the shared schemas clean ({checks} checks, {:.2} s)",
-            outcome.tenants.len(),
+            "verify: {} and the shared schemas clean ({}, {:.2} s)",
+            count(outcome.tenants.len(), "tenant"),
+            count(checks, "check"),
             outcome.seconds
         ),
         n => format!(
-            "verify: {n} problems in {} ({checks} checks, {:.2} s)",
+            "verify: {} in {} ({}, {:.2} s)",
+            count(n, "problem"),
             failing_scopes(outcome).join(", "),
+            count(checks, "check"),
             outcome.seconds
         ),
     }
@@ -74,12 +83,13 @@ pub fn junit(outcome: &Outcome) -> Result<String> {
     if skipped > 0 {
         suites.push_attribute(("skipped", skipped.to_string().as_str()));
     }
-    suites.push_attribute(("time", format!("{:.3}", outcome.seconds).as_str()));
+    suites.push_attribute(("time", seconds(outcome.seconds).as_str()));
     writer.write_event(Event::Start(suites))?;
+    let share = outcome.seconds / (total - skipped).max(1) as f64;
     for tenant in &outcome.tenants {
-        suite(&mut writer, tenant, TENANT_CHECKS, &outcome.findings)?;
+        suite(&mut writer, (tenant, share), TENANT_CHECKS, &outcome.findings)?;
     }
-    suite(&mut writer, "shared", SHARED_CHECKS, &outcome.findings)?;
+    suite(&mut writer, ("shared", share), SHARED_CHECKS, &outcome.findings)?;
     for tenant in &outcome.skipped {
         skipped_suite(&mut writer, tenant)?;
     }
@@ -94,18 +104,31 @@ fn failing_cases(outcome: &Outcome) -> usize {
     cases.len()
 }
 
-fn suite(writer: &mut Writer<Vec<u8>>, scope: &str, checks: &[Check], findings: &[Finding]) -> Result<()> {
+/// JUnit's `time`: seconds with millisecond precision.
+fn seconds(value: f64) -> String {
+    format!("{value:.3}")
+}
+
+/// One scope's testsuite; `share` is each testcase's time (see the module doc).
+fn suite(
+    writer: &mut Writer<Vec<u8>>,
+    (scope, share): (&str, f64),
+    checks: &[Check],
+    findings: &[Finding],
+) -> Result<()> {
     let failures = checks.iter().filter(|c| findings.iter().any(|f| f.scope == scope && f.check == **c)).count();
     let mut start = BytesStart::new("testsuite");
     start.push_attribute(("name", scope));
     start.push_attribute(("tests", checks.len().to_string().as_str()));
     start.push_attribute(("failures", failures.to_string().as_str()));
+    start.push_attribute(("time", seconds(share * checks.len() as f64).as_str()));
     writer.write_event(Event::Start(start))?;
     for check in checks {
         let mine: Vec<&Finding> = findings.iter().filter(|f| f.scope == scope && f.check == *check).collect();
         let mut case = BytesStart::new("testcase");
         case.push_attribute(("classname", format!("provision.verify.{scope}").as_str()));
         case.push_attribute(("name", check.as_str()));
+        case.push_attribute(("time", seconds(share).as_str()));
         if mine.is_empty() {
             writer.write_event(Event::Empty(case))?;
             continue;
@@ -132,11 +155,13 @@ fn skipped_suite(writer: &mut Writer<Vec<u8>>, scope: &str) -> Result<()> {
     start.push_attribute(("tests", TENANT_CHECKS.len().to_string().as_str()));
     start.push_attribute(("failures", "0"));
     start.push_attribute(("skipped", TENANT_CHECKS.len().to_string().as_str()));
+    start.push_attribute(("time", "0.000"));
     writer.write_event(Event::Start(start))?;
     for check in TENANT_CHECKS {
         let mut case = BytesStart::new("testcase");
         case.push_attribute(("classname", format!("provision.verify.{scope}").as_str()));
         case.push_attribute(("name", check.as_str()));
+        case.push_attribute(("time", "0.000"));
         writer.write_event(Event::Start(case))?;
         let mut skipped = BytesStart::new("skipped");
         skipped.push_attribute(("message", "being changed by another provision process"));

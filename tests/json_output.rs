@@ -1,0 +1,140 @@
+//! Output scripts can rely on: with `--json` stdout is exactly one JSON
+//! document, errors included (`{"error": {"message", "exit_code", "kind"}}`,
+//! stderr keeping its one human line); `verify --format junit` has `time`
+//! attributes and `--output FILE`; `sandbox url` without a running sandbox
+//! exits 3; summary lines say "1 tenant", not "1 tenants".
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{Outcome, Run, TestDb, Workspace};
+
+/// The whole of stdout parses as one JSON document (a second one after it
+/// would make `serde_json::from_str` fail with "trailing characters").
+fn one_document(out: &Outcome) -> Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", out.stdout))
+}
+
+/// The `error` object of the one document, checked for its exit code and kind.
+fn error_document(out: &Outcome, exit_code: i32, kind: &str) -> String {
+    let document = one_document(out);
+    let error = document.as_object().and_then(|d| d.get("error")).unwrap_or_else(|| panic!("no error: {document}"));
+    let keys: Vec<&String> = error.as_object().expect("error is an object").keys().collect();
+    assert_eq!(keys, ["exit_code", "kind", "message"], "{document}");
+    assert_eq!(document.as_object().unwrap().len(), 1, "only the error: {document}");
+    assert_eq!(error["exit_code"], json!(exit_code), "{document}");
+    assert_eq!(error["kind"], json!(kind), "{document}");
+    let message = error["message"].as_str().expect("a message").to_owned();
+    assert!(out.stderr.contains(&message), "stderr's line says the same:\n{}\n{message}", out.stderr);
+    message
+}
+
+#[test]
+fn a_bad_tenant_code_is_a_bad_input_document() {
+    let db = TestDb::new();
+    let ws = Workspace::new("");
+    let out = db.provision().in_workspace(&ws).args(["--json", "tenant", "add", "Bad!"]).status(2).one_line_error();
+    let message = error_document(&out, 2, "bad_input");
+    assert!(message.contains("Bad!"), "{message}");
+}
+
+#[test]
+fn a_connection_failure_is_an_unavailable_document_without_the_password() {
+    let ws = Workspace::new("");
+    let url = "postgresql://nobody:s3cr3t-pw@127.0.0.1:1/x";
+    let out = Run::new().in_workspace(&ws).args(["--database-url", url, "--json", "status"]).status(3).one_line_error();
+    let message = error_document(&out, 3, "unavailable");
+    assert!(!out.stdout.contains("s3cr3t-pw") && !out.stderr.contains("s3cr3t-pw"), "{message}\n{}", out.stderr);
+}
+
+#[test]
+fn a_usage_error_with_json_is_a_document_too() {
+    let out = Run::new().args(["--json", "tenant", "frobnicate"]).status(2);
+    let message = error_document(&out, 2, "bad_input");
+    assert!(message.contains("frobnicate"), "{message}");
+    let help = Run::new().args(["--json", "tenant", "--help"]).success();
+    assert!(help.stdout.contains("Usage"), "help stays help:\n{}", help.stdout);
+}
+
+#[test]
+fn verify_with_drift_prints_its_report_and_no_error_document() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    db.execute("DROP INDEX lic_schema.idx_users_email");
+    let out = db.provision().in_workspace(&ws).args(["--json", "verify"]).status(1).one_line_error();
+    let document = one_document(&out);
+    assert!(document.get("error").is_none(), "the report is the document: {document}");
+    assert_eq!(document["tenants"], json!(["lic"]));
+    assert!(!document["findings"].as_array().unwrap().is_empty(), "{document}");
+
+    let refused = db.provision().in_workspace(&ws).args(["--json", "verify", "--format", "junit"]).status(2);
+    let message = error_document(&refused.one_line_error(), 2, "bad_input");
+    assert!(message.contains("--format junit"), "{message}");
+}
+
+#[test]
+fn verify_writes_junit_with_times_to_the_output_file() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    let file = ws.path().join("reports/verify.xml");
+    std::fs::create_dir(ws.path().join("reports")).unwrap();
+    let out = db.provision().in_workspace(&ws).args(["verify", "--format", "junit", "--output"]).arg(&file).success();
+    assert_eq!(out.stdout, "", "the report went to the file");
+    let xml = std::fs::read_to_string(&file).unwrap();
+    let times = |tag: &str| -> Vec<f64> {
+        let pattern = regex::Regex::new(&format!(r#"<{tag} [^>]*time="([0-9.]+)""#)).unwrap();
+        pattern.captures_iter(&xml).map(|c| c[1].parse().unwrap()).collect()
+    };
+    assert_eq!(times("testcase").len(), xml.matches("<testcase ").count(), "every testcase has a time:\n{xml}");
+    assert_eq!(times("testsuite").len(), 2, "lic and shared:\n{xml}");
+    let (total, cases) = (times("testsuites")[0], times("testcase").iter().sum::<f64>());
+    assert!((total - cases).abs() < 0.01 * times("testcase").len() as f64, "{total} vs {cases}:\n{xml}");
+
+    let missing = ws.path().join("nowhere/verify.xml");
+    let bad = db.provision().in_workspace(&ws).args(["verify", "--format", "junit", "--output"]).arg(&missing);
+    bad.status(2).one_line_error().stderr_has("nowhere");
+}
+
+#[test]
+fn sandbox_url_without_a_running_sandbox_exits_3() {
+    let ws = Workspace::new("");
+    Run::new()
+        .in_workspace(&ws)
+        .args(["sandbox", "url"])
+        .stdout("")
+        .status(3)
+        .one_line_error()
+        .stderr_has("not running; start it with `provision sandbox start`");
+    let out = Run::new().in_workspace(&ws).args(["--json", "sandbox", "url"]).status(3);
+    error_document(&out, 3, "unavailable");
+    assert!(!ws.path().join(".provision").exists(), "nothing was created");
+}
+
+#[test]
+fn summary_lines_count_one_tenant_in_the_singular() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    let up = db.provision().in_workspace(&ws).arg("up").success();
+    assert!(up.stdout.contains("\n1 tenant: ") || up.stdout.starts_with("1 tenant: "), "{}", up.stdout);
+    assert!(up.stdout.contains("verify: 1 tenant and the shared schemas clean ("), "{}", up.stdout);
+    db.execute("DROP INDEX lic_schema.idx_users_email");
+    let out = db.provision().in_workspace(&ws).arg("verify").status(1);
+    out.stderr_has("verify: 1 problem in lic (");
+    let rollover = db.provision().in_workspace(&ws).args(["partitions", "rollover"]).success();
+    assert!(rollover.stdout.contains("rollover: 1 tenant, "), "{}", rollover.stdout);
+}
+
+#[test]
+fn tenant_render_with_json_is_one_document_holding_the_script() {
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    let out = Run::new().in_workspace(&ws).args(["--json", "tenant", "render", "lic"]).success();
+    let document = one_document(&out);
+    assert_eq!(document["tenant"], json!("lic"), "{document}");
+    let sql = document["sql"].as_str().expect("the script as a string");
+    assert!(sql.starts_with("-- provision tenant render lic") && sql.contains("CREATE SCHEMA \"lic_schema\""));
+    let text = Run::new().in_workspace(&ws).args(["tenant", "render", "lic"]).success();
+    assert!(sql == text.stdout, "--json carries the same script as the text output");
+}
