@@ -11,6 +11,7 @@
 
 mod support;
 
+use support::access::{app_login, code_of, count, set_tenant, tenant_id, PASSWORD};
 use support::{repo, TestDb, Workspace};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
@@ -18,7 +19,6 @@ use tokio_postgres::Client;
 const TWO_PLANS: &str = "[defaults]\nblueprint = \"health_insurance\"\n\
                          [tenants.acme]\nname = \"Acme Health Plan\"\n\
                          [tenants.beta]\nname = \"Beta Health Plan\"\n";
-const PASSWORD: &str = "login-pw";
 /// A key as `provision seed` makes one: long, random, never in SQL text.
 const SAMPLE_KEY: &str = "test-sample-key-7f3a9c1e5b2d8f4a6c0e9b1d3f5a7c9e";
 
@@ -57,33 +57,9 @@ fn provisioned() -> (TestDb, Workspace) {
     (db, ws)
 }
 
-/// A LOGIN role granted `<code>_app` with `provision tenant grant`.
-fn app_login(db: &TestDb, ws: &Workspace, code: &str) -> String {
-    let login = format!("login_{}_{code}", db.name);
-    db.execute(&format!("CREATE ROLE {login} LOGIN PASSWORD '{PASSWORD}'"));
-    db.provision().in_workspace(ws).args(["tenant", "grant", code, &login]).success();
-    login
-}
-
-fn tenant_id(db: &TestDb, code: &str) -> String {
-    db.scalar(&format!("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = '{code}'"))
-}
-
 async fn text(c: &Client, sql: &str) -> String {
     let row = c.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
     row.get::<_, Option<String>>(0).unwrap_or_default()
-}
-
-async fn count(c: &Client, sql: &str) -> i64 {
-    c.query_one(&format!("SELECT count(*) FROM ({sql}) q"), &[]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}")).get(0)
-}
-
-async fn set_tenant(c: &Client, id: &str) {
-    c.query_one("SELECT set_config('app.tenant_id', $1, false)", &[&id]).await.unwrap();
-}
-
-fn code_of(e: &tokio_postgres::Error) -> SqlState {
-    e.code().cloned().unwrap_or_else(|| panic!("not a database error: {e:?}"))
 }
 
 /// Renders the pack's sample/*.sql.tera for tenant `code` (the variables

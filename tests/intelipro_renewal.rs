@@ -12,14 +12,13 @@
 
 mod support;
 
+use support::access::{app_login, code_of, count, set_tenant, tenant_id, PASSWORD};
 use support::{TestDb, Workspace};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::Client;
 
 const TWO_INSURERS: &str = "[defaults]\nblueprint = \"intelipro_renewal\"\n\
                             [tenants.acme]\nname = \"Acme Insurance\"\n\
                             [tenants.beta]\nname = \"Beta Assurance\"\n";
-const PASSWORD: &str = "login-pw";
 const KEY: &str = "test-key-0b7d2e94c1a35f6e8d0c2b4a6f8e1d3c5b7a9f0e";
 
 /// Seed 000's tables, group by group, in its order.
@@ -92,30 +91,6 @@ fn provisioned() -> (TestDb, Workspace) {
     let ws = Workspace::new(TWO_INSURERS);
     db.provision().in_workspace(&ws).arg("up").success();
     (db, ws)
-}
-
-/// A LOGIN role granted `<code>_app` with `provision tenant grant`.
-fn app_login(db: &TestDb, ws: &Workspace, code: &str) -> String {
-    let login = format!("login_{}_{code}", db.name);
-    db.execute(&format!("CREATE ROLE {login} LOGIN PASSWORD '{PASSWORD}'"));
-    db.provision().in_workspace(ws).args(["tenant", "grant", code, &login]).success();
-    login
-}
-
-fn tenant_id(db: &TestDb, code: &str) -> String {
-    db.scalar(&format!("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = '{code}'"))
-}
-
-async fn count(c: &Client, sql: &str) -> i64 {
-    c.query_one(&format!("SELECT count(*) FROM ({sql}) q"), &[]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}")).get(0)
-}
-
-async fn set_tenant(c: &Client, id: &str) {
-    c.query_one("SELECT set_config('app.tenant_id', $1, false)", &[&id]).await.unwrap();
-}
-
-fn code_of(e: &tokio_postgres::Error) -> SqlState {
-    e.code().cloned().unwrap_or_else(|| panic!("not a database error: {e:?}"))
 }
 
 /// One row in every table of tenant `code`, written through the app role's

@@ -15,6 +15,7 @@ use provision::Sandbox;
 use provision::Target;
 use tokio_postgres::Client;
 
+pub mod access;
 pub mod keys;
 pub mod ledger;
 mod run;
