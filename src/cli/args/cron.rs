@@ -11,7 +11,8 @@ pub enum PartitionsCommand {
     /// Create partitions through premake ahead, fill gaps, apply retention (safe from cron).
     #[command(after_help = "Example:\n  provision partitions rollover --jobs 2\n  \
         provision partitions rollover --tenant lic --dry-run --now 2027-01-01\n\n\
-        Exit codes: 0 every tenant succeeded (or was skipped: another run held its lock); 1 a tenant failed.")]
+        Exit codes: 0 every tenant succeeded (or was skipped: another run held its lock); 1 a tenant failed; \
+        3 every failure was a lock wait that ran out (--ddl-timeout, or --lock-timeout with --wait).")]
     Rollover(RolloverArgs),
     /// Per table: range covered, gaps, rows in the default partition, next rollover due.
     #[command(after_help = "Example:\n  provision partitions list --tenant lic")]
