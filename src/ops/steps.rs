@@ -181,17 +181,14 @@ pub(crate) async fn finish_but_security(
     let specs = blueprint.partitions_of(code, &settings.partitions.for_tenant(code));
     // The log must exist before its window is made: a pack whose templates
     // never call audit.ensure_audit_log would otherwise get a log with no
-    // partition at all, where every audited write fails.
+    // partition at all, where every audited write fails. (Its new
+    // partitions get the TRUNCATE guard with the rest of their security:
+    // partition_security.sql copies every statement-level trigger.)
     audit::ensure_log_guards(tx, code, blueprint).await?;
     let created = match settings.structure_only {
         false => partitions::ensure_window(tx, &code.schema_name(), &specs).await?,
         true => Vec::new(),
     };
-    // Statement triggers are not cloned onto partitions: the log's new ones
-    // get their TRUNCATE guard from a second call.
-    if created.iter().any(|p| p.starts_with("audit.")) {
-        audit::ensure_log_guards(tx, code, blueprint).await?;
-    }
     audit::ensure_triggers(tx, code, blueprint).await?;
     read_audit::ensure_grants(tx, code, blueprint).await?;
     Ok(created)
