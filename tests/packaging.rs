@@ -194,3 +194,22 @@ fn tenant_summary_names_every_tenant_subcommand() {
         assert!(word.is_match(&row), "provision --help's row for tenant does not name {sub}: {row}");
     }
 }
+
+/// The README's systemd units work as written: systemd has no inline
+/// comments (a `#` after a value is part of the value), and every
+/// `provision` they start is a command this binary accepts.
+#[test]
+fn the_readme_systemd_units_have_no_inline_comments_and_run_real_commands() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let units: Vec<&str> = readme.split("```ini\n").skip(1).map(|b| b.split("```").next().unwrap()).collect();
+    assert!(!units.is_empty(), "no systemd unit in the README");
+    for line in units.iter().flat_map(|u| u.lines()).filter(|l| !l.starts_with('#') && l.contains('=')) {
+        assert!(!line.contains(" #") && !line.contains("\t#"), "inline comment in a unit line: {line}");
+        if let Some(command) = line.strip_prefix("ExecStart=/usr/local/bin/provision ") {
+            // After `--config FILE` (a file that need not exist here): --help parses the rest.
+            let words: Vec<&str> = command.split_whitespace().collect();
+            assert_eq!(words[0], "--config", "{line}");
+            Run::new().args(&words[2..]).arg("--help").success();
+        }
+    }
+}
