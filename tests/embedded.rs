@@ -8,7 +8,9 @@ use support::{Run, Workspace};
 #[test]
 fn up_without_a_url_uses_the_embedded_sandbox() {
     let ws = Workspace::shipped();
-    Run::new().in_workspace(&ws).arg("up").success().stdout_has("3 tenants");
+    let first = Run::new().in_workspace(&ws).args(["up", "--jobs", "2"]).success().stdout_has("3 tenants");
+    // Two workers' connections, one database: said once.
+    assert_eq!(first.stderr.matches("using the embedded PostgreSQL").count(), 1, "{}", first.stderr);
     assert!(ws.path().join(".provision/data/PG_VERSION").exists());
     let url = Run::new().in_workspace(&ws).args(["sandbox", "url"]).success().stdout;
     let psql = std::process::Command::new("psql")

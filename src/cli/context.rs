@@ -3,6 +3,7 @@
 //! only by the commands allowed to, see [`Context::embedded_target`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -28,6 +29,10 @@ pub struct Context {
     pub may_create_sandbox: bool,
     /// The server this run talks to, for an error that outlives the connection.
     server: Mutex<Option<String>>,
+    /// Which sandbox this run uses, and the target's warnings, were said: a
+    /// command with several connections (`up --jobs N`) says each once.
+    announced_sandbox: AtomicBool,
+    warned_target: AtomicBool,
 }
 
 /// Why a command that may not create the sandbox found no database.
@@ -48,6 +53,8 @@ impl Context {
             global,
             may_create_sandbox: false,
             server: Mutex::new(None),
+            announced_sandbox: AtomicBool::new(false),
+            warned_target: AtomicBool::new(false),
         }
     }
 
@@ -142,7 +149,9 @@ impl Context {
         }
         let started = sandbox.start().await?;
         let root = sandbox.root().display();
-        self.printer.note(format!("using the embedded PostgreSQL in {root} ({started})"));
+        if first_time(&self.announced_sandbox) {
+            self.printer.note(format!("using the embedded PostgreSQL in {root} ({started})"));
+        }
         let target = sandbox.target();
         self.remember_server(&target);
         Ok(target)
@@ -184,14 +193,21 @@ impl Context {
             Some(target) => target,
             None => self.embedded_target().await?,
         };
-        for warning in target.warnings() {
-            self.printer.warn(warning);
+        if first_time(&self.warned_target) {
+            for warning in target.warnings() {
+                self.printer.warn(warning);
+            }
         }
         self.printer.detail(format!("connecting to {}", target.describe()));
         self.remember_server(&target);
         let client = target.connect().await?;
         Ok((client, target))
     }
+}
+
+/// True for the first caller only: what `flag` guards is said once per run.
+fn first_time(flag: &AtomicBool) -> bool {
+    !flag.swap(true, Ordering::Relaxed)
 }
 
 /// Where a relative path in output should be shown from.
