@@ -12,7 +12,7 @@
 
 mod support;
 
-use support::access::{app_login, code_of, count, set_tenant, tenant_id, PASSWORD};
+use support::access::{app_login, assert_isolated, code_of, set_tenant, tenant_id, PASSWORD};
 use support::{TestDb, Workspace};
 use tokio_postgres::error::SqlState;
 
@@ -248,19 +248,9 @@ fn a_login_of_one_insurer_sees_nothing_of_another_nor_without_its_setting() {
     let login = app_login(&db, &ws, "acme");
     let (acme, beta) = (tenant_id(&db, "acme"), tenant_id(&db, "beta"));
     db.as_login(&login, PASSWORD, async |c| {
-        for table in TABLES.iter().copied().chain(["emails_default", "communication_delivery_status_default"]) {
-            let own = format!("SELECT 1 FROM acme_schema.{table}");
-            assert_eq!(count(c, &own).await, 0, "{table}: an unset setting shows no row");
-            set_tenant(c, "").await;
-            assert_eq!(count(c, &own).await, 0, "{table}: an empty setting shows no row");
-            set_tenant(c, &beta).await;
-            assert_eq!(count(c, &own).await, 0, "{table}: another insurer's id shows no row");
-            set_tenant(c, &acme).await;
-            assert!(count(c, &own).await > 0, "{table}: its own rows are visible with its id");
-            let err = c.query(&format!("SELECT 1 FROM beta_schema.{table}"), &[]).await.unwrap_err();
-            assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "beta_schema.{table}: {err:?}");
-            c.batch_execute("RESET app.tenant_id").await.unwrap();
-        }
+        let tables: Vec<&str> =
+            TABLES.iter().copied().chain(["emails_default", "communication_delivery_status_default"]).collect();
+        assert_isolated(c, &tables, ("acme", &acme), ("beta", &beta)).await;
         set_tenant(c, &beta).await;
         let forged = c
             .batch_execute("INSERT INTO acme_schema.system_alerts (source, severity, title) VALUES ('x', 'info', 'x')")

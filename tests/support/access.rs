@@ -38,3 +38,28 @@ pub async fn set_tenant(c: &Client, id: &str) {
 pub fn code_of(e: &tokio_postgres::Error) -> SqlState {
     e.code().cloned().unwrap_or_else(|| panic!("not a database error: {e:?}"))
 }
+
+/// The isolation walk both packs' tests make, on a login of tenant `own`:
+/// each of `tables` shows no row of `own` with the setting unset, empty or
+/// holding `other`'s id, shows its rows with `own`'s id, and `other`'s
+/// schema is not even readable.
+pub async fn assert_isolated(
+    c: &Client,
+    tables: &[&str],
+    (own, own_id): (&str, &str),
+    (other, other_id): (&str, &str),
+) {
+    for table in tables {
+        let rows = format!("SELECT 1 FROM {own}_schema.{table}");
+        assert_eq!(count(c, &rows).await, 0, "{table}: an unset setting shows no row");
+        set_tenant(c, "").await;
+        assert_eq!(count(c, &rows).await, 0, "{table}: an empty setting shows no row");
+        set_tenant(c, other_id).await;
+        assert_eq!(count(c, &rows).await, 0, "{table}: another tenant's id shows no row");
+        set_tenant(c, own_id).await;
+        assert!(count(c, &rows).await > 0, "{table}: its own rows are visible with its id");
+        let err = c.query(&format!("SELECT 1 FROM {other}_schema.{table}"), &[]).await.unwrap_err();
+        assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "{other}_schema.{table}: {err:?}");
+        c.batch_execute("RESET app.tenant_id").await.unwrap();
+    }
+}
