@@ -21,7 +21,8 @@ use refinery_core::Migration;
 use uuid::Uuid;
 
 pub use manifest::{
-    EncryptedSpec, Interval, Manifest, PartitionSpec, RetentionAction, RetentionRule, SampleSpec, Scrub,
+    EncryptedSpec, Interval, Manifest, PartitionSpec, RetentionAction, RetentionRule, RowSpec, SampleSpec, Scrub,
+    Tenancy,
 };
 pub use pack::{available, is_shipped, Origin, PackFile};
 
@@ -107,6 +108,12 @@ impl Blueprint {
             toml::from_str(&text).map_err(|e| bad_input(format!("{}: {}", manifest_path.display(), e.message())))?;
         manifest::check_manifest(&manifest).map_err(|m| bad_input(format!("{}: {m}", manifest_path.display())))?;
         let steps = load_steps(&pack, manifest.admin_template.as_deref())?;
+        if manifest.row.is_some() && !steps.is_empty() {
+            return Err(bad_input(format!(
+                "{}: a row-tenancy pack has no per-tenant templates; its tables belong in shared/",
+                manifest_path.display()
+            )));
+        }
         let shared = load_shared(&pack)?;
         let admin = match &manifest.admin_template {
             Some(file) => Some(pack.file(file).map(|f| f.text(name)).transpose()?.ok_or_else(|| {
