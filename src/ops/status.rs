@@ -89,7 +89,7 @@ pub(crate) fn tenant_status(tenant: Registered, config: &Config) -> TenantStatus
         Err(e) => (Vec::new(), Some(format!("{e:#}"))),
     };
     let problem =
-        problem.or_else(|| (!tenant.schema_exists).then(|| format!("schema {} is missing", tenant.schema_name)));
+        problem.or_else(|| (!tenant.schema_exists && !tenant.row).then(|| format!("schema {} is missing", tenant.schema_name)));
     TenantStatus { tenant, origin, pending, problem }
 }
 
