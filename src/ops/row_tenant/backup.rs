@@ -110,7 +110,8 @@ async fn copy_table(
     let target = match table.kept {
         true => {
             let scratch = quote_ident(&format!("provision_restore_{}", table.name));
-            let create = render(include_str!("../sql/row_backup_kept.sql"), &[("table", &name), ("scratch", &scratch)])?;
+            let create =
+                render(include_str!("../sql/row_backup_kept.sql"), &[("table", &name), ("scratch", &scratch)])?;
             file.write_all(format!("\n{create}").as_bytes())?;
             scratch
         }
@@ -122,10 +123,8 @@ async fn copy_table(
     values.push(("code", quote_literal(tenant.code.as_str())));
     let pairs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let copy = render(include_str!("../sql/row_tenant_copy_out.sql"), &pairs)?;
-    let stream = tx
-        .copy_out(&copy)
-        .await
-        .with_context(|| format!("cannot read tenant {}'s rows of {name}", tenant.code))?;
+    let stream =
+        tx.copy_out(&copy).await.with_context(|| format!("cannot read tenant {}'s rows of {name}", tenant.code))?;
     pin_mut!(stream);
     while let Some(chunk) = stream.try_next().await? {
         file.write_all(&chunk)?;

@@ -29,7 +29,10 @@ use crate::store::{registry, roles};
 /// The pack's `[row]`, or the error for a tenant whose blueprint has none.
 pub fn spec<'b>(blueprint: &'b Blueprint) -> Result<&'b RowSpec> {
     blueprint.manifest.row.as_ref().ok_or_else(|| {
-        failed(format!("blueprint {} keeps tenants in schemas, not rows; this tenant's registry entry is wrong", blueprint.name))
+        failed(format!(
+            "blueprint {} keeps tenants in schemas, not rows; this tenant's registry entry is wrong",
+            blueprint.name
+        ))
     })
 }
 
@@ -60,8 +63,9 @@ pub async fn create(
     reporter: &dyn Reporter,
 ) -> Result<Outcome> {
     let row = self::spec(blueprint)?;
-    let tx = crate::ops::provisioner::begin_with_shared_part(client, &spec.code, blueprint, settings.lock_timeout, reporter)
-        .await?;
+    let tx =
+        crate::ops::provisioner::begin_with_shared_part(client, &spec.code, blueprint, settings.lock_timeout, reporter)
+            .await?;
     // Held to the policies, a non-superuser would insert into a table it cannot see: refuse instead.
     tx.batch_execute("SET LOCAL row_security = off").await?;
     if !registry::snapshot(&tx, Some(&spec.code)).await?.is_empty() {

@@ -48,7 +48,8 @@ fn refused(error: tokio_postgres::Error, row: &RowSpec, table: &RowTable, code: 
     let Some(db) = error.as_db_error().filter(|_| error.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION)) else {
         return error.into();
     };
-    let referencing = db.detail().and_then(|d| d.split("table ").nth(1)).map(|t| t.trim_matches(|c| c == '"' || c == '.'));
+    let referencing =
+        db.detail().and_then(|d| d.split("table ").nth(1)).map(|t| t.trim_matches(|c| c == '"' || c == '.'));
     failed(format!(
         "tenant {code}: rows of {} are still referenced{} (constraint {}); nothing was removed",
         qualified(row, &table.name),

@@ -31,7 +31,12 @@ pub async fn activate(env: &Env<'_>, client: &mut Client, code: &TenantCode) -> 
         // A row tenant's access hangs on its registry status (shared.tenant_role_member): nothing was revoked.
         registry::activate(&tx, code).await?;
         tx.commit().await?;
-        return Ok(Activated { tenant: code.to_string(), was_active: tenant.is_active(), access_restored: Vec::new(), schema: String::new() });
+        return Ok(Activated {
+            tenant: code.to_string(),
+            was_active: tenant.is_active(),
+            access_restored: Vec::new(),
+            schema: String::new(),
+        });
     }
     if !tenant.schema_exists {
         return Err(failed(format!(

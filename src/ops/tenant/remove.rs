@@ -126,6 +126,12 @@ async fn remove_rows(
     tx.batch_execute("SET LOCAL row_security = off").await?;
     let tables = rows::removable(tx, row).await?;
     rows::lock_rows(tx, row, &tables, code).await?;
+    // A removal a foreign key would refuse is refused before a backup is written for nothing.
+    if final_backup.is_some() {
+        tx.batch_execute("SAVEPOINT before_backup").await?;
+        rows::delete_rows(tx, row, &tables, code).await?;
+        tx.batch_execute("ROLLBACK TO SAVEPOINT before_backup; RELEASE SAVEPOINT before_backup").await?;
+    }
     let written = match final_backup {
         Some(plan) => {
             let written = row_tenant::backup::write(tx, tenant, row, &plan.out).await.map_err(|e| {
