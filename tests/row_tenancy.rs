@@ -238,3 +238,28 @@ fn keep_data_makes_the_branch_unreadable_until_activate() {
     db.provision().in_workspace(&ws).args(["tenant", "activate", "north6"]).success();
     assert_eq!(visible(&db), 2);
 }
+
+#[test]
+fn retention_run_works_per_row_tenant_and_touches_no_other_branch() {
+    let db = TestDb::new();
+    let ws = branches_workspace(&["north7", "south7"]);
+    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    db.execute(
+        "INSERT INTO branchco.activity (branch_id, what, at)
+           SELECT b.id, 'old ' || g, now() - interval '400 days' - g * interval '1 day'
+           FROM branchco.branches b, generate_series(1, 5) g;
+         INSERT INTO branchco.activity (branch_id, what) SELECT id, 'fresh' FROM branchco.branches;",
+    );
+    let (north, south) = (branch_id(&db, "north7"), branch_id(&db, "south7"));
+    let left = |db: &TestDb, id: &str| {
+        db.scalar(&format!("SELECT count(*)::text FROM branchco.activity WHERE branch_id = {id}"))
+    };
+    db.provision().in_workspace(&ws).args(["retention", "run", "--tenant", "north7"]).success();
+    assert_eq!((left(&db, &north), left(&db, &south)), ("1".to_owned(), "6".to_owned()));
+    // A second run changes nothing; a run for every tenant then takes south's old rows.
+    let before = rows(&db);
+    db.provision().in_workspace(&ws).args(["retention", "run", "--tenant", "north7"]).success();
+    assert_eq!(rows(&db), before);
+    db.provision().in_workspace(&ws).args(["retention", "run"]).success();
+    assert_eq!((left(&db, &north), left(&db, &south)), ("1".to_owned(), "1".to_owned()));
+}
