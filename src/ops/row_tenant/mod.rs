@@ -27,7 +27,7 @@ use crate::report::Reporter;
 use crate::store::{registry, roles};
 
 /// The pack's `[row]`, or the error for a tenant whose blueprint has none.
-pub fn spec<'b>(blueprint: &'b Blueprint) -> Result<&'b RowSpec> {
+pub fn spec(blueprint: &Blueprint) -> Result<&RowSpec> {
     blueprint.manifest.row.as_ref().ok_or_else(|| {
         failed(format!(
             "blueprint {} keeps tenants in schemas, not rows; this tenant's registry entry is wrong",
