@@ -5,10 +5,13 @@
 -- table has a status column. $8: whether a row no tenant is registered for is reported too (a run over the whole
 -- database; `tenant add` checks only its own tenant).
 -- A blueprint's table is read through query_to_xml, its names quoted by format(%I), and only where the table and its
--- columns exist (the catalog query reports them otherwise).
-WITH spec AS MATERIALIZED (
-    SELECT s.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+-- columns exist (the catalog query reports them otherwise) and row level security does not filter what the
+-- connecting role reads (provision connects as a superuser; a role held to the policies would see no row).
+WITH given AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
         AS s(blueprint, sch, tbl, code_col, status_col)
+), spec AS MATERIALIZED (
+    SELECT s.* FROM given s
     WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                   WHERE a.attrelid = pg_catalog.to_regclass(format('%I.%I', s.sch, s.tbl)) AND a.attname = s.code_col
                     AND NOT a.attisdropped AND a.attnum > 0)
@@ -16,6 +19,7 @@ WITH spec AS MATERIALIZED (
               SELECT 1 FROM pg_catalog.pg_attribute a
               WHERE a.attrelid = pg_catalog.to_regclass(format('%I.%I', s.sch, s.tbl)) AND a.attname = s.status_col
                 AND NOT a.attisdropped AND a.attnum > 0))
+      AND NOT pg_catalog.row_security_active(format('%I.%I', s.sch, s.tbl))
 ), tenant_rows AS (
     SELECT s.blueprint, x.code, x.status
     FROM spec s
@@ -48,4 +52,11 @@ SELECT 'row:' || s.blueprint, 'registry', 'row', format('%s.%s (%s = %L)', s.sch
 FROM tenant_rows r JOIN spec s ON s.blueprint = r.blueprint
 WHERE $8::bool
   AND NOT EXISTS (SELECT 1 FROM shared.tenants t WHERE t.tenant_code = r.code AND t.blueprint = r.blueprint)
+UNION ALL
+SELECT 'row:' || s.blueprint, 'registry', 'table', s.sch || '.' || s.tbl,
+       format('cannot match the tenants with the rows of %s.%s: row level security filters what %s reads '
+                  || '(verify as a superuser or a BYPASSRLS role)', s.sch, s.tbl, current_user)
+FROM given s
+WHERE pg_catalog.to_regclass(format('%I.%I', s.sch, s.tbl)) IS NOT NULL
+  AND pg_catalog.row_security_active(format('%I.%I', s.sch, s.tbl))
 ORDER BY 1, 4

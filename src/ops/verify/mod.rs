@@ -206,7 +206,8 @@ fn prepare(templates: &std::path::Path, tenants: Vec<Registered>) -> Result<Prep
     }
     let (row_tenants, schema_tenants): (Vec<Registered>, Vec<Registered>) =
         tenants.into_iter().partition(|t| row::is_row_tenant(t, &blueprints));
-    let findings = checksums(&schema_tenants, &blueprints)?;
+    let mut findings = checksums(&schema_tenants, &blueprints)?;
+    findings.extend(row::mismatched(&row_tenants, &blueprints));
     Ok((blueprints, schema_tenants, row_tenants, findings))
 }
 

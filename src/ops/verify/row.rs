@@ -16,7 +16,7 @@ use anyhow::Result;
 use tokio_postgres::Client;
 
 use super::{context, Check, Finding, Scope};
-use crate::model::blueprint::{Blueprint, RowSpec, Tenancy};
+use crate::model::blueprint::{Blueprint, RowSpec};
 use crate::model::config::Config;
 use crate::store::blueprint_shared;
 use crate::store::registry::Registered;
@@ -31,9 +31,49 @@ pub fn scope(blueprint: &str) -> String {
     format!("row:{blueprint}")
 }
 
-/// Whether a registered tenant is a row tenant (no schema of its own).
+/// Whether a registered tenant is a row tenant: registered without a
+/// schema, or of a row pack ([`mismatched`] reports either without the other).
 pub fn is_row_tenant(tenant: &Registered, blueprints: &HashMap<String, Blueprint>) -> bool {
-    blueprints.get(&tenant.blueprint).is_some_and(|b| b.manifest.tenancy == Tenancy::Row)
+    tenant.row || is_row_pack(tenant, blueprints)
+}
+
+fn is_row_pack(tenant: &Registered, blueprints: &HashMap<String, Blueprint>) -> bool {
+    blueprints.get(&tenant.blueprint).is_some_and(|b| b.manifest.row.is_some())
+}
+
+/// Row tenants whose registry entry and blueprint disagree about their
+/// tenancy: a schema where the pack keeps rows, or none where it keeps
+/// schemas (such a tenant would otherwise be checked by neither side).
+pub fn mismatched(tenants: &[Registered], blueprints: &HashMap<String, Blueprint>) -> Vec<Finding> {
+    let finding = |tenant: &Registered, problem: String| Finding {
+        scope: tenant.code.as_str().to_owned(),
+        check: Check::Registry,
+        problem,
+        kind: "tenant".to_owned(),
+        object: tenant.code.as_str().to_owned(),
+        expected: None,
+        found: None,
+    };
+    tenants
+        .iter()
+        .filter_map(|t| match (t.row, is_row_pack(t, blueprints)) {
+            (true, false) => Some(finding(
+                t,
+                format!(
+                    "{} is registered without a schema but blueprint {} keeps tenants in schemas",
+                    t.code, t.blueprint
+                ),
+            )),
+            (false, true) => Some(finding(
+                t,
+                format!(
+                    "{} is registered with schema {} but blueprint {} keeps tenants in rows ([row])",
+                    t.code, t.schema_name, t.blueprint
+                ),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The row blueprints to check, by name: those of the row `tenants`, and
