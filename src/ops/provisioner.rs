@@ -42,7 +42,8 @@ pub async fn create(
     reporter: &dyn Reporter,
 ) -> Result<Outcome> {
     if blueprint.manifest.row.is_some() {
-        return crate::ops::row_tenant::create(client, spec, blueprint, settings, reporter).await;
+        let tx = begin_with_shared_part(client, &spec.code, blueprint, settings.lock_timeout, reporter).await?;
+        return crate::ops::row_tenant::create(tx, spec, blueprint).await;
     }
     let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
     let migrations = blueprint.render(&identity)?;
@@ -199,7 +200,7 @@ async fn undo(client: &mut Client, code: &TenantCode, settings: &Settings, repor
 /// this is its first tenant, is applied right away in the same transaction:
 /// under the exclusive shared lock instead of the shared one, so two first
 /// tenants wait for each other and the tenant's failure takes it back too.
-pub(crate) async fn begin_with_shared_part<'c>(
+async fn begin_with_shared_part<'c>(
     client: &'c mut Client,
     code: &TenantCode,
     blueprint: &Blueprint,

@@ -14,16 +14,15 @@ pub mod remove;
 
 use anyhow::{Context as _, Result};
 use serde_json::{Map, Value};
-use tokio_postgres::GenericClient;
+use tokio_postgres::{GenericClient, Transaction};
 
 use crate::error::failed;
 use crate::model::attributes::Resolved;
 use crate::model::blueprint::{Blueprint, RowSpec};
 use crate::model::config::TenantSpec;
 use crate::model::tenant::TenantCode;
-use crate::ops::provisioner::{Outcome, Settings};
+use crate::ops::steps::Outcome;
 use crate::pg::quote::quote_ident;
-use crate::report::Reporter;
 use crate::store::{registry, roles};
 
 /// The pack's `[row]`, or the error for a tenant whose blueprint has none.
@@ -52,20 +51,12 @@ pub async fn key(client: &impl GenericClient, row: &RowSpec, code: &TenantCode) 
     Ok(found.map(|r| r.get(0)))
 }
 
-/// Creates row tenant `spec`: its roles, its row in the tenant table (code,
-/// name and attributes) and its registry entry, in one transaction under
-/// its lock (with the pack's shared part when it is the first tenant).
-pub async fn create(
-    client: &mut tokio_postgres::Client,
-    spec: &TenantSpec,
-    blueprint: &Blueprint,
-    settings: &Settings,
-    reporter: &dyn Reporter,
-) -> Result<Outcome> {
+/// Creates row tenant `spec` in `tx` (which holds its lock, and has
+/// applied the pack's shared part when it is the first tenant) and commits:
+/// its roles, its row in the tenant table (code, name and attributes) and
+/// its registry entry, all or nothing.
+pub async fn create(tx: Transaction<'_>, spec: &TenantSpec, blueprint: &Blueprint) -> Result<Outcome> {
     let row = self::spec(blueprint)?;
-    let tx =
-        crate::ops::provisioner::begin_with_shared_part(client, &spec.code, blueprint, settings.lock_timeout, reporter)
-            .await?;
     // Held to the policies, a non-superuser would insert into a table it cannot see: refuse instead.
     tx.batch_execute("SET LOCAL row_security = off").await?;
     if !registry::snapshot(&tx, Some(&spec.code)).await?.is_empty() {
