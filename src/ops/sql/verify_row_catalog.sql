@@ -47,13 +47,13 @@ WITH spec AS (
     WHERE NOT ch.partition AND ch.role IN ('data', 'keep') AND pa.role <> 'reference'
       AND ch.tenant_attnum IS NOT NULL AND pa.tenant_attnum IS NOT NULL
 )
-SELECT scope, 'structure', 'schema', sch, 'the schema ' || sch || ' of [row] does not exist (run `provision up`)'
+SELECT scope, 'structure', 'schema', sch, sch || ' (the [row] schema) does not exist (run `provision up`)'
 FROM spec WHERE NOT EXISTS (SELECT 1 FROM nsp)
 UNION ALL
 SELECT nsp.scope, 'structure', 'table', nsp.sch || '.' || declared.name,
-       'the [row] ' || declared.what || ' table ' || nsp.sch || '.' || declared.name || ' does not exist'
+       nsp.sch || '.' || declared.name || ' does not exist (declared in [row] ' || declared.what || ')'
 FROM nsp CROSS JOIN LATERAL (
-    SELECT nsp.tenant_table, 'tenant'
+    SELECT nsp.tenant_table, 'table'
     UNION ALL SELECT unnest(nsp.reference), 'reference'
     UNION ALL SELECT unnest(nsp.keep), 'keep'
 ) AS declared(name, what)
@@ -68,7 +68,7 @@ SELECT nsp.scope, 'structure', 'table', t.qualified,
 FROM nsp JOIN tables t ON t.tenant_attnum IS NULL AND t.role <> 'reference' AND NOT t.partition
 UNION ALL
 SELECT nsp.scope, 'rls', 'table', t.qualified,
-       'row level security is not ENABLEd and FORCEd on ' || t.qualified || ' ('
+       t.qualified || ' has row level security not ENABLEd and FORCEd ('
            || concat_ws(', ', CASE WHEN NOT t.rls THEN 'not enabled' END, CASE WHEN NOT t.forced THEN 'not forced' END)
            || ')'
 FROM nsp JOIN guarded t ON NOT (t.rls AND t.forced)
