@@ -146,6 +146,62 @@ fn a_plain_foreign_key_instead_of_the_composite_one_is_named() {
 }
 
 #[test]
+fn views_that_read_around_the_policies_are_named_and_harmless_ones_are_not() {
+    let (db, findings, text) = drift(
+        "12",
+        "CREATE VIEW branchco.all_staff AS SELECT id, name FROM branchco.staff;
+         CREATE MATERIALIZED VIEW branchco.order_totals AS SELECT branch_id, sum(total) AS total FROM branchco.orders GROUP BY 1;
+         CREATE VIEW branchco.own_staff WITH (security_invoker) AS SELECT id, name FROM branchco.staff;
+         CREATE VIEW branchco.country_names AS SELECT name FROM branchco.countries;
+         CREATE VIEW branchco.staff_names AS SELECT name FROM branchco.all_staff;
+         GRANT SELECT ON branchco.all_staff TO provision_tenant_readers;
+         GRANT SELECT ON branchco.order_totals, branchco.own_staff, branchco.country_names TO provision_tenant_apps",
+    );
+    assert_eq!(
+        db.scalar("SELECT has_table_privilege('provision_tenant_apps', 'branchco.order_totals', 'SELECT')::text"),
+        "true"
+    );
+    let f = the(&findings, &text, (SCOPE, "rls", "view", "branchco.all_staff"));
+    assert_eq!(
+        f.4,
+        "branchco.all_staff reads branchco.staff with its owner's rights (it is not security_invoker), and \
+         provision_tenant_readers can SELECT it: row level security does not filter what it shows"
+    );
+    let f = the(&findings, &text, (SCOPE, "rls", "materialized view", "branchco.order_totals"));
+    assert!(f.4.contains("reads branchco.orders into a materialized view"), "{f:?}");
+    // A security_invoker view, one of reference data, and one nobody may read add no way in.
+    let row: Vec<&Finding> = findings.iter().filter(|f| f.0 == SCOPE).collect();
+    assert_eq!(row.len(), 2, "{row:#?}");
+}
+
+#[test]
+fn a_partition_without_row_level_security_is_named_and_one_without_policies_is_not() {
+    let (db, findings, text) = drift(
+        "13",
+        "CREATE TABLE branchco.visits (
+             id int NOT NULL, branch_id int NOT NULL REFERENCES branchco.branches (id), at date NOT NULL,
+             PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+         CREATE TABLE branchco.visits_2026 PARTITION OF branchco.visits FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+         CREATE TABLE branchco.visits_2027 PARTITION OF branchco.visits FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+         ALTER TABLE branchco.visits ENABLE ROW LEVEL SECURITY;
+         ALTER TABLE branchco.visits FORCE ROW LEVEL SECURITY;
+         CREATE POLICY visits_rows ON branchco.visits USING (true);
+         CREATE POLICY visits_tenant ON branchco.visits AS RESTRICTIVE USING (branch_id = (SELECT branchco.current_branch()));
+         ALTER TABLE branchco.visits_2027 ENABLE ROW LEVEL SECURITY;
+         ALTER TABLE branchco.visits_2027 FORCE ROW LEVEL SECURITY",
+    );
+    assert_eq!(
+        db.scalar("SELECT relrowsecurity::text FROM pg_class WHERE oid = 'branchco.visits_2026'::regclass"),
+        "false"
+    );
+    let f = the(&findings, &text, (SCOPE, "rls", "table", "branchco.visits_2026"));
+    assert_eq!(f.4, "branchco.visits_2026 has row level security not ENABLEd and FORCEd (not enabled, not forced)");
+    // visits itself is complete, and visits_2027 lets nothing through without policies of its own.
+    let row: Vec<&Finding> = findings.iter().filter(|f| f.0 == SCOPE).collect();
+    assert_eq!(row.len(), 1, "{row:#?}");
+}
+
+#[test]
 fn a_kept_table_tied_to_the_tenant_table_and_a_missing_reference_table_are_named() {
     let (db, findings, text) = drift(
         "6",
