@@ -268,6 +268,48 @@ fn a_branch_row_nobody_registered_is_named() {
     assert_eq!(findings.len(), 1, "{findings:#?}");
 }
 
+#[test]
+fn schema_and_row_tenants_side_by_side_are_each_checked_their_own_way() {
+    let db = TestDb::new();
+    let ws = Workspace::new(
+        "[tenants.vm14]\nname = \"Mitra\"\n[tenants.vn14]\nname = \"North\"\nblueprint = \"branches\"\n",
+    );
+    let pack = ws.own_templates().join("branches");
+    let fixture = support::repo().join("tests/fixtures/branches");
+    std::fs::create_dir_all(pack.join("shared")).unwrap();
+    std::fs::copy(fixture.join("blueprint.toml"), pack.join("blueprint.toml")).unwrap();
+    std::fs::copy(fixture.join("shared/V1__tables.sql"), pack.join("shared/V1__tables.sql")).unwrap();
+    db.provision().in_workspace(&ws).arg("up").success();
+    assert_eq!(
+        db.strings("SELECT tenant_code || ' ' || coalesce(schema_name, '-') FROM shared.tenants ORDER BY 1"),
+        ["vm14 vm14_schema", "vn14 -"]
+    );
+    let out = db.provision().in_workspace(&ws).args(["verify", "--format", "json"]).success();
+    let json = out.json();
+    assert_eq!(json["tenants"], serde_json::json!(["vm14", "vn14"]), "{}", out.stdout);
+    assert_eq!(json["row_tenants"], serde_json::json!(["vn14"]), "{}", out.stdout);
+    let junit = db.provision().in_workspace(&ws).args(["verify", "--format", "junit"]).success().stdout;
+    // 10 checks for the schema tenant, 2 for the row tenant, 4 for the pack, 4 shared.
+    assert!(junit.contains("<testsuites name=\"provision verify\" tests=\"20\" failures=\"0\""), "{junit}");
+    // Drift in each is reported under its own scope only.
+    let index = db.scalar(
+        "SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+         WHERE c.relnamespace = 'vm14_schema'::regnamespace AND NOT c.relispartition
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid)
+         ORDER BY 1 LIMIT 1",
+    );
+    db.execute(&format!("DROP INDEX vm14_schema.{index}; DROP POLICY orders_tenant ON branchco.orders"));
+    let out = db.provision().in_workspace(&ws).args(["verify", "--format", "json"]).status(1);
+    let findings = findings_of(&out);
+    let scopes: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(scopes, ["row:branches", "shared", "vm14"].into(), "{findings:#?}");
+    assert!(
+        findings.iter().any(|f| f.0 == "vm14" && f.2 == "index" && f.3 == format!("vm14_schema.{index}")),
+        "{findings:#?}"
+    );
+    assert!(findings.iter().any(|f| f.0 == SCOPE && f.2 == "policy" && f.3 == "branchco.orders"), "{findings:#?}");
+}
+
 /// The statements a run of `provision` issued in `db` (which logs them all),
 /// digits masked (advisory lock keys, the portal names of a pipeline).
 fn statements(db: &TestDb, ws: &Workspace, log: &std::path::Path, args: &[&str]) -> Vec<String> {
