@@ -245,6 +245,16 @@ fn tenant_add_verifies_its_own_row_and_the_pack() {
 }
 
 #[test]
+fn a_tenant_table_without_its_code_column_is_named() {
+    let (db, findings, text) = drift("15", "ALTER TABLE branchco.branches RENAME COLUMN code TO branch_code");
+    assert_eq!(db.scalar("SELECT count(*)::text FROM branchco.branches WHERE branch_code LIKE 'v_15'"), "2");
+    let f = the(&findings, &text, (SCOPE, "structure", "table", "branchco.branches"));
+    assert_eq!(f.4, "branchco.branches (the [row] table) has no code column ([row] code)");
+    let row: Vec<&Finding> = findings.iter().filter(|f| f.0 == SCOPE || f.1 == "registry").collect();
+    assert_eq!(row.len(), 1, "{row:#?}");
+}
+
+#[test]
 fn a_registered_branch_whose_row_was_deleted_is_named() {
     let (db, findings, text) = drift("9", "DELETE FROM branchco.branches WHERE code = '{south}'");
     assert_eq!(db.scalar("SELECT count(*)::text FROM shared.tenants WHERE tenant_code = 'vs9'"), "1");

@@ -1,7 +1,7 @@
 -- Row tenancy (issue 14): what keeps one row blueprint's tenants apart, read from the catalog of its `[row] schema`,
 -- whatever the number of tenants. Each row is a violation: (scope, check, kind, object, problem).
 -- $1 the blueprint (the scope), $2 [row] schema, $3 [row] table, $4 [row] key, $5 [row] column,
--- $6 [row] reference, $7 [row] keep.
+-- $6 [row] reference, $7 [row] keep, $8 [row] code, $9 [row] status (NULL when none).
 -- Every ordinary or partitioned table of the schema is the tenant table, a reference table, or holds tenant data
 -- (a `keep` table too): those carry the tenant column. The tenant table and the tenant-data tables (their partitions
 -- too: a partition read by name is filtered by its own policies, not its parent's) have RLS ENABLEd and FORCEd and,
@@ -16,7 +16,7 @@
 -- other views; nor a foreign table, whose rows nothing filters (as verify_unfiltered_reads.sql for schema tenants).
 WITH spec AS (
     SELECT $1::text AS scope, $2::text AS sch, $3::text AS tenant_table, $4::text AS key, $5::text AS col,
-           $6::text[] AS reference, $7::text[] AS keep
+           $6::text[] AS reference, $7::text[] AS keep, $8::text AS code, $9::text AS status
 ), nsp AS (
     SELECT n.oid, spec.* FROM spec JOIN pg_catalog.pg_namespace n ON n.nspname = spec.sch
 ), tables AS (
@@ -97,6 +97,15 @@ SELECT nsp.scope, 'structure', 'table', t.qualified,
            ELSE t.qualified || ' has no ' || t.tenant_column || ' column; add it or declare it in [row] reference'
        END
 FROM nsp JOIN tables t ON t.tenant_attnum IS NULL AND t.role <> 'reference' AND NOT t.partition
+UNION ALL
+-- The columns the registry check reads (verify_row_registry.sql skips a table without them).
+SELECT nsp.scope, 'structure', 'table', t.qualified,
+       t.qualified || ' (the [row] table) has no ' || wanted.name || ' column ([row] ' || wanted.what || ')'
+FROM nsp JOIN tables t ON t.role = 'tenant' AND NOT t.partition
+CROSS JOIN LATERAL (VALUES (nsp.code, 'code'), (nsp.status, 'status')) AS wanted(name, what)
+WHERE wanted.name IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid = t.oid AND a.attname = wanted.name AND NOT a.attisdropped AND a.attnum > 0)
 UNION ALL
 SELECT nsp.scope, 'rls', 'table', t.qualified,
        t.qualified || ' has row level security not ENABLEd and FORCEd ('

@@ -138,7 +138,17 @@ async fn catalog(client: &Client, name: &str, row: &RowSpec) -> Result<Vec<Findi
     let rows = client
         .query(
             include_str!("../sql/verify_row_catalog.sql"),
-            &[&scope(name), &row.schema, &row.table, &row.key, &row.column, &row.reference, &row.keep],
+            &[
+                &scope(name),
+                &row.schema,
+                &row.table,
+                &row.key,
+                &row.column,
+                &row.reference,
+                &row.keep,
+                &row.code,
+                &row.status,
+            ],
         )
         .await;
     let what = format!("cannot check the [row] tables of blueprint {name}");
