@@ -255,6 +255,17 @@ fn a_tenant_table_without_its_code_column_is_named() {
 }
 
 #[test]
+fn a_row_tenant_registered_with_a_schema_is_named() {
+    let (db, findings, text) =
+        drift("16", "UPDATE shared.tenants SET schema_name = 'vs16_schema' WHERE tenant_code = 'vs16'");
+    assert_eq!(db.scalar("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'vs16_schema'"), "0");
+    let f = the(&findings, &text, ("vs16", "registry", "tenant", "vs16"));
+    assert_eq!(f.4, "vs16 is registered with schema vs16_schema but blueprint branches keeps tenants in rows ([row])");
+    // Still checked as a row tenant, not as a schema that is missing.
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+}
+
+#[test]
 fn a_registered_branch_whose_row_was_deleted_is_named() {
     let (db, findings, text) = drift("9", "DELETE FROM branchco.branches WHERE code = '{south}'");
     assert_eq!(db.scalar("SELECT count(*)::text FROM shared.tenants WHERE tenant_code = 'vs9'"), "1");
