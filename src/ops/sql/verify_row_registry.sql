@@ -33,28 +33,28 @@ WITH given AS (
     SELECT * FROM unnest($6::text[], $7::text[]) AS h(code, blueprint)
 )
 SELECT h.code, 'registry', 'row', format('%s.%s (%s = %L)', s.sch, s.tbl, s.code_col, h.code),
-       format('tenant %s is registered (shared.tenants) but %s.%s has no row with %s = %L', h.code, s.sch, s.tbl,
-              s.code_col, h.code)
+       format('%s.%s (%s = %L) is missing: tenant %s is registered (shared.tenants) without its row', s.sch, s.tbl,
+              s.code_col, h.code, h.code)
 FROM held h JOIN spec s ON s.blueprint = h.blueprint
 WHERE NOT EXISTS (SELECT 1 FROM tenant_rows r WHERE r.blueprint = h.blueprint AND r.code = h.code)
 UNION ALL
 SELECT h.code, 'registry', 'row', format('%s.%s (%s = %L)', s.sch, s.tbl, s.code_col, h.code),
-       format('tenant %s is active in shared.tenants but its row in %s.%s has %s = %L', h.code, s.sch, s.tbl,
-              s.status_col, r.status)
+       format('%s.%s (%s = %L) has %s = %L, but tenant %s is active in shared.tenants', s.sch, s.tbl, s.code_col,
+              h.code, s.status_col, r.status, h.code)
 FROM held h JOIN spec s ON s.blueprint = h.blueprint
 JOIN tenant_rows r ON r.blueprint = h.blueprint AND r.code = h.code
 WHERE s.status_col IS NOT NULL AND r.status IS DISTINCT FROM 'active'
 UNION ALL
 SELECT 'row:' || s.blueprint, 'registry', 'row', format('%s.%s (%s = %L)', s.sch, s.tbl, s.code_col, r.code),
-       format('%s.%s has a row with %s = %L but no tenant of blueprint %s is registered with that code '
-                  || '(shared.tenants): register it with `provision tenant add` or delete the row',
+       format('%s.%s (%s = %L) belongs to no tenant: none of blueprint %s is registered with that code '
+                  || '(shared.tenants); register it with `provision tenant add` or delete the row',
               s.sch, s.tbl, s.code_col, r.code, s.blueprint)
 FROM tenant_rows r JOIN spec s ON s.blueprint = r.blueprint
 WHERE $8::bool
   AND NOT EXISTS (SELECT 1 FROM shared.tenants t WHERE t.tenant_code = r.code AND t.blueprint = r.blueprint)
 UNION ALL
 SELECT 'row:' || s.blueprint, 'registry', 'table', s.sch || '.' || s.tbl,
-       format('cannot match the tenants with the rows of %s.%s: row level security filters what %s reads '
+       format('%s.%s cannot be matched with the registry: row level security filters what %s reads '
                   || '(verify as a superuser or a BYPASSRLS role)', s.sch, s.tbl, current_user)
 FROM given s
 WHERE pg_catalog.to_regclass(format('%I.%I', s.sch, s.tbl)) IS NOT NULL

@@ -13,9 +13,12 @@ use crate::model::config::Config;
 use crate::ops::rollover::{self, Input};
 use crate::store::registry::Registered;
 
+/// The invariants of the schema `tenants`; the role memberships of the
+/// `row_tenants` too (their roles are made and granted like any tenant's).
 pub async fn check(
     client: &Client,
     tenants: &[Registered],
+    row_tenants: &[Registered],
     blueprints: &HashMap<String, Blueprint>,
     config: &Config,
     shared_schemas: &[String],
@@ -24,7 +27,7 @@ pub async fn check(
     // one after the other anyway.
     let (mut findings, memberships, guards, reads, unfiltered, covered) = tokio::try_join!(
         catalog(client, tenants, blueprints, shared_schemas),
-        memberships(client, tenants),
+        memberships(client, tenants, row_tenants),
         audit_guards(client, tenants, blueprints),
         read_audit(client, tenants, blueprints),
         unfiltered_reads(client, tenants),
@@ -36,8 +39,8 @@ pub async fn check(
 
 /// Role memberships that lead out of a tenant (another tenant's role, a
 /// powerful role, …): see `verify_memberships.sql`.
-async fn memberships(client: &Client, tenants: &[Registered]) -> Result<Vec<Finding>> {
-    let codes: Vec<&str> = tenants.iter().map(|t| t.code.as_str()).collect();
+async fn memberships(client: &Client, tenants: &[Registered], row_tenants: &[Registered]) -> Result<Vec<Finding>> {
+    let codes: Vec<&str> = tenants.iter().chain(row_tenants).map(|t| t.code.as_str()).collect();
     let rows = client.query(include_str!("../sql/verify_memberships.sql"), &[&codes]).await;
     Ok(context(rows.map_err(Into::into), "cannot check role memberships")?.iter().map(row_finding).collect())
 }

@@ -168,7 +168,7 @@ pub async fn run_codes(
         let specs = row::blueprints(&invariant_side, config, &row_tenants, &blueprints, scope).await?;
         let (structure, invariants, rows) = tokio::join!(
             fingerprint::compare(client, target, &schema_tenants, &blueprints),
-            invariants::check(&invariant_side, &schema_tenants, &blueprints, config, &shared_schemas),
+            invariants::check(&invariant_side, &schema_tenants, &row_tenants, &blueprints, config, &shared_schemas),
             row::check(&invariant_side, &specs, &row_tenants, scope)
         );
         findings.extend(structure?);

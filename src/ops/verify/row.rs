@@ -3,9 +3,11 @@
 //! set per database, made by `shared/`), their row level security, policies
 //! and foreign keys, and its row in `[row] table`. So a row blueprint in use
 //! gets one catalog query (`verify_row_catalog.sql`, its `[row]` names as
-//! parameters), and every row tenant's registry entry is matched with its
-//! row in one query for all of them (`verify_row_registry.sql`): the number
-//! of queries grows with the row blueprints, never with the tenants.
+//! parameters), every row tenant's registry entry is matched with its row in
+//! one query for all of them (`verify_row_registry.sql`), and their roles are
+//! checked in one more (`verify_row_roles.sql`; their memberships with the
+//! schema tenants', `verify_memberships.sql`): the number of queries grows
+//! with the row blueprints, never with the tenants.
 //!
 //! A blueprint's findings are reported under the scope `row:<blueprint>`
 //! (no tenant code has a colon), a tenant's own under its code.
@@ -23,8 +25,8 @@ use crate::store::registry::Registered;
 
 /// The checks of a row blueprint's scope, in report order (JUnit testcases).
 pub const BLUEPRINT_CHECKS: &[Check] = &[Check::Structure, Check::Rls, Check::Constraints, Check::Registry];
-/// The checks of one row tenant: its registry entry against its row.
-pub const TENANT_CHECKS: &[Check] = &[Check::Registry];
+/// The checks of one row tenant: its registry entry against its row, its roles.
+pub const TENANT_CHECKS: &[Check] = &[Check::Registry, Check::Roles];
 
 /// The scope a row blueprint's findings are reported under.
 pub fn scope(blueprint: &str) -> String {
@@ -112,22 +114,23 @@ pub async fn blueprints(
     Ok(specs)
 }
 
-/// Every row blueprint's catalog, and the row tenants' registry entries
-/// against their rows; rows nobody is registered for too when verifying
-/// the whole database.
+/// Every row blueprint's catalog, the row tenants' registry entries against
+/// their rows (and rows nobody is registered for, when verifying the whole
+/// database), and the row tenants' roles.
 pub async fn check(
     client: &Client,
     specs: &BTreeMap<String, RowSpec>,
     tenants: &[Registered],
     scope: Scope,
 ) -> Result<Vec<Finding>> {
-    if specs.is_empty() {
+    if specs.is_empty() && tenants.is_empty() {
         return Ok(Vec::new());
     }
     // Pipelined on one connection: each is a single statement.
     let catalogs = futures_util::future::try_join_all(specs.iter().map(|(name, row)| catalog(client, name, row)));
-    let (catalogs, registry) = tokio::try_join!(catalogs, registry(client, specs, tenants, scope))?;
-    Ok(catalogs.into_iter().flatten().chain(registry).collect())
+    let (catalogs, registry, roles) =
+        tokio::try_join!(catalogs, registry(client, specs, tenants, scope), roles(client, tenants))?;
+    Ok(catalogs.into_iter().flatten().chain(registry).chain(roles).collect())
 }
 
 /// One blueprint's `[row]` tables: see `verify_row_catalog.sql`.
@@ -135,7 +138,17 @@ async fn catalog(client: &Client, name: &str, row: &RowSpec) -> Result<Vec<Findi
     let rows = client
         .query(
             include_str!("../sql/verify_row_catalog.sql"),
-            &[&scope(name), &row.schema, &row.table, &row.key, &row.column, &row.reference, &row.keep],
+            &[
+                &scope(name),
+                &row.schema,
+                &row.table,
+                &row.key,
+                &row.column,
+                &row.reference,
+                &row.keep,
+                &row.code,
+                &row.status,
+            ],
         )
         .await;
     let what = format!("cannot check the [row] tables of blueprint {name}");
@@ -166,7 +179,14 @@ async fn registry(
     Ok(context(rows.map_err(Into::into), "cannot match the row tenants with their rows")?.iter().map(finding).collect())
 }
 
-/// A row (scope, check, kind, object, problem) of either query.
+/// The row tenants' roles: see `verify_row_roles.sql`.
+async fn roles(client: &Client, tenants: &[Registered]) -> Result<Vec<Finding>> {
+    let codes: Vec<&str> = tenants.iter().map(|t| t.code.as_str()).collect();
+    let rows = client.query(include_str!("../sql/verify_row_roles.sql"), &[&codes]).await;
+    Ok(context(rows.map_err(Into::into), "cannot check the row tenants' roles")?.iter().map(finding).collect())
+}
+
+/// A row (scope, check, kind, object, problem) of any of the queries.
 fn finding(r: &tokio_postgres::Row) -> Finding {
     let check: String = r.get(1);
     Finding {
