@@ -16,6 +16,7 @@ pub mod provisioner;
 pub mod reset;
 pub mod retention;
 pub mod rollover;
+pub mod row_tenant;
 pub mod sample;
 pub mod seed;
 pub mod seed_key;

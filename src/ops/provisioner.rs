@@ -41,6 +41,9 @@ pub async fn create(
     settings: &Settings,
     reporter: &dyn Reporter,
 ) -> Result<Outcome> {
+    if blueprint.manifest.row.is_some() {
+        return crate::ops::row_tenant::create(client, spec, blueprint, settings, reporter).await;
+    }
     let identity = Identity { code: spec.code.clone(), tenant_id: spec.id };
     let migrations = blueprint.render(&identity)?;
     let tx = begin_with_shared_part(client, &spec.code, blueprint, settings.lock_timeout, reporter).await?;
@@ -174,6 +177,7 @@ fn just_registered(spec: &TenantSpec, applied: &[refinery_core::Migration]) -> R
         blueprint: spec.blueprint.clone(),
         status: "active".to_owned(),
         schema_exists: true,
+        row: false,
         applied: applied.iter().map(|m| Applied { version: m.version(), checksum: m.checksum() }).collect(),
     }
 }
@@ -195,7 +199,7 @@ async fn undo(client: &mut Client, code: &TenantCode, settings: &Settings, repor
 /// this is its first tenant, is applied right away in the same transaction:
 /// under the exclusive shared lock instead of the shared one, so two first
 /// tenants wait for each other and the tenant's failure takes it back too.
-async fn begin_with_shared_part<'c>(
+pub(crate) async fn begin_with_shared_part<'c>(
     client: &'c mut Client,
     code: &TenantCode,
     blueprint: &Blueprint,

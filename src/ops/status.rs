@@ -88,8 +88,9 @@ pub(crate) fn tenant_status(tenant: Registered, config: &Config) -> TenantStatus
         Ok(plan) => (plan.pending.iter().map(ToString::to_string).collect(), None),
         Err(e) => (Vec::new(), Some(format!("{e:#}"))),
     };
-    let problem =
-        problem.or_else(|| (!tenant.schema_exists).then(|| format!("schema {} is missing", tenant.schema_name)));
+    let problem = problem.or_else(|| {
+        (!tenant.schema_exists && !tenant.row).then(|| format!("schema {} is missing", tenant.schema_name))
+    });
     TenantStatus { tenant, origin, pending, problem }
 }
 

@@ -110,7 +110,7 @@ pub(crate) async fn build(
     complete: bool,
 ) -> Result<(Vec<refinery_core::Migration>, usize, Option<AdminReport>)> {
     let code = &spec.code;
-    registry::insert(tx, spec).await?;
+    registry::insert(tx, spec, false).await?;
     roles::ensure(tx, code).await?;
     tx.batch_execute(&format!(
         "CREATE SCHEMA {} AUTHORIZATION {}",

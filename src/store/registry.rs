@@ -26,6 +26,9 @@ pub struct Registered {
     pub blueprint: String,
     pub status: String,
     pub schema_exists: bool,
+    /// A tenant of a row-tenancy pack: rows in the pack's tables, no schema
+    /// (`schema_name` is empty, `schema_exists` false, nothing applied).
+    pub row: bool,
     pub applied: Vec<Applied>,
 }
 
@@ -78,6 +81,7 @@ pub async fn snapshot(client: &impl GenericClient, only: Option<&TenantCode>) ->
                 blueprint: row.get("blueprint"),
                 status: row.get::<_, Option<String>>("status").unwrap_or_default(),
                 schema_exists: row.get("schema_exists"),
+                row: row.get("row_tenant"),
                 applied: parse_applied(row.get::<_, Option<&str>>("applied")),
             })
         })
@@ -85,11 +89,13 @@ pub async fn snapshot(client: &impl GenericClient, only: Option<&TenantCode>) ->
 }
 
 /// Inserts the registry row for `spec`; the caller holds the tenant lock.
-pub async fn insert(client: &impl GenericClient, spec: &TenantSpec) -> Result<()> {
+/// A row tenant (`row`) has no schema: its `schema_name` stays NULL.
+pub async fn insert(client: &impl GenericClient, spec: &TenantSpec, row: bool) -> Result<()> {
+    let schema = (!row).then(|| spec.code.schema_name());
     client
         .execute(
             include_str!("sql/registry_insert.sql"),
-            &[&spec.id, &spec.code.as_str(), &spec.name, &spec.tenant_type, &spec.code.schema_name(), &spec.blueprint],
+            &[&spec.id, &spec.code.as_str(), &spec.name, &spec.tenant_type, &schema, &spec.blueprint],
         )
         .await
         .with_context(|| format!("cannot register tenant {} in shared.tenants", spec.code))?;

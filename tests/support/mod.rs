@@ -16,6 +16,7 @@ use provision::Target;
 use tokio_postgres::Client;
 
 pub mod access;
+pub mod branches;
 pub mod keys;
 pub mod ledger;
 mod run;

@@ -13,8 +13,10 @@ use crate::ops::backup;
 pub async fn run(ctx: &Context, args: &TenantBackupArgs) -> Result<()> {
     let code = TenantCode::parse(&args.code)?;
     let out = backup::output_path(&code, args.out.as_deref())?;
+    let templates_dir = ctx.config()?.templates_dir;
     let (mut client, target) = ctx.connect().await?;
-    let done = crate::ops::tenant::backup::backup(&ctx.env(), &mut client, &target, &code, &out).await?;
+    let env = ctx.env();
+    let done = crate::ops::tenant::backup::backup(&env, &mut client, &target, (&code, &templates_dir), &out).await?;
     let shown = display_path(&done.written.path);
     ctx.printer.json(&json!({
         "tenant": code.as_str(), "file": shown, "size_bytes": done.written.size_bytes, "backup_id": done.backup_id,

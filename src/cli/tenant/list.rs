@@ -29,7 +29,8 @@ pub async fn run(ctx: &Context) -> Result<()> {
     ctx.printer.json(&json!({
         "tenants": tenants.iter().zip(&from).map(|(t, from)| json!({
             "code": t.code.as_str(), "tenant_id": t.id, "name": t.name, "type": t.tenant_type,
-            "schema": t.schema_name, "blueprint": t.blueprint, "blueprint_from": from, "status": t.status,
+            "schema": (!t.row).then_some(&t.schema_name), "tenancy": if t.row { "row" } else { "schema" },
+            "blueprint": t.blueprint, "blueprint_from": from, "status": t.status,
             "version": t.version(),
         })).collect::<Vec<_>>(),
         "declared_not_created": missing,
@@ -45,7 +46,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
             ctx.printer.line(format!(
                 "{:<16} {:<24} {:<14} {:>7}  {:<8} {:<24} {}",
                 t.code.as_str(),
-                t.schema_name,
+                if t.row { "(rows)" } else { t.schema_name.as_str() },
                 t.blueprint,
                 t.version(),
                 t.status,

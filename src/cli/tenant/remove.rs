@@ -23,12 +23,13 @@ pub async fn run(ctx: &Context, args: &TenantRemoveArgs) -> Result<()> {
     if !args.keep_data && !args.yes {
         confirm(&code, final_backup.as_ref().map(|b| &b.out))?;
     }
+    let templates_dir = ctx.config()?.templates_dir;
     let (mut client, target) = ctx.connect().await?;
     let (removal, written) = remove::remove(
         &ctx.printer,
         ctx.lock_timeout(),
         (&mut client, &target),
-        &code,
+        (&code, &templates_dir),
         args.keep_data,
         final_backup.as_ref(),
     )
@@ -61,6 +62,16 @@ fn report(ctx: &Context, code: &TenantCode, removal: &Removal, written: Option<&
             };
             ("removed", detail, json!({ "roles_dropped": roles.dropped, "roles_kept": roles.kept }))
         }
+        Removal::RowsRemoved { rows, tables, roles } => {
+            let detail = format!(
+                "{} deleted from {}, roles {} dropped",
+                crate::report::count(*rows, "row"),
+                crate::report::count(*tables as u64, "table"),
+                if roles.dropped.is_empty() { "none".to_owned() } else { roles.dropped.join(", ") }
+            );
+            let extra = json!({ "rows_deleted": rows, "roles_dropped": roles.dropped, "roles_kept": roles.kept });
+            ("removed", detail, extra)
+        }
     };
     let mut document = json!({
         "tenant": code.as_str(), "schema": schema, "action": action,
@@ -70,7 +81,11 @@ fn report(ctx: &Context, code: &TenantCode, removal: &Removal, written: Option<&
         document.extend(extra.clone());
     }
     ctx.printer.json(&document);
-    ctx.printer.line(format!("{action} tenant {} ({detail}; {audit_log} is kept for retention)", strong(code)));
+    let kept = match removal {
+        Removal::RowsRemoved { .. } => "the rows of its blueprint's kept tables stay for retention".to_owned(),
+        _ => format!("{audit_log} is kept for retention"),
+    };
+    ctx.printer.line(format!("{action} tenant {} ({detail}; {kept})", strong(code)));
     if let Removal::Removed(roles) = removal {
         if !roles.kept.is_empty() {
             ctx.printer.warn(format!(

@@ -365,10 +365,14 @@ fn check_row(manifest: &Manifest, plain: &dyn Fn(&str) -> bool) -> Result<(), St
         (manifest.admin_template.is_some(), "admin_template"),
     ];
     if let Some((_, what)) = per_tenant.iter().find(|(present, _)| *present) {
-        return Err(format!("{what} is for schema tenancy; a row pack keeps its audit trail and partitions in shared/"));
+        return Err(format!(
+            "{what} is for schema tenancy; a row pack keeps its audit trail and partitions in shared/"
+        ));
     }
     if let Some(bad) = manifest.attributes.keys().find(|n| !plain(n)) {
-        return Err(format!("[attributes] {bad:?}: a row pack's attributes are columns of [row] table; use plain names"));
+        return Err(format!(
+            "[attributes] {bad:?}: a row pack's attributes are columns of [row] table; use plain names"
+        ));
     }
     Ok(())
 }

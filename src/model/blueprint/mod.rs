@@ -108,11 +108,20 @@ impl Blueprint {
             toml::from_str(&text).map_err(|e| bad_input(format!("{}: {}", manifest_path.display(), e.message())))?;
         manifest::check_manifest(&manifest).map_err(|m| bad_input(format!("{}: {m}", manifest_path.display())))?;
         let steps = load_steps(&pack, manifest.admin_template.as_deref())?;
-        if manifest.row.is_some() && !steps.is_empty() {
-            return Err(bad_input(format!(
-                "{}: a row-tenancy pack has no per-tenant templates; its tables belong in shared/",
-                manifest_path.display()
-            )));
+        match (manifest.row.is_some(), steps.is_empty()) {
+            (true, false) => {
+                return Err(bad_input(format!(
+                    "{}: a row-tenancy pack has no per-tenant templates; its tables belong in shared/",
+                    manifest_path.display()
+                )))
+            }
+            (false, true) => {
+                return Err(bad_input(format!(
+                    "blueprint {} has no tenant/V<n>__<name>{TEMPLATE_SUFFIX} templates",
+                    pack.location.display()
+                )))
+            }
+            _ => {}
         }
         let shared = load_shared(&pack)?;
         let admin = match &manifest.admin_template {
@@ -264,12 +273,6 @@ fn load_steps(pack: &Pack, admin_template: Option<&str>) -> Result<Vec<Step>> {
         steps.push(Step { version, migration_name: stem.to_owned(), file: path, source });
     }
     steps.sort_by_key(|s| s.version);
-    if steps.is_empty() {
-        return Err(bad_input(format!(
-            "blueprint {} has no tenant/V<n>__<name>{TEMPLATE_SUFFIX} templates",
-            pack.location.display()
-        )));
-    }
     Ok(steps)
 }
 

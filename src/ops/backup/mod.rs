@@ -219,7 +219,7 @@ fn remove_stale_partials(code: &TenantCode, out: &Path) {
     }
 }
 
-fn partial_path(out: &Path) -> PathBuf {
+pub(crate) fn partial_path(out: &Path) -> PathBuf {
     let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".partial");
     out.with_file_name(name)

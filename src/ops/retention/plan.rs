@@ -54,9 +54,31 @@ impl TenantPlan {
 }
 
 /// Where a tenant's rows are. Schema tenancy: every row of its schema's
-/// table. Row tenancy (issue 14) adds its tenant column to the predicate here.
+/// table. Row tenancy: the rows of the pack's schema whose tenant column
+/// holds the tenant's key (`filter`, alias `t`).
 struct Scope {
     schema: String,
+    filter: Option<String>,
+}
+
+impl Scope {
+    fn of(code: &TenantCode, blueprint: &Blueprint) -> Scope {
+        match &blueprint.manifest.row {
+            None => Scope { schema: code.schema_name(), filter: None },
+            Some(row) => Scope {
+                schema: row.schema.clone(),
+                filter: Some(format!(
+                    "t.{} = (SELECT {} FROM {}.{} WHERE {} = {})",
+                    quote_ident(&row.column),
+                    quote_ident(&row.key),
+                    quote_ident(&row.schema),
+                    quote_ident(&row.table),
+                    quote_ident(&row.code),
+                    crate::pg::quote::quote_literal(code.as_str())
+                )),
+            },
+        }
+    }
 }
 
 /// Plans `code`'s rules at `now` (the server's clock when `None`), with the
@@ -76,7 +98,7 @@ pub async fn plan_tenant(
         .collect();
     let clock = client.query_one(include_str!("sql/clock.sql"), &[&now, &ages]).await?;
     let cutoffs: Vec<String> = clock.get("cutoffs");
-    let scope = Scope { schema: code.schema_name() };
+    let scope = Scope::of(code, blueprint);
     let names: Vec<String> = rules.iter().map(|r| r.table.clone()).collect();
     let tables = client.query(include_str!("sql/tables.sql"), &[&scope.schema, &names]).await?;
     let log = audit_log(client, code, blueprint).await?;
@@ -102,6 +124,7 @@ pub async fn plan_tenant(
             log: log.as_deref(),
             limit: batch,
             guards: &facts.guards,
+            tenant: scope.filter.as_deref(),
         };
         // Deletes with foreign keys pointing at the table keep row triggers on:
         // the server's own ON DELETE actions and checks must run.

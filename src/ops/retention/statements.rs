@@ -25,12 +25,17 @@ pub(super) struct Parts<'a> {
     pub limit: i64,
     /// Deletes only: rows still referenced stay (`guards` of sql/tables.sql).
     pub guards: &'a [String],
+    /// Row tenancy: the predicate (alias `t`) that keeps to the tenant's rows.
+    pub tenant: Option<&'a str>,
 }
 
 /// Rows that have expired and are not done yet.
 fn predicate(parts: &Parts) -> String {
     let rule = parts.rule;
     let mut predicate = format!("{} < $1::text::timestamp", quote_ident(&rule.column));
+    if let Some(tenant) = parts.tenant {
+        predicate.push_str(&format!(" AND {tenant}"));
+    }
     if let Some(condition) = &rule.condition {
         predicate.push_str(&format!(" AND ({condition})"));
     }

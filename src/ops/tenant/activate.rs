@@ -27,6 +27,17 @@ pub struct Activated {
 pub async fn activate(env: &Env<'_>, client: &mut Client, code: &TenantCode) -> Result<Activated> {
     let tx = crate::ops::provisioner::begin_locked(client, code, env.lock_timeout, env.reporter).await?;
     let tenant = super::registered(&tx, code).await?;
+    if tenant.row {
+        // A row tenant's access hangs on its registry status (shared.tenant_role_member): nothing was revoked.
+        registry::activate(&tx, code).await?;
+        tx.commit().await?;
+        return Ok(Activated {
+            tenant: code.to_string(),
+            was_active: tenant.is_active(),
+            access_restored: Vec::new(),
+            schema: String::new(),
+        });
+    }
     if !tenant.schema_exists {
         return Err(failed(format!(
             "schema {} of tenant {code} is missing, so there is nothing to activate; restore it from a backup \

@@ -55,20 +55,35 @@ pub enum Removal {
         revoked: Vec<String>,
     },
     Removed(DroppedRoles),
+    /// A row tenant: `rows` deleted from `tables` tables (kept tables untouched).
+    RowsRemoved {
+        rows: u64,
+        tables: usize,
+        roles: DroppedRoles,
+    },
 }
 
 /// Removes (or with `keep_data` deactivates) tenant `code` under its lock.
+/// A row tenant's blueprint is read from `templates_dir`.
 pub async fn remove(
     reporter: &dyn RemoveReporter,
     lock_timeout: Duration,
     (client, target): (&mut Client, &Target),
-    code: &TenantCode,
+    (code, templates_dir): (&TenantCode, &Path),
     keep_data: bool,
     final_backup: Option<&FinalBackup>,
 ) -> Result<(Removal, Option<Written>)> {
     let env = Env { reporter, lock_timeout };
     let tx = crate::ops::provisioner::begin_locked(client, code, lock_timeout, reporter).await?;
     let tenant = super::registered(&tx, code).await?;
+    if tenant.row {
+        let blueprint = crate::model::blueprint::Blueprint::load(templates_dir, &tenant.blueprint)?;
+        let row = crate::ops::row_tenant::spec(&blueprint)?;
+        let removed = remove_rows(reporter, &tx, &tenant, row, keep_data, final_backup);
+        let removed = removed.await?;
+        tx.commit().await?;
+        return Ok(removed);
+    }
     let written = match final_backup {
         Some(plan) => Some(take_backup(&env, &tx, target, &tenant, plan).await?),
         None => None,
@@ -88,6 +103,51 @@ pub async fn remove(
     };
     tx.commit().await?;
     Ok((removal, written))
+}
+
+/// [`remove`] for a row tenant: its rows are locked, backed up and deleted
+/// (or with `keep_data` kept, unreadable while the tenant is inactive: the
+/// pack's policies ask `shared.tenant_role_member`, which asks the registry).
+async fn remove_rows(
+    reporter: &dyn RemoveReporter,
+    tx: &Transaction<'_>,
+    tenant: &Registered,
+    row: &crate::model::blueprint::RowSpec,
+    keep_data: bool,
+    final_backup: Option<&FinalBackup>,
+) -> Result<(Removal, Option<Written>)> {
+    use crate::ops::row_tenant::{self, remove as rows};
+    let code = &tenant.code;
+    if keep_data {
+        registry::deactivate(tx, code).await?;
+        return Ok((Removal::Deactivated { revoked: Vec::new() }, None));
+    }
+    // A non-superuser held to the policies would back up and delete nothing, silently: refuse instead.
+    tx.batch_execute("SET LOCAL row_security = off").await?;
+    let tables = rows::removable(tx, row).await?;
+    rows::lock_rows(tx, row, &tables, code).await?;
+    // A removal a foreign key would refuse is refused before a backup is written for nothing.
+    if final_backup.is_some() {
+        tx.batch_execute("SAVEPOINT before_backup").await?;
+        rows::delete_rows(tx, row, &tables, code).await?;
+        tx.batch_execute("ROLLBACK TO SAVEPOINT before_backup; RELEASE SAVEPOINT before_backup").await?;
+    }
+    let written = match final_backup {
+        Some(plan) => {
+            let written = row_tenant::backup::write(tx, tenant, row, &plan.out).await.map_err(|e| {
+                e.context(format!("backup of tenant {code} failed; nothing was removed (fix it, or pass --no-backup)"))
+            })?;
+            reporter.backed_up(code, &written);
+            crate::failpoint::hit("tenant_remove.after_backup");
+            Some(written)
+        }
+        None => None,
+    };
+    let deleted = rows::delete_rows(tx, row, &tables, code).await?;
+    backup::keep_history(tx, tenant.id).await?;
+    registry::remove(tx, code).await?;
+    let roles = roles::drop(tx, code).await?;
+    Ok((Removal::RowsRemoved { rows: deleted, tables: tables.len(), roles }, written))
 }
 
 /// The backup taken before dropping: in the removal's transaction, with the

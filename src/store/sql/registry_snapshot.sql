@@ -2,6 +2,7 @@
 -- trip whatever the tenant count: each tenant's own history table is read
 -- through query_to_xml instead of one query per tenant.
 -- applied: 'version:checksum,...' or NULL when the history table does not exist.
+-- row_tenant: a tenant of a row-tenancy pack (issue 14), which has no schema of its own.
 SELECT t.tenant_code,
        t.tenant_id,
        t.tenant_name,
@@ -10,6 +11,7 @@ SELECT t.tenant_code,
        t.blueprint,
        t.status,
        n.oid IS NOT NULL AS schema_exists,
+       t.schema_name IS NULL AS row_tenant,
        CASE WHEN h.oid IS NOT NULL THEN
          (xpath('/row/applied/text()',
                 query_to_xml(format('SELECT string_agg(version || '':'' || checksum, '','' ORDER BY version) AS applied FROM %I.refinery_schema_history',

@@ -1,0 +1,1 @@
+INSERT INTO {{ table }} ({{ columns }}) SELECT {{ columns }} FROM {{ scratch }} ON CONFLICT DO NOTHING;
