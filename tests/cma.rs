@@ -1,0 +1,306 @@
+//! The cma pack (seed 003, debt advice centres), a ROW-tenancy pack, proved
+//! on real PostgreSQL: `provision up` with two centres makes schema cma with
+//! the document's tables, columns, CHECKs and indexes (the GIN full-text
+//! index, the GENERATED surplus_deficit) and a centre row each; every table
+//! of centre data carries centre_id under forced RLS with a restrictive
+//! policy, and references its parents by (id, centre_id), so a cross-centre
+//! link fails even for the superuser; triggers stamp who changed a row and
+//! when and write the audit trail, which is append-only; retention deletes
+//! closed cases and their financial rows after their periods and
+//! anonymises clients (GDPR requests on the next run), one centre at a time.
+//! Login-based isolation is in tests/cma_access.rs.
+
+mod support;
+
+use support::{TestDb, Workspace};
+
+/// The document's tables and those its ER diagram names (debts, case_notes,
+/// appointment_notes), in schema cma.
+const TABLES: [&str; 14] = [
+    "ai_insights",
+    "appointment_notes",
+    "appointments",
+    "audit_logs",
+    "budget_sheets",
+    "case_compliance",
+    "case_notes",
+    "cases",
+    "centres",
+    "clients",
+    "creditors",
+    "debts",
+    "documents",
+    "users",
+];
+
+/// A workspace declaring centres `codes` of the cma pack (codes unique per
+/// test: roles are cluster-wide and tests run side by side).
+fn centres_workspace(codes: &[&str]) -> Workspace {
+    let toml: String = codes
+        .iter()
+        .map(|code| {
+            format!(
+                "[tenants.{code}]\nname = \"{} Centre\"\nblueprint = \"cma\"\n\
+                 [tenants.{code}.attributes]\ncity = \"Leeds\"\npostcode = \"LS1 1AA\"\n",
+                code.to_uppercase()
+            )
+        })
+        .collect();
+    Workspace::new(&toml)
+}
+
+fn provisioned(codes: &[&str]) -> (TestDb, Workspace) {
+    let db = TestDb::new();
+    let ws = centres_workspace(codes);
+    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    (db, ws)
+}
+
+/// One row in every table for centre `code`, as the superuser (policies do
+/// not apply; the composite keys do): a manager and an advisor, a client with
+/// a closed case, a creditor with a debt, a budget sheet, a document, notes,
+/// an appointment with a note, a compliance check and an insight.
+fn fill(db: &TestDb, code: &str) {
+    let centre = format!("(SELECT id FROM cma.centres WHERE code = '{code}')");
+    let user = |name: &str| format!("(SELECT id FROM cma.users WHERE username = '{name}' AND centre_id = {centre})");
+    let case = format!("(SELECT id FROM cma.cases WHERE case_reference = 'CASE-1' AND centre_id = {centre})");
+    let client = format!("(SELECT id FROM cma.clients WHERE client_reference = 'CL-1' AND centre_id = {centre})");
+    let creditor = format!("(SELECT id FROM cma.creditors WHERE case_id = {case})");
+    let appointment = format!("(SELECT id FROM cma.appointments WHERE client_id = {client})");
+    let document = format!("(SELECT id FROM cma.documents WHERE case_id = {case})");
+    let (manager, advisor) = (user("manager"), user("advisor"));
+    db.execute(&format!(
+        "INSERT INTO cma.users (centre_id, username, email, password_hash, role)
+           VALUES ({centre}, 'manager', 'manager@{code}.example', 'x', 'manager'),
+                  ({centre}, 'advisor', 'advisor@{code}.example', 'x', 'advisor');
+         UPDATE cma.centres SET manager_id = {manager} WHERE code = '{code}';
+         INSERT INTO cma.clients (centre_id, client_reference, first_name, last_name, email, date_of_birth)
+           VALUES ({centre}, 'CL-1', 'Ada', 'Lovelace', 'ada@{code}.example', '1980-01-01');
+         INSERT INTO cma.cases (centre_id, case_reference, client_id, advisor_id, case_type, status, closing_date)
+           VALUES ({centre}, 'CASE-1', {client}, {advisor}, 'debt_advice', 'closed', '2020-01-31');
+         INSERT INTO cma.creditors (centre_id, case_id, creditor_name, current_balance)
+           VALUES ({centre}, {case}, 'Big Bank', 1200);
+         INSERT INTO cma.debts (centre_id, creditor_id, debt_type, balance)
+           VALUES ({centre}, {creditor}, 'credit_card', 1200);
+         INSERT INTO cma.budget_sheets (centre_id, case_id, total_income, total_expenses, verified_by)
+           VALUES ({centre}, {case}, 1500.50, 1700.25, {manager});
+         INSERT INTO cma.documents (centre_id, case_id, document_name, extracted_text)
+           VALUES ({centre}, {case}, 'statement.pdf', 'final demand for the overdue council tax');
+         INSERT INTO cma.case_notes (centre_id, case_id, content) VALUES ({centre}, {case}, 'called the client');
+         INSERT INTO cma.appointments (centre_id, case_id, client_id, advisor_id, appointment_type, scheduled_date,
+                                       scheduled_time)
+           VALUES ({centre}, {case}, {client}, {advisor}, 'initial', '2020-01-10', '10:00');
+         INSERT INTO cma.appointment_notes (centre_id, appointment_id, content)
+           VALUES ({centre}, {appointment}, 'bring bank statements');
+         INSERT INTO cma.case_compliance (centre_id, case_id, compliance_type, evidence_document_id, checked_by)
+           VALUES ({centre}, {case}, 'fact_find', {document}, {manager});
+         INSERT INTO cma.ai_insights (centre_id, case_id, insight_type, analysis_data, feedback_rating)
+           VALUES ({centre}, {case}, 'risk', '{{\"score\": 0.4}}', 4);"
+    ));
+}
+
+#[test]
+fn up_makes_every_table_column_check_and_index_of_the_document_and_a_row_per_centre() {
+    let (db, _ws) = provisioned(&["north1", "south1"]);
+    let tables = db.strings(
+        "SELECT relname::text FROM pg_class WHERE relnamespace = 'cma'::regnamespace AND relkind = 'r' ORDER BY 1",
+    );
+    assert_eq!(tables, TABLES);
+    assert_eq!(
+        db.strings("SELECT code || ' ' || name || ' ' || city || ' ' || postcode || ' ' || status FROM cma.centres ORDER BY code"),
+        ["north1 NORTH1 Centre Leeds LS1 1AA active", "south1 SOUTH1 Centre Leeds LS1 1AA active"]
+    );
+    // A sample of the document's columns with their types and defaults, table by table.
+    let columns = |table: &str| {
+        db.strings(&format!(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = 'cma.{table}'::regclass AND attnum > 0 \
+             AND NOT attisdropped ORDER BY attnum"
+        ))
+    };
+    for (table, wanted) in [
+        ("centres", &["id", "name", "code", "city", "postcode", "manager_id", "status", "settings", "deleted_at"][..]),
+        ("users", &["centre_id", "username", "email", "password_hash", "role", "qualification_level", "deleted_at"]),
+        ("clients", &["client_reference", "national_insurance_number", "vulnerability_flags", "gdpr_deletion_request"]),
+        ("cases", &["case_reference", "client_id", "advisor_id", "ai_risk_score", "next_review_date", "updated_by"]),
+        ("creditors", &["centre_id", "case_id", "creditor_name", "interest_rate", "arrears_amount", "notes"]),
+        ("debts", &["centre_id", "creditor_id", "debt_type", "balance", "status"]),
+        ("budget_sheets", &["centre_id", "case_id", "surplus_deficit", "income_details", "verified_by"]),
+        ("documents", &["centre_id", "case_id", "extracted_text", "ai_classification", "retention_date"]),
+        ("appointments", &["scheduled_date", "scheduled_time", "meeting_mode", "follow_up_date", "reminder_sent"]),
+        ("appointment_notes", &["centre_id", "appointment_id", "content"]),
+        ("case_notes", &["centre_id", "case_id", "content"]),
+        ("case_compliance", &["centre_id", "case_id", "evidence_document_id", "checked_by", "deadline_date"]),
+        ("audit_logs", &["centre_id", "user_id", "action", "record_id", "old_values", "ip_address", "timestamp"]),
+        ("ai_insights", &["centre_id", "case_id", "confidence_score", "feedback_rating", "feedback_notes"]),
+    ] {
+        let found = columns(table);
+        for column in wanted {
+            assert!(found.iter().any(|c| c == column), "cma.{table}.{column} missing: {found:?}");
+        }
+    }
+    assert_eq!(
+        db.scalar("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'cma.centres'::regclass AND attname = 'code'"),
+        "character varying(56)"
+    );
+    assert_eq!(
+        db.scalar(
+            "SELECT attgenerated::text || ' ' || pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a \
+                   JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                   WHERE a.attrelid = 'cma.budget_sheets'::regclass AND a.attname = 'surplus_deficit'"
+        ),
+        "s (total_income - total_expenses)"
+    );
+    // The document's CHECKs.
+    let checks = db.strings(
+        "SELECT conrelid::regclass::text || ': ' || pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE connamespace = 'cma'::regnamespace AND contype = 'c' ORDER BY 1",
+    );
+    for wanted in [
+        "cma.users: CHECK (((role)::text = ANY ((ARRAY['admin'::character varying, 'advisor'::character varying, 'manager'::character varying, 'trainee'::character varying])::text[])))",
+        "cma.ai_insights: CHECK (((feedback_rating >= 1) AND (feedback_rating <= 5)))",
+    ] {
+        assert!(checks.iter().any(|c| c == wanted), "{wanted} missing: {checks:#?}");
+    }
+    for (table, column) in [("cases", "status"), ("cases", "priority"), ("budget_sheets", "sheet_type")] {
+        assert!(
+            checks.iter().any(|c| c.starts_with(&format!("cma.{table}: CHECK ((({column})"))),
+            "{table}.{column} CHECK missing: {checks:#?}"
+        );
+    }
+    // The document's indexes, the full-text one a GIN on to_tsvector('english', extracted_text).
+    let indexes = db.strings(
+        "SELECT indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid \
+         WHERE c.relnamespace = 'cma'::regnamespace ORDER BY 1",
+    );
+    for name in [
+        "idx_cases_centre_id",
+        "idx_users_centre_id",
+        "idx_clients_centre_id",
+        "idx_appointments_centre_id",
+        "idx_cases_advisor_status",
+        "idx_cases_client_id",
+        "idx_cases_reference",
+        "idx_appointments_advisor_date",
+        "idx_appointments_date_status",
+        "idx_documents_case_type",
+        "idx_documents_ocr_text",
+        "idx_audit_logs_user_timestamp",
+        "idx_compliance_case_type",
+    ] {
+        assert!(indexes.iter().any(|i| i == &format!("cma.{name}")), "{name} missing: {indexes:?}");
+    }
+    assert_eq!(
+        db.scalar("SELECT pg_get_indexdef('cma.idx_documents_ocr_text'::regclass)"),
+        "CREATE INDEX idx_documents_ocr_text ON cma.documents USING gin (to_tsvector('english'::regconfig, extracted_text))"
+    );
+}
+
+#[test]
+fn every_table_of_centre_data_has_centre_id_composite_keys_forced_rls_and_a_restrictive_policy() {
+    let (db, _ws) = provisioned(&["north2"]);
+    for table in TABLES.iter().filter(|t| **t != "centres") {
+        let rel = format!("'cma.{table}'::regclass");
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT attnotnull::text FROM pg_attribute WHERE attrelid = {rel} AND attname = 'centre_id'"
+            )),
+            if *table == "audit_logs" { "false" } else { "true" },
+            "{table}.centre_id"
+        );
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT relrowsecurity::text || relforcerowsecurity::text FROM pg_class WHERE oid = {rel}"
+            )),
+            "truetrue",
+            "{table}: RLS enabled and forced"
+        );
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = {rel} AND NOT polpermissive"
+            )),
+            "(centre_id = ( SELECT cma.current_centre() AS current_centre))",
+            "{table}: the restrictive centre policy"
+        );
+        // Every foreign key to another table of centre data is (x, centre_id) -> (id, centre_id).
+        let single = db.strings(&format!(
+            "SELECT conname::text FROM pg_constraint WHERE conrelid = {rel} AND contype = 'f' \
+             AND confrelid <> 'cma.centres'::regclass AND NOT (array_length(conkey, 1) = 2 \
+             AND (SELECT attnum FROM pg_attribute WHERE attrelid = conrelid AND attname = 'centre_id') = conkey[2])"
+        ));
+        assert!(single.is_empty(), "{table}: foreign keys not through centre_id: {single:?}");
+    }
+    assert_eq!(
+        db.scalar(
+            "SELECT count(*)::text FROM pg_constraint WHERE conrelid = 'cma.audit_logs'::regclass AND contype = 'f'"
+        ),
+        "0",
+        "the audit trail has no foreign key"
+    );
+    assert_eq!(
+        db.scalar("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'centres_manager_fkey'"),
+        "FOREIGN KEY (manager_id, id) REFERENCES cma.users(id, centre_id) ON DELETE SET NULL (manager_id)"
+    );
+    let composite = db.strings(
+        "SELECT conrelid::regclass::text || ' ' || pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE contype = 'f' AND conrelid = 'cma.cases'::regclass ORDER BY 1",
+    );
+    assert!(
+        composite
+            .contains(&"cma.cases FOREIGN KEY (client_id, centre_id) REFERENCES cma.clients(id, centre_id)".to_owned()),
+        "{composite:#?}"
+    );
+    assert_eq!(
+        db.scalar("SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = 'cma.centres'::regclass AND NOT polpermissive"),
+        "((id = (NULLIF(current_setting('app.centre_id'::text, true), ''::text))::integer) AND shared.tenant_role_member((code)::text))"
+    );
+}
+
+#[test]
+fn surplus_deficit_is_computed_and_a_cross_centre_link_fails_even_for_the_superuser() {
+    let (db, _ws) = provisioned(&["north3", "south3"]);
+    fill(&db, "north3");
+    fill(&db, "south3");
+    assert_eq!(db.scalar("SELECT surplus_deficit::text FROM cma.budget_sheets LIMIT 1"), "-199.75");
+    assert_eq!(
+        db.scalar(
+            "SELECT count(*)::text FROM cma.documents \
+             WHERE to_tsvector('english', extracted_text) @@ to_tsquery('english', 'demands & council')"
+        ),
+        "2"
+    );
+    let south_client =
+        "(SELECT c.id FROM cma.clients c JOIN cma.centres x ON x.id = c.centre_id WHERE x.code = 'south3')";
+    let north = "(SELECT id FROM cma.centres WHERE code = 'north3')";
+    let north_advisor = format!("(SELECT id FROM cma.users WHERE username = 'advisor' AND centre_id = {north})");
+    db.with(async |c| {
+        let insert = format!(
+            "INSERT INTO cma.cases (centre_id, case_reference, client_id, advisor_id, case_type) \
+             VALUES ({north}, 'X-1', {south_client}, {north_advisor}, 'debt_advice')"
+        );
+        let err = c.batch_execute(&insert).await.unwrap_err();
+        assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION), "{err:?}");
+        // Moving a case's client to the other centre's fails the same way.
+        let update = format!("UPDATE cma.cases SET client_id = {south_client} WHERE centre_id = {north}");
+        let err = c.batch_execute(&update).await.unwrap_err();
+        assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION), "{err:?}");
+        // A centre's manager must work there.
+        let south_manager = "(SELECT u.id FROM cma.users u JOIN cma.centres x ON x.id = u.centre_id \
+                             WHERE x.code = 'south3' AND u.username = 'manager')";
+        let err = c
+            .batch_execute(&format!("UPDATE cma.centres SET manager_id = {south_manager} WHERE code = 'north3'"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION), "{err:?}");
+    });
+    // Removing the manager clears the centre's manager_id and the checks' and sheets' verifier, nothing else.
+    db.execute(&format!("DELETE FROM cma.users WHERE username = 'manager' AND centre_id = {north}"));
+    assert_eq!(
+        db.strings("SELECT code || ' ' || coalesce(manager_id::text, '-') FROM cma.centres ORDER BY code")[0],
+        "north3 -"
+    );
+    assert_eq!(
+        db.strings("SELECT coalesce(verified_by::text, '-') FROM cma.budget_sheets b JOIN cma.centres x ON x.id = b.centre_id ORDER BY x.code"),
+        ["-", db.scalar("SELECT u.id::text FROM cma.users u JOIN cma.centres x ON x.id = u.centre_id WHERE x.code = 'south3' AND u.username = 'manager'").as_str()]
+    );
+    assert_eq!(db.scalar("SELECT count(*)::text FROM cma.case_compliance"), "2");
+}
