@@ -304,3 +304,105 @@ fn surplus_deficit_is_computed_and_a_cross_centre_link_fails_even_for_the_superu
     );
     assert_eq!(db.scalar("SELECT count(*)::text FROM cma.case_compliance"), "2");
 }
+
+/// Every row of the pack's centre data, one line each, for "nothing else changed".
+fn all_rows(db: &TestDb) -> Vec<String> {
+    let selects: Vec<String> = TABLES
+        .iter()
+        .filter(|t| !matches!(**t, "audit_logs" | "centres"))
+        .map(|t| format!("SELECT '{t} ' || centre_id || ' ' || x::text FROM cma.{t} x"))
+        .collect();
+    db.strings(&format!("{} ORDER BY 1", selects.join(" UNION ALL ")))
+}
+
+#[test]
+fn retention_removes_closed_cases_and_financial_rows_and_anonymises_clients_one_centre_at_a_time() {
+    let (db, ws) = provisioned(&["north4", "south4"]);
+    fill(&db, "north4");
+    fill(&db, "south4");
+    // Time passes: the financial rows last changed in 2020, the client in 2019 (triggers off, or they would stamp now);
+    // each centre has a 2010 audit row and a client who asked to be forgotten today.
+    db.execute(
+        "SET session_replication_role = replica;
+         UPDATE cma.creditors SET updated_at = '2020-01-01';
+         UPDATE cma.debts SET updated_at = '2020-01-01';
+         UPDATE cma.budget_sheets SET updated_at = '2020-01-01';
+         UPDATE cma.clients SET updated_at = '2019-01-01';
+         SET session_replication_role = origin;
+         INSERT INTO cma.audit_logs (centre_id, action, timestamp) SELECT id, 'LOGIN', '2010-05-01' FROM cma.centres;
+         INSERT INTO cma.clients (centre_id, client_reference, first_name, last_name, email, gdpr_deletion_request)
+           SELECT id, 'CL-2', 'Alan', 'Turing', 'alan@example.org', true FROM cma.centres;",
+    );
+    let before = all_rows(&db);
+    let south = db.scalar("SELECT id::text FROM cma.centres WHERE code = 'south4'");
+    // By mid-2026 the case is 6 years closed, but its financial rows are not 7 years old: it stays, with them.
+    let early = ["retention", "run", "--tenant", "north4", "--now", "2026-06-01"];
+    db.provision().in_workspace(&ws).args(early).success();
+    let kept = db.strings(
+        "SELECT x.case_reference FROM cma.cases x JOIN cma.creditors r ON (r.case_id, r.centre_id) = (x.id, x.centre_id) \
+         JOIN cma.centres y ON y.id = x.centre_id WHERE y.code = 'north4'",
+    );
+    assert_eq!(kept, ["CASE-1"]);
+    let run = ["retention", "run", "--tenant", "north4", "--now", "2027-06-01"];
+    db.provision().in_workspace(&ws).args(run).success();
+    // North: the closed case (6 years from 2020-01-31) went once its financial rows (7 years from 2020) had, with its
+    // documents, notes, checks and insights; the appointment stays without its case.
+    let counts = |code: &str| {
+        let of = |t: &str| {
+            format!("SELECT '{t} ' || count(*) FROM cma.{t} x JOIN cma.centres y ON y.id = x.centre_id WHERE y.code = '{code}'")
+        };
+        let tables = [
+            "cases",
+            "creditors",
+            "debts",
+            "budget_sheets",
+            "documents",
+            "case_notes",
+            "case_compliance",
+            "ai_insights",
+        ];
+        db.strings(&tables.map(of).join(" UNION ALL "))
+    };
+    let gone = [
+        "cases 0",
+        "creditors 0",
+        "debts 0",
+        "budget_sheets 0",
+        "documents 0",
+        "case_notes 0",
+        "case_compliance 0",
+        "ai_insights 0",
+    ];
+    let north_left = counts("north4");
+    assert_eq!(north_left, gone);
+    assert_eq!(counts("south4"), gone.map(|g| g.replace('0', "1")));
+    assert_eq!(
+        db.scalar("SELECT coalesce(a.case_id::text, '-') FROM cma.appointments a JOIN cma.centres y ON y.id = a.centre_id WHERE y.code = 'north4'"),
+        "-"
+    );
+    // North's clients: the dormant one (6 years) and the one who asked, anonymised; references kept.
+    let clients = db.strings(
+        "SELECT c.client_reference || ' ' || (c.first_name ~ '^anon:[0-9a-f]{32}$')::text || ' ' \
+                || coalesce(c.email, '-') || ' ' || coalesce(c.date_of_birth::text, '-') \
+         FROM cma.clients c JOIN cma.centres y ON y.id = c.centre_id WHERE y.code = 'north4' ORDER BY 1",
+    );
+    assert_eq!(clients, ["CL-1 true - -", "CL-2 true - -"]);
+    assert_eq!(
+        db.strings("SELECT y.code FROM cma.audit_logs a JOIN cma.centres y ON y.id = a.centre_id WHERE a.timestamp < '2011-01-01' ORDER BY 1"),
+        ["south4"],
+        "north's 2010 audit row went (10 years), south's stays"
+    );
+    // South untouched, row for row.
+    let south_rows = |rows: &[String]| -> Vec<String> {
+        rows.iter().filter(|r| r.split(' ').nth(1) == Some(south.as_str())).cloned().collect()
+    };
+    assert_eq!(south_rows(&all_rows(&db)), south_rows(&before));
+    // A second run changes nothing.
+    let after = all_rows(&db);
+    db.provision().in_workspace(&ws).args(run).success();
+    assert_eq!(all_rows(&db), after);
+    // A run for every centre takes south's too.
+    db.provision().in_workspace(&ws).args(["retention", "run", "--now", "2027-06-01"]).success();
+    assert_eq!(db.scalar("SELECT count(*)::text FROM cma.cases"), "0");
+    assert_eq!(db.scalar("SELECT count(*)::text FROM cma.clients WHERE first_name !~ '^anon:'"), "0");
+}
