@@ -263,3 +263,52 @@ fn retention_run_works_per_row_tenant_and_touches_no_other_branch() {
     db.provision().in_workspace(&ws).args(["retention", "run"]).success();
     assert_eq!((left(&db, &north), left(&db, &south)), ("1".to_owned(), "1".to_owned()));
 }
+
+#[test]
+fn seed_loads_each_row_tenants_sample_into_its_own_rows_only() {
+    let db = TestDb::new();
+    let ws = branches_workspace(&["north8", "south8"]);
+    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    seed_branch(&db, "south8", 1);
+    let south = branch_id(&db, "south8");
+    let south_before = rows_of(&rows(&db), &south);
+    let indexes = "SELECT string_agg(indexrelid::text, ',' ORDER BY indexrelid) FROM pg_index x
+                   JOIN pg_class c ON c.oid = x.indrelid WHERE c.relnamespace = 'branchco'::regnamespace";
+    let indexes_before = db.scalar(indexes);
+    db.provision().in_workspace(&ws).args(["seed", "--tenant", "north8", "--size", "4"]).success();
+    let north = branch_id(&db, "north8");
+    assert_eq!(db.scalar(&format!("SELECT count(*)::text FROM branchco.staff WHERE branch_id = {north}")), "4");
+    assert_eq!(db.scalar(&format!("SELECT count(*)::text FROM branchco.orders WHERE branch_id = {north}")), "4");
+    assert_eq!(rows_of(&rows(&db), &south), south_before);
+    // Indexes of the shared tables were never dropped (no bulk mode for a row pack).
+    assert_eq!(db.scalar(indexes), indexes_before);
+}
+
+#[test]
+fn tenant_render_runs_under_psql_to_what_tenant_add_makes() {
+    let (rendered, added) = (TestDb::new(), TestDb::new());
+    let ws = branches_workspace(&["north9"]);
+    for db in [&rendered, &added] {
+        db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    }
+    let args = ["east9", "--blueprint", "branches", "--name", "East", "--set", "city=Hull"];
+    let script = rendered.provision().in_workspace(&ws).args(["tenant", "render"]).args(args).success().stdout;
+    let psql = std::process::Command::new("psql")
+        .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &rendered.url, "-c", &script])
+        .output()
+        .unwrap();
+    assert!(psql.status.success(), "{}", String::from_utf8_lossy(&psql.stderr));
+    added.provision().in_workspace(&ws).args(["tenant", "add", "--no-verify"]).args(args).success();
+    let state = |db: &TestDb| {
+        db.strings(
+            "SELECT format('%s %s %s %s', code, name, city, status) FROM branchco.branches
+             UNION ALL SELECT format('%s %s %s %s %s', tenant_id, tenant_code, tenant_name, schema_name, blueprint)
+               FROM shared.tenants
+             UNION ALL SELECT format('%s %s', tenant_id, config_key) FROM shared.tenant_config
+             UNION ALL SELECT rolname || ' ' || rolcanlogin FROM pg_roles WHERE rolname LIKE 'east9\\_%'
+             ORDER BY 1",
+        )
+    };
+    assert_eq!(state(&rendered), state(&added));
+    assert!(state(&added).iter().any(|l| l == "east9 East Hull active"));
+}

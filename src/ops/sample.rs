@@ -83,13 +83,15 @@ pub fn check_size(spec: &SampleSpec, size: u64) -> Result<()> {
 /// Loads the sample into one tenant within `tx` (which the caller commits).
 pub async fn load(tx: &Transaction<'_>, req: &Request<'_>, reporter: &dyn Reporter) -> Result<Loaded> {
     let spec = spec(req.blueprint)?;
-    let schema = req.code.schema_name();
+    // A row tenant's rows live in its pack's schema, beside every other tenant's.
+    let row = req.blueprint.manifest.row.as_ref();
+    let schema = row.map_or_else(|| req.code.schema_name(), |r| r.schema.clone());
     // A previous tenant's pack may have left pg_temp helpers of the same name and another type in this session.
     tx.batch_execute("DISCARD TEMP").await?;
     // Unqualified names in the sample's SQL mean the tenant's tables.
     tx.batch_execute(&format!(
         "SET LOCAL search_path = {}; {}",
-        req.code.schema_ident(),
+        crate::pg::quote::quote_ident(&schema),
         include_str!("sql/sample_settings.sql")
     ))
     .await?;
@@ -97,7 +99,9 @@ pub async fn load(tx: &Transaction<'_>, req: &Request<'_>, reporter: &dyn Report
     let tables: Vec<String> =
         tx.query(include_str!("sql/sample_tables.sql"), &[&schema]).await?.iter().map(|r| r.get(0)).collect();
     let scripts = render(req, spec, &tables)?;
-    let bulk: bool = tx.query_one(include_str!("sql/sample_bulk_mode.sql"), &[&schema]).await?.get(0);
+    // Not for a row pack: its tables hold other tenants' rows, whose indexes and triggers must stay.
+    let bulk: bool =
+        row.is_none() && tx.query_one(include_str!("sql/sample_bulk_mode.sql"), &[&schema]).await?.get::<_, bool>(0);
     if bulk {
         tx.batch_execute("SET LOCAL session_replication_role = replica").await?;
     }

@@ -150,7 +150,7 @@ fn choose<'a>(registered: &'a [Registered], codes: &[TenantCode]) -> Result<Vec<
         return Err(bad_input("no active tenants to seed; run `provision up` first"));
     }
     for tenant in &tenants {
-        if !tenant.schema_exists {
+        if !tenant.schema_exists && !tenant.row {
             return Err(failed(format!("tenant {}: schema {} is missing", tenant.code, tenant.schema_name)));
         }
     }

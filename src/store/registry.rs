@@ -139,16 +139,21 @@ pub async fn activate(client: &impl GenericClient, code: &TenantCode) -> Result<
     Ok(client.execute(include_str!("sql/registry_activate.sql"), &[&code.as_str()]).await?)
 }
 
-/// The SQL `tenant render` prints for the registry row, with literals inlined.
-pub fn insert_sql(spec: &TenantSpec) -> String {
+/// The SQL `tenant render` prints for the registry row, with literals
+/// inlined; a row tenant (`row`) has no schema.
+pub fn insert_sql(spec: &TenantSpec, row: bool) -> String {
     use crate::pg::quote::quote_literal as q;
+    let schema = match row {
+        true => "NULL".to_owned(),
+        false => q(&spec.code.schema_name()),
+    };
     format!(
         "INSERT INTO shared.tenants (tenant_id, tenant_code, tenant_name, tenant_type, schema_name, blueprint)\nVALUES ({}, {}, {}, {}, {}, {});",
         q(&spec.id.to_string()),
         q(spec.code.as_str()),
         q(&spec.name),
         q(&spec.tenant_type),
-        q(&spec.code.schema_name()),
+        schema,
         q(&spec.blueprint)
     ) + &attributes_sql(spec)
 }

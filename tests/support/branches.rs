@@ -16,7 +16,8 @@ pub fn branches_workspace(tenants: &[&str]) -> Workspace {
     let pack = ws.own_templates().join("branches");
     let fixture = super::repo().join("tests/fixtures/branches");
     std::fs::create_dir_all(pack.join("shared")).unwrap();
-    for file in ["blueprint.toml", "shared/V1__tables.sql"] {
+    std::fs::create_dir_all(pack.join("sample")).unwrap();
+    for file in ["blueprint.toml", "shared/V1__tables.sql", "sample/10_staff.sql.tera"] {
         std::fs::copy(fixture.join(file), pack.join(file)).unwrap();
     }
     ws

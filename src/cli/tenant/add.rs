@@ -74,6 +74,11 @@ fn dry_run(ctx: &Context, spec: &TenantSpec, blueprint: &Blueprint, would: &Woul
     }
     if *exists {
         ctx.printer.line(format!("tenant {} already exists; nothing would be created", spec.code));
+    } else if let Some(row) = &blueprint.manifest.row {
+        ctx.printer.line(format!(
+            "would create tenant {} (a row of {}.{}, blueprint {})",
+            spec.code, row.schema, row.table, blueprint.name
+        ));
     } else {
         ctx.printer.line(format!(
             "would create tenant {} (schema {}, blueprint {}) applying {}",

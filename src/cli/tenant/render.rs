@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::cli::args::TenantSpecArgs;
 use crate::cli::context::Context;
 use crate::cli::tenant::spec;
-use crate::model::blueprint::{Blueprint, Identity};
+use crate::model::blueprint::{Blueprint, Identity, RowSpec};
 use crate::model::config::{PartitionOverrides, TenantSpec};
 use crate::ops::provisioner::history_table;
 use crate::pg::owned_ddl::Lasting;
@@ -20,6 +20,16 @@ pub fn run(ctx: &Context, args: &TenantSpecArgs) -> Result<()> {
     let config = ctx.config()?;
     let spec = spec::resolve(args, &config)?;
     let blueprint = Blueprint::load(&config.templates_dir, &spec.blueprint)?;
+    if let Some(row) = &blueprint.manifest.row {
+        let script = row_script(&spec, &blueprint, row)?;
+        match ctx.printer.is_json() {
+            true => {
+                ctx.printer.json(&json!({ "tenant": spec.code.as_str(), "blueprint": blueprint.name, "sql": script }))
+            }
+            false => ctx.printer.data(script),
+        }
+        return Ok(());
+    }
     let mut script = header(&spec, &blueprint)?;
     script.push_str(&versions(&spec, &blueprint)?);
     let overrides = spec.partitions.or(&config.default_partitions);
@@ -45,9 +55,32 @@ fn header(spec: &TenantSpec, blueprint: &Blueprint) -> Result<String> {
          {insert}\n\n{roles}\nCREATE SCHEMA {schema} AUTHORIZATION {owner};\n",
         bp = blueprint.name,
         latest = blueprint.latest_version(),
-        insert = registry::insert_sql(spec),
+        insert = registry::insert_sql(spec, false),
         schema = code.schema_ident(),
         owner = quote_ident(&code.owner_role()),
+    ))
+}
+
+/// A row tenant's script: its registry rows, its roles and its row of the
+/// tenant table, by the same statement `tenant add` prepares.
+fn row_script(spec: &TenantSpec, blueprint: &Blueprint, row: &RowSpec) -> Result<String> {
+    let code = &spec.code;
+    let (insert, values) = crate::ops::row_tenant::insert_statement(row, spec)?;
+    Ok(format!(
+        "-- provision tenant render {code}: blueprint {bp} (row tenancy: a row of {schema}.{table})\n\
+         -- Run in one transaction: psql -X -1 -v ON_ERROR_STOP=1 -f <file>\n\
+         -- Assumes `provision up` made the blueprint's tables, and a superuser.\n\n\
+         {registry}\n\n{roles}\n\
+         PREPARE provision_row_tenant(json) AS\n{insert};\n\
+         EXECUTE provision_row_tenant({values});\n\
+         DEALLOCATE provision_row_tenant;\n",
+        bp = blueprint.name,
+        schema = row.schema,
+        table = row.table,
+        registry = registry::insert_sql(spec, true),
+        roles = roles::roles_sql(code)?,
+        insert = insert.trim_end(),
+        values = quote_literal(&values.to_string()),
     ))
 }
 

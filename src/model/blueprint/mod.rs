@@ -22,7 +22,6 @@ use uuid::Uuid;
 
 pub use manifest::{
     EncryptedSpec, Interval, Manifest, PartitionSpec, RetentionAction, RetentionRule, RowSpec, SampleSpec, Scrub,
-    Tenancy,
 };
 pub use pack::{available, is_shipped, Origin, PackFile};
 

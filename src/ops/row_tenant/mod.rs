@@ -27,7 +27,7 @@ use crate::report::Reporter;
 use crate::store::{registry, roles};
 
 /// The pack's `[row]`, or the error for a tenant whose blueprint has none.
-pub fn spec<'b>(blueprint: &'b Blueprint) -> Result<&'b RowSpec> {
+pub fn spec(blueprint: &Blueprint) -> Result<&RowSpec> {
     blueprint.manifest.row.as_ref().ok_or_else(|| {
         failed(format!(
             "blueprint {} keeps tenants in schemas, not rows; this tenant's registry entry is wrong",
@@ -91,6 +91,17 @@ pub async fn create(
 /// Inserts the tenant row: code, name and each attribute into the column of
 /// its name; the server casts each value to its column's type.
 async fn insert_row(client: &impl GenericClient, row: &RowSpec, spec: &TenantSpec) -> Result<()> {
+    let (sql, values) = insert_statement(row, spec)?;
+    client
+        .query_one(&sql, &[&values])
+        .await
+        .with_context(|| format!("cannot insert tenant {}'s row into {}", spec.code, qualified(row, &row.table)))?;
+    Ok(())
+}
+
+/// `sql/row_tenant_insert.sql` for `spec`, and its one parameter (`tenant
+/// render` prints both, as PREPARE and EXECUTE).
+pub fn insert_statement(row: &RowSpec, spec: &TenantSpec) -> Result<(String, Value)> {
     let mut values = Map::new();
     values.insert(row.code.clone(), Value::from(spec.code.as_str()));
     values.insert(row.name.clone(), Value::from(spec.name.as_str()));
@@ -103,11 +114,7 @@ async fn insert_row(client: &impl GenericClient, row: &RowSpec, spec: &TenantSpe
         include_str!("../sql/row_tenant_insert.sql"),
         &[("table", &table), ("columns", &columns.join(", ")), ("key", &quote_ident(&row.key))],
     )?;
-    client
-        .query_one(&sql, &[&Value::Object(values)])
-        .await
-        .with_context(|| format!("cannot insert tenant {}'s row into {table}", spec.code))?;
-    Ok(())
+    Ok((sql, Value::Object(values)))
 }
 
 /// One table of a row pack that holds tenant rows, in parent-first order.
