@@ -406,3 +406,44 @@ fn retention_removes_closed_cases_and_financial_rows_and_anonymises_clients_one_
     assert_eq!(db.scalar("SELECT count(*)::text FROM cma.cases"), "0");
     assert_eq!(db.scalar("SELECT count(*)::text FROM cma.clients WHERE first_name !~ '^anon:'"), "0");
 }
+
+#[test]
+fn seed_loads_one_centres_sample_with_no_known_password_and_a_rerun_adds_nothing() {
+    let (db, ws) = provisioned(&["north6", "south6"]);
+    db.provision().in_workspace(&ws).args(["seed", "--tenant", "north6", "--size", "20"]).success();
+    let per_centre = || {
+        let tables = TABLES.iter().filter(|t| !matches!(**t, "centres" | "audit_logs"));
+        let selects: Vec<String> = tables
+            .map(|t| {
+                format!(
+                    "SELECT '{t} ' || y.code || ' ' || count(x.centre_id) FROM cma.centres y \
+                     LEFT JOIN cma.{t} x ON x.centre_id = y.id GROUP BY y.code"
+                )
+            })
+            .collect();
+        db.strings(&format!("{} ORDER BY 1", selects.join(" UNION ALL ")))
+    };
+    let counts = per_centre();
+    for line in &counts {
+        let parts: Vec<&str> = line.split(' ').collect();
+        match parts[1] {
+            "north6" => assert_ne!(parts[2], "0", "{line}: the seeded centre has rows in every table"),
+            _ => assert_eq!(parts[2], "0", "{line}: the other centre gets none"),
+        }
+    }
+    assert!(counts.contains(&"clients north6 20".to_owned()), "{counts:?}");
+    assert!(counts.contains(&"users north6 4".to_owned()), "a manager, two advisors, a trainee: {counts:?}");
+    // bcrypt hashes, all different: of random secrets nobody was given.
+    assert_eq!(
+        db.scalar("SELECT count(DISTINCT password_hash)::text FROM cma.users WHERE password_hash ~ '^\\$2a\\$08\\$'"),
+        "4"
+    );
+    assert_eq!(
+        db.scalar(
+            "SELECT u.username FROM cma.centres c JOIN cma.users u ON u.id = c.manager_id WHERE c.code = 'north6'"
+        ),
+        "manager"
+    );
+    db.provision().in_workspace(&ws).args(["seed", "--tenant", "north6", "--size", "20"]).success();
+    assert_eq!(per_centre(), counts, "a rerun adds nothing");
+}
