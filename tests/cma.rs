@@ -447,3 +447,25 @@ fn seed_loads_one_centres_sample_with_no_known_password_and_a_rerun_adds_nothing
     db.provision().in_workspace(&ws).args(["seed", "--tenant", "north6", "--size", "20"]).success();
     assert_eq!(per_centre(), counts, "a rerun adds nothing");
 }
+
+#[test]
+fn tenant_remove_deletes_only_its_centres_rows_and_keeps_its_audit_trail() {
+    let (db, ws) = provisioned(&["north7", "south7"]);
+    fill(&db, "north7");
+    fill(&db, "south7");
+    let north = db.scalar("SELECT id::text FROM cma.centres WHERE code = 'north7'");
+    let south = db.scalar("SELECT id::text FROM cma.centres WHERE code = 'south7'");
+    let of = |rows: Vec<String>, id: &str| -> Vec<String> {
+        rows.into_iter().filter(|r| r.split(' ').nth(1) == Some(id)).collect()
+    };
+    let south_before = of(all_rows(&db), &south);
+    let trail = |id: &str| db.scalar(&format!("SELECT count(*)::text FROM cma.audit_logs WHERE centre_id = {id}"));
+    let north_trail: i64 = trail(&north).parse().unwrap();
+    assert!(north_trail > 10, "the fill was audited: {north_trail}");
+    db.provision().in_workspace(&ws).args(["tenant", "remove", "north7", "--yes"]).success();
+    assert!(of(all_rows(&db), &north).is_empty(), "north's rows are gone");
+    assert_eq!(db.strings("SELECT code FROM cma.centres"), ["south7"]);
+    assert_eq!(of(all_rows(&db), &south), south_before, "south's rows are untouched");
+    let kept: i64 = trail(&north).parse().unwrap();
+    assert!(kept >= north_trail, "north's audit trail stays ({kept} rows)");
+}

@@ -238,12 +238,12 @@ fn stamps_soft_deletes_and_the_append_only_audit_trail() {
         "the superuser still sees the soft-deleted row"
     );
     // The writes are in the trail, with the user and centre, and no personal column.
-    let trail = db.strings(&format!(
+    let trail = db.strings(
         "SELECT action || ' ' || coalesce(user_id::text, '-') || ' ' || centre_id || ' ' \
                 || (new_values ? 'first_name')::text || ' ' || (new_values ? 'marital_status')::text \
          FROM cma.audit_logs WHERE table_name = 'clients' AND record_id = \
-              (SELECT id FROM cma.clients WHERE client_reference = 'CL-7') ORDER BY id"
-    ));
+              (SELECT id FROM cma.clients WHERE client_reference = 'CL-7') ORDER BY id",
+    );
     assert_eq!(
         trail,
         [
