@@ -449,7 +449,7 @@ fn seed_loads_one_centres_sample_with_no_known_password_and_a_rerun_adds_nothing
 }
 
 #[test]
-fn tenant_remove_deletes_only_its_centres_rows_and_keeps_its_audit_trail() {
+fn tenant_remove_deletes_only_its_centres_rows_keeps_its_audit_trail_and_its_backup_restores_them() {
     let (db, ws) = provisioned(&["north7", "south7"]);
     fill(&db, "north7");
     fill(&db, "south7");
@@ -462,10 +462,22 @@ fn tenant_remove_deletes_only_its_centres_rows_and_keeps_its_audit_trail() {
     let trail = |id: &str| db.scalar(&format!("SELECT count(*)::text FROM cma.audit_logs WHERE centre_id = {id}"));
     let north_trail: i64 = trail(&north).parse().unwrap();
     assert!(north_trail > 10, "the fill was audited: {north_trail}");
-    db.provision().in_workspace(&ws).args(["tenant", "remove", "north7", "--yes"]).success();
+    let before = all_rows(&db);
+    let centres_before = db.strings("SELECT c::text FROM cma.centres c ORDER BY id");
+    let file = ws.path().join("north7-final.sql");
+    db.provision().in_workspace(&ws).args(["tenant", "remove", "north7", "--yes", "--backup-out"]).arg(&file).success();
     assert!(of(all_rows(&db), &north).is_empty(), "north's rows are gone");
     assert_eq!(db.strings("SELECT code FROM cma.centres"), ["south7"]);
     assert_eq!(of(all_rows(&db), &south), south_before, "south's rows are untouched");
     let kept: i64 = trail(&north).parse().unwrap();
     assert!(kept >= north_trail, "north's audit trail stays ({kept} rows)");
+    // The final backup restores exactly what was there (the manager cycle and composite keys included).
+    let restore = std::process::Command::new("psql")
+        .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
+    assert_eq!(all_rows(&db), before);
+    assert_eq!(db.strings("SELECT c::text FROM cma.centres c ORDER BY id"), centres_before);
 }
