@@ -33,6 +33,104 @@ const TABLES: [&str; 14] = [
     "users",
 ];
 
+/// Every column of the document's tables with its type as the catalog spells it (centres.code widened to 56).
+const DOCUMENT_COLUMNS: [(&str, &str); 11] = [
+    (
+        "centres",
+        "id integer, name character varying(255), code character varying(56), address_line1 character \
+         varying(255), address_line2 character varying(255), city character varying(100), postcode character \
+         varying(20), phone character varying(20), email character varying(255), manager_id integer, status \
+         character varying(20), settings jsonb, created_at timestamp without time zone, updated_at timestamp \
+         without time zone",
+    ),
+    (
+        "users",
+        "id integer, centre_id integer, username character varying(50), email character varying(255), \
+         password_hash character varying(255), first_name character varying(100), last_name character \
+         varying(100), role character varying(20), phone character varying(20), hire_date date, \
+         qualification_level character varying(50), is_active boolean, last_login timestamp without time \
+         zone, settings jsonb, created_at timestamp without time zone, updated_at timestamp without time zone",
+    ),
+    (
+        "clients",
+        "id integer, centre_id integer, client_reference character varying(50), title character varying(10), \
+         first_name character varying(100), last_name character varying(100), date_of_birth date, \
+         national_insurance_number character varying(13), phone_primary character varying(20), \
+         phone_secondary character varying(20), email character varying(255), address_line1 character \
+         varying(255), address_line2 character varying(255), city character varying(100), postcode character \
+         varying(20), marital_status character varying(20), employment_status character varying(50), \
+         monthly_income numeric(10,2), dependents integer, vulnerability_flags jsonb, data_consent boolean, \
+         data_consent_date timestamp without time zone, gdpr_deletion_request boolean, gdpr_deletion_date \
+         timestamp without time zone, created_at timestamp without time zone, updated_at timestamp without \
+         time zone, created_by integer, updated_by integer",
+    ),
+    (
+        "cases",
+        "id integer, centre_id integer, case_reference character varying(50), client_id integer, advisor_id \
+         integer, case_type character varying(50), status character varying(30), priority character \
+         varying(10), opening_date date, closing_date date, closure_reason character varying(100), total_debt \
+         numeric(12,2), monthly_surplus numeric(8,2), debt_solution character varying(100), fca_outcome \
+         character varying(100), compliance_status character varying(30), ai_risk_score numeric(3,2), \
+         ai_recommendations jsonb, next_review_date date, created_at timestamp without time zone, updated_at \
+         timestamp without time zone, created_by integer, updated_by integer",
+    ),
+    (
+        "creditors",
+        "id integer, case_id integer, creditor_name character varying(255), creditor_type character \
+         varying(50), account_number character varying(100), original_balance numeric(10,2), current_balance \
+         numeric(10,2), monthly_payment numeric(8,2), interest_rate numeric(5,2), arrears_amount \
+         numeric(10,2), priority_level character varying(20), contact_name character varying(100), \
+         contact_phone character varying(20), contact_email character varying(255), status character \
+         varying(30), notes text, created_at timestamp without time zone, updated_at timestamp without time \
+         zone",
+    ),
+    (
+        "budget_sheets",
+        "id integer, case_id integer, sheet_type character varying(30), total_income numeric(10,2), \
+         total_expenses numeric(10,2), surplus_deficit numeric(10,2), income_details jsonb, expense_details \
+         jsonb, verification_status character varying(30), verified_by integer, verified_date timestamp \
+         without time zone, created_at timestamp without time zone, updated_at timestamp without time zone, \
+         created_by integer",
+    ),
+    (
+        "documents",
+        "id integer, centre_id integer, case_id integer, document_name character varying(255), document_type \
+         character varying(100), file_path character varying(500), file_size bigint, mime_type character \
+         varying(100), version_number integer, is_encrypted boolean, encryption_key_id character \
+         varying(100), upload_status character varying(30), ocr_status character varying(30), ocr_confidence \
+         numeric(3,2), extracted_text text, ai_classification jsonb, access_level character varying(30), \
+         retention_date date, created_at timestamp without time zone, created_by integer",
+    ),
+    (
+        "appointments",
+        "id integer, centre_id integer, case_id integer, client_id integer, advisor_id integer, \
+         appointment_type character varying(50), status character varying(30), scheduled_date date, \
+         scheduled_time time without time zone, duration_minutes integer, location character varying(255), \
+         meeting_mode character varying(30), preparation_notes text, outcome_summary text, follow_up_required \
+         boolean, follow_up_date date, reminder_sent boolean, created_at timestamp without time zone, \
+         updated_at timestamp without time zone, created_by integer",
+    ),
+    (
+        "case_compliance",
+        "id integer, case_id integer, compliance_type character varying(100), requirement_met boolean, \
+         evidence_provided boolean, evidence_document_id integer, check_date date, checked_by integer, notes \
+         text, remedial_action text, deadline_date date, created_at timestamp without time zone",
+    ),
+    (
+        "audit_logs",
+        "id bigint, centre_id integer, user_id integer, action character varying(100), table_name character \
+         varying(100), record_id integer, old_values jsonb, new_values jsonb, ip_address inet, user_agent \
+         text, session_id character varying(255), timestamp timestamp without time zone",
+    ),
+    (
+        "ai_insights",
+        "id integer, case_id integer, insight_type character varying(100), confidence_score numeric(3,2), \
+         analysis_data jsonb, recommendations jsonb, model_version character varying(50), processed_date \
+         timestamp without time zone, status character varying(30), feedback_rating integer, feedback_notes \
+         text",
+    ),
+];
+
 /// A workspace declaring centres `codes` of the cma pack (codes unique per
 /// test: roles are cluster-wide and tests run side by side).
 fn centres_workspace(codes: &[&str]) -> Workspace {
@@ -110,7 +208,17 @@ fn up_makes_every_table_column_check_and_index_of_the_document_and_a_row_per_cen
         db.strings("SELECT code || ' ' || name || ' ' || city || ' ' || postcode || ' ' || status FROM cma.centres ORDER BY code"),
         ["north1 NORTH1 Centre Leeds LS1 1AA active", "south1 SOUTH1 Centre Leeds LS1 1AA active"]
     );
-    // A sample of the document's columns with their types and defaults, table by table.
+    // Every column of the document, with its type.
+    for (table, wanted) in DOCUMENT_COLUMNS {
+        let found = db.strings(&format!(
+            "SELECT attname || ' ' || format_type(atttypid, atttypmod) FROM pg_attribute \
+             WHERE attrelid = 'cma.{table}'::regclass AND attnum > 0 AND NOT attisdropped"
+        ));
+        for column in wanted.split(", ") {
+            assert!(found.iter().any(|c| c == column), "cma.{table}: {column} missing: {found:?}");
+        }
+    }
+    // The columns the pack adds (centre keys, audit fields, soft deletes) and the tables it defines.
     let columns = |table: &str| {
         db.strings(&format!(
             "SELECT attname::text FROM pg_attribute WHERE attrelid = 'cma.{table}'::regclass AND attnum > 0 \
@@ -261,6 +369,26 @@ fn surplus_deficit_is_computed_and_a_cross_centre_link_fails_even_for_the_superu
     fill(&db, "north3");
     fill(&db, "south3");
     assert_eq!(db.scalar("SELECT surplus_deficit::text FROM cma.budget_sheets LIMIT 1"), "-199.75");
+    // The document's defaults.
+    for (sql, wanted) in [
+        ("SELECT concat_ws(' ', priority, compliance_status, ai_recommendations) FROM cma.cases", "medium pending []"),
+        ("SELECT concat_ws(' ', dependents, vulnerability_flags, data_consent, gdpr_deletion_request) FROM cma.clients",
+         "0 [] f f"),
+        ("SELECT concat_ws(' ', priority_level, status) FROM cma.creditors", "non-priority active"),
+        ("SELECT concat_ws(' ', sheet_type, verification_status, income_details) FROM cma.budget_sheets",
+         "initial unverified {}"),
+        ("SELECT concat_ws(' ', version_number, is_encrypted, upload_status, ocr_status, access_level) FROM cma.documents",
+         "1 f pending not_processed case_team"),
+        ("SELECT concat_ws(' ', status, duration_minutes, meeting_mode, follow_up_required) FROM cma.appointments",
+         "scheduled 60 in_person f"),
+        ("SELECT concat_ws(' ', requirement_met, evidence_provided, check_date = CURRENT_DATE) FROM cma.case_compliance",
+         "f f t"),
+        ("SELECT concat_ws(' ', status, recommendations) FROM cma.ai_insights", "active []"),
+        ("SELECT concat_ws(' ', status, settings) FROM cma.centres", "active {}"),
+        ("SELECT concat_ws(' ', is_active, settings) FROM cma.users", "t {}"),
+    ] {
+        assert_eq!(db.strings(sql).first().map(String::as_str), Some(wanted), "{sql}");
+    }
     assert_eq!(
         db.scalar(
             "SELECT count(*)::text FROM cma.documents \
