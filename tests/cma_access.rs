@@ -6,10 +6,11 @@
 //! delete hides the row from the login afterwards; every write lands in the
 //! audit trail, which nobody can rewrite.
 
+mod cma_common;
 mod support;
 
+use cma_common::{centre_id, fill, provisioned, user_id};
 use support::access::{app_login, code_of, count, PASSWORD};
-use support::{TestDb, Workspace};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
@@ -29,65 +30,6 @@ const TABLES: [&str; 13] = [
     "audit_logs",
     "ai_insights",
 ];
-
-/// `provision up` with centres `codes` (unique per test: roles are cluster-wide).
-fn provisioned(codes: &[&str]) -> (TestDb, Workspace) {
-    let toml: String = codes
-        .iter()
-        .map(|code| {
-            format!(
-                "[tenants.{code}]\nname = \"{code} centre\"\nblueprint = \"cma\"\n\
-                 [tenants.{code}.attributes]\ncity = \"York\"\npostcode = \"YO1 7HH\"\n"
-            )
-        })
-        .collect();
-    let db = TestDb::new();
-    let ws = Workspace::new(&toml);
-    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
-    (db, ws)
-}
-
-/// An advisor, a client with a case and one row in every other table for
-/// centre `code`, written by the superuser.
-fn fill(db: &TestDb, code: &str) {
-    let centre = format!("(SELECT id FROM cma.centres WHERE code = '{code}')");
-    let advisor = format!("(SELECT id FROM cma.users WHERE username = 'advisor' AND centre_id = {centre})");
-    let case = format!("(SELECT id FROM cma.cases WHERE centre_id = {centre})");
-    let client = format!("(SELECT id FROM cma.clients WHERE centre_id = {centre})");
-    db.execute(&format!(
-        "INSERT INTO cma.users (centre_id, username, email, password_hash, role)
-           VALUES ({centre}, 'advisor', 'advisor@{code}.example', 'x', 'advisor');
-         INSERT INTO cma.clients (centre_id, client_reference, first_name, last_name)
-           VALUES ({centre}, 'CL-1', 'Ada', 'Lovelace');
-         INSERT INTO cma.cases (centre_id, case_reference, client_id, advisor_id, case_type)
-           VALUES ({centre}, 'CASE-1', {client}, {advisor}, 'debt_advice');
-         INSERT INTO cma.creditors (centre_id, case_id, creditor_name) VALUES ({centre}, {case}, 'Big Bank');
-         INSERT INTO cma.debts (centre_id, creditor_id, debt_type)
-           SELECT centre_id, id, 'overdraft' FROM cma.creditors WHERE centre_id = {centre};
-         INSERT INTO cma.budget_sheets (centre_id, case_id, total_income) VALUES ({centre}, {case}, 900);
-         INSERT INTO cma.documents (centre_id, case_id, document_name) VALUES ({centre}, {case}, 'letter.pdf');
-         INSERT INTO cma.case_notes (centre_id, case_id, content) VALUES ({centre}, {case}, 'first call');
-         INSERT INTO cma.appointments (centre_id, case_id, client_id, advisor_id, appointment_type, scheduled_date,
-                                       scheduled_time)
-           VALUES ({centre}, {case}, {client}, {advisor}, 'initial', '2026-01-10', '09:30');
-         INSERT INTO cma.appointment_notes (centre_id, appointment_id, content)
-           SELECT centre_id, id, 'prepare' FROM cma.appointments WHERE centre_id = {centre};
-         INSERT INTO cma.case_compliance (centre_id, case_id, compliance_type) VALUES ({centre}, {case}, 'fact_find');
-         INSERT INTO cma.ai_insights (centre_id, case_id, insight_type, analysis_data)
-           VALUES ({centre}, {case}, 'risk', '{{}}');"
-    ));
-}
-
-fn centre_id(db: &TestDb, code: &str) -> String {
-    db.scalar(&format!("SELECT id::text FROM cma.centres WHERE code = '{code}'"))
-}
-
-fn advisor_id(db: &TestDb, code: &str) -> String {
-    db.scalar(&format!(
-        "SELECT u.id::text FROM cma.users u JOIN cma.centres c ON c.id = u.centre_id \
-         WHERE c.code = '{code}' AND u.username = 'advisor'"
-    ))
-}
 
 async fn set(c: &Client, setting: &str, value: &str) {
     c.query_one("SELECT set_config($1, $2, false)", &[&setting, &value]).await.unwrap();
@@ -154,7 +96,7 @@ fn a_removed_centre_is_seen_by_nobody_and_another_centres_user_cannot_be_named()
     let (db, ws) = provisioned(&["north12", "south12"]);
     fill(&db, "north12");
     fill(&db, "south12");
-    let (north, south_advisor) = (centre_id(&db, "north12"), advisor_id(&db, "south12"));
+    let (north, south_advisor) = (centre_id(&db, "north12"), user_id(&db, "south12", "advisor"));
     let login = app_login(&db, &ws, "north12");
     db.as_login(&login, PASSWORD, async |c| {
         set(c, "app.centre_id", &north).await;
@@ -180,7 +122,7 @@ fn a_removed_centre_is_seen_by_nobody_and_another_centres_user_cannot_be_named()
 fn stamps_soft_deletes_and_the_append_only_audit_trail() {
     let (db, ws) = provisioned(&["north13"]);
     fill(&db, "north13");
-    let (north, advisor) = (centre_id(&db, "north13"), advisor_id(&db, "north13"));
+    let (north, advisor) = (centre_id(&db, "north13"), user_id(&db, "north13", "advisor"));
     let login = app_login(&db, &ws, "north13");
     db.as_login(&login, PASSWORD, async |c| {
         set(c, "app.centre_id", &north).await;
