@@ -24,7 +24,7 @@ async fn set_branch(c: &Client, id: &str) {
 fn a_row_tenant_is_a_row_with_roles_and_a_registry_entry_and_no_schema() {
     let db = TestDb::new();
     let ws = branches_workspace(&["north1"]);
-    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    db.provision().in_workspace(&ws).args(["up"]).success();
     db.provision()
         .in_workspace(&ws)
         .args([
@@ -64,7 +64,7 @@ fn a_row_tenant_is_a_row_with_roles_and_a_registry_entry_and_no_schema() {
     let before = rows(&db);
     db.provision()
         .in_workspace(&ws)
-        .args(["tenant", "add", "south1", "--blueprint", "branches", "--name", "Again", "--no-verify"])
+        .args(["tenant", "add", "south1", "--blueprint", "branches", "--name", "Again"])
         .status(1);
     assert_eq!(rows(&db), before);
 }
@@ -73,12 +73,12 @@ fn a_row_tenant_is_a_row_with_roles_and_a_registry_entry_and_no_schema() {
 fn an_unregistered_row_of_the_same_code_is_refused_and_nothing_is_made() {
     let db = TestDb::new();
     let ws = branches_workspace(&["north2"]);
-    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    db.provision().in_workspace(&ws).args(["up"]).success();
     db.execute("INSERT INTO branchco.branches (code, name) VALUES ('east2', 'Squatter')");
     let catalog = db.catalog();
     db.provision()
         .in_workspace(&ws)
-        .args(["tenant", "add", "east2", "--blueprint", "branches", "--name", "East", "--no-verify"])
+        .args(["tenant", "add", "east2", "--blueprint", "branches", "--name", "East"])
         .status(1)
         .stderr_has("not registered");
     assert_eq!(db.catalog(), catalog);
@@ -90,7 +90,7 @@ fn an_unregistered_row_of_the_same_code_is_refused_and_nothing_is_made() {
 fn a_login_sees_and_writes_only_its_own_branch_whatever_the_setting_holds() {
     let db = TestDb::new();
     let ws = branches_workspace(&["north3", "south3"]);
-    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    db.provision().in_workspace(&ws).args(["up"]).success();
     seed_branch(&db, "north3", 3);
     seed_branch(&db, "south3", 2);
     let (north3, south3) = (branch_id(&db, "north3"), branch_id(&db, "south3"));
@@ -147,7 +147,7 @@ fn a_login_sees_and_writes_only_its_own_branch_whatever_the_setting_holds() {
 fn backup_then_remove_deletes_only_its_rows_keeps_its_trail_and_the_file_restores_them() {
     let db = TestDb::new();
     let ws = branches_workspace(&["north4", "south4"]);
-    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    db.provision().in_workspace(&ws).args(["up"]).success();
     seed_branch(&db, "north4", 3);
     seed_branch(&db, "south4", 2);
     let (north4, south4) = (branch_id(&db, "north4"), branch_id(&db, "south4"));
@@ -196,7 +196,7 @@ fn backup_then_remove_deletes_only_its_rows_keeps_its_trail_and_the_file_restore
 fn remove_is_refused_while_another_tenants_row_references_its_rows() {
     let db = TestDb::new();
     let ws = branches_workspace(&["north5", "south5"]);
-    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    db.provision().in_workspace(&ws).args(["up"]).success();
     seed_branch(&db, "north5", 1);
     // A table outside the pack's rules: south5's row points at north5's staff member by a plain key.
     db.execute(
@@ -220,7 +220,7 @@ fn remove_is_refused_while_another_tenants_row_references_its_rows() {
 fn keep_data_makes_the_branch_unreadable_until_activate() {
     let db = TestDb::new();
     let ws = branches_workspace(&["north6"]);
-    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    db.provision().in_workspace(&ws).args(["up"]).success();
     seed_branch(&db, "north6", 2);
     let north6 = branch_id(&db, "north6");
     let login = login_for(&db, &ws, "north6");
@@ -243,7 +243,7 @@ fn keep_data_makes_the_branch_unreadable_until_activate() {
 fn retention_run_works_per_row_tenant_and_touches_no_other_branch() {
     let db = TestDb::new();
     let ws = branches_workspace(&["north7", "south7"]);
-    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    db.provision().in_workspace(&ws).args(["up"]).success();
     db.execute(
         "INSERT INTO branchco.activity (branch_id, what, at)
            SELECT b.id, 'old ' || g, now() - interval '400 days' - g * interval '1 day'
@@ -268,7 +268,7 @@ fn retention_run_works_per_row_tenant_and_touches_no_other_branch() {
 fn seed_loads_each_row_tenants_sample_into_its_own_rows_only() {
     let db = TestDb::new();
     let ws = branches_workspace(&["north8", "south8"]);
-    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    db.provision().in_workspace(&ws).args(["up"]).success();
     seed_branch(&db, "south8", 1);
     let south = branch_id(&db, "south8");
     let south_before = rows_of(&rows(&db), &south);
@@ -289,7 +289,7 @@ fn tenant_render_runs_under_psql_to_what_tenant_add_makes() {
     let (rendered, added) = (TestDb::new(), TestDb::new());
     let ws = branches_workspace(&["north9"]);
     for db in [&rendered, &added] {
-        db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+        db.provision().in_workspace(&ws).args(["up"]).success();
     }
     let args = ["east9", "--blueprint", "branches", "--name", "East", "--set", "city=Hull"];
     let script = rendered.provision().in_workspace(&ws).args(["tenant", "render"]).args(args).success().stdout;
@@ -298,7 +298,7 @@ fn tenant_render_runs_under_psql_to_what_tenant_add_makes() {
         .output()
         .unwrap();
     assert!(psql.status.success(), "{}", String::from_utf8_lossy(&psql.stderr));
-    added.provision().in_workspace(&ws).args(["tenant", "add", "--no-verify"]).args(args).success();
+    added.provision().in_workspace(&ws).args(["tenant", "add"]).args(args).success();
     let state = |db: &TestDb| {
         db.strings(
             "SELECT format('%s %s %s %s', code, name, city, status) FROM branchco.branches

@@ -61,11 +61,16 @@ async fn parse_pack(args: &TenantSpecArgs, config: &Config) {
     }
 }
 
+/// The tenant's schema; a row tenant has none (JSON null).
+fn schema_of(spec: &TenantSpec, blueprint: &Blueprint) -> Option<String> {
+    blueprint.manifest.row.is_none().then(|| spec.code.schema_name())
+}
+
 /// Prints what `tenant add` would do.
 fn dry_run(ctx: &Context, spec: &TenantSpec, blueprint: &Blueprint, would: &WouldAdd) {
     let WouldAdd { shared_pending, exists, versions } = would;
     ctx.printer.json(&json!({
-        "dry_run": true, "tenant": spec.code.as_str(), "schema": spec.code.schema_name(), "exists": exists,
+        "dry_run": true, "tenant": spec.code.as_str(), "schema": schema_of(spec, blueprint), "exists": exists,
         "blueprint": blueprint.name, "versions": if *exists { Vec::new() } else { versions.clone() },
         "shared_pending": shared_pending,
     }));
@@ -95,12 +100,16 @@ fn dry_run(ctx: &Context, spec: &TenantSpec, blueprint: &Blueprint, would: &Woul
 fn report(ctx: &Context, spec: &TenantSpec, blueprint: &Blueprint, added: &Added, seconds: f64) -> Result<()> {
     let Added { shared_applied, outcome, verified } = added;
     ctx.printer.json(&json!({
-        "tenant": spec.code.as_str(), "schema": spec.code.schema_name(), "tenant_id": spec.id,
+        "tenant": spec.code.as_str(), "schema": schema_of(spec, blueprint), "tenant_id": spec.id,
         "blueprint": blueprint.name, "shared_applied": shared_applied, "result": outcome, "seconds": seconds,
         "verify": verified,
     }));
     // The use case returns only a creation; any other outcome has no line here.
-    if let Outcome::Created { version, applied, objects, admin, .. } = outcome {
+    if let (Outcome::Created { .. }, Some(row)) = (outcome, &blueprint.manifest.row) {
+        let (code, bp) = (strong(&spec.code), &blueprint.name);
+        let at = format!("{}.{}", row.schema, row.table);
+        ctx.printer.line(format!("{} tenant {code} (a row of {at}, blueprint {bp}) in {seconds:.2} s", good("created")));
+    } else if let Outcome::Created { version, applied, objects, admin, .. } = outcome {
         ctx.printer.line(format!(
             "{} tenant {} (schema {}, blueprint {}, version {version}): {}, {} in {seconds:.2} s",
             good("created"),

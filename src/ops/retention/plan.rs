@@ -99,6 +99,10 @@ pub async fn plan_tenant(
     let clock = client.query_one(include_str!("sql/clock.sql"), &[&now, &ages]).await?;
     let cutoffs: Vec<String> = clock.get("cutoffs");
     let scope = Scope::of(code, blueprint);
+    if scope.filter.is_some() {
+        // Held to a row pack's policies, a role would find no expired row and say so: refuse instead.
+        client.batch_execute("SET row_security = off").await?;
+    }
     let names: Vec<String> = rules.iter().map(|r| r.table.clone()).collect();
     let tables = client.query(include_str!("sql/tables.sql"), &[&scope.schema, &names]).await?;
     let log = audit_log(client, code, blueprint).await?;

@@ -21,10 +21,12 @@ pub enum Check {
     Roles,
     Privileges,
     Functions,
+    /// Row tenancy: the registry against the rows of `[row] table`.
+    Registry,
 }
 
 impl Check {
-    pub const ALL: [Check; 10] = [
+    pub const ALL: [Check; 11] = [
         Check::Structure,
         Check::Checksums,
         Check::Rls,
@@ -35,6 +37,7 @@ impl Check {
         Check::Roles,
         Check::Privileges,
         Check::Functions,
+        Check::Registry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl Check {
             Check::Roles => "roles",
             Check::Privileges => "privileges",
             Check::Functions => "functions",
+            Check::Registry => "registry",
         }
     }
 

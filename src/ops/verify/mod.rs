@@ -7,8 +7,10 @@
 //! `canonical.rs`), and rolled back. Shared schemas are compared against the
 //! shared migrations applied to a throwaway database. Invariants that no
 //! template can express (RLS on partitions, cross-tenant privileges, …) are
-//! a few more queries. The number of queries does not grow with the tenant
-//! count, and the three checks run at once on their own connections.
+//! a few more queries. Row tenants (no schema of their own) are checked
+//! through their blueprint's `[row]` tables and rows instead (`row.rs`).
+//! The number of queries does not grow with the tenant count, and the
+//! three checks run at once on their own connections.
 //! Tenants another provision process is changing are skipped or waited for
 //! (`busy.rs`).
 
@@ -21,6 +23,7 @@ mod invariants;
 mod kinds;
 mod references;
 pub mod report;
+mod row;
 mod scratch;
 mod shared;
 
@@ -39,14 +42,27 @@ use crate::store::registry::Registered;
 pub use busy::Busy;
 pub use kinds::{Check, Difference};
 
-/// The checks, in report order; every tenant gets each (JUnit testcases).
-pub const TENANT_CHECKS: &[Check] = &Check::ALL;
+/// The checks, in report order; every schema tenant gets each (JUnit testcases).
+pub const TENANT_CHECKS: &[Check] = &[
+    Check::Structure,
+    Check::Checksums,
+    Check::Rls,
+    Check::Audit,
+    Check::Partitions,
+    Check::Indexes,
+    Check::Constraints,
+    Check::Roles,
+    Check::Privileges,
+    Check::Functions,
+];
+pub use row::{BLUEPRINT_CHECKS as ROW_BLUEPRINT_CHECKS, TENANT_CHECKS as ROW_TENANT_CHECKS};
 pub const SHARED_CHECKS: &[Check] = &[Check::Structure, Check::Checksums, Check::Indexes, Check::Constraints];
 
 /// One problem, named precisely enough to act on.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Finding {
-    /// The tenant, or `shared` for the shared schemas.
+    /// The tenant, `shared` for the shared schemas, or `row:<blueprint>`
+    /// for a row blueprint's tables.
     pub scope: String,
     pub check: Check,
     /// A [`Difference`] (`missing`, `extra`, `changed`) or a sentence for invariants.
@@ -65,6 +81,12 @@ pub struct Finding {
 pub struct Outcome {
     /// The tenants verified.
     pub tenants: Vec<String>,
+    /// Those of them that are row tenants (`tenancy = "row"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub row_tenants: Vec<String>,
+    /// The row blueprints whose tables were verified.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub row_blueprints: Vec<String>,
     pub findings: Vec<Finding>,
     pub seconds: f64,
     /// Tenants another provision process was changing; verified once it
@@ -139,23 +161,29 @@ pub async fn run_codes(
     let tenant_checks = async {
         let held = busy::hold(&mut invariant_side, codes, busy).await?;
         // Loading the blueprints and comparing checksums is client work.
-        let (blueprints, mut findings) = {
+        let (blueprints, schema_tenants, row_tenants, mut findings) = {
             let (templates, tenants) = (config.templates_dir.clone(), held.tenants.clone());
-            tokio::task::spawn_blocking(move || prepare(&templates, &tenants)).await??
+            tokio::task::spawn_blocking(move || prepare(&templates, tenants)).await??
         };
-        let (structure, invariants) = tokio::join!(
-            fingerprint::compare(client, target, &held.tenants, &blueprints),
-            invariants::check(&invariant_side, &held.tenants, &blueprints, config, &shared_schemas)
+        let specs = row::blueprints(&invariant_side, config, &row_tenants, &blueprints, scope).await?;
+        let (structure, invariants, rows) = tokio::join!(
+            fingerprint::compare(client, target, &schema_tenants, &blueprints),
+            invariants::check(&invariant_side, &schema_tenants, &blueprints, config, &shared_schemas),
+            row::check(&invariant_side, &specs, &row_tenants, scope)
         );
         findings.extend(structure?);
         findings.extend(invariants?);
-        anyhow::Ok((held, findings))
+        findings.extend(rows?);
+        let row_codes = row_tenants.iter().map(|t| t.code.as_str().to_owned()).collect();
+        anyhow::Ok((held, row_codes, specs.into_keys().collect(), findings))
     };
     let (tenant_findings, shared) = tokio::join!(tenant_checks, shared);
-    let (held, mut findings) = tenant_findings?;
+    let (held, row_tenants, row_blueprints, mut findings) = tenant_findings?;
     findings.extend(shared?);
     Ok(Outcome {
         tenants: held.tenants.iter().map(|t| t.code.as_str().to_owned()).collect(),
+        row_tenants,
+        row_blueprints,
         findings,
         seconds: started.elapsed().as_secs_f64(),
         waited: held.waited,
@@ -163,16 +191,24 @@ pub async fn run_codes(
     })
 }
 
-/// The tenants' blueprints, and the checksum findings.
-fn prepare(templates: &std::path::Path, tenants: &[Registered]) -> Result<(HashMap<String, Blueprint>, Vec<Finding>)> {
+/// What [`prepare`] hands the checks: the tenants' blueprints, the schema
+/// tenants, the row tenants (no schema of their own), the checksum findings.
+type Prepared = (HashMap<String, Blueprint>, Vec<Registered>, Vec<Registered>, Vec<Finding>);
+
+/// The tenants' blueprints, the tenants split by tenancy, and the schema
+/// tenants' checksum findings (a row tenant has no history of its own).
+fn prepare(templates: &std::path::Path, tenants: Vec<Registered>) -> Result<Prepared> {
     let mut blueprints: HashMap<String, Blueprint> = HashMap::new();
-    for tenant in tenants {
+    for tenant in &tenants {
         if !blueprints.contains_key(&tenant.blueprint) {
             blueprints.insert(tenant.blueprint.clone(), Blueprint::load(templates, &tenant.blueprint)?);
         }
     }
-    let findings = checksums(tenants, &blueprints)?;
-    Ok((blueprints, findings))
+    let (row_tenants, schema_tenants): (Vec<Registered>, Vec<Registered>) =
+        tenants.into_iter().partition(|t| row::is_row_tenant(t, &blueprints));
+    let mut findings = checksums(&schema_tenants, &blueprints)?;
+    findings.extend(row::mismatched(&row_tenants, &blueprints));
+    Ok((blueprints, schema_tenants, row_tenants, findings))
 }
 
 /// Keys missing from `found`, extra in it, or with another value; sorted

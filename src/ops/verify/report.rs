@@ -10,14 +10,14 @@ use anyhow::Result;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
-use super::{Check, Finding, Outcome, SHARED_CHECKS, TENANT_CHECKS};
+use super::{Check, Finding, Outcome, ROW_BLUEPRINT_CHECKS, ROW_TENANT_CHECKS, SHARED_CHECKS, TENANT_CHECKS};
 use crate::report::count;
 
 /// One line per finding, then a summary line.
 pub fn text(outcome: &Outcome) -> String {
     let mut out = String::new();
     for f in &outcome.findings {
-        out.push_str(&format!("{}: {} {} {} {}", f.scope, f.check, f.problem, f.kind, f.object));
+        out.push_str(&format!("{}: {} {}", f.scope, f.check, headline(f)));
         if let Some(expected) = &f.expected {
             out.push_str(&format!("\n    expected: {expected}"));
         }
@@ -43,7 +43,7 @@ pub fn summary(outcome: &Outcome) -> String {
 }
 
 fn verdict(outcome: &Outcome) -> String {
-    let checks = outcome.tenants.len() * TENANT_CHECKS.len() + SHARED_CHECKS.len();
+    let checks = check_count(outcome);
     match outcome.findings.len() {
         0 => format!(
             "verify: {} and the shared schemas clean ({}, {:.2} s)",
@@ -61,6 +61,29 @@ fn verdict(outcome: &Outcome) -> String {
     }
 }
 
+/// The testcases of a run: each tenant's checks, each row blueprint's, the shared schemas'.
+fn check_count(outcome: &Outcome) -> usize {
+    let tenants: usize = outcome.tenants.iter().map(|t| checks_of(outcome, t).len()).sum();
+    tenants + outcome.row_blueprints.len() * ROW_BLUEPRINT_CHECKS.len() + SHARED_CHECKS.len()
+}
+
+/// A tenant's checks: a row tenant has no schema of its own to check.
+fn checks_of(outcome: &Outcome, tenant: &str) -> &'static [Check] {
+    match outcome.row_tenants.iter().any(|t| t == tenant) {
+        true => ROW_TENANT_CHECKS,
+        false => TENANT_CHECKS,
+    }
+}
+
+/// What was found about what: a problem that is a sentence naming its
+/// object already (the row tenancy checks') is printed as it is.
+fn headline(f: &Finding) -> String {
+    match f.problem.starts_with(&f.object) {
+        true => f.problem.clone(),
+        false => format!("{} {} {}", f.problem, f.kind, f.object),
+    }
+}
+
 fn failing_scopes(outcome: &Outcome) -> Vec<String> {
     let mut scopes: Vec<String> = outcome.findings.iter().map(|f| f.scope.clone()).collect();
     scopes.sort();
@@ -74,7 +97,7 @@ pub fn junit(outcome: &Outcome) -> Result<String> {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let skipped = outcome.skipped.len() * TENANT_CHECKS.len();
-    let total = outcome.tenants.len() * TENANT_CHECKS.len() + SHARED_CHECKS.len() + skipped;
+    let total = check_count(outcome) + skipped;
     let failed = failing_cases(outcome);
     let mut suites = BytesStart::new("testsuites");
     suites.push_attribute(("name", "provision verify"));
@@ -87,7 +110,11 @@ pub fn junit(outcome: &Outcome) -> Result<String> {
     writer.write_event(Event::Start(suites))?;
     let share = outcome.seconds / (total - skipped).max(1) as f64;
     for tenant in &outcome.tenants {
-        suite(&mut writer, (tenant, share), TENANT_CHECKS, &outcome.findings)?;
+        suite(&mut writer, (tenant, share), checks_of(outcome, tenant), &outcome.findings)?;
+    }
+    for blueprint in &outcome.row_blueprints {
+        let scope = super::row::scope(blueprint);
+        suite(&mut writer, (&scope, share), ROW_BLUEPRINT_CHECKS, &outcome.findings)?;
     }
     suite(&mut writer, ("shared", share), SHARED_CHECKS, &outcome.findings)?;
     for tenant in &outcome.skipped {
@@ -173,7 +200,7 @@ fn skipped_suite(writer: &mut Writer<Vec<u8>>, scope: &str) -> Result<()> {
 }
 
 fn describe(f: &Finding) -> String {
-    let mut line = format!("{} {} {}", f.problem, f.kind, f.object);
+    let mut line = headline(f);
     if let Some(e) = &f.expected {
         line.push_str(&format!(" | expected: {e}"));
     }
