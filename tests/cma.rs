@@ -124,7 +124,14 @@ fn up_makes_every_table_column_check_and_index_of_the_document_and_a_row_per_cen
 
 #[test]
 fn every_table_of_centre_data_has_centre_id_composite_keys_forced_rls_and_a_restrictive_policy() {
-    let (db, _ws) = provisioned(&["north2"]);
+    let (db, ws) = provisioned(&["north2"]);
+    // verify (row tenancy) finds the pack clean, and names a table whose centre policy is gone.
+    db.provision().in_workspace(&ws).arg("verify").success();
+    db.execute("BEGIN; DROP POLICY debts_centre ON cma.debts; COMMIT;");
+    db.provision().in_workspace(&ws).arg("verify").status(1).stdout_has("cma.debts");
+    db.execute(
+        "CREATE POLICY debts_centre ON cma.debts AS RESTRICTIVE USING (centre_id = (SELECT cma.current_centre()))",
+    );
     for table in TABLES.iter().filter(|t| **t != "centres") {
         let rel = format!("'cma.{table}'::regclass");
         assert_eq!(

@@ -142,7 +142,7 @@ pub fn centres_workspace(codes: &[&str]) -> Workspace {
 pub fn provisioned(codes: &[&str]) -> (TestDb, Workspace) {
     let db = TestDb::new();
     let ws = centres_workspace(codes);
-    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    db.provision().in_workspace(&ws).arg("up").success();
     (db, ws)
 }
 
