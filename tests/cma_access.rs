@@ -205,3 +205,31 @@ fn stamps_soft_deletes_and_the_append_only_audit_trail() {
     ));
     assert_eq!(db.scalar("SELECT count(*)::text FROM cma.audit_logs WHERE timestamp < '2011-01-01'"), "0");
 }
+
+#[test]
+fn a_reader_login_reads_its_centre_and_writes_nothing() {
+    let (db, ws) = provisioned(&["north14", "south14"]);
+    fill(&db, "north14");
+    fill(&db, "south14");
+    let (north, south) = (centre_id(&db, "north14"), centre_id(&db, "south14"));
+    let login = format!("reader_{}", db.name);
+    db.execute(&format!("CREATE ROLE {login} LOGIN PASSWORD '{PASSWORD}'"));
+    db.provision().in_workspace(&ws).args(["tenant", "grant", "north14", &login, "--read-only"]).success();
+    db.as_login(&login, PASSWORD, async |c| {
+        set(c, "app.centre_id", &south).await;
+        assert_eq!(count(c, "SELECT 1 FROM cma.cases").await, 0, "not the other centre's");
+        set(c, "app.centre_id", &north).await;
+        for table in TABLES {
+            assert!(count(c, &format!("SELECT 1 FROM cma.{table}")).await > 0, "{table}: its centre's rows");
+        }
+        for sql in [
+            "UPDATE cma.cases SET priority = 'low'".to_owned(),
+            "DELETE FROM cma.case_notes".to_owned(),
+            format!("INSERT INTO cma.case_notes (centre_id, case_id, content) SELECT {north}, id, 'x' FROM cma.cases"),
+            "UPDATE cma.centres SET phone = '1'".to_owned(),
+        ] {
+            let err = c.batch_execute(&sql).await.unwrap_err();
+            assert_eq!(code_of(&err), SqlState::INSUFFICIENT_PRIVILEGE, "{sql}: {err:?}");
+        }
+    });
+}

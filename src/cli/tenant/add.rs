@@ -108,7 +108,8 @@ fn report(ctx: &Context, spec: &TenantSpec, blueprint: &Blueprint, added: &Added
     if let (Outcome::Created { .. }, Some(row)) = (outcome, &blueprint.manifest.row) {
         let (code, bp) = (strong(&spec.code), &blueprint.name);
         let at = format!("{}.{}", row.schema, row.table);
-        ctx.printer.line(format!("{} tenant {code} (a row of {at}, blueprint {bp}) in {seconds:.2} s", good("created")));
+        ctx.printer
+            .line(format!("{} tenant {code} (a row of {at}, blueprint {bp}) in {seconds:.2} s", good("created")));
     } else if let Outcome::Created { version, applied, objects, admin, .. } = outcome {
         ctx.printer.line(format!(
             "{} tenant {} (schema {}, blueprint {}, version {version}): {}, {} in {seconds:.2} s",
