@@ -265,7 +265,7 @@ fn retention_removes_closed_cases_and_financial_rows_and_anonymises_clients_one_
     fill(&db, "north4");
     fill(&db, "south4");
     // Time passes: the financial rows last changed in 2020, the client in 2019 (triggers off, or they would stamp now);
-    // each centre has a 2010 audit row and a client who asked to be forgotten today.
+    // each centre has a 2010 audit row and a client who asked to be forgotten (their record changed in 2026).
     db.execute(
         "SET session_replication_role = replica;
          UPDATE cma.creditors SET updated_at = '2020-01-01';
@@ -275,7 +275,10 @@ fn retention_removes_closed_cases_and_financial_rows_and_anonymises_clients_one_
          SET session_replication_role = origin;
          INSERT INTO cma.audit_logs (centre_id, action, timestamp) SELECT id, 'LOGIN', '2010-05-01' FROM cma.centres;
          INSERT INTO cma.clients (centre_id, client_reference, first_name, last_name, email, gdpr_deletion_request)
-           SELECT id, 'CL-2', 'Alan', 'Turing', 'alan@example.org', true FROM cma.centres;",
+           SELECT id, 'CL-2', 'Alan', 'Turing', 'alan@example.org', true FROM cma.centres;
+         SET session_replication_role = replica;
+         UPDATE cma.clients SET updated_at = '2026-01-01' WHERE client_reference = 'CL-2';
+         SET session_replication_role = origin;",
     );
     let before = all_rows(&db);
     let south = db.scalar("SELECT id::text FROM cma.centres WHERE code = 'south4'");
@@ -345,6 +348,18 @@ fn retention_removes_closed_cases_and_financial_rows_and_anonymises_clients_one_
     let after = all_rows(&db);
     db.provision().in_workspace(&ws).args(run).success();
     assert_eq!(all_rows(&db), after);
+    // A client who asks now is anonymised by the next run on the real clock.
+    db.execute(
+        "INSERT INTO cma.clients (centre_id, client_reference, first_name, last_name, email, gdpr_deletion_request) \
+         SELECT id, 'CL-3', 'Mary', 'Somerville', 'mary@example.org', true FROM cma.centres WHERE code = 'north4'",
+    );
+    db.provision().in_workspace(&ws).args(["retention", "run", "--tenant", "north4"]).success();
+    assert_eq!(
+        db.scalar(
+            "SELECT (first_name ~ '^anon:' AND email IS NULL)::text FROM cma.clients WHERE client_reference = 'CL-3'"
+        ),
+        "true"
+    );
     // A run for every centre takes south's too.
     db.provision().in_workspace(&ws).args(["retention", "run", "--now", "2027-06-01"]).success();
     assert_eq!(db.scalar("SELECT count(*)::text FROM cma.cases"), "0");
