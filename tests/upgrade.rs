@@ -112,6 +112,13 @@ fn an_edited_template_is_refused_then_repaired() {
     assert_eq!(max_version(&db, "lic"), "8", "a refused tenant is not touched");
     let status = db.provision().in_workspace(&ws).args(["--json", "status"]).success().json();
     assert!(status["tenants"][0]["problem"].as_str().unwrap_or_default().contains("V2__insurance_core"), "{status}");
+    // What changed, not just that something did: the SQL lic ran against what the template renders today.
+    let diff = status["tenants"][0]["diffs"][0]["diff"].as_str().unwrap_or_default().to_owned();
+    assert!(diff.starts_with("--- applied V2__insurance_core\n+++ template V2__insurance_core\n"), "{diff}");
+    let added: Vec<&str> = diff.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).collect();
+    let removed = diff.lines().filter(|l| l.starts_with('-') && !l.starts_with("---")).count();
+    assert_eq!((added, removed), (vec!["+", "+-- reviewed 2026-11-22"], 0), "{diff}");
+    db.provision().in_workspace(&ws).arg("status").success().stdout_has("+-- reviewed 2026-11-22");
     let before = db.scalar("SELECT checksum FROM lic_schema.refinery_schema_history WHERE version = 2");
     db.provision()
         .in_workspace(&ws)

@@ -76,11 +76,20 @@ fn print_human(ctx: &Context, status: &Status, rows: &[serde_json::Value]) {
         ctx.printer.line(format!(
             "{:<16} {:<24} {:<14} version {:>3}, {pending} pending  {}{problem}  (blueprint from {from})",
             row["tenant"].as_str().unwrap_or(""),
-            row["schema"].as_str().unwrap_or(""),
+            row["schema"].as_str().unwrap_or("(rows)"),
             row["blueprint"].as_str().unwrap_or(""),
             row["version"],
             row["status"].as_str().unwrap_or(""),
         ));
+        for diff in row["diffs"].as_array().into_iter().flatten() {
+            match diff["diff"].as_str() {
+                Some(text) => ctx.printer.line(text.trim_end()),
+                None => ctx.printer.line(format!(
+                    "  {}: what it ran was not recorded (applied before provision kept template sources)",
+                    diff["name"].as_str().unwrap_or("")
+                )),
+            }
+        }
     }
     if !status.declared_not_created.is_empty() {
         ctx.printer
@@ -103,8 +112,9 @@ fn verify_summary(verified: &Verified) -> serde_json::Value {
 fn tenant_row(row: &TenantStatus) -> serde_json::Value {
     let tenant = &row.tenant;
     json!({
-        "tenant": tenant.code.as_str(), "schema": tenant.schema_name, "blueprint": tenant.blueprint,
+        "tenant": tenant.code.as_str(), "schema": (!tenant.row).then_some(&tenant.schema_name),
+        "tenancy": if tenant.row { "row" } else { "schema" }, "blueprint": tenant.blueprint,
         "blueprint_from": row.origin.as_ref().map(describe_origin), "status": tenant.status,
-        "version": tenant.version(), "pending": row.pending, "problem": row.problem,
+        "version": tenant.version(), "pending": row.pending, "problem": row.problem, "diffs": row.diffs,
     })
 }

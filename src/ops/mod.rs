@@ -24,6 +24,7 @@ pub mod shared_parts;
 pub mod status;
 pub mod steps;
 pub mod template_db;
+pub mod template_diff;
 pub mod tenant;
 pub mod up;
 pub mod upgrade;

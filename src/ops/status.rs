@@ -33,6 +33,10 @@ pub struct TenantStatus {
     pub pending: Vec<String>,
     /// Why its versions cannot be planned, or its schema is missing.
     pub problem: Option<String>,
+    /// Applied versions edited since they ran: (name, version).
+    pub edited: Vec<(String, i32)>,
+    /// What changed in each of them (filled by [`status`]).
+    pub diffs: Vec<crate::ops::template_diff::VersionDiff>,
 }
 
 /// `verify`'s verdict as status reports it (status itself does not fail on it).
@@ -56,7 +60,13 @@ pub async fn status(client: &mut Client, target: &Target, config: &Config) -> Re
         .map(|s| s.code.as_str().to_owned())
         .collect();
     let verified = verify(client, target, config, &registered).await;
-    let tenants = registered.into_iter().map(|t| tenant_status(t, config)).collect();
+    let mut tenants: Vec<TenantStatus> = registered.into_iter().map(|t| tenant_status(t, config)).collect();
+    for status in tenants.iter_mut().filter(|t| !t.edited.is_empty()) {
+        if let Ok(blueprint) = Blueprint::load(&config.templates_dir, &status.tenant.blueprint) {
+            status.diffs =
+                crate::ops::template_diff::edited(&*client, &status.tenant, &blueprint, &status.edited).await?;
+        }
+    }
     Ok(Status { shared, latest, tenants, declared_not_created, verified })
 }
 
@@ -91,7 +101,8 @@ pub(crate) fn tenant_status(tenant: Registered, config: &Config) -> TenantStatus
     let problem = problem.or_else(|| {
         (!tenant.schema_exists && !tenant.row).then(|| format!("schema {} is missing", tenant.schema_name))
     });
-    TenantStatus { tenant, origin, pending, problem }
+    let edited = plan.map(|p| p.edited).unwrap_or_default();
+    TenantStatus { tenant, origin, pending, problem, edited, diffs: Vec::new() }
 }
 
 impl Status {

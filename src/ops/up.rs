@@ -115,6 +115,9 @@ pub async fn up(
     let gaps = blueprints.survey(&mut client, &registered).await?;
     let mut tenants = Vec::new();
     let work = decide(config, &registered, &blueprints, &gaps, &mut tenants);
+    if !options.dry_run {
+        record_sources(&client, &work, &blueprints).await?;
+    }
     if options.dry_run {
         tenants.extend(work.into_iter().map(|item| preview(item, &blueprints)));
     } else {
@@ -136,6 +139,27 @@ pub async fn up(
         }
     };
     Ok(UpReport { shared_applied, tenants, verified })
+}
+
+/// Records the template sources of every blueprint a tenant is created or
+/// upgraded from, before any version of it runs (see `template_diff`).
+async fn record_sources(client: &Client, work: &[Work<'_>], blueprints: &Blueprints<'_>) -> Result<()> {
+    let mut names: Vec<&str> = work
+        .iter()
+        .filter_map(|w| match w {
+            Work::Create(spec) => Some(spec.blueprint.as_str()),
+            Work::Upgrade(tenant, _) => Some(tenant.blueprint.as_str()),
+            _ => None,
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        if let Ok(blueprint) = blueprints.get(name) {
+            crate::store::template_sources::record(client, &blueprint).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Performs `work` on `clients`. Each worker has its own connection; tenants
@@ -340,6 +364,7 @@ pub async fn provision_all(
     let gaps = blueprints.survey(client, &registered).await?;
     let mut reports = Vec::new();
     let work = decide(config, &registered, &blueprints, &gaps, &mut reports);
+    record_sources(&*client, &work, &blueprints).await?;
     for item in work {
         let report = perform(reporter, settings, client, item, &blueprints).await;
         reports.push(report);

@@ -12,3 +12,4 @@ pub mod read_audit;
 pub mod registry;
 pub mod roles;
 pub mod shared;
+pub mod template_sources;

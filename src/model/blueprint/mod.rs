@@ -43,6 +43,13 @@ pub struct Step {
     source: String,
 }
 
+impl Step {
+    /// The template's text, as the pack holds it today.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
 /// The identity a template may depend on, and nothing else.
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -195,6 +202,17 @@ impl Blueprint {
             })
             .collect()
     }
+}
+
+/// Renders `source`, another text of the version named `name` (one a tenant
+/// applied earlier), for `identity` exactly as [`Blueprint::render`] would.
+pub fn render_source(name: &str, source: &str, identity: &Identity) -> Result<Migration> {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![]);
+    tera.add_raw_template(name, source).map_err(|e| bad_input(format!("{name}: {}", tera_cause(&e))))?;
+    let sql =
+        tera.render(name, &tera_context(identity)).map_err(|e| bad_input(format!("{name}: {}", tera_cause(&e))))?;
+    Migration::unapplied(name, &sql).with_context(|| format!("{name} is not a valid refinery migration"))
 }
 
 /// The admin template's name inside the engine.

@@ -65,6 +65,7 @@ pub async fn add(
     let known = with_own_part(crate::ops::shared_parts::parts(&in_use), blueprint);
     let shared_applied = shared::apply_core(client, env.lock_timeout, reporter, &known).await?;
     crate::ops::gate::before_create(client, &env, blueprint).await?;
+    crate::store::template_sources::record(&*client, blueprint).await?;
     crate::failpoint::hit("tenant_add.after_shared");
     // Held across the completion's and the creation's transactions, so no
     // verify of another process sees the tenant half done.

@@ -174,6 +174,9 @@ pub async fn execute(
     let Survey { work, total, blueprints, started } = survey;
     let tenants: Vec<&Registered> = work.iter().map(|w| &w.tenant).collect();
     crate::ops::gate::before_upgrade(&mut client, &env, &tenants, &blueprints, strict).await?;
+    for blueprint in blueprints.values() {
+        crate::store::template_sources::record(&client, blueprint).await?;
+    }
     let mut clients = vec![client];
     while clients.len() < jobs.min(work.len()) {
         clients.push(open().await?);
