@@ -31,6 +31,8 @@ const GENERIC: &[&str] = &[
     "files",       // files on disk (sample files, service files, migration files); intelipro_renewal has a files table
     "templates",   // provision's own templates (templates/<name>/, template databases), and message templates
     "emails",      // English: the administrators' e-mail addresses (cli/context.rs)
+    "clients",     // PostgreSQL client connections (tokio_postgres::Client, a fleet's workers); cma has a clients table
+    "cases",       // English ("the use cases"); cma has a cases table
     // provision's own table shared.data_retention_policies (core V9), which rollover reads; intelipro_renewal's
     // tenant schema has the insurer's table of the same name
     "data_retention_policies",
