@@ -100,7 +100,11 @@ fn print_text(ctx: &Context, bp: &Blueprint, doc: &Value) {
     if !m.description.is_empty() {
         ctx.printer.line(format!("  {}", m.description));
     }
-    ctx.printer.line(format!("tenancy: {} (one schema per tenant)", m.tenancy.as_str()));
+    let tenancy = match &m.row {
+        Some(row) => format!("row (a tenant is a row of {}.{}, its rows carry {})", row.schema, row.table, row.column),
+        None => "schema (one schema per tenant)".to_owned(),
+    };
+    ctx.printer.line(format!("tenancy: {tenancy}"));
     ctx.printer.line(format!("tenant versions ({}):", bp.steps.len()));
     for version in doc["tenant_versions"].as_array().into_iter().flatten() {
         let tables = list(&version["tables"]).unwrap_or_default();
