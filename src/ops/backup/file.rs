@@ -2,13 +2,12 @@
 //! tenant's roles and registry rows, pg_dump's output, the audit log, and
 //! the privileges pg_dump leaves out.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use super::inventory::Inventory;
 use crate::pg::connection::Target;
@@ -41,16 +40,7 @@ impl Plan<'_> {
     /// caller keeps open until the file is renamed into place.
     pub(super) async fn write_file(&self, partial: &Path) -> Result<(Vec<String>, File)> {
         let code = &self.tenant.code;
-        let _ = fs::remove_file(partial);
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(partial)
-            .with_context(|| format!("cannot create {}", partial.display()))?;
-        // Held until the file is closed (or the process dies): it tells a
-        // concurrent backup's cleanup that this file is not a leftover.
-        file.lock().with_context(|| format!("cannot lock {}", partial.display()))?;
+        let mut file = super::open_partial(partial)?;
         let mut warnings = Vec::new();
 
         file.write_all(self.header()?.as_bytes())?;

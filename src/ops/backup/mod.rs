@@ -219,6 +219,22 @@ fn remove_stale_partials(code: &TenantCode, out: &Path) {
     }
 }
 
+/// Creates `<out>.partial` afresh, mode 0600 (it holds tenant data), and
+/// locks it until it is closed (or the process dies): the lock tells a
+/// concurrent backup's cleanup that this file is not a leftover.
+pub(crate) fn open_partial(partial: &Path) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = fs::remove_file(partial);
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+    file.lock().with_context(|| format!("cannot lock {}", partial.display()))?;
+    Ok(file)
+}
+
 pub(crate) fn partial_path(out: &Path) -> PathBuf {
     let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".partial");

@@ -11,9 +11,8 @@
 //! NOTHING, so restoring after a removal duplicates nothing. Every read runs
 //! in the caller's transaction, so the file is one consistent state.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
@@ -47,13 +46,7 @@ pub async fn write(tx: &Transaction<'_>, tenant: &Registered, row: &RowSpec, out
 }
 
 async fn write_file(tx: &Transaction<'_>, tenant: &Registered, row: &RowSpec, partial: &Path) -> Result<()> {
-    let _ = fs::remove_file(partial);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let mut file = crate::ops::backup::open_partial(partial)?;
     file.write_all(header(tx, tenant, row).await?.as_bytes())?;
     let tables = tables(tx, row).await?;
     let mut sequences = Vec::new();
