@@ -7,14 +7,14 @@
 -- (`tenant remove --keep-data`) is acted for by nobody until `tenant activate`: its rows stay, unreadable.
 
 -- Whether `code` is an active tenant. SECURITY DEFINER: application roles cannot read the registry themselves.
-CREATE FUNCTION shared.tenant_active(code text) RETURNS boolean
+CREATE OR REPLACE FUNCTION shared.tenant_active(code text) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
     SET search_path = pg_catalog
 AS $$
     SELECT EXISTS (SELECT 1 FROM shared.tenants t WHERE t.tenant_code = code AND t.status = 'active')
 $$;
 
-CREATE FUNCTION shared.tenant_role_member(code text) RETURNS boolean
+CREATE OR REPLACE FUNCTION shared.tenant_role_member(code text) RETURNS boolean
     LANGUAGE sql STABLE SECURITY INVOKER PARALLEL SAFE
     SET search_path = pg_catalog
 AS $$

@@ -4,7 +4,7 @@
 -- again, for any tenant, exactly what it applied, and to diff it with what the template renders today. One row per
 -- distinct source, shared by every tenant and database object: far less than the rendered SQL per tenant, and
 -- compressed by TOAST like any long text.
-CREATE TABLE shared.template_sources (
+CREATE TABLE IF NOT EXISTS shared.template_sources (
     blueprint VARCHAR(63) NOT NULL,
     version INTEGER NOT NULL,
     -- refinery's migration name: V<n>__<label>

@@ -304,12 +304,16 @@ fn sample_counts_sql() -> String {
 }
 
 /// One count per table of the database (tenant, shared and provision's own) of rows whose text holds `needle`.
+/// Every table's rows holding `needle`, except `shared.template_sources`:
+/// it holds the templates' own text, whose `-- seed:` comments name the
+/// document's demo password to say it is not used.
 fn contains_anywhere_sql(needle: &str) -> String {
     format!(
         "SELECT (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %s t WHERE t::text LIKE %L', \
          c.oid::regclass, '%{needle}%'), false, true, '')))[1]::text \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
+         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' \
+           AND c.oid <> 'shared.template_sources'::regclass"
     )
 }
 

@@ -67,7 +67,7 @@ fn image(db: &TestDb) -> Vec<String> {
 
 /// Whether a catalog row names an object that a core version newer than the
 /// previous-release fixture creates (V14: column encryption; V16: retention
-/// periods and salts).
+/// periods and salts; V17: row tenancy's functions; V18: template sources).
 fn added_by_newer_core_versions(row: &str) -> bool {
     const NEWER: &[&str] = &[
         "shared.ciphertext ",
@@ -81,6 +81,11 @@ fn added_by_newer_core_versions(row: &str) -> bool {
         "shared.retention_periods",
         "shared.retention_salts",
         "comment pg_class shared.retention_periods ",
+        "shared.tenant_active",
+        "shared.tenant_role_member",
+        "comment pg_proc  0 Row tenancy: ",
+        "shared.template_sources",
+        "comment pg_class shared.template_sources ",
     ];
     NEWER.iter().any(|name| row.starts_with(name))
 }
@@ -152,7 +157,7 @@ fn previous_release_database_moves_to_packs_in_place() {
 
     // The history is re-recorded: moved versions left the core history and
     // every shared version of the pack is recorded, with the old applied_on.
-    assert_eq!(versions(&db, "provision.refinery_schema_history"), "1,2,5,9,10,11,12,13,14,15,16");
+    assert_eq!(versions(&db, "provision.refinery_schema_history"), "1,2,5,9,10,11,12,13,14,15,16,17,18");
     assert_eq!(versions(&db, r#"provision."agent_mitra_shared_history""#), "1,2,3,4,5,6,7,8");
     let moved_left: i64 = db
         .scalar(&format!(

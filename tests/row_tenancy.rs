@@ -312,3 +312,27 @@ fn tenant_render_runs_under_psql_to_what_tenant_add_makes() {
     assert_eq!(state(&rendered), state(&added));
     assert!(state(&added).iter().any(|l| l == "east9 East Hull active"));
 }
+
+#[test]
+fn removing_a_row_tenant_keeps_the_roles_another_database_of_the_cluster_still_uses() {
+    let (here, there) = (TestDb::new(), TestDb::new());
+    let ws = branches_workspace(&["north10"]);
+    for db in [&here, &there] {
+        db.provision().in_workspace(&ws).args(["up"]).success();
+        seed_branch(db, "north10", 2);
+    }
+    let login = login_for(&there, &ws, "north10");
+    here.provision().in_workspace(&ws).args(["tenant", "remove", "north10", "--yes", "--no-backup"]).success();
+    assert_eq!(here.scalar("SELECT count(*)::text FROM shared.tenants"), "0");
+    // Roles are cluster-wide: the other database's branch and its login keep working.
+    assert_eq!(there.scalar("SELECT count(*)::text FROM pg_roles WHERE rolname LIKE 'north10\\_%'"), "3");
+    let id = branch_id(&there, "north10");
+    let seen = there.as_login(&login, PASSWORD, async |c| {
+        set_branch(c, &id).await;
+        count(c, "SELECT 1 FROM branchco.staff").await
+    });
+    assert_eq!(seen, 2);
+    // Once the last database removes it, the roles go.
+    there.provision().in_workspace(&ws).args(["tenant", "remove", "north10", "--yes", "--no-backup"]).success();
+    assert_eq!(there.scalar("SELECT count(*)::text FROM pg_roles WHERE rolname LIKE 'north10\\_%'"), "0");
+}

@@ -70,7 +70,7 @@ fn row_script(spec: &TenantSpec, blueprint: &Blueprint, row: &RowSpec) -> Result
         "-- provision tenant render {code}: blueprint {bp} (row tenancy: a row of {schema}.{table})\n\
          -- Run in one transaction: psql -X -1 -v ON_ERROR_STOP=1 -f <file>\n\
          -- Assumes `provision up` made the blueprint's tables, and a superuser.\n\n\
-         {registry}\n\n{roles}\n\
+         {registry}\n\n{roles}\n{anchor};\n\n\
          PREPARE provision_row_tenant(json) AS\n{insert};\n\
          EXECUTE provision_row_tenant({values});\n\
          DEALLOCATE provision_row_tenant;\n",
@@ -79,6 +79,7 @@ fn row_script(spec: &TenantSpec, blueprint: &Blueprint, row: &RowSpec) -> Result
         table = row.table,
         registry = registry::insert_sql(spec, true),
         roles = roles::roles_sql(code)?,
+        anchor = crate::ops::row_tenant::anchor_sql(row, code)?.trim_end(),
         insert = insert.trim_end(),
         values = quote_literal(&values.to_string()),
     ))

@@ -83,10 +83,11 @@ async fn header(tx: &Transaction<'_>, tenant: &Registered, row: &RowSpec) -> Res
     Ok(format!(
         "-- provision backup of row tenant {code} (blueprint {}, its rows of schema {})\n\
          -- Restore: psql -X -1 -v ON_ERROR_STOP=1 -f <this file>, as a superuser.\n\n{preamble}\n\
-         -- The tenant's roles and registry rows.\n{}\n{}\n",
+         -- The tenant's roles and registry rows.\n{}\n{};\n{}\n",
         tenant.blueprint,
         row.schema,
         crate::store::roles::roles_sql(code)?,
+        super::anchor_sql(row, code)?.trim_end(),
         registry.join("\n")
     ))
 }
