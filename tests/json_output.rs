@@ -2,7 +2,8 @@
 //! document, errors included (`{"error": {"message", "exit_code", "kind"}}`,
 //! stderr keeping its one human line); `verify --format junit` has `time`
 //! attributes and `--output FILE`; `sandbox url` without a running sandbox
-//! exits 3; summary lines say "1 tenant", not "1 tenants".
+//! exits 3; summary lines say "1 tenant", not "1 tenants"; `--quiet` keeps
+//! the data of listings; `--log-format json` makes diagnostics JSON lines.
 
 mod support;
 
@@ -137,4 +138,71 @@ fn tenant_render_with_json_is_one_document_holding_the_script() {
     assert!(sql.starts_with("-- provision tenant render lic") && sql.contains("CREATE SCHEMA \"lic_schema\""));
     let text = Run::new().in_workspace(&ws).args(["tenant", "render", "lic"]).success();
     assert!(sql == text.stdout, "--json carries the same script as the text output");
+}
+
+#[test]
+fn quiet_hides_chatter_but_never_the_data_a_listing_exists_to_print() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    let schemas = db.strings("SELECT schema_name FROM shared.tenants ORDER BY 1");
+    assert_eq!(schemas, ["hdfc_schema", "lic_schema"]);
+    for command in [&["status"][..], &["tenant", "list"]] {
+        let out = db.provision().in_workspace(&ws).arg("-q").args(command).success();
+        for schema in &schemas {
+            assert!(out.stdout.contains(schema.as_str()), "-q {command:?} hides {schema}:\n{}", out.stdout);
+        }
+        assert_eq!(out.stderr, "", "-q {command:?} has no chatter");
+    }
+    let tables = db.strings("SELECT 'audit.' || c.relname FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'audit' ORDER BY 1");
+    assert_eq!(tables, ["audit.hdfc_audit_log", "audit.lic_audit_log"]);
+    let partitions = db.provision().in_workspace(&ws).args(["-q", "partitions", "list"]).success();
+    for table in &tables {
+        assert!(partitions.stdout.contains(table.as_str()), "-q partitions list hides {table}:\n{}", partitions.stdout);
+    }
+    let up = db.provision().in_workspace(&ws).args(["-q", "up"]).success();
+    assert_eq!((up.stdout.as_str(), up.stderr.as_str()), ("", ""), "up's summary is chatter under -q");
+}
+
+#[test]
+fn log_format_json_makes_every_diagnostic_one_timestamped_levelled_line() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\n");
+    let templates = ws.own_templates();
+    db.provision().in_workspace(&ws).arg("up").success();
+    std::fs::write(
+        templates.join("agent_mitra/tenant/V9__reporting_flag.sql.tera"),
+        "DO $$ BEGIN IF '{{ code }}' = 'hdfc' THEN RAISE EXCEPTION 'hdfc is not ready'; END IF; END $$;\n",
+    )
+    .unwrap();
+    let runs = [
+        db.provision().in_workspace(&ws).args(["--log-format", "json", "-v", "tenant", "upgrade", "--all"]).status(1),
+        db.provision().in_workspace(&ws).env("PROVISION_LOG", "json").args(["tenant", "upgrade", "--all"]).status(1),
+    ];
+    let rfc3339 = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$").unwrap();
+    for out in &runs {
+        let lines: Vec<Value> = out
+            .stderr
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}\n{}", out.stderr)))
+            .collect();
+        for line in &lines {
+            assert!(rfc3339.is_match(line["ts"].as_str().unwrap_or_default()), "ts: {line}");
+            assert!(["debug", "info", "warn", "error"].contains(&line["level"].as_str().unwrap_or_default()), "{line}");
+            assert!(line["message"].is_string(), "{line}");
+        }
+        let failed = lines.iter().find(|l| l["tenant"] == "hdfc").unwrap_or_else(|| panic!("{}", out.stderr));
+        assert_eq!(failed["level"], "warn", "{failed}");
+        assert!(failed["message"].as_str().unwrap().contains("hdfc is not ready"), "{failed}");
+        assert_eq!(lines.last().unwrap()["level"], "error", "{}", out.stderr);
+    }
+    assert!(runs[0].stderr.contains("\"level\":\"debug\""), "-v details are lines too:\n{}", runs[0].stderr);
+    let text = db.provision().in_workspace(&ws).args(["tenant", "upgrade", "--all"]).status(1);
+    assert!(text.stderr.contains("warning: tenant hdfc "), "{}", text.stderr);
+    assert!(!text.stderr.contains("tenant hdfc: tenant hdfc"), "no doubled prefix:\n{}", text.stderr);
+    let versions = db.strings(
+        "SELECT max(version)::text FROM lic_schema.refinery_schema_history \
+         UNION ALL SELECT max(version)::text FROM hdfc_schema.refinery_schema_history",
+    );
+    assert_eq!(versions, ["9", "8"], "lic upgraded, hdfc refused, as the lines say");
 }

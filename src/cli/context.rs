@@ -49,7 +49,7 @@ impl Context {
             Verbosity::Normal
         };
         Context {
-            printer: Printer::new(global.json, verbosity),
+            printer: Printer::new(global.json, verbosity).with_log_format(global.log_format),
             global,
             may_create_sandbox: false,
             server: Mutex::new(None),

@@ -32,7 +32,11 @@ pub async fn partitions(client: &Client, config: &Config) -> Result<Check> {
         return Ok(Check::problem(
             "partitions",
             Status::Fail,
-            format!("{} partitions due within premake are missing (rows land in DEFAULT partitions)", due.len()),
+            format!(
+                "{} due within premake {} missing (rows land in DEFAULT partitions)",
+                crate::report::count(due.len(), "partition"),
+                crate::report::is_are(due.len())
+            ),
             "run `provision partitions rollover` (and schedule it, see README \"Partitions from cron\")",
         )
         .naming(due));

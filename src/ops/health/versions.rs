@@ -58,8 +58,12 @@ pub async fn tenants(client: &Client, config: &Config) -> Result<Check> {
         }
         false => "run `provision up`",
     };
-    let summary =
-        format!("{} of {} tenants are behind tenants.toml or their blueprints", behind.len(), active + behind.len());
+    let (n, total) = (behind.len(), active + behind.len());
+    let summary = format!(
+        "{} {} behind tenants.toml or their blueprints",
+        crate::report::count_of(n, total, "tenant"),
+        crate::report::is_are(n)
+    );
     Ok(Check::problem("tenant versions", Status::Fail, summary, action).naming(behind))
 }
 
