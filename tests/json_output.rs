@@ -206,3 +206,38 @@ fn log_format_json_makes_every_diagnostic_one_timestamped_levelled_line() {
     );
     assert_eq!(versions, ["9", "8"], "lic upgraded, hdfc refused, as the lines say");
 }
+
+/// "1 tenants", "1 agents": a one followed by a plural noun (verbs such as
+/// "is" and "has" aside).
+fn singular_slips(text: &str) -> Vec<String> {
+    let pattern = regex::Regex::new(r"(^|[^0-9.,])1 ([a-z_]+s)\b").unwrap();
+    let verbs = ["is", "was", "has", "does", "passes"];
+    pattern.captures_iter(text).map(|c| c[2].to_owned()).filter(|w| !verbs.contains(&w.as_str())).collect()
+}
+
+#[test]
+fn one_of_anything_is_singular_in_health_seed_up_and_rollover() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    let templates = ws.own_templates();
+    let mut said = vec![db.provision().in_workspace(&ws).arg("up").success()];
+    said.push(db.provision().in_workspace(&ws).args(["seed", "--sample", "1"]).success());
+    let seeded = db.scalar("SELECT count(*)::text FROM lic_schema.agents");
+    assert_eq!(seeded, "1", "one agent, to be counted in the singular");
+    assert!(!said[1].stdout.contains("1 agents"), "{}", said[1].stdout);
+    std::fs::write(templates.join("agent_mitra/tenant/V9__flag.sql.tera"), "COMMENT ON SCHEMA {{ schema }} IS 'v9';\n")
+        .unwrap();
+    let health = db.provision().in_workspace(&ws).arg("health").status(1);
+    assert!(health.stdout.contains("1 of 1 tenant is behind"), "{}", health.stdout);
+    said.push(health);
+    let dry = db.provision().in_workspace(&ws).args(["up", "--dry-run"]).success();
+    assert!(dry.stdout.contains("1 tenant: 1 would change"), "{}", dry.stdout);
+    said.push(dry);
+    said.push(db.provision().in_workspace(&ws).args(["partitions", "rollover"]).success());
+    for out in &said {
+        let slips = singular_slips(&format!("{}\n{}", out.stdout, out.stderr));
+        assert!(slips.is_empty(), "plural after 1: {slips:?}\n{}\n{}", out.stdout, out.stderr);
+        assert!(!out.stderr.contains("warning: WARNING"), "{}", out.stderr);
+    }
+    assert_eq!(singular_slips("1 tenants, 11 rows, 1 row, 1 is, 0.1 s"), ["tenants"], "the check can fail");
+}

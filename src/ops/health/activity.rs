@@ -49,7 +49,10 @@ pub async fn partitions(client: &Client, config: &Config) -> Result<Check> {
             "run `provision partitions rollover` to apply retention",
         ));
     }
-    Ok(Check::ok("partitions", format!("every partition due within premake exists ({} tables)", planned.inputs.len())))
+    Ok(Check::ok(
+        "partitions",
+        format!("every partition due within premake exists ({})", crate::report::count(planned.inputs.len(), "table")),
+    ))
 }
 
 /// Sessions of any database of the server waiting on a lock for longer than `threshold`.
@@ -78,7 +81,13 @@ pub async fn lock_waits(client: &Client, threshold: Duration) -> Result<Check> {
     Ok(Check::problem(
         "lock waits",
         Status::Fail,
-        format!("{} sessions have waited on a lock for more than {limit} s", waiting.len()),
+        format!(
+            "{} waited on a lock for more than {limit} s",
+            match waiting.len() {
+                1 => "1 session has".to_owned(),
+                n => format!("{n} sessions have"),
+            }
+        ),
         "look at the blockers in pg_stat_activity (state, xact_start, query); end a stuck one with \
          SELECT pg_terminate_backend(<pid>)",
     )
@@ -105,7 +114,13 @@ pub async fn catalog_bloat(client: &Client) -> Result<Check> {
     Ok(Check::problem(
         "catalog bloat",
         Status::Warn,
-        format!("{} system catalog tables hold many dead tuples", bloated.len()),
+        format!(
+            "{} many dead tuples",
+            match bloated.len() {
+                1 => "1 system catalog table holds".to_owned(),
+                n => format!("{n} system catalog tables hold"),
+            }
+        ),
         "run VACUUM on them as a superuser (e.g. VACUUM pg_catalog.pg_attribute) and check that autovacuum is on",
     )
     .naming(bloated))
