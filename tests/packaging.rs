@@ -230,6 +230,7 @@ fn the_readme_command_table_matches_help() {
     let table = readme.split("\n## Commands\n").nth(1).expect("README has a Commands section");
     let table = table.split("\n## ").next().unwrap();
     let span = Regex::new(r"`provision ([^`]+)`").unwrap();
+    let word = Regex::new(r"^[a-z][a-z-]*$").unwrap();
     let mut rows = BTreeSet::new();
     for row in table.lines().filter(|line| line.starts_with("| `provision ")) {
         let cell = row.split(" | ").next().unwrap();
@@ -243,7 +244,7 @@ fn the_readme_command_table_matches_help() {
             // `sandbox start\|stop`, `blueprint list \| show <name>`: each alternative that is a word.
             for alternative in text[first.len()..].split("\\|") {
                 let sub = alternative.split_whitespace().next().unwrap_or_default();
-                if Regex::new(r"^[a-z][a-z-]*$").unwrap().is_match(sub) {
+                if word.is_match(sub) {
                     rows.insert(format!("{first} {sub}"));
                 }
             }
