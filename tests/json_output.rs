@@ -197,6 +197,17 @@ fn log_format_json_makes_every_diagnostic_one_timestamped_levelled_line() {
         assert_eq!(lines.last().unwrap()["level"], "error", "{}", out.stderr);
     }
     assert!(runs[0].stderr.contains("\"level\":\"debug\""), "-v details are lines too:\n{}", runs[0].stderr);
+    // verify's findings, which `up` prints on stderr, are lines too.
+    std::fs::remove_file(templates.join("agent_mitra/tenant/V9__reporting_flag.sql.tera")).unwrap();
+    db.execute("DROP INDEX lic_schema.idx_users_email");
+    let drifted = db.provision().in_workspace(&ws).args(["--log-format", "json", "up"]).status(1);
+    let findings: Vec<Value> = drifted.stderr.lines().map(|l| serde_json::from_str(l).expect(l)).collect();
+    assert!(findings.iter().any(|l| l["message"].as_str().unwrap().contains("idx_users_email")), "{}", drifted.stderr);
+    std::fs::write(
+        templates.join("agent_mitra/tenant/V9__reporting_flag.sql.tera"),
+        "DO $$ BEGIN IF '{{ code }}' = 'hdfc' THEN RAISE EXCEPTION 'hdfc is not ready'; END IF; END $$;\n",
+    )
+    .unwrap();
     let text = db.provision().in_workspace(&ws).args(["tenant", "upgrade", "--all"]).status(1);
     assert!(text.stderr.contains("warning: tenant hdfc "), "{}", text.stderr);
     assert!(!text.stderr.contains("tenant hdfc: tenant hdfc"), "no doubled prefix:\n{}", text.stderr);

@@ -190,6 +190,15 @@ impl Printer {
         }
     }
 
+    /// A diagnostic shown whatever `--quiet` says, as it is (no label) or as
+    /// a JSON log line of `level`: who verify skipped, verify's findings.
+    pub fn always(&self, level: &str, tenant: Option<&str>, text: &str) {
+        match self.log {
+            LogFormat::Text => write_stderr(&format!("{text}\n")),
+            LogFormat::Json => write_stderr(&log_line(level, tenant, text)),
+        }
+    }
+
     /// The run's error, once, on stderr: `error: …` or a JSON log line.
     pub fn error_line(&self, message: &str) {
         match self.log {

@@ -163,9 +163,11 @@ impl UpgradeReporter for UpgradeProgress<'_> {
 /// busy, and the findings on stderr for people (JSON callers embed the outcome).
 impl VerifyReporter for Printer {
     fn verified(&self, outcome: &verify::Outcome) {
-        crate::cli::verify::say_who_was_busy(outcome);
+        crate::cli::verify::say_who_was_busy(self, outcome);
         if !outcome.is_clean() && !self.is_json() {
-            eprint!("{}", verify::report::text(outcome));
+            for line in verify::report::text(outcome).lines() {
+                self.always("warn", None, line);
+            }
         }
     }
 }
