@@ -197,6 +197,9 @@ fn log_format_json_makes_every_diagnostic_one_timestamped_levelled_line() {
         assert_eq!(lines.last().unwrap()["level"], "error", "{}", out.stderr);
     }
     assert!(runs[0].stderr.contains("\"level\":\"debug\""), "-v details are lines too:\n{}", runs[0].stderr);
+    let usage = Run::new().env("PROVISION_LOG", "json").args(["tenant", "frobnicate"]).status(2);
+    let line: Value = serde_json::from_str(usage.stderr.trim()).unwrap_or_else(|e| panic!("{e}: {}", usage.stderr));
+    assert!(line["level"] == "error" && line["message"].as_str().unwrap().contains("frobnicate"), "{line}");
     // verify's findings, which `up` prints on stderr, are lines too.
     std::fs::remove_file(templates.join("agent_mitra/tenant/V9__reporting_flag.sql.tera")).unwrap();
     db.execute("DROP INDEX lic_schema.idx_users_email");

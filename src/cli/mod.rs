@@ -139,5 +139,23 @@ fn usage_error(error: clap::Error) -> ! {
         let printer = printer::Printer::new(true, printer::Verbosity::Quiet);
         printer.json_error(&crate::pg::connection::redact(&message), crate::error::ExitCode::BadInput);
     }
+    if !shown && wants_json_logs() {
+        let rendered = error.render().to_string();
+        let first = rendered.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        let printer = printer::Printer::new(false, printer::Verbosity::Quiet).with_log_format(printer::LogFormat::Json);
+        printer.error_line(&crate::pg::connection::redact(message));
+        std::process::exit(error.exit_code());
+    }
     error.exit()
+}
+
+/// `--log-format json` (or `=json`) before `--`, or `PROVISION_LOG=json`:
+/// a command line clap refuses is a JSON log line too.
+fn wants_json_logs() -> bool {
+    let args: Vec<String> =
+        std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).take_while(|a| a != "--").collect();
+    let flag = args.windows(2).any(|pair| pair[0] == "--log-format" && pair[1] == "json")
+        || args.iter().any(|a| a == "--log-format=json");
+    flag || std::env::var("PROVISION_LOG").is_ok_and(|v| v == "json")
 }
