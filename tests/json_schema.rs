@@ -193,6 +193,23 @@ fn every_command_prints_the_document_docs_json_md_describes() {
     let repair = docs.document("tenant_repair", &json(&["tenant", "repair"]).success());
     assert_eq!(entry(&repair, "lic")["outcome"], "unchanged", "{repair:#}");
 
+    // One tenant's life: add, grant, deactivate, activate, remove.
+    let added = docs.document("tenant_add", &json(&["tenant", "add", "sbi", "--name", "SBI"]).success());
+    assert_eq!(added["result"]["outcome"], "created", "{added:#}");
+    let login = format!("{}_login", db.name);
+    db.execute(&format!("CREATE ROLE {login} LOGIN"));
+    docs.document("tenant_grant", &json(&["tenant", "grant", "sbi", &login]).success());
+    let kept = docs.document("tenant_remove", &json(&["tenant", "remove", "sbi", "--yes", "--keep-data"]).success());
+    assert_eq!(kept["outcome"], "deactivated", "{kept:#}");
+    docs.document("tenant_activate", &json(&["tenant", "activate", "sbi"]).success());
+    let removed = docs.document("tenant_remove", &json(&["tenant", "remove", "sbi", "--yes", "--no-backup"]).success());
+    assert_eq!(removed["outcome"], "removed", "{removed:#}");
+    assert_eq!(db.scalar("SELECT count(*)::text FROM shared.tenants WHERE tenant_code = 'sbi'"), "0");
+    db.execute(&format!("DROP ROLE {login}"));
+    docs.document("blueprint_show", &json(&["blueprint", "show", "agent_mitra"]).success());
+    docs.document("blueprint_init", &json(&["blueprint", "init", "mypack"]).success());
+    docs.document("man", &json(&["man", "--out", "man"]).success());
+
     let unused: Vec<&String> = docs.shapes.keys().filter(|name| !docs.used.contains(name)).collect();
     assert!(unused.is_empty(), "docs/json.md describes documents this test never checked: {unused:?}");
 }
