@@ -162,6 +162,19 @@ fn quiet_hides_chatter_but_never_the_data_a_listing_exists_to_print() {
     }
     let up = db.provision().in_workspace(&ws).args(["-q", "up"]).success();
     assert_eq!((up.stdout.as_str(), up.stderr.as_str()), ("", ""), "up's summary is chatter under -q");
+    // A password shown only once is not chatter: -q on the sandbox still prints it.
+    let sandbox = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    let created = Run::new().in_workspace(&sandbox).args(["-q", "up"]).success();
+    let shown =
+        regex::Regex::new(r"admin@lic\.example password: ([0-9a-f]{32})  \(generated; shown only now\)").unwrap();
+    let password = shown.captures(&created.stdout).unwrap_or_else(|| panic!("{}", created.stdout))[1].to_owned();
+    let url = Run::new().in_workspace(&sandbox).args(["sandbox", "url"]).success().stdout;
+    let check = format!(
+        "SELECT (password_hash = crypt('{password}', password_hash))::text FROM lic_schema.users WHERE email = 'admin@lic.example'"
+    );
+    let out = std::process::Command::new("psql").args(["-X", "-At", "-d", url.trim(), "-c", &check]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "true", "the printed password is the stored one: {out:?}");
+    Run::new().in_workspace(&sandbox).args(["sandbox", "stop"]).success();
 }
 
 #[test]

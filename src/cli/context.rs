@@ -117,7 +117,7 @@ impl Context {
     pub fn report_admin(&self, admin: &AdminReport) {
         match (&admin.generated_password, admin.usable_password) {
             (Some(password), _) => {
-                self.printer.line(format!("  {} password: {password}  (generated; shown only now)", admin.email))
+                self.printer.once(format!("  {} password: {password}  (generated; shown only now)", admin.email))
             }
             (None, false) => self.report_unusable_admins(std::slice::from_ref(&admin.email)),
             (None, true) => self.printer.detail(format!("  {} uses the given password", admin.email)),

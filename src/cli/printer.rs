@@ -109,6 +109,15 @@ impl Printer {
         }
     }
 
+    /// A human line `--quiet` must not hide: a secret shown only once (a
+    /// generated password, a sample key). Suppressed only by `--json`,
+    /// whose document carries it.
+    pub fn once(&self, text: impl AsRef<str>) {
+        if !self.json {
+            write_stdout(&format!("{}\n", text.as_ref()));
+        }
+    }
+
     /// Output that *is* the result (rendered SQL, a URL): always on stdout.
     pub fn data(&self, text: impl AsRef<str>) {
         write_stdout(text.as_ref());

@@ -63,7 +63,7 @@ pub(crate) fn print_report(printer: &Printer, report: &TenantSeeded) {
         printer.line(format!("{tenant}: inserted {rows} ({}) in {:.2} s", counts.join(", "), report.seconds));
     }
     for secret in &report.secrets {
-        printer.line(format!("  {}: {}  (shown only now)", secret.label, secret.secret));
+        printer.once(format!("  {}: {}  (shown only now)", secret.label, secret.secret));
     }
     if report.secrets_withheld > 0 {
         printer.note(format!(
