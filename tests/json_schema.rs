@@ -213,13 +213,13 @@ fn every_command_prints_the_document_docs_json_md_describes() {
     let unused: Vec<&String> = docs
         .shapes
         .keys()
-        .filter(|name| !docs.used.contains(name) && !SANDBOX_SHAPES.contains(&name.as_str()))
+        .filter(|name| !docs.used.contains(name) && !CHECKED_ELSEWHERE.contains(&name.as_str()))
         .collect();
     assert!(unused.is_empty(), "docs/json.md describes documents this test never checked: {unused:?}");
 }
 
-/// The shapes [`the_sandbox_commands_and_reset_print_their_documents`] checks.
-const SANDBOX_SHAPES: &[&str] = &["sandbox_start", "sandbox_status", "sandbox_url", "sandbox_stop"];
+/// The shapes the other tests of this file check (a sandbox, the vault pack).
+const CHECKED_ELSEWHERE: &[&str] = &["sandbox_start", "sandbox_status", "sandbox_url", "sandbox_stop", "keys_rotate"];
 
 #[test]
 fn the_sandbox_commands_and_reset_print_their_documents() {
@@ -247,6 +247,22 @@ fn the_sandbox_commands_and_reset_print_their_documents() {
     let stopped = docs.document("sandbox_stop", &json(&["sandbox", "stop"]).success());
     assert_eq!(stopped["stopped"], true, "{stopped:#}");
     assert_eq!(docs.used, ["sandbox_start", "sandbox_status", "sandbox_url", "up", "sandbox_stop"]);
+}
+
+#[test]
+fn keys_rotate_prints_its_documented_document() {
+    use support::keys::{seed_vault, vault_workspace, KEY_A, KEY_B};
+    let db = TestDb::new();
+    let ws = vault_workspace("kjs");
+    db.provision().in_workspace(&ws).arg("up").success();
+    seed_vault(&db, "kjs", KEY_A, 5);
+    let mut docs = Checker { shapes: documented_shapes(), used: Vec::new() };
+    let args = ["--json", "keys", "rotate", "--tenant", "kjs", "--from-key-file", "a.key", "--to-key-file", "b.key"];
+    let rotated = docs.document("keys_rotate", &db.provision().in_workspace(&ws).args(args).success());
+    let with_b = db.scalar(&format!(
+        "SELECT count(*)::text FROM kjs_schema.patients WHERE shared.envelope_key_id(full_name) = shared.key_id('{KEY_B}')"
+    ));
+    assert_eq!((rotated["tenant"].as_str(), with_b.as_str()), (Some("kjs"), "5"), "{rotated:#}");
 }
 
 #[test]
