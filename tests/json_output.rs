@@ -268,3 +268,17 @@ fn one_of_anything_is_singular_in_health_seed_up_and_rollover() {
     }
     assert_eq!(singular_slips("1 tenants, 11 rows, 1 row, 1 is, 0.1 s"), ["tenants"], "the check can fail");
 }
+
+#[test]
+fn a_failed_tenant_is_named_once_per_line_in_retention_text() {
+    let db = TestDb::new();
+    let ws =
+        support::ledger::ledger_workspace("acme", "[tenants.beta]\nname = \"Ledger beta\"\nblueprint = \"ledger\"\n");
+    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    let now = support::ledger::seed_ledger(&db, "acme");
+    db.execute("DROP TABLE beta_schema.sessions");
+    let out = db.provision().in_workspace(&ws).args(["retention", "run", "--now", &now, "--dry-run"]).status(1);
+    let line = out.stdout.lines().find(|l| l.starts_with("beta ")).unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(line.contains("cannot plan its retention") && !line.contains("tenant beta:"), "{line}");
+    assert_eq!(db.scalar("SELECT (to_regclass('beta_schema.sessions') IS NULL)::text"), "true", "the drift it names");
+}

@@ -192,7 +192,7 @@ impl Printer {
             (LogFormat::Json, _) => write_stderr(&log_line("warn", tenant, text)),
             (LogFormat::Text, None) => write_stderr(&format!("{} {text}\n", warning_label())),
             // An engine message that already names the tenant keeps its own words.
-            (LogFormat::Text, Some(code)) if text.starts_with(&format!("tenant {code} ")) => {
+            (LogFormat::Text, Some(code)) if names_tenant(text, code) => {
                 write_stderr(&format!("{} {text}\n", warning_label()))
             }
             (LogFormat::Text, Some(code)) => write_stderr(&format!("{} tenant {code}: {text}\n", warning_label())),
@@ -274,6 +274,14 @@ fn write_stdout(text: &str) {
             first.get_or_insert_with(|| error.to_string());
         }
     }
+}
+
+/// Whether `text` begins by naming tenant `code` ("tenant lic stopped …",
+/// "tenant lic: …"), so no second "tenant lic:" goes before it.
+pub fn names_tenant(text: &str, code: &str) -> bool {
+    text.strip_prefix("tenant ")
+        .and_then(|rest| rest.strip_prefix(code))
+        .is_some_and(|rest| rest.starts_with([' ', ':']))
 }
 
 /// A message that carries its own "WARNING:" (libpq's words for a password
@@ -373,5 +381,7 @@ mod tests {
         assert_eq!(super::without_label("warning: w"), "w");
         assert_eq!(super::without_label("warnings are off"), "warnings are off");
         assert_eq!(super::without_label("é"), "é");
+        assert!(super::names_tenant("tenant lic: x", "lic") && super::names_tenant("tenant lic stopped", "lic"));
+        assert!(!super::names_tenant("tenant lica: x", "lic") && !super::names_tenant("lic: x", "lic"));
     }
 }

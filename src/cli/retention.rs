@@ -58,6 +58,8 @@ fn summarize(ctx: &Context, report: &Report) {
             ));
         }
         if let Some(error) = &tenant.error {
+            // The error names the tenant already ("tenant beta: …"): the column says it once.
+            let error = error.strip_prefix(&format!("tenant {}: ", tenant.tenant)).unwrap_or(error);
             ctx.printer.line(format!("{:<16} {}", tenant.tenant, bad(error)));
         }
     }
