@@ -22,14 +22,14 @@ fn up_dry_run_check_exits_1_only_when_up_would_change_something() {
     let db = TestDb::new();
     let ws = Workspace::new(TWO);
     let out = db.provision().in_workspace(&ws).args(["up", "--dry-run", "--check"]).status(1).one_line_error();
-    out.stderr_has("would change");
+    out.stderr_has("shared version").stderr_has("and 2 tenants (hdfc, lic) would change");
     assert_eq!(db.scalar("SELECT (to_regclass('shared.tenants') IS NULL)::text"), "true", "a dry run changed nothing");
     db.provision().in_workspace(&ws).arg("up").success();
     db.provision().in_workspace(&ws).args(["up", "--dry-run", "--check"]).success();
     // One more tenant declared: up would create it.
     ws.write_config(&format!("{TWO}[tenants.icici]\nname = \"ICICI\"\n"));
     let out = db.provision().in_workspace(&ws).args(["up", "--dry-run", "--check"]).status(1);
-    out.stderr_has("0 shared versions and 1 tenant would change");
+    out.stderr_has("up --dry-run --check: 1 tenant (icici) would change\n");
     assert_eq!(db.scalar("SELECT count(*)::text FROM shared.tenants"), "2", "--check changed nothing");
     db.provision().in_workspace(&ws).args(["up", "--check"]).status(2).stderr_has("--dry-run");
 }

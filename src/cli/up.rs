@@ -98,14 +98,25 @@ fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
         return Err(failed(format!("tenants failed: {}", failed_codes.join(", "))));
     }
     if *check && (pending > 0 || !shared_applied.is_empty()) {
-        let shared = printer::count(shared_applied.len(), "shared version");
-        let tenants = printer::count(pending, "tenant");
-        return Err(failed(format!("up --dry-run --check: {shared} and {tenants} would change")));
+        return Err(failed(check_failure(shared_applied, reports)));
     }
     match verified {
         Some(outcome) if !outcome.is_clean() => Err(failed(crate::ops::verify::report::summary(outcome))),
         _ => Ok(()),
     }
+}
+
+/// `--dry-run --check`'s error line: what would change, by name, for CI logs.
+fn check_failure(shared: &[String], reports: &[TenantReport]) -> String {
+    let tenants: Vec<&str> = reports.iter().filter(|r| r.would_apply.is_some()).map(|r| r.tenant.as_str()).collect();
+    let mut parts = Vec::new();
+    if !shared.is_empty() {
+        parts.push(format!("{} ({})", printer::count(shared.len(), "shared version"), shared.join(", ")));
+    }
+    if !tenants.is_empty() {
+        parts.push(format!("{} ({})", printer::count(tenants.len(), "tenant"), tenants.join(", ")));
+    }
+    format!("up --dry-run --check: {} would change", parts.join(" and "))
 }
 
 fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport], dry_run: bool) {
