@@ -160,8 +160,13 @@ fn quiet_hides_chatter_but_never_the_data_a_listing_exists_to_print() {
     for table in &tables {
         assert!(partitions.stdout.contains(table.as_str()), "-q partitions list hides {table}:\n{}", partitions.stdout);
     }
+    // A fleet command keeps its one summary line, the line cron logs.
     let up = db.provision().in_workspace(&ws).args(["-q", "up"]).success();
-    assert_eq!((up.stdout.as_str(), up.stderr.as_str()), ("", ""), "up's summary is chatter under -q");
+    assert_eq!((up.stdout.lines().count(), up.stderr.as_str()), (1, ""), "{}", up.stdout);
+    assert!(up.stdout.starts_with("2 tenants: nothing to do"), "{}", up.stdout);
+    let rollover = db.provision().in_workspace(&ws).args(["-q", "partitions", "rollover"]).success();
+    assert_eq!((rollover.stdout.lines().count(), rollover.stderr.as_str()), (1, ""), "{}", rollover.stdout);
+    assert!(rollover.stdout.starts_with("rollover: 2 tenants, "), "{}", rollover.stdout);
     // A password shown only once is not chatter: -q on the sandbox still prints it.
     let sandbox = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
     let created = Run::new().in_workspace(&sandbox).args(["-q", "up"]).success();

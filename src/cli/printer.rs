@@ -109,6 +109,14 @@ impl Printer {
         }
     }
 
+    /// A fleet command's one summary line (`rollover: 3 tenants, …`): the
+    /// line cron logs, so `--quiet` keeps it; `--json` has the document.
+    pub fn summary(&self, text: impl AsRef<str>) {
+        if !self.json {
+            write_stdout(&format!("{}\n", text.as_ref()));
+        }
+    }
+
     /// A human line `--quiet` must not hide: a secret shown only once (a
     /// generated password, a sample key). Suppressed only by `--json`,
     /// whose document carries it.

@@ -66,5 +66,6 @@ fn summarize(ctx: &Context, report: &Report) {
     let failed = report.tenants.iter().filter(|t| t.status == "failed").count();
     let rows = count(report.rows(), "row");
     let what = if report.dry_run { "would change; nothing was changed (dry run)" } else { "changed" };
-    ctx.printer.line(format!("retention: {}, {rows} {what}, {failed} failed", count(report.tenants.len(), "tenant")));
+    ctx.printer
+        .summary(format!("retention: {}, {rows} {what}, {failed} failed", count(report.tenants.len(), "tenant")));
 }

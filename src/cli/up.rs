@@ -90,7 +90,7 @@ fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
     } else {
         "nothing to do, everything is up to date".to_owned()
     };
-    ctx.printer.line(format!("{}: {verdict} ({seconds:.2} s)", printer::count(reports.len(), "tenant")));
+    ctx.printer.summary(format!("{}: {verdict} ({seconds:.2} s)", printer::count(reports.len(), "tenant")));
     if let Some(outcome) = verified {
         ctx.printer.line(crate::ops::verify::report::summary(outcome));
     }

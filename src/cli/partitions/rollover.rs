@@ -76,7 +76,7 @@ fn summarize(ctx: &Context, rolled: &Rolled) {
         failed if failed.is_empty() => "0 failures".to_owned(),
         failed => format!("{} ({})", bad(count(failed.len(), "failure")), failed.join(", ")),
     };
-    ctx.printer.line(format!(
+    ctx.printer.summary(format!(
         "rollover: {}, {} created, {} detached, {} dropped, {} moved, {} released, {} skipped, {failures} in {:.2} s",
         count(s.tenants, "tenant"),
         count(s.created, "partition"),

@@ -83,7 +83,7 @@ fn summarize(ctx: &Context, upgraded: &Upgraded) {
         0 => String::new(),
         n => format!(", {n} completed"),
     };
-    ctx.printer.line(format!(
+    ctx.printer.summary(format!(
         "upgrade: {}, {} upgraded{completed_note}, {} up to date, {} failed ({seconds:.2} s)",
         printer::count(total, "tenant"),
         upgraded.upgraded(),
