@@ -3,7 +3,8 @@
 //! `tenant upgrade --dry-run --json` carries the SQL of each pending version;
 //! `tenant repair` alone lists what it would re-stamp and changes nothing,
 //! `--all --accept-checksums` re-stamps every edited tenant; `reset` of a
-//! sandbox holding tenants needs `--yes` when nobody can be asked.
+//! sandbox holding tenants asks on a terminal and needs `--yes` when nobody
+//! can be asked.
 
 mod support;
 
@@ -129,6 +130,44 @@ fn reset_of_a_sandbox_holding_tenants_needs_yes_off_a_terminal() {
     Run::new().in_workspace(&ws).args(["reset", "--yes"]).success().stdout_has("dropped and created database");
     assert_eq!(psql(&url, "SELECT string_agg(tenant_code, ',') FROM shared.tenants"), "lic", "provisioned again");
     assert_eq!(psql(&url, marker), "", "the old database is gone");
+    Run::new().in_workspace(&ws).args(["sandbox", "stop"]).success();
+}
+
+/// On a terminal (a pseudo-terminal from util-linux `script`), `reset`
+/// asks: anything but "yes" changes nothing (exit 2), "yes" resets.
+#[test]
+fn reset_of_a_sandbox_holding_tenants_asks_on_a_terminal() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    Run::new().in_workspace(&ws).arg("up").success();
+    let url = Run::new().in_workspace(&ws).args(["sandbox", "url"]).success().stdout;
+    psql(&url, "COMMENT ON SCHEMA lic_schema IS 'kept'");
+    let marker = "SELECT coalesce(obj_description('lic_schema'::regnamespace), '')";
+    let on_terminal = |answer: &str| {
+        let mut command = std::process::Command::new("script");
+        command.args(["-qec", &format!("{} reset", env!("CARGO_BIN_EXE_provision")), "/dev/null"]);
+        command.current_dir(ws.path()).env("NO_COLOR", "1");
+        for var in support::CONNECTION_VARS {
+            command.env_remove(var);
+        }
+        let mut child =
+            command.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(format!("{answer}\n").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, said) = on_terminal("no");
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("which holds 1 tenant (lic). Type yes to go on:"), "{said}");
+    assert_eq!(psql(&url, marker), "kept", "not confirmed: the database is untouched");
+    let (code, said) = on_terminal("yes");
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(psql(&url, marker), "", "confirmed: dropped and provisioned again");
+    assert_eq!(psql(&url, "SELECT string_agg(tenant_code, ',') FROM shared.tenants"), "lic");
     Run::new().in_workspace(&ws).args(["sandbox", "stop"]).success();
 }
 
