@@ -2,7 +2,8 @@
 //!
 //! Results go to stdout (as text, or as one JSON document with `--json`);
 //! everything else — progress, waits, warnings — goes to stderr so pipes and
-//! log shippers get clean data. Colour and progress bars appear only on a
+//! log shippers get clean data; with `--log-format json` each of those is one
+//! JSON object per line (`ts`, `level`, `message`, `tenant`). Colour and progress bars appear only on a
 //! terminal, never with `--json`, `--quiet` or `NO_COLOR`.
 //!
 //! No write here can panic: a reader that went away (`provision status |
@@ -121,9 +122,7 @@ impl Printer {
     /// generated password, a sample key). Suppressed only by `--json`,
     /// whose document carries it.
     pub fn once(&self, text: impl AsRef<str>) {
-        if !self.json {
-            write_stdout(&format!("{}\n", text.as_ref()));
-        }
+        self.summary(text);
     }
 
     /// Output that *is* the result (rendered SQL, a URL): always on stdout.
