@@ -31,6 +31,21 @@ pub fn count<N: std::fmt::Display + PartialEq + From<u8>>(n: N, noun: &str) -> S
     }
 }
 
+/// `n` of `total` and a noun agreeing with `total`: `count_of(1, 3,
+/// "tenant")` is "1 of 3 tenants", `count_of(1, 1, "tenant")` "1 of 1 tenant".
+pub fn count_of(n: usize, total: usize, noun: &str) -> String {
+    format!("{n} of {}", count(total, noun))
+}
+
+/// "is" for one, "are" for any other number: "1 of 3 tenants is behind".
+pub fn is_are(n: usize) -> &'static str {
+    if n == 1 {
+        "is"
+    } else {
+        "are"
+    }
+}
+
 /// A reporter that drops everything.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Silent;
@@ -39,7 +54,7 @@ impl Reporter for Silent {}
 
 #[cfg(test)]
 mod tests {
-    use super::count;
+    use super::{count, count_of, is_are};
 
     #[test]
     fn one_is_singular_and_every_other_number_plural() {
@@ -48,5 +63,8 @@ mod tests {
         assert_eq!(count(2u64, "row"), "2 rows");
         assert_eq!(count(1i64, "row"), "1 row");
         assert_eq!(count(11, "problem"), "11 problems");
+        assert_eq!(format!("{} {} behind", count_of(1, 3, "tenant"), is_are(1)), "1 of 3 tenants is behind");
+        assert_eq!(format!("{} {} behind", count_of(2, 2, "tenant"), is_are(2)), "2 of 2 tenants are behind");
+        assert_eq!(count_of(0, 1, "pending version"), "0 of 1 pending version");
     }
 }

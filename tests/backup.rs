@@ -147,7 +147,7 @@ fn remove_then_restore_gives_back_the_same_tenant() {
         .arg(&file)
         .success()
         .json();
-    assert_eq!(removed["action"], "removed");
+    assert_eq!(removed["outcome"], "removed");
     assert!(removed["backup"]["size_bytes"].as_u64().unwrap() > 10_000, "{removed}");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("SET session_replication_role = replica;"));

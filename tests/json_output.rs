@@ -2,7 +2,8 @@
 //! document, errors included (`{"error": {"message", "exit_code", "kind"}}`,
 //! stderr keeping its one human line); `verify --format junit` has `time`
 //! attributes and `--output FILE`; `sandbox url` without a running sandbox
-//! exits 3; summary lines say "1 tenant", not "1 tenants".
+//! exits 3; summary lines say "1 tenant", not "1 tenants"; `--quiet` keeps
+//! the data of listings; `--log-format json` makes diagnostics JSON lines.
 
 mod support;
 
@@ -137,4 +138,152 @@ fn tenant_render_with_json_is_one_document_holding_the_script() {
     assert!(sql.starts_with("-- provision tenant render lic") && sql.contains("CREATE SCHEMA \"lic_schema\""));
     let text = Run::new().in_workspace(&ws).args(["tenant", "render", "lic"]).success();
     assert!(sql == text.stdout, "--json carries the same script as the text output");
+}
+
+#[test]
+fn quiet_hides_chatter_but_never_the_data_a_listing_exists_to_print() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\n");
+    db.provision().in_workspace(&ws).arg("up").success();
+    let schemas = db.strings("SELECT schema_name FROM shared.tenants ORDER BY 1");
+    assert_eq!(schemas, ["hdfc_schema", "lic_schema"]);
+    for command in [&["status"][..], &["tenant", "list"]] {
+        let out = db.provision().in_workspace(&ws).arg("-q").args(command).success();
+        for schema in &schemas {
+            assert!(out.stdout.contains(schema.as_str()), "-q {command:?} hides {schema}:\n{}", out.stdout);
+        }
+        assert_eq!(out.stderr, "", "-q {command:?} has no chatter");
+    }
+    let tables = db.strings("SELECT 'audit.' || c.relname FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'audit' ORDER BY 1");
+    assert_eq!(tables, ["audit.hdfc_audit_log", "audit.lic_audit_log"]);
+    let partitions = db.provision().in_workspace(&ws).args(["-q", "partitions", "list"]).success();
+    for table in &tables {
+        assert!(partitions.stdout.contains(table.as_str()), "-q partitions list hides {table}:\n{}", partitions.stdout);
+    }
+    // A fleet command keeps its one summary line, the line cron logs.
+    let up = db.provision().in_workspace(&ws).args(["-q", "up"]).success();
+    assert_eq!((up.stdout.lines().count(), up.stderr.as_str()), (1, ""), "{}", up.stdout);
+    assert!(up.stdout.starts_with("2 tenants: nothing to do"), "{}", up.stdout);
+    let rollover = db.provision().in_workspace(&ws).args(["-q", "partitions", "rollover"]).success();
+    assert_eq!((rollover.stdout.lines().count(), rollover.stderr.as_str()), (1, ""), "{}", rollover.stdout);
+    assert!(rollover.stdout.starts_with("rollover: 2 tenants, "), "{}", rollover.stdout);
+    // A password shown only once is not chatter: -q on the sandbox still prints it.
+    let sandbox = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    let created = Run::new().in_workspace(&sandbox).args(["-q", "up"]).success();
+    let shown =
+        regex::Regex::new(r"admin@lic\.example password: ([0-9a-f]{32})  \(generated; shown only now\)").unwrap();
+    let password = shown.captures(&created.stdout).unwrap_or_else(|| panic!("{}", created.stdout))[1].to_owned();
+    let url = Run::new().in_workspace(&sandbox).args(["sandbox", "url"]).success().stdout;
+    let check = format!(
+        "SELECT (password_hash = crypt('{password}', password_hash))::text FROM lic_schema.users WHERE email = 'admin@lic.example'"
+    );
+    let out = std::process::Command::new("psql").args(["-X", "-At", "-d", url.trim(), "-c", &check]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "true", "the printed password is the stored one: {out:?}");
+    Run::new().in_workspace(&sandbox).args(["sandbox", "stop"]).success();
+}
+
+#[test]
+fn log_format_json_makes_every_diagnostic_one_timestamped_levelled_line() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n[tenants.hdfc]\nname = \"HDFC\"\n");
+    let templates = ws.own_templates();
+    db.provision().in_workspace(&ws).arg("up").success();
+    std::fs::write(
+        templates.join("agent_mitra/tenant/V9__reporting_flag.sql.tera"),
+        "DO $$ BEGIN IF '{{ code }}' = 'hdfc' THEN RAISE EXCEPTION 'hdfc is not ready'; END IF; END $$;\n",
+    )
+    .unwrap();
+    let runs = [
+        db.provision().in_workspace(&ws).args(["--log-format", "json", "-v", "tenant", "upgrade", "--all"]).status(1),
+        db.provision().in_workspace(&ws).env("PROVISION_LOG", "json").args(["tenant", "upgrade", "--all"]).status(1),
+    ];
+    let rfc3339 = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$").unwrap();
+    for out in &runs {
+        let lines: Vec<Value> = out
+            .stderr
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}\n{}", out.stderr)))
+            .collect();
+        for line in &lines {
+            assert!(rfc3339.is_match(line["ts"].as_str().unwrap_or_default()), "ts: {line}");
+            assert!(["debug", "info", "warn", "error"].contains(&line["level"].as_str().unwrap_or_default()), "{line}");
+            assert!(line["message"].is_string(), "{line}");
+        }
+        let failed = lines.iter().find(|l| l["tenant"] == "hdfc").unwrap_or_else(|| panic!("{}", out.stderr));
+        assert_eq!(failed["level"], "warn", "{failed}");
+        assert!(failed["message"].as_str().unwrap().contains("hdfc is not ready"), "{failed}");
+        assert_eq!(lines.last().unwrap()["level"], "error", "{}", out.stderr);
+    }
+    assert!(runs[0].stderr.contains("\"level\":\"debug\""), "-v details are lines too:\n{}", runs[0].stderr);
+    let usage = Run::new().env("PROVISION_LOG", "json").args(["tenant", "frobnicate"]).status(2);
+    let line: Value = serde_json::from_str(usage.stderr.trim()).unwrap_or_else(|e| panic!("{e}: {}", usage.stderr));
+    assert!(line["level"] == "error" && line["message"].as_str().unwrap().contains("frobnicate"), "{line}");
+    // verify's findings, which `up` prints on stderr, are lines too.
+    std::fs::remove_file(templates.join("agent_mitra/tenant/V9__reporting_flag.sql.tera")).unwrap();
+    db.execute("DROP INDEX lic_schema.idx_users_email");
+    let drifted = db.provision().in_workspace(&ws).args(["--log-format", "json", "up"]).status(1);
+    let findings: Vec<Value> = drifted.stderr.lines().map(|l| serde_json::from_str(l).expect(l)).collect();
+    assert!(findings.iter().any(|l| l["message"].as_str().unwrap().contains("idx_users_email")), "{}", drifted.stderr);
+    std::fs::write(
+        templates.join("agent_mitra/tenant/V9__reporting_flag.sql.tera"),
+        "DO $$ BEGIN IF '{{ code }}' = 'hdfc' THEN RAISE EXCEPTION 'hdfc is not ready'; END IF; END $$;\n",
+    )
+    .unwrap();
+    let text = db.provision().in_workspace(&ws).args(["tenant", "upgrade", "--all"]).status(1);
+    assert!(text.stderr.contains("warning: tenant hdfc "), "{}", text.stderr);
+    assert!(!text.stderr.contains("tenant hdfc: tenant hdfc"), "no doubled prefix:\n{}", text.stderr);
+    let versions = db.strings(
+        "SELECT max(version)::text FROM lic_schema.refinery_schema_history \
+         UNION ALL SELECT max(version)::text FROM hdfc_schema.refinery_schema_history",
+    );
+    assert_eq!(versions, ["9", "8"], "lic upgraded, hdfc refused, as the lines say");
+}
+
+/// "1 tenants", "1 agents": a one followed by a plural noun (verbs such as
+/// "is" and "has" aside).
+fn singular_slips(text: &str) -> Vec<String> {
+    let pattern = regex::Regex::new(r"(^|[^0-9.,])1 ([a-z_]+s)\b").unwrap();
+    let verbs = ["is", "was", "has", "does", "passes"];
+    pattern.captures_iter(text).map(|c| c[2].to_owned()).filter(|w| !verbs.contains(&w.as_str())).collect()
+}
+
+#[test]
+fn one_of_anything_is_singular_in_health_seed_up_and_rollover() {
+    let db = TestDb::new();
+    let ws = Workspace::new("[tenants.lic]\nname = \"LIC\"\n");
+    let templates = ws.own_templates();
+    let mut said = vec![db.provision().in_workspace(&ws).arg("up").success()];
+    said.push(db.provision().in_workspace(&ws).args(["seed", "--sample", "1"]).success());
+    let seeded = db.scalar("SELECT count(*)::text FROM lic_schema.agents");
+    assert_eq!(seeded, "1", "one agent, to be counted in the singular");
+    assert!(!said[1].stdout.contains("1 agents"), "{}", said[1].stdout);
+    std::fs::write(templates.join("agent_mitra/tenant/V9__flag.sql.tera"), "COMMENT ON SCHEMA {{ schema }} IS 'v9';\n")
+        .unwrap();
+    let health = db.provision().in_workspace(&ws).arg("health").status(1);
+    assert!(health.stdout.contains("1 of 1 tenant is behind"), "{}", health.stdout);
+    said.push(health);
+    let dry = db.provision().in_workspace(&ws).args(["up", "--dry-run"]).success();
+    assert!(dry.stdout.contains("1 tenant: 1 would change"), "{}", dry.stdout);
+    said.push(dry);
+    said.push(db.provision().in_workspace(&ws).args(["partitions", "rollover"]).success());
+    for out in &said {
+        let slips = singular_slips(&format!("{}\n{}", out.stdout, out.stderr));
+        assert!(slips.is_empty(), "plural after 1: {slips:?}\n{}\n{}", out.stdout, out.stderr);
+        assert!(!out.stderr.contains("warning: WARNING"), "{}", out.stderr);
+    }
+    assert_eq!(singular_slips("1 tenants, 11 rows, 1 row, 1 is, 0.1 s"), ["tenants"], "the check can fail");
+}
+
+#[test]
+fn a_failed_tenant_is_named_once_per_line_in_retention_text() {
+    let db = TestDb::new();
+    let ws =
+        support::ledger::ledger_workspace("acme", "[tenants.beta]\nname = \"Ledger beta\"\nblueprint = \"ledger\"\n");
+    db.provision().in_workspace(&ws).args(["up", "--no-verify"]).success();
+    let now = support::ledger::seed_ledger(&db, "acme");
+    db.execute("DROP TABLE beta_schema.sessions");
+    let out = db.provision().in_workspace(&ws).args(["retention", "run", "--now", &now, "--dry-run"]).status(1);
+    let line = out.stdout.lines().find(|l| l.starts_with("beta ")).unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(line.contains("cannot plan its retention") && !line.contains("tenant beta:"), "{line}");
+    assert_eq!(db.scalar("SELECT (to_regclass('beta_schema.sessions') IS NULL)::text"), "true", "the drift it names");
 }

@@ -213,3 +213,45 @@ fn the_readme_systemd_units_have_no_inline_comments_and_run_real_commands() {
         }
     }
 }
+
+/// The README's command table and `provision --help` name the same
+/// commands: every leaf command of the clap tree (`tenant add`, `sandbox
+/// url`, …) has a row, and every row names a real command.
+#[test]
+fn the_readme_command_table_matches_help() {
+    let mut help = BTreeSet::new();
+    for command in subcommands(&[]) {
+        match GROUPS.contains(&command.as_str()) {
+            true => help.extend(subcommands(&[command.as_str()]).into_iter().map(|sub| format!("{command} {sub}"))),
+            false => drop(help.insert(command)),
+        }
+    }
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let table = readme.split("\n## Commands\n").nth(1).expect("README has a Commands section");
+    let table = table.split("\n## ").next().unwrap();
+    let span = Regex::new(r"`provision ([^`]+)`").unwrap();
+    let word = Regex::new(r"^[a-z][a-z-]*$").unwrap();
+    let mut rows = BTreeSet::new();
+    for row in table.lines().filter(|line| line.starts_with("| `provision ")) {
+        let cell = row.split(" | ").next().unwrap();
+        for command in span.captures_iter(cell) {
+            let text = &command[1];
+            let first = text.split_whitespace().next().unwrap();
+            if !GROUPS.contains(&first) {
+                rows.insert(first.to_owned());
+                continue;
+            }
+            // `sandbox start\|stop`, `blueprint list \| show <name>`: each alternative that is a word.
+            for alternative in text[first.len()..].split("\\|") {
+                let sub = alternative.split_whitespace().next().unwrap_or_default();
+                if word.is_match(sub) {
+                    rows.insert(format!("{first} {sub}"));
+                }
+            }
+        }
+    }
+    let missing: Vec<&String> = help.difference(&rows).collect();
+    let unknown: Vec<&String> = rows.difference(&help).collect();
+    assert!(missing.is_empty() && unknown.is_empty(), "README table lacks {missing:?}; names unknown {unknown:?}");
+    assert!(help.len() > 25, "{help:?}");
+}

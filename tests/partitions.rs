@@ -291,7 +291,7 @@ fn rollover_after_two_months_creates_exactly_the_missing_months_then_is_a_no_op(
 
     let doc = rollover(&db, &ws, &["--now", &cal.now(2)]);
     let lic = entry(&doc, "lic");
-    assert_eq!(lic["status"], "ok", "{doc:#}");
+    assert_eq!(lic["outcome"], "ok", "{doc:#}");
     assert_eq!(names(&lic["created"]), parts_of(&cal, "lic", 4..=5), "{doc:#}");
     assert_eq!(doc["summary"]["created"], 8, "{doc:#}");
     assert_eq!(doc["summary"]["failures"], 0, "{doc:#}");
@@ -312,7 +312,7 @@ fn rollover_after_two_months_creates_exactly_the_missing_months_then_is_a_no_op(
 fn a_missed_year_is_caught_up_without_gaps() {
     let (db, ws, cal) = provisioned(LIC);
     let doc = rollover(&db, &ws, &["--now", &cal.now(14)]);
-    assert_eq!(entry(&doc, "lic")["status"], "ok", "{doc:#}");
+    assert_eq!(entry(&doc, "lic")["outcome"], "ok", "{doc:#}");
     // Months 4..=17 were missing for each of the four tables; nothing is old
     // enough for the retention of shared.data_retention_policies.
     assert_eq!(doc["summary"]["created"], 14 * 4, "{doc:#}");
@@ -356,7 +356,7 @@ fn retention_drops_partitions_wholly_older_than_the_servers_boundary_and_keeps_t
     // before it. --now month 6 moves only the window ahead, not the boundary.
     let doc = rollover(&db, &ws, &["--now", &cal.now(6)]);
     let lic = entry(&doc, "lic");
-    assert_eq!(lic["status"], "ok", "{doc:#}");
+    assert_eq!(lic["outcome"], "ok", "{doc:#}");
     assert_window(&db, &cal, "lic", -3, 9);
     for (_, table) in tables("lic") {
         for k in -6..=-4 {
@@ -386,7 +386,7 @@ fn catch_up_with_retention_never_creates_partitions_older_than_the_boundary() {
     backfill(&db, &cal, "lic", -8..=-8);
     let doc = rollover(&db, &ws, &[]);
     let lic = entry(&doc, "lic");
-    assert_eq!(lic["status"], "ok", "{doc:#}");
+    assert_eq!(lic["outcome"], "ok", "{doc:#}");
     assert_window(&db, &cal, "lic", -3, 3);
     for (_, table) in tables("lic") {
         for k in -8..=-4 {
@@ -421,7 +421,7 @@ fn archive_moves_old_partitions_with_their_rows_and_guards_to_the_archive_schema
 
     let doc = rollover(&db, &ws, &["--now", &cal.now(2)]);
     let lic = entry(&doc, "lic");
-    assert_eq!(lic["status"], "ok", "{doc:#}");
+    assert_eq!(lic["outcome"], "ok", "{doc:#}");
     assert_window(&db, &cal, "lic", -3, 5);
     for (schema, table) in tables("lic") {
         let archive = if schema == "audit" { "audit_archive" } else { "lic_archive" };
@@ -517,7 +517,7 @@ fn default_rows_before_the_window_get_their_partition_or_are_archived_by_their_a
 
     let doc = rollover(&db, &ws, &[]);
     let lic = entry(&doc, "lic");
-    assert_eq!(lic["status"], "ok", "{doc:#}");
+    assert_eq!(lic["outcome"], "ok", "{doc:#}");
     assert_eq!((lic["rows_moved"].clone(), lic["rows_released"].clone()), (3.into(), 3.into()), "{doc:#}");
     assert_eq!(doc["summary"]["rows_released"], 3, "{doc:#}");
     // The kept period is an attached, secured partition holding its rows.
@@ -579,7 +579,7 @@ fn default_rows_older_than_the_retention_are_deleted_without_archive() {
     write_old_rows(&db, &cal);
     let doc = rollover(&db, &ws, &[]);
     let lic = entry(&doc, "lic");
-    assert_eq!(lic["status"], "ok", "{doc:#}");
+    assert_eq!(lic["outcome"], "ok", "{doc:#}");
     assert_eq!(lic["rows_released"], 3, "{doc:#}");
     assert_eq!(count(&db, "SELECT FROM lic_schema.user_events WHERE event_type = 'expired'"), 0);
     assert_eq!(count(&db, "SELECT FROM lic_schema.user_events WHERE event_type = 'kept'"), 3);
@@ -623,7 +623,7 @@ fn the_retention_policy_decides_archive_or_drop_when_tenants_toml_does_not() {
         "UPDATE shared.data_retention_policies SET archive_before_delete = false WHERE table_name = 'user_events'",
     );
     let doc = rollover(&db, &ws, &[]);
-    assert_eq!(entry(&doc, "lic")["status"], "ok", "{doc:#}");
+    assert_eq!(entry(&doc, "lic")["outcome"], "ok", "{doc:#}");
     for k in -5..=-4 {
         assert_eq!(schemas_holding(&db, &cal.part("lic_audit_log", k)), ["audit_archive"]);
         for table in ["user_events", "session_analytics", "video_analytics"] {
@@ -696,7 +696,7 @@ fn rows_in_the_default_partition_move_into_the_partition_created_for_them() {
 
     let doc = rollover(&db, &ws, &["--now", &cal.now(3)]);
     let lic = entry(&doc, "lic");
-    assert_eq!(lic["status"], "ok", "{doc:#}");
+    assert_eq!(lic["outcome"], "ok", "{doc:#}");
     assert_window(&db, &cal, "lic", 0, 6);
     let month5 = cal.part("user_events", 5);
     assert_eq!(count(&db, "SELECT FROM lic_schema.user_events_default WHERE event_type = 'ahead'"), 0);
@@ -719,9 +719,9 @@ fn a_tenant_locked_by_another_session_is_skipped_and_done_next_time() {
     let (db, ws, cal) = provisioned(LIC_HDFC);
     holding(&db, TENANT_LOCK, |_| {
         let doc = rollover(&db, &ws, &["--now", &cal.now(2)]);
-        assert_eq!(entry(&doc, "lic")["status"], "skipped", "{doc:#}");
+        assert_eq!(entry(&doc, "lic")["outcome"], "skipped", "{doc:#}");
         assert!(created(&doc, "lic").is_empty(), "{doc:#}");
-        assert_eq!(entry(&doc, "hdfc")["status"], "ok", "{doc:#}");
+        assert_eq!(entry(&doc, "hdfc")["outcome"], "ok", "{doc:#}");
         assert_eq!(created(&doc, "hdfc"), parts_of(&cal, "hdfc", 4..=5), "{doc:#}");
         assert_eq!(doc["summary"]["failures"], 0, "{doc:#}");
         assert_window(&db, &cal, "lic", 0, 3);
@@ -738,7 +738,7 @@ fn a_tenant_locked_by_another_session_is_skipped_and_done_next_time() {
     });
 
     let doc = rollover(&db, &ws, &["--now", &cal.now(2)]);
-    assert_eq!(entry(&doc, "lic")["status"], "ok", "{doc:#}");
+    assert_eq!(entry(&doc, "lic")["outcome"], "ok", "{doc:#}");
     assert_eq!(created(&doc, "lic"), parts_of(&cal, "lic", 4..=5), "{doc:#}");
     assert!(created(&doc, "hdfc").is_empty(), "{doc:#}");
     assert_eq!(doc["summary"]["created"], 8, "{doc:#}");
@@ -763,7 +763,7 @@ fn with_wait_a_locked_tenant_is_rolled_over_once_the_lock_is_released() {
         let out = finish(child, Duration::from_secs(30));
         assert_eq!(out.code, 0, "{out:?}");
         let doc = out.json();
-        assert_eq!(entry(&doc, "lic")["status"], "ok", "{doc:#}");
+        assert_eq!(entry(&doc, "lic")["outcome"], "ok", "{doc:#}");
         assert_eq!(created(&doc, "lic"), parts_of(&cal, "lic", 4..=6), "{doc:#}");
     });
     assert_window(&db, &cal, "lic", 0, 6);
@@ -791,9 +791,9 @@ fn a_blocked_table_fails_its_tenant_with_exit_3_while_everything_else_is_rolled_
     assert!(errors[0].contains("tenant lic") && errors[0].contains("lic_schema.user_events"), "{}", out.stderr);
     assert!(!out.stderr.contains("canceling statement"), "a raw PostgreSQL message:\n{}", out.stderr);
     let doc = out.json();
-    assert_eq!(entry(&doc, "lic")["status"], "failed", "{doc:#}");
+    assert_eq!(entry(&doc, "lic")["outcome"], "failed", "{doc:#}");
     assert_eq!(entry(&doc, "lic")["lock_timeout"], true, "{doc:#}");
-    assert_eq!(entry(&doc, "hdfc")["status"], "ok", "{doc:#}");
+    assert_eq!(entry(&doc, "hdfc")["outcome"], "ok", "{doc:#}");
     assert_eq!(doc["summary"]["failures"], 1, "{doc:#}");
     assert_window(&db, &cal, "hdfc", 0, 5);
     // Each partition is its own transaction: lic's other tables are done,
@@ -1031,7 +1031,7 @@ fn a_row_written_into_an_empty_default_after_the_plan_is_moved_by_a_retry() {
     });
     assert_eq!(out.code, 0, "{out:?}");
     let doc = out.json();
-    assert_eq!(entry(&doc, "lic")["status"], "ok", "{doc:#}");
+    assert_eq!(entry(&doc, "lic")["outcome"], "ok", "{doc:#}");
     assert_eq!(entry(&doc, "lic")["rows_moved"], 1, "{doc:#}");
     assert_window(&db, &cal, "lic", 0, 5);
     assert_eq!(count(&db, "SELECT FROM lic_schema.user_events_default"), 0);

@@ -298,7 +298,7 @@ fn a_tenant_whose_schema_drifted_fails_alone_and_the_others_are_done() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| format!("{} {}", t["tenant"].as_str().unwrap(), t["status"].as_str().unwrap()))
+        .map(|t| format!("{} {}", t["tenant"].as_str().unwrap(), t["outcome"].as_str().unwrap()))
         .collect();
     assert_eq!(status, ["acme ok", "beta failed"], "{report:#}");
     let error = report["tenants"][1]["error"].as_str().unwrap();

@@ -49,7 +49,7 @@ impl Context {
             Verbosity::Normal
         };
         Context {
-            printer: Printer::new(global.json, verbosity),
+            printer: Printer::new(global.json, verbosity).with_log_format(global.log_format),
             global,
             may_create_sandbox: false,
             server: Mutex::new(None),
@@ -117,7 +117,7 @@ impl Context {
     pub fn report_admin(&self, admin: &AdminReport) {
         match (&admin.generated_password, admin.usable_password) {
             (Some(password), _) => {
-                self.printer.line(format!("  {} password: {password}  (generated; shown only now)", admin.email))
+                self.printer.once(format!("  {} password: {password}  (generated; shown only now)", admin.email))
             }
             (None, false) => self.report_unusable_admins(std::slice::from_ref(&admin.email)),
             (None, true) => self.printer.detail(format!("  {} uses the given password", admin.email)),

@@ -23,7 +23,9 @@ pub async fn run(ctx: &Context, args: &HealthArgs) -> Result<()> {
     let (mut client, target) = ctx.connect().await?;
     let options = health::Options { lock_wait_threshold: Duration::from_secs_f64(args.lock_wait_threshold) };
     let report = health::run(&mut client, &target, &config, options).await?;
-    ctx.printer.json_report(&report);
+    let mut document = serde_json::to_value(&report)?;
+    document["database"] = crate::cli::json::database(&target);
+    ctx.printer.json_report(&document);
     ctx.printer.line(&report.database);
     for check in &report.checks {
         print_check(ctx, check);

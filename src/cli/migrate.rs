@@ -20,7 +20,8 @@ pub async fn run(ctx: &Context, dry_run: bool) -> Result<()> {
         ctx.printer.json(&json!({ "dry_run": true, "current": plan.core.current, "latest": latest, "pending": pending,
                                   "rerecord": rerecord }));
         if rerecord > 0 {
-            ctx.printer.line(format!("would re-record {rerecord} versions of a history made before blueprint packs"));
+            let versions = crate::report::count(rerecord, "version");
+            ctx.printer.line(format!("would re-record {versions} of a history made before blueprint packs"));
         }
         match pending.is_empty() {
             true => ctx.printer.line(format!("shared schema is up to date at version {}", plan.core.current)),

@@ -10,6 +10,7 @@ mod completions;
 pub mod context;
 mod db;
 mod health;
+pub mod json;
 mod keys;
 mod man;
 mod migrate;
@@ -26,7 +27,6 @@ mod tenant;
 mod up;
 pub(crate) mod verify;
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -43,6 +43,20 @@ use crate::error::{exit_code_of, lost_connection};
 /// `./.provision`; the others use it only when it already exists.
 pub fn may_create_sandbox(command: &Command) -> bool {
     matches!(command, Command::Up(_) | Command::Db(DbCommand::Create(_)) | Command::Sandbox(SandboxCommand::Start))
+}
+
+/// The commands whose result lines are the data they exist to print:
+/// `--quiet` keeps those lines (it hides only progress and chatter).
+pub fn prints_data(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Status(_)
+            | Command::Tenant(TenantCommand::List)
+            | Command::Partitions(PartitionsCommand::List(_))
+            | Command::Blueprint(BlueprintCommand::List | BlueprintCommand::Show(_))
+            | Command::Db(DbCommand::List)
+            | Command::Sandbox(SandboxCommand::Status)
+    )
 }
 
 pub async fn run(ctx: &Context, command: Command) -> Result<()> {
@@ -88,6 +102,7 @@ pub fn main() -> ExitCode {
     };
     let mut context = Context::new(cli.global);
     context.may_create_sandbox = may_create_sandbox(&cli.command);
+    context.printer = context.printer.with_data_lines(prints_data(&cli.command));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     // A reader that went away (`provision status | head -1`) is not an error:
     // the rest of the output is dropped and the command's own result counts.
@@ -101,9 +116,7 @@ pub fn main() -> ExitCode {
             }
             let code = exit_code_of(&error);
             context.printer.json_error(&message, code);
-            let label = console::style("error:").for_stderr().red().bold();
-            // stderr may be closed too; there is nobody left to tell.
-            let _ = writeln!(std::io::stderr(), "{label} {message}");
+            context.printer.error_line(&message);
             ExitCode::from(code as u8)
         }
     }
@@ -126,5 +139,23 @@ fn usage_error(error: clap::Error) -> ! {
         let printer = printer::Printer::new(true, printer::Verbosity::Quiet);
         printer.json_error(&crate::pg::connection::redact(&message), crate::error::ExitCode::BadInput);
     }
+    if !shown && wants_json_logs() {
+        let rendered = error.render().to_string();
+        let first = rendered.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        let printer = printer::Printer::new(false, printer::Verbosity::Quiet).with_log_format(printer::LogFormat::Json);
+        printer.error_line(&crate::pg::connection::redact(message));
+        std::process::exit(error.exit_code());
+    }
     error.exit()
+}
+
+/// `--log-format json` (or `=json`) before `--`, or `PROVISION_LOG=json`:
+/// a command line clap refuses is a JSON log line too.
+fn wants_json_logs() -> bool {
+    let args: Vec<String> =
+        std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).take_while(|a| a != "--").collect();
+    let flag = args.windows(2).any(|pair| pair[0] == "--log-format" && pair[1] == "json")
+        || args.iter().any(|a| a == "--log-format=json");
+    flag || std::env::var("PROVISION_LOG").is_ok_and(|v| v == "json")
 }

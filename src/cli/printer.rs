@@ -2,7 +2,8 @@
 //!
 //! Results go to stdout (as text, or as one JSON document with `--json`);
 //! everything else — progress, waits, warnings — goes to stderr so pipes and
-//! log shippers get clean data. Colour and progress bars appear only on a
+//! log shippers get clean data; with `--log-format json` each of those is one
+//! JSON object per line (`ts`, `level`, `message`, `tenant`). Colour and progress bars appear only on a
 //! terminal, never with `--json`, `--quiet` or `NO_COLOR`.
 //!
 //! No write here can panic: a reader that went away (`provision status |
@@ -28,10 +29,24 @@ pub enum Verbosity {
     Verbose,
 }
 
+/// How diagnostics (notes, details, warnings, the error) reach stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object per line (`ts`, `level`, `message`, `tenant`) for cron and systemd.
+    Json,
+}
+
 #[derive(Debug, Clone)]
 pub struct Printer {
     json: bool,
     verbosity: Verbosity,
+    log: LogFormat,
+    /// The command's lines are its data (`status`, `tenant list`,
+    /// `partitions list`): `--quiet` hides chatter, never these.
+    lines_are_data: bool,
     stderr_is_terminal: bool,
     /// Set once a JSON document reached stdout: a failure after it (verify's
     /// drift, a rollover tenant that failed) must not add a second one.
@@ -60,18 +75,54 @@ impl Printer {
         let stderr_is_terminal = std::io::stderr().is_terminal();
         console::set_colors_enabled(stdout_color);
         console::set_colors_enabled_stderr(stderr_is_terminal && !no_color);
-        Printer { json, verbosity, stderr_is_terminal, document_printed: Arc::default() }
+        Printer {
+            json,
+            verbosity,
+            log: LogFormat::Text,
+            lines_are_data: false,
+            stderr_is_terminal,
+            document_printed: Arc::default(),
+        }
+    }
+
+    /// Diagnostics as JSON lines instead of text (`--log-format json`).
+    pub fn with_log_format(mut self, log: LogFormat) -> Printer {
+        self.log = log;
+        self
+    }
+
+    /// This command's result lines are the data it exists to print: shown
+    /// with `--quiet` too.
+    pub fn with_data_lines(mut self, data: bool) -> Printer {
+        self.lines_are_data = data;
+        self
     }
 
     pub fn is_json(&self) -> bool {
         self.json
     }
 
-    /// A human result line on stdout (suppressed by `--json` and `--quiet`).
+    /// A human result line on stdout (suppressed by `--json`, and by
+    /// `--quiet` unless the lines are the command's data).
     pub fn line(&self, text: impl AsRef<str>) {
-        if !self.json && self.verbosity != Verbosity::Quiet {
+        if !self.json && (self.verbosity != Verbosity::Quiet || self.lines_are_data) {
             write_stdout(&format!("{}\n", text.as_ref()));
         }
+    }
+
+    /// A fleet command's one summary line (`rollover: 3 tenants, …`): the
+    /// line cron logs, so `--quiet` keeps it; `--json` has the document.
+    pub fn summary(&self, text: impl AsRef<str>) {
+        if !self.json {
+            write_stdout(&format!("{}\n", text.as_ref()));
+        }
+    }
+
+    /// A human line `--quiet` must not hide: a secret shown only once (a
+    /// generated password, a sample key). Suppressed only by `--json`,
+    /// whose document carries it.
+    pub fn once(&self, text: impl AsRef<str>) {
+        self.summary(text);
     }
 
     /// Output that *is* the result (rendered SQL, a URL): always on stdout.
@@ -114,25 +165,71 @@ impl Printer {
     /// Progress chatter on stderr (suppressed by `--quiet`).
     pub fn note(&self, text: impl AsRef<str>) {
         if self.verbosity != Verbosity::Quiet {
-            write_stderr(&format!("{}\n", style(text.as_ref()).for_stderr().dim()));
+            match self.log {
+                LogFormat::Text => write_stderr(&format!("{}\n", style(text.as_ref()).for_stderr().dim())),
+                LogFormat::Json => write_stderr(&log_line("info", None, text.as_ref())),
+            }
         }
     }
 
     /// Detail for `--verbose` only, on stderr.
     pub fn detail(&self, text: impl AsRef<str>) {
         if self.verbosity == Verbosity::Verbose {
-            write_stderr(&format!("{}\n", text.as_ref()));
+            match self.log {
+                LogFormat::Text => write_stderr(&format!("{}\n", text.as_ref())),
+                LogFormat::Json => write_stderr(&log_line("debug", None, text.as_ref())),
+            }
         }
     }
 
     /// A warning on stderr; shown even with `--quiet`.
     pub fn warn(&self, text: impl AsRef<str>) {
-        write_stderr(&format!("{} {}\n", style("warning:").for_stderr().yellow().bold(), text.as_ref()));
+        self.warning(None, text.as_ref());
     }
 
-    /// Whether progress bars draw: an interactive stderr, not `--json`/`--quiet`.
+    /// A warning about one tenant: `warning: tenant <code>: …`, or a JSON
+    /// log line whose `tenant` says which.
+    pub fn warn_tenant(&self, tenant: &str, text: impl AsRef<str>) {
+        self.warning(Some(tenant), text.as_ref());
+    }
+
+    fn warning(&self, tenant: Option<&str>, text: &str) {
+        let text = without_label(text);
+        match (self.log, tenant) {
+            (LogFormat::Json, _) => write_stderr(&log_line("warn", tenant, text)),
+            (LogFormat::Text, None) => write_stderr(&format!("{} {text}\n", warning_label())),
+            // An engine message that already names the tenant keeps its own words.
+            (LogFormat::Text, Some(code)) if names_tenant(text, code) => {
+                write_stderr(&format!("{} {text}\n", warning_label()))
+            }
+            (LogFormat::Text, Some(code)) => write_stderr(&format!("{} tenant {code}: {text}\n", warning_label())),
+        }
+    }
+
+    /// A diagnostic shown whatever `--quiet` says, as it is (no label) or as
+    /// a JSON log line of `level`: who verify skipped, verify's findings.
+    pub fn always(&self, level: &str, tenant: Option<&str>, text: &str) {
+        match self.log {
+            LogFormat::Text => write_stderr(&format!("{text}\n")),
+            LogFormat::Json => write_stderr(&log_line(level, tenant, text)),
+        }
+    }
+
+    /// The run's error, once, on stderr: `error: …` or a JSON log line.
+    pub fn error_line(&self, message: &str) {
+        match self.log {
+            LogFormat::Text => {
+                let label = style("error:").for_stderr().red().bold();
+                write_stderr(&format!("{label} {message}\n"));
+            }
+            LogFormat::Json => write_stderr(&log_line("error", None, message)),
+        }
+    }
+
+    /// Whether progress bars draw: an interactive stderr, not `--json`,
+    /// `--quiet` or JSON logs.
     pub fn shows_progress(&self) -> bool {
-        self.stderr_is_terminal && !self.json && self.verbosity != Verbosity::Quiet
+        self.stderr_is_terminal && !self.json && self.verbosity != Verbosity::Quiet && self.log == LogFormat::Text
     }
 
     /// Progress over many tenants on several workers: an overall bar plus one
@@ -186,6 +283,37 @@ fn write_stdout(text: &str) {
     }
 }
 
+/// Whether `text` begins by naming tenant `code` ("tenant lic stopped …",
+/// "tenant lic: …"), so no second "tenant lic:" goes before it.
+pub fn names_tenant(text: &str, code: &str) -> bool {
+    text.strip_prefix("tenant ")
+        .and_then(|rest| rest.strip_prefix(code))
+        .is_some_and(|rest| rest.starts_with([' ', ':']))
+}
+
+/// A message that carries its own "WARNING:" (libpq's words for a password
+/// file it ignores) gets the printer's label only: no "warning: WARNING:".
+fn without_label(text: &str) -> &str {
+    match text.get(..9) {
+        Some(label) if label.eq_ignore_ascii_case("warning: ") => &text[9..],
+        _ => text,
+    }
+}
+
+fn warning_label() -> StyledObject<&'static str> {
+    style("warning:").for_stderr().yellow().bold()
+}
+
+/// One JSON log line: `ts` (RFC 3339, UTC), `level`, `message` and, when
+/// the message is about one tenant, `tenant`.
+fn log_line(level: &str, tenant: Option<&str>, message: &str) -> String {
+    let mut line = serde_json::json!({ "ts": crate::cli::json::now(), "level": level, "message": message });
+    if let Some(tenant) = tenant {
+        line["tenant"] = serde_json::Value::from(tenant);
+    }
+    format!("{line}\n")
+}
+
 /// stderr is where errors go; when it is closed there is nobody to tell.
 fn write_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
@@ -216,13 +344,13 @@ impl FleetProgress {
         }
     }
 
-    /// One item finished: a result line on stdout, or a failure on stderr,
-    /// printed above the bars (or plainly without a terminal).
-    pub fn done(&self, printer: &Printer, line: Result<String, String>) {
+    /// One item finished: a result line on stdout, or a tenant's failure
+    /// on stderr, printed above the bars (or plainly without a terminal).
+    pub fn done(&self, printer: &Printer, line: Result<String, (&str, String)>) {
         self.overall.inc(1);
         self.multi.suspend(|| match line {
             Ok(line) => printer.line(line),
-            Err(failure) => printer.warn(failure),
+            Err((tenant, failure)) => printer.warn_tenant(tenant, failure),
         });
     }
 
@@ -250,4 +378,17 @@ pub fn bad<D>(value: D) -> StyledObject<D> {
 
 pub fn strong<D>(value: D) -> StyledObject<D> {
     style(value).bold()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_message_s_own_warning_label_is_not_doubled() {
+        assert_eq!(super::without_label("WARNING: password file \"x\" is ignored"), "password file \"x\" is ignored");
+        assert_eq!(super::without_label("warning: w"), "w");
+        assert_eq!(super::without_label("warnings are off"), "warnings are off");
+        assert_eq!(super::without_label("é"), "é");
+        assert!(super::names_tenant("tenant lic: x", "lic") && super::names_tenant("tenant lic stopped", "lic"));
+        assert!(!super::names_tenant("tenant lica: x", "lic") && !super::names_tenant("lic: x", "lic"));
+    }
 }

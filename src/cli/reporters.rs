@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use indicatif::ProgressBar;
 
 use crate::cli::context::display_path;
-use crate::cli::printer::{good, strong, FleetProgress, Printer};
+use crate::cli::printer::{count, good, strong, FleetProgress, Printer};
 use crate::model::tenant::TenantCode;
 use crate::ops::backup::{self, Written};
 use crate::ops::keys::RotateReporter;
@@ -75,18 +75,18 @@ impl RolloverReporter for RolloverProgress<'_> {
             } else if is_failed(r) {
                 // A lock timeout's one-line reason ends the run as its error instead.
                 if !r.lock_timeout {
-                    self.printer.warn(format!("tenant {}: {}", r.tenant, r.error.as_deref().unwrap_or("failed")));
+                    self.printer.warn_tenant(&r.tenant, r.error.as_deref().unwrap_or("failed"));
                 }
             } else {
                 self.printer.line(format!(
-                    "{:<16} {} created, {} detached, {} dropped, {} archived, {} rows moved, {} rows released",
+                    "{:<16} {} created, {} detached, {} dropped, {} archived, {} moved, {} released",
                     strong(&r.tenant),
                     r.created.len(),
                     r.detached.len(),
                     r.dropped.len(),
                     r.archived.len(),
-                    r.rows_moved,
-                    r.rows_released
+                    count(r.rows_moved, "row"),
+                    count(r.rows_released, "row")
                 ));
             }
         });
@@ -145,7 +145,7 @@ impl UpgradeReporter for UpgradeProgress<'_> {
                 }
             }),
             Ok(_) => Ok(format!("{:<16} up to date", code.as_str())),
-            Err(e) => Err(format!("tenant {code}: {}", crate::pg::connection::redact(&format!("{e:#}")))),
+            Err(e) => Err((code.as_str(), crate::pg::connection::redact(&format!("{e:#}")))),
         };
         if let Some(fleet) = self.fleet.get() {
             fleet.done(self.printer, line);
@@ -163,9 +163,11 @@ impl UpgradeReporter for UpgradeProgress<'_> {
 /// busy, and the findings on stderr for people (JSON callers embed the outcome).
 impl VerifyReporter for Printer {
     fn verified(&self, outcome: &verify::Outcome) {
-        crate::cli::verify::say_who_was_busy(outcome);
+        crate::cli::verify::say_who_was_busy(self, outcome);
         if !outcome.is_clean() && !self.is_json() {
-            eprint!("{}", verify::report::text(outcome));
+            for line in verify::report::text(outcome).lines() {
+                self.always("warn", None, line);
+            }
         }
     }
 }

@@ -30,7 +30,15 @@ pub async fn run(ctx: &Context, args: &RetentionRunArgs) -> Result<()> {
 }
 
 fn summarize(ctx: &Context, report: &Report) {
-    ctx.printer.json_report(report);
+    if let Ok(mut document) = serde_json::to_value(report) {
+        crate::cli::json::status_as_outcome(&mut document);
+        crate::cli::json::wall_clock_keys(&mut document, &["now"]);
+        let tables = document["tenants"].as_array_mut().into_iter().flatten().filter_map(|t| t.get_mut("tables"));
+        for table in tables.filter_map(serde_json::Value::as_array_mut).flatten() {
+            crate::cli::json::wall_clock_keys(table, &["cutoff"]);
+        }
+        ctx.printer.json_report(&document);
+    }
     for tenant in &report.tenants {
         for table in tenant.tables.iter().filter(|t| t.rows > 0) {
             let done = match (report.dry_run, table.action) {
@@ -40,16 +48,24 @@ fn summarize(ctx: &Context, report: &Report) {
                 (false, _) => "anonymised",
             };
             ctx.printer.line(format!(
-                "{:<16} {:<24} {done} {} rows older than {} ({}, rule {})",
-                tenant.tenant, table.table, table.rows, table.cutoff, table.age, table.rule
+                "{:<16} {:<24} {done} {} older than {} ({}, rule {})",
+                tenant.tenant,
+                table.table,
+                count(table.rows, "row"),
+                table.cutoff,
+                table.age,
+                table.rule
             ));
         }
         if let Some(error) = &tenant.error {
+            // The error names the tenant already ("tenant beta: …"): the column says it once.
+            let error = error.strip_prefix(&format!("tenant {}: ", tenant.tenant)).unwrap_or(error);
             ctx.printer.line(format!("{:<16} {}", tenant.tenant, bad(error)));
         }
     }
     let failed = report.tenants.iter().filter(|t| t.status == "failed").count();
     let rows = count(report.rows(), "row");
     let what = if report.dry_run { "would change; nothing was changed (dry run)" } else { "changed" };
-    ctx.printer.line(format!("retention: {}, {rows} {what}, {failed} failed", count(report.tenants.len(), "tenant")));
+    ctx.printer
+        .summary(format!("retention: {}, {rows} {what}, {failed} failed", count(report.tenants.len(), "tenant")));
 }

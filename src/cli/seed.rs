@@ -57,11 +57,13 @@ pub(crate) fn print_report(printer: &Printer, report: &TenantSeeded) {
     if total == 0 {
         printer.line(format!("{tenant}: nothing new, the sample is already there ({:.2} s)", report.seconds));
     } else {
-        let counts: Vec<String> = report.inserted.0.iter().map(|(table, rows)| format!("{rows} {table}")).collect();
-        printer.line(format!("{tenant}: inserted {} in {:.2} s", counts.join(", "), report.seconds));
+        // Table names are not nouns to put in the singular ("1 agents"): rows per table.
+        let counts: Vec<String> = report.inserted.0.iter().map(|(table, rows)| format!("{table} {rows}")).collect();
+        let rows = crate::report::count(total, "row");
+        printer.line(format!("{tenant}: inserted {rows} ({}) in {:.2} s", counts.join(", "), report.seconds));
     }
     for secret in &report.secrets {
-        printer.line(format!("  {}: {}  (shown only now)", secret.label, secret.secret));
+        printer.once(format!("  {}: {}  (shown only now)", secret.label, secret.secret));
     }
     if report.secrets_withheld > 0 {
         printer.note(format!(

@@ -29,7 +29,7 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> Result<()> {
         .map(|(bp, plan)| json!({ "blueprint": bp, "version": plan.current, "pending": names(&plan.pending) }))
         .collect();
     ctx.printer.json(&json!({
-        "database": target.describe(), "verify": verified,
+        "database": crate::cli::json::database(&target), "verify": verified,
         "shared": { "version": shared_plan.core.current, "latest": status.latest,
                     "pending": names(&shared_plan.core.pending), "blueprints": blueprint_parts },
         "tenants": rows, "declared_not_created": status.declared_not_created,
@@ -62,8 +62,8 @@ fn print_human(ctx: &Context, status: &Status, rows: &[serde_json::Value]) {
     ));
     if shared_plan.rerecorded > 0 {
         ctx.printer.line(format!(
-            "shared: {} versions recorded before blueprint packs; the next `up` re-records them",
-            shared_plan.rerecorded
+            "shared: {} recorded before blueprint packs; the next `up` re-records them",
+            crate::report::count(shared_plan.rerecorded, "version")
         ));
     }
     for (bp, plan) in &shared_plan.blueprints {

@@ -26,24 +26,28 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     let open = async || Ok(ctx.connect().await?.0);
     let report = up::up(&progress, (client, &target), open, &config, &settings, &options).await?;
     let summary = Summary {
-        database: target.describe(),
+        database: crate::cli::json::database(&target),
         report,
         seconds: started.elapsed().as_secs_f64(),
         dry_run: args.dry_run.enabled,
+        check: args.check,
     };
     summarize(ctx, &summary)
 }
 
 /// Everything the final report of `up` says.
 struct Summary {
-    database: String,
+    /// `{"name", "host", "port", "user"}` (see [`crate::cli::json::database`]).
+    database: serde_json::Value,
     report: UpReport,
     seconds: f64,
     dry_run: bool,
+    /// `--dry-run --check`: fail when anything would change.
+    check: bool,
 }
 
 fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
-    let Summary { database, report, seconds, dry_run } = summary;
+    let Summary { database, report, seconds, dry_run, check } = summary;
     let UpReport { shared_applied, tenants: reports, verified } = report;
     let (seconds, dry_run) = (*seconds, *dry_run);
     let count = |f: fn(&TenantReport) -> bool| reports.iter().filter(|r| f(r)).count();
@@ -60,11 +64,17 @@ fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
         })
         .sum();
     let changed = !dry_run && (!shared_applied.is_empty() || created + upgraded + completed > 0);
+    let mut tenants: Vec<serde_json::Value> = reports.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+    crate::cli::json::with_outcomes(&mut tenants, |t| match (t.get("error"), t.get("would_apply")) {
+        (Some(_), _) => "failed",
+        (None, Some(_)) => "would_change",
+        (None, None) => "already_exists",
+    });
     ctx.printer.json(&json!({
         "database": database, "dry_run": dry_run, "changed": changed,
         "shared": { "applied": if dry_run { Vec::new() } else { shared_applied.to_vec() },
                     "pending": if dry_run { shared_applied.to_vec() } else { Vec::new() } },
-        "tenants": reports, "created": created, "upgraded": upgraded, "completed": completed, "objects_created": objects,
+        "tenants": tenants, "created": created, "upgraded": upgraded, "completed": completed, "objects_created": objects,
         "failed": failed_codes, "seconds": seconds, "verify": verified,
     }));
     print_human(ctx, shared_applied, reports, dry_run);
@@ -80,17 +90,33 @@ fn summarize(ctx: &Context, summary: &Summary) -> Result<()> {
     } else {
         "nothing to do, everything is up to date".to_owned()
     };
-    ctx.printer.line(format!("{}: {verdict} ({seconds:.2} s)", printer::count(reports.len(), "tenant")));
+    ctx.printer.summary(format!("{}: {verdict} ({seconds:.2} s)", printer::count(reports.len(), "tenant")));
     if let Some(outcome) = verified {
         ctx.printer.line(crate::ops::verify::report::summary(outcome));
     }
     if !failed_codes.is_empty() {
         return Err(failed(format!("tenants failed: {}", failed_codes.join(", "))));
     }
+    if *check && (pending > 0 || !shared_applied.is_empty()) {
+        return Err(failed(check_failure(shared_applied, reports)));
+    }
     match verified {
         Some(outcome) if !outcome.is_clean() => Err(failed(crate::ops::verify::report::summary(outcome))),
         _ => Ok(()),
     }
+}
+
+/// `--dry-run --check`'s error line: what would change, by name, for CI logs.
+fn check_failure(shared: &[String], reports: &[TenantReport]) -> String {
+    let tenants: Vec<&str> = reports.iter().filter(|r| r.would_apply.is_some()).map(|r| r.tenant.as_str()).collect();
+    let mut parts = Vec::new();
+    if !shared.is_empty() {
+        parts.push(format!("{} ({})", printer::count(shared.len(), "shared version"), shared.join(", ")));
+    }
+    if !tenants.is_empty() {
+        parts.push(format!("{} ({})", printer::count(tenants.len(), "tenant"), tenants.join(", ")));
+    }
+    format!("up --dry-run --check: {} would change", parts.join(" and "))
 }
 
 fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport], dry_run: bool) {
@@ -104,7 +130,7 @@ fn print_human(ctx: &Context, shared_applied: &[String], reports: &[TenantReport
             (_, _, Some(error)) => format!("{} {error}", bad("failed")),
             (_, Some(steps), _) => format!("would apply {}", steps.join(", ")),
             (Some(Outcome::Created { version, objects, .. }), _, _) => {
-                format!("{} at version {version} ({objects} objects)", good("created"))
+                format!("{} at version {version} ({})", good("created"), printer::count(*objects, "object"))
             }
             (Some(Outcome::Upgraded { from, version, objects, .. }), _, _) => {
                 format!("{} {from} → {version} ({objects:+} objects)", good("upgraded"))

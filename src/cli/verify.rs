@@ -10,6 +10,7 @@ use anyhow::Result;
 
 use crate::cli::args::{VerifyArgs, VerifyFormat};
 use crate::cli::context::Context;
+use crate::cli::printer::Printer;
 use crate::error::{bad_input, failed};
 use crate::model::tenant::TenantCode;
 use crate::ops::verify::{self, report, Busy, Scope};
@@ -25,7 +26,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     let codes = verify::active_codes(&client, &wanted).await?;
     let busy = if args.wait { Busy::Wait(ctx.lock_timeout()) } else { Busy::Skip };
     let outcome = verify::run_codes(&mut client, &target, &config, &codes, Scope::Everything, busy).await?;
-    say_who_was_busy(&outcome);
+    say_who_was_busy(&ctx.printer, &outcome);
     match (&args.output, format) {
         (None, VerifyFormat::Json) => ctx.printer.document(&outcome),
         (None, VerifyFormat::Junit) => ctx.printer.data(report::junit(&outcome)?),
@@ -91,11 +92,13 @@ fn write_output(path: &Path, report: &str) -> Result<()> {
 /// One stderr line per tenant another provision process was changing, even
 /// with `--quiet` or `--json` (whose outcome lists them too): a tenant left
 /// out must never pass for a verified one.
-pub(crate) fn say_who_was_busy(outcome: &verify::Outcome) {
+pub(crate) fn say_who_was_busy(printer: &Printer, outcome: &verify::Outcome) {
     for code in &outcome.waited {
-        eprintln!("verify: waited for {code} (another provision process was changing it)");
+        let text = format!("verify: waited for {code} (another provision process was changing it)");
+        printer.always("info", Some(code), &text);
     }
     for code in &outcome.skipped {
-        eprintln!("verify: skipped {code} (being changed by another provision process)");
+        let text = format!("verify: skipped {code} (being changed by another provision process)");
+        printer.always("warn", Some(code), &text);
     }
 }

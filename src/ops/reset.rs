@@ -75,6 +75,13 @@ pub async fn prepare(env: &Env<'_>, target: &Target, config: &Config) -> Result<
     Ok(kept)
 }
 
+/// The tenants registered in `target`'s database (none when it does not
+/// exist yet): a sandbox that holds some is not reset without asking.
+pub async fn registered_tenants(target: &Target) -> Result<Vec<String>> {
+    let Some(client) = connect_if_exists(target).await? else { return Ok(Vec::new()) };
+    Ok(registry::snapshot(&client, None).await?.into_iter().map(|t| t.code.to_string()).collect())
+}
+
 /// The database to reset, or `None` when it does not exist (yet).
 async fn connect_if_exists(target: &Target) -> Result<Option<Client>> {
     match target.connect().await {

@@ -82,7 +82,8 @@ pub async fn upgrade(
             }
         };
         let (names, finished) = done.with_context(|| {
-            format!("tenant {} stopped after {} of {} pending versions", tenant.code, applied.len(), plan.pending.len())
+            let versions = crate::report::count_of(applied.len(), plan.pending.len(), "pending version");
+            format!("tenant {} stopped after {versions}", tenant.code)
         })?;
         applied.extend(names);
         // Only the last segment's completion counts as the tenant's: after

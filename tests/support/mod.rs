@@ -28,8 +28,9 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// provision's own variables that change what a run reads or how it waits.
-const PROVISION_VARS: &[&str] = &["PROVISION_CONFIG", "PROVISION_SANDBOX_USER", "PROVISION_LOCK_TIMEOUT"];
+/// provision's own variables that change what a run reads, how it waits or how it logs.
+const PROVISION_VARS: &[&str] =
+    &["PROVISION_CONFIG", "PROVISION_SANDBOX_USER", "PROVISION_LOCK_TIMEOUT", "PROVISION_LOG"];
 
 /// Variables that would make the binary connect somewhere else or read
 /// another configuration: the connection module's own list (its one

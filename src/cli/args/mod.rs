@@ -61,6 +61,11 @@ pub struct Global {
     #[arg(long, short, global = true)]
     pub verbose: bool,
 
+    /// Diagnostics on stderr as text, or as one JSON object per line (`ts`,
+    /// `level`, `message`, `tenant`) for cron and systemd.
+    #[arg(long, global = true, env = "PROVISION_LOG", value_enum, default_value_t, value_name = "FORMAT")]
+    pub log_format: crate::cli::printer::LogFormat,
+
     /// OS user that runs the embedded PostgreSQL when provision runs as root.
     #[arg(long, global = true, env = "PROVISION_SANDBOX_USER", value_name = "USER")]
     pub sandbox_user: Option<String>,
@@ -73,7 +78,9 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply shared migrations, create missing tenants, upgrade tenants that are behind.
-    #[command(after_help = "Example:\n  provision up\n  provision --json up > summary.json")]
+    #[command(
+        after_help = "Example:\n  provision up\n  provision --json up > summary.json\n  provision up --dry-run --check   # exit 1 when up would change anything"
+    )]
     Up(UpArgs),
 
     /// Apply the shared (cluster-wide) migrations only.
@@ -215,6 +222,9 @@ pub struct StatusArgs {
 pub struct UpArgs {
     #[command(flatten)]
     pub dry_run: DryRunOpts,
+    /// With --dry-run: exit 1 when `up` would change anything (a CI gate).
+    #[arg(long, requires = "enabled")]
+    pub check: bool,
     /// Skip the final `provision verify` of the whole database.
     #[arg(long)]
     pub no_verify: bool,

@@ -24,7 +24,9 @@ pub enum TenantCommand {
     Upgrade(TenantUpgradeArgs),
 
     /// Re-stamp the checksums of applied versions after a human decided the edit is fine.
-    #[command(after_help = "Example:\n  provision tenant repair lic --accept-checksums")]
+    #[command(
+        after_help = "Example:\n  provision tenant repair                             # list what would be re-stamped; change nothing\n  provision tenant repair lic --accept-checksums\n  provision tenant repair --all --accept-checksums"
+    )]
     Repair(TenantRepairArgs),
 
     /// Dump one tenant (schema, audit log, roles' grants, registry rows) with pg_dump.
@@ -147,10 +149,15 @@ pub struct TenantUpgradeArgs {
 
 #[derive(Debug, Args)]
 pub struct TenantRepairArgs {
-    /// Tenant code.
-    pub code: String,
-    /// Record the current templates' checksums for the applied versions.
-    #[arg(long, required = true)]
+    /// Tenant code (default: every registered tenant).
+    #[arg(value_name = "CODE")]
+    pub code: Option<String>,
+    /// Every registered tenant (required with --accept-checksums and no CODE).
+    #[arg(long, conflicts_with = "code")]
+    pub all: bool,
+    /// Record the current templates' checksums for the applied versions;
+    /// without it, only list what would be re-stamped.
+    #[arg(long)]
     pub accept_checksums: bool,
 }
 

@@ -141,10 +141,10 @@ fn print_text(ctx: &Context, bp: &Blueprint, doc: &Value) {
     }
     if let Some(s) = &m.sample {
         ctx.printer.line(format!(
-            "sample: {} {} by default ({} files)",
+            "sample: {} {} by default ({})",
             s.default_size,
             s.unit,
-            bp.sample_files().count()
+            crate::report::count(bp.sample_files().count(), "file")
         ));
     }
 }

@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::cli::args::KeysRotateArgs;
 use crate::cli::context::Context;
-use crate::cli::printer::strong;
+use crate::cli::printer::{count, strong};
 use crate::cli::reporters::RotateProgress;
 use crate::model::tenant::TenantCode;
 use crate::ops::keys::{self, Key, Rotated, Rotation};
@@ -43,16 +43,16 @@ fn summarize(ctx: &Context, r: &Rotated) {
         false => format!("key id {} current", r.to_key_id),
     };
     ctx.printer.line(format!(
-        "keys rotate {}: {} values in {} rows of {} tables re-encrypted from key id {} to {} in {} batches of up to {} rows \
+        "keys rotate {}: {} in {} of {} re-encrypted from key id {} to {} in {} of up to {} \
          ({:.2} s, {:.0} values/s); {retired}",
         strong(&r.tenant),
-        r.values,
-        r.rows,
-        r.tables.len(),
+        count(r.values, "value"),
+        count(r.rows, "row"),
+        count(r.tables.len(), "table"),
         r.from_key_id,
         r.to_key_id,
-        r.batches,
-        r.batch_size,
+        if r.batches == 1 { "1 batch".to_owned() } else { format!("{} batches", r.batches) },
+        count(r.batch_size, "row"),
         r.seconds,
         r.values_per_second
     ));

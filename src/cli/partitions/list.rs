@@ -12,7 +12,11 @@ pub async fn run(ctx: &Context, args: &PartitionsListArgs) -> Result<()> {
     let config = ctx.config()?;
     let (client, _) = ctx.connect().await?;
     let tables = crate::ops::partitions::list::list(&client, &config, &args.tenants.codes).await?;
-    ctx.printer.json(&json!({ "tables": tables }));
+    let mut documented: Vec<serde_json::Value> = tables.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+    for table in &mut documented {
+        crate::cli::json::wall_clock_keys(table, &["from", "to", "next_rollover"]);
+    }
+    ctx.printer.json(&json!({ "tables": documented }));
     ctx.printer.line(format!(
         "{:<10} {:<36} {:<21} {:<21} {:>8}  {:<21} GAPS",
         "TENANT", "TABLE", "FROM", "TO", "DEFAULT", "NEXT ROLLOVER"

@@ -67,13 +67,16 @@ fn default_jobs() -> usize {
 const MAX_DEFAULT_JOBS: usize = 4;
 
 fn summarize(ctx: &Context, rolled: &Rolled) {
-    ctx.printer.json_report(rolled);
+    if let Ok(mut document) = serde_json::to_value(rolled) {
+        crate::cli::json::status_as_outcome(&mut document);
+        ctx.printer.json_report(&document);
+    }
     let s = &rolled.summary;
     let failures = match rolled.failed() {
         failed if failed.is_empty() => "0 failures".to_owned(),
         failed => format!("{} ({})", bad(count(failed.len(), "failure")), failed.join(", ")),
     };
-    ctx.printer.line(format!(
+    ctx.printer.summary(format!(
         "rollover: {}, {} created, {} detached, {} dropped, {} moved, {} released, {} skipped, {failures} in {:.2} s",
         count(s.tenants, "tenant"),
         count(s.created, "partition"),
@@ -87,7 +90,8 @@ fn summarize(ctx: &Context, rolled: &Rolled) {
 }
 
 fn print_plan(ctx: &Context, planned: &Planned, args: &RolloverArgs) {
-    ctx.printer.json(&json!({ "dry_run": true, "now": args.now, "plan": planned.plan }));
+    let now = args.now.as_deref().map(crate::cli::json::wall_clock);
+    ctx.printer.json(&json!({ "dry_run": true, "now": now, "plan": planned.plan }));
     for (tenant, change, target) in planned.changes() {
         let verb = match change {
             Change::Create => "would create",
@@ -99,6 +103,6 @@ fn print_plan(ctx: &Context, planned: &Planned, args: &RolloverArgs) {
         };
         ctx.printer.line(format!("{tenant:<16} {verb} {target}"));
     }
-    let count = planned.partitions_to_create();
-    ctx.printer.line(format!("rollover (dry run): {count} partitions would be created; nothing was changed"));
+    let partitions = count(planned.partitions_to_create(), "partition");
+    ctx.printer.line(format!("rollover (dry run): {partitions} would be created; nothing was changed"));
 }

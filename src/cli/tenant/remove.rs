@@ -74,7 +74,7 @@ fn report(ctx: &Context, code: &TenantCode, removal: &Removal, written: Option<&
         }
     };
     let mut document = json!({
-        "tenant": code.as_str(), "schema": schema, "action": action,
+        "tenant": code.as_str(), "schema": schema, "outcome": action,
         "audit_log_kept": audit_log, "backup": backup_json,
     });
     if let (Some(document), Some(extra)) = (document.as_object_mut(), json.as_object()) {

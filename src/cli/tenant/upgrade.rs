@@ -59,7 +59,11 @@ fn dry_run(ctx: &Context, survey: &Survey) -> Result<()> {
         for (name, sql) in would.pending.iter().zip(&would.pending_sql) {
             ctx.printer.line(format!("-- {name}\n{sql}\n"));
         }
-        plans.push(serde_json::to_value(&would)?);
+        let mut plan = serde_json::to_value(&would)?;
+        let sql = would.pending.iter().zip(&would.pending_sql).map(|(name, sql)| json!({ "name": name, "sql": sql }));
+        plan["pending_sql"] = sql.collect();
+        plan["outcome"] = json!(if would.edited.is_empty() { "would_change" } else { "refused" });
+        plans.push(plan);
     }
     ctx.printer.json(&json!({ "dry_run": true, "tenants": plans }));
     let tenants = printer::count(survey.work.len(), "tenant");
@@ -71,10 +75,7 @@ fn summarize(ctx: &Context, upgraded: &Upgraded) {
     let (total, seconds) = (upgraded.total, upgraded.seconds);
     let failed = upgraded.failed();
     ctx.printer.json(&json!({
-        "tenants": upgraded.results.iter().map(|(code, r)| match r {
-            Ok(outcome) => json!({ "tenant": code, "result": outcome }),
-            Err(e) => json!({ "tenant": code, "error": crate::pg::connection::redact(&format!("{e:#}")) }),
-        }).collect::<Vec<_>>(),
+        "tenants": upgraded.results.iter().map(|(code, r)| tenant_result(code, r)).collect::<Vec<_>>(),
         "summary": { "tenants": total, "upgraded": upgraded.upgraded(), "completed": upgraded.completed(),
                      "failed": failed, "seconds": seconds },
     }));
@@ -82,11 +83,22 @@ fn summarize(ctx: &Context, upgraded: &Upgraded) {
         0 => String::new(),
         n => format!(", {n} completed"),
     };
-    ctx.printer.line(format!(
+    ctx.printer.summary(format!(
         "upgrade: {}, {} upgraded{completed_note}, {} up to date, {} failed ({seconds:.2} s)",
         printer::count(total, "tenant"),
         upgraded.upgraded(),
         upgraded.up_to_date(),
         failed.len()
     ));
+}
+
+/// One tenant's entry: `tenant`, `outcome` (`upgraded`, `completed`,
+/// `current`, … or `failed`) and the outcome's details or the `error`.
+fn tenant_result(code: &str, result: &Result<crate::ops::provisioner::Outcome>) -> serde_json::Value {
+    let mut entry = match result {
+        Ok(outcome) => serde_json::to_value(outcome).unwrap_or_else(|_| json!({})),
+        Err(e) => json!({ "outcome": "failed", "error": crate::pg::connection::redact(&format!("{e:#}")) }),
+    };
+    entry["tenant"] = json!(code);
+    entry
 }

@@ -32,7 +32,11 @@ pub async fn partitions(client: &Client, config: &Config) -> Result<Check> {
         return Ok(Check::problem(
             "partitions",
             Status::Fail,
-            format!("{} partitions due within premake are missing (rows land in DEFAULT partitions)", due.len()),
+            format!(
+                "{} due within premake {} missing (rows land in DEFAULT partitions)",
+                crate::report::count(due.len(), "partition"),
+                crate::report::is_are(due.len())
+            ),
             "run `provision partitions rollover` (and schedule it, see README \"Partitions from cron\")",
         )
         .naming(due));
@@ -45,7 +49,10 @@ pub async fn partitions(client: &Client, config: &Config) -> Result<Check> {
             "run `provision partitions rollover` to apply retention",
         ));
     }
-    Ok(Check::ok("partitions", format!("every partition due within premake exists ({} tables)", planned.inputs.len())))
+    Ok(Check::ok(
+        "partitions",
+        format!("every partition due within premake exists ({})", crate::report::count(planned.inputs.len(), "table")),
+    ))
 }
 
 /// Sessions of any database of the server waiting on a lock for longer than `threshold`.
@@ -74,7 +81,13 @@ pub async fn lock_waits(client: &Client, threshold: Duration) -> Result<Check> {
     Ok(Check::problem(
         "lock waits",
         Status::Fail,
-        format!("{} sessions have waited on a lock for more than {limit} s", waiting.len()),
+        format!(
+            "{} waited on a lock for more than {limit} s",
+            match waiting.len() {
+                1 => "1 session has".to_owned(),
+                n => format!("{n} sessions have"),
+            }
+        ),
         "look at the blockers in pg_stat_activity (state, xact_start, query); end a stuck one with \
          SELECT pg_terminate_backend(<pid>)",
     )
@@ -101,7 +114,13 @@ pub async fn catalog_bloat(client: &Client) -> Result<Check> {
     Ok(Check::problem(
         "catalog bloat",
         Status::Warn,
-        format!("{} system catalog tables hold many dead tuples", bloated.len()),
+        format!(
+            "{} many dead tuples",
+            match bloated.len() {
+                1 => "1 system catalog table holds".to_owned(),
+                n => format!("{n} system catalog tables hold"),
+            }
+        ),
         "run VACUUM on them as a superuser (e.g. VACUUM pg_catalog.pg_attribute) and check that autovacuum is on",
     )
     .naming(bloated))

@@ -25,7 +25,7 @@ pub async fn shared(client: &Client, in_use: &[Blueprint]) -> Result<Check> {
     Ok(Check::problem(
         "shared versions",
         Status::Fail,
-        format!("{} shared versions pending", pending.len()),
+        format!("{} pending", crate::report::count(pending.len(), "shared version")),
         "run `provision up` (or `provision migrate`)",
     )
     .naming(pending))
@@ -58,8 +58,14 @@ pub async fn tenants(client: &Client, config: &Config) -> Result<Check> {
         }
         false => "run `provision up`",
     };
-    let summary =
-        format!("{} of {} tenants are behind tenants.toml or their blueprints", behind.len(), active + behind.len());
+    // The active tenants plus the declared ones not created yet (both may be behind).
+    let not_created = config.tenants.iter().filter(|s| !registered.iter().any(|t| t.code == s.code)).count();
+    let (n, total) = (behind.len(), active + not_created);
+    let summary = format!(
+        "{} {} behind tenants.toml or their blueprints",
+        crate::report::count_of(n, total, "tenant"),
+        crate::report::is_are(n)
+    );
     Ok(Check::problem("tenant versions", Status::Fail, summary, action).naming(behind))
 }
 

@@ -22,6 +22,33 @@ pub struct Repaired {
     pub accepted: Vec<String>,
 }
 
+/// One tenant, and its applied versions whose templates changed since they ran.
+#[derive(Debug, Clone)]
+pub struct Edited {
+    pub tenant: TenantCode,
+    pub edited: Vec<String>,
+}
+
+/// Reads only: for each registered tenant (or those of `only`), the applied
+/// versions whose checksum differs from the template's today. What
+/// `tenant repair` without `--accept-checksums` lists, and `--all` repairs.
+pub async fn edited(client: &Client, templates_dir: &Path, only: &[TenantCode]) -> Result<Vec<Edited>> {
+    let mut found = Vec::new();
+    for tenant in crate::store::registry::snapshot(client, None).await? {
+        if !only.is_empty() && !only.contains(&tenant.code) {
+            continue;
+        }
+        let blueprint = Blueprint::load(templates_dir, &tenant.blueprint)?;
+        let migrations = blueprint.render(&Identity { code: tenant.code.clone(), tenant_id: tenant.id })?;
+        let plan = Plan::new(&migrations, &tenant.applied);
+        found.push(Edited { tenant: tenant.code, edited: plan.edited.into_iter().map(|(name, _)| name).collect() });
+    }
+    if let Some(code) = only.iter().find(|code| !found.iter().any(|e| &e.tenant == *code)) {
+        return Err(crate::store::registry::not_registered(code));
+    }
+    Ok(found)
+}
+
 pub async fn accept_checksums(
     env: &Env<'_>,
     client: &mut Client,

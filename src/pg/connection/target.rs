@@ -171,6 +171,20 @@ impl Target {
         format!("database \"{}\" as user \"{}\" on {}", self.dbname, self.user, self.places())
     }
 
+    /// The first server tried, as data: its host (a name, an address, or a
+    /// socket directory) and port. For JSON documents, whose `database` is
+    /// an object rather than [`Target::describe`]'s sentence.
+    pub fn host_port(&self) -> (String, u16) {
+        let Some(endpoint) = self.endpoints.first() else { return ("localhost".to_owned(), 5432) };
+        let host = match (&endpoint.host, endpoint.hostaddr) {
+            (Some(Host::Tcp(host)), _) => host.clone(),
+            (Some(Host::Unix(dir)), None) => dir.display().to_string(),
+            (_, Some(addr)) => addr.to_string(),
+            (None, None) => "localhost".to_owned(),
+        };
+        (host, endpoint.port)
+    }
+
     pub(super) fn places(&self) -> String {
         self.endpoints.iter().map(Endpoint::display).collect::<Vec<_>>().join(", ")
     }
