@@ -195,7 +195,7 @@ fn every_command_prints_the_document_docs_json_md_describes() {
 
     // One tenant's life: add, grant, deactivate, activate, remove.
     let added = docs.document("tenant_add", &json(&["tenant", "add", "sbi", "--name", "SBI"]).success());
-    assert_eq!(added["result"]["outcome"], "created", "{added:#}");
+    assert_eq!(added["outcome"], "created", "{added:#}");
     let login = format!("{}_login", db.name);
     db.execute(&format!("CREATE ROLE {login} LOGIN"));
     docs.document("tenant_grant", &json(&["tenant", "grant", "sbi", &login]).success());

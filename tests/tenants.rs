@@ -63,7 +63,7 @@ fn tenant_add_list_render_remove() {
         .args(["tenant", "add", "sbi", "--name", "SBI Life", "--type", "insurance_provider"])
         .success();
     let list = db.provision().in_workspace(&ws).args(["--json", "tenant", "list"]).success().json();
-    let codes: Vec<&str> = list["tenants"].as_array().unwrap().iter().map(|t| t["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = list["tenants"].as_array().unwrap().iter().map(|t| t["tenant"].as_str().unwrap()).collect();
     assert_eq!(codes, ["hdfc", "sbi"]);
     assert_eq!(list["declared_not_created"], serde_json::json!(["icici", "lic"]));
     db.provision().in_workspace(&ws).args(["tenant", "list"]).success().stdout_has("sbi_schema");

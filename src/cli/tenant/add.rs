@@ -99,11 +99,17 @@ fn dry_run(ctx: &Context, spec: &TenantSpec, blueprint: &Blueprint, would: &Woul
 /// verification; a verification that found problems fails the command.
 fn report(ctx: &Context, spec: &TenantSpec, blueprint: &Blueprint, added: &Added, seconds: f64) -> Result<()> {
     let Added { shared_applied, outcome, verified } = added;
-    ctx.printer.json(&json!({
+    // The outcome's fields sit beside the tenant's, as in `up`'s tenant entries.
+    let mut document = json!({
         "tenant": spec.code.as_str(), "schema": schema_of(spec, blueprint), "tenant_id": spec.id,
-        "blueprint": blueprint.name, "shared_applied": shared_applied, "result": outcome, "seconds": seconds,
-        "verify": verified,
-    }));
+        "blueprint": blueprint.name, "shared_applied": shared_applied, "seconds": seconds, "verify": verified,
+    });
+    if let (Some(fields), Ok(serde_json::Value::Object(outcome))) =
+        (document.as_object_mut(), serde_json::to_value(outcome))
+    {
+        fields.extend(outcome);
+    }
+    ctx.printer.json(&document);
     // The use case returns only a creation; any other outcome has no line here.
     if let (Outcome::Created { .. }, Some(row)) = (outcome, &blueprint.manifest.row) {
         let (code, bp) = (strong(&spec.code), &blueprint.name);

@@ -28,7 +28,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
         .collect();
     ctx.printer.json(&json!({
         "tenants": tenants.iter().zip(&from).map(|(t, from)| json!({
-            "code": t.code.as_str(), "tenant_id": t.id, "name": t.name, "type": t.tenant_type,
+            "tenant": t.code.as_str(), "tenant_id": t.id, "name": t.name, "type": t.tenant_type,
             "schema": (!t.row).then_some(&t.schema_name), "tenancy": if t.row { "row" } else { "schema" },
             "blueprint": t.blueprint, "blueprint_from": from, "status": t.status,
             "version": t.version(),

@@ -79,7 +79,7 @@ fn row_script(spec: &TenantSpec, blueprint: &Blueprint, row: &RowSpec) -> Result
         table = row.table,
         registry = registry::insert_sql(spec, true),
         roles = roles::roles_sql(code)?,
-        anchor = crate::ops::row_tenant::anchor_sql(row, code)?.trim_end(),
+        anchor = crate::ops::row_tenant::anchor_sql(code)?.trim_end(),
         insert = insert.trim_end(),
         values = quote_literal(&values.to_string()),
     ))

@@ -87,7 +87,7 @@ async fn header(tx: &Transaction<'_>, tenant: &Registered, row: &RowSpec) -> Res
         tenant.blueprint,
         row.schema,
         crate::store::roles::roles_sql(code)?,
-        super::anchor_sql(row, code)?.trim_end(),
+        super::anchor_sql(code)?.trim_end(),
         registry.join("\n")
     ))
 }

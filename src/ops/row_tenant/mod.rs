@@ -72,7 +72,7 @@ pub async fn create(tx: Transaction<'_>, spec: &TenantSpec, blueprint: &Blueprin
         )));
     }
     roles::ensure(&tx, &spec.code).await?;
-    tx.batch_execute(&anchor_sql(row, &spec.code)?).await?;
+    tx.batch_execute(&anchor_sql(&spec.code)?).await?;
     insert_row(&tx, row, spec).await?;
     registry::insert(&tx, spec, true).await?;
     tx.commit().await?;
@@ -80,17 +80,11 @@ pub async fn create(tx: Transaction<'_>, spec: &TenantSpec, blueprint: &Blueprin
     Ok(Outcome::Created { version, applied: Vec::new(), partitions: 0, objects: 1, admin: None })
 }
 
-/// `sql/row_tenant_anchor.sql`: the privilege that keeps the tenant's
-/// roles while another database of the cluster still uses them.
-pub fn anchor_sql(row: &RowSpec, code: &TenantCode) -> Result<String> {
-    crate::pg::script::render(
-        include_str!("../sql/row_tenant_anchor.sql"),
-        &[
-            ("schema", &quote_ident(&row.schema)),
-            ("app", &quote_ident(&code.app_role())),
-            ("ro", &quote_ident(&code.ro_role())),
-        ],
-    )
+/// `sql/row_tenant_anchor.sql`: the object that keeps the tenant's roles
+/// while another database of the cluster still uses them.
+pub fn anchor_sql(code: &TenantCode) -> Result<String> {
+    let owner = crate::pg::quote::quote_literal(&code.owner_role());
+    crate::pg::script::render(include_str!("../sql/row_tenant_anchor.sql"), &[("owner", &owner)])
 }
 
 /// Inserts the tenant row: code, name and each attribute into the column of

@@ -1,6 +1,18 @@
--- Row tenancy: the tenant's roles get USAGE on the pack's schema in this database, beside what their group roles
--- carry. Redundant as a privilege, it is what keeps the roles alive while another database of the cluster still has
--- a tenant of the same code: roles are cluster-wide, a membership is no dependency, but a privilege is one, so
--- `tenant remove` here (DROP OWNED BY, then DROP ROLE) keeps roles another database still grants to.
--- {{ schema }}, {{ app }} and {{ ro }} are quoted identifiers.
-GRANT USAGE ON SCHEMA {{ schema }} TO {{ app }}, {{ ro }}
+-- Row tenancy: an empty large object owned by the tenant's `<code>_owner` in this database. A row tenant owns
+-- nothing else here, and roles are cluster-wide: without an object of its own, `tenant remove` in one database
+-- (DROP OWNED BY, then DROP ROLE) would drop roles another database of the cluster still gives its own tenant of the
+-- same code to its logins (a membership is no dependency; an owned object is one). DROP OWNED BY takes this object
+-- with it; another database's keeps the roles. A large object sits in no schema, so no blueprint's shape changes.
+-- {{ owner }} is a string literal of the validated role name.
+DO $anchor$
+DECLARE
+    anchor oid;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_largeobject_metadata WHERE lomowner = {{ owner }}::regrole) THEN
+        anchor := pg_catalog.lo_create(0);
+        EXECUTE format('ALTER LARGE OBJECT %s OWNER TO %I', anchor, {{ owner }});
+        EXECUTE format('COMMENT ON LARGE OBJECT %s IS %L', anchor,
+                       'provision: keeps the roles of row tenant ' || {{ owner }} || ' while this database has it');
+    END IF;
+END
+$anchor$
