@@ -12,6 +12,10 @@
 //! sample is loaded into each clone instead, through `provision seed`'s own
 //! path ([`crate::ops::seed`]), so each clone has its own key and passwords,
 //! returned for the caller to show once on the embedded sandbox only.
+//!
+//! With a pool (`--pool N`, `[db] pool`), the clone is usually a spare
+//! renamed ([`crate::ops::template_db`]'s pool), and [`refill`] makes new
+//! spares afterwards, in a process of its own so the caller need not wait.
 
 use std::path::Path;
 
@@ -26,7 +30,7 @@ use crate::ops::admin::AdminPassword;
 use crate::ops::provisioner::Settings;
 use crate::ops::sample::{self, Request};
 use crate::ops::seed::{self, Seed, SeedReporter, Seeded};
-use crate::ops::template_db::{self, Created};
+use crate::ops::template_db::{self, Created, Refilled};
 use crate::ops::verify::VerifyReporter;
 use crate::ops::Env;
 use crate::pg::connection::Target;
@@ -84,6 +88,21 @@ pub async fn create(
             Err(error.context(format!("cannot load the per-database sample into {name}; {fate}")))
         }
     }
+}
+
+/// Brings the spares of the current template (of `config`, `sample`) to
+/// `size`: the pool `db create --pool` keeps. Does nothing when that template
+/// does not exist yet (the next `db create` builds it).
+pub async fn refill(
+    reporter: &dyn VerifyReporter,
+    lock_timeout: std::time::Duration,
+    admin: &Client,
+    (config, config_file, sample): (&Config, &Path, Option<u32>),
+    size: u32,
+) -> Result<Refilled> {
+    let env = Env { reporter, lock_timeout };
+    let key = template_db::key(admin, config, config_file, sample).await?;
+    template_db::refill(&env, admin, &key, size).await
 }
 
 /// Whether a tenant of `blueprint` gets its sample in each clone rather

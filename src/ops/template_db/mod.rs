@@ -23,9 +23,12 @@
 //!   another process builds or clones it.
 //! - **Ours only.** Clones carry `COMMENT ON DATABASE … IS 'provision db
 //!   create: template …'`; `db drop` refuses any database without it.
+//! - **A pool, when asked for.** Spare clones of the current template are
+//!   renamed rather than copied ([`pool`]); stale ones go with their template.
 
 mod key;
 mod listing;
+mod pool;
 
 use std::time::{Duration, Instant};
 
@@ -41,8 +44,9 @@ use crate::pg::quote::{quote_ident, quote_literal};
 use key::lock_name;
 pub(crate) use key::{binary_identity, Fields};
 pub use key::{key, Key};
-use listing::entries;
 pub use listing::{drop_clone, list, recreate, Kind};
+use listing::{entries, Listed};
+pub use pool::{drop_spares, refill, Refilled};
 
 /// Every template's name starts so; user databases may not.
 pub const TEMPLATE_PREFIX: &str = "provision_tpl_";
@@ -108,10 +112,16 @@ pub struct Created {
     pub template: String,
     /// Seconds the template build took, when this call built it.
     pub build_seconds: Option<f64>,
-    /// Seconds the clone took.
+    /// Seconds the clone (or the rename of a spare) took.
     pub clone_seconds: f64,
+    /// The spare renamed to the new database, if one was taken.
+    pub spare: Option<String>,
+    /// Spares of the template left after this call (as seen when it took one).
+    pub spares_left: usize,
     /// Older templates of the same tenants.toml dropped afterwards.
     pub dropped_templates: Vec<String>,
+    /// Spares of those templates, and of templates already gone, dropped afterwards.
+    pub dropped_spares: Vec<String>,
 }
 
 /// What a database of the template's name is.
@@ -128,8 +138,9 @@ async fn state(admin: &Client, name: &str) -> Result<Option<State>> {
     Ok(row.map(|r| if r.get(0) { State::Ready } else { State::Broken }))
 }
 
-/// Creates database `name` from the template of `key`, building the
-/// template first (into a database `fill` provisions) when it does not exist.
+/// Creates database `name` from the template of `key`: renames one of its
+/// spares when there is one, else clones it, building the template first
+/// (into a database `fill` provisions) when it does not exist.
 pub async fn create(
     env: &Env<'_>,
     admin: &Client,
@@ -143,7 +154,13 @@ pub async fn create(
     let what = format!("template {template}");
     acquire(env, admin, &lock, true, &what).await?;
     let mut build_seconds = None;
+    let mut taken = None;
     let result = async {
+        let started = Instant::now();
+        if let Some(spare) = pool::take(admin, key, name).await? {
+            taken = Some(spare);
+            return anyhow::Ok(started.elapsed().as_secs_f64());
+        }
         if state(admin, &template).await? != Some(State::Ready) {
             // Exclusive to build; a shared holder asking for it would be
             // granted at once (a session never waits for itself).
@@ -167,14 +184,25 @@ pub async fn create(
     .await;
     admin.batch_execute("SELECT pg_advisory_unlock_all()").await?;
     let clone_seconds = result?;
-    let dropped_templates = match drop_stale(admin, key).await {
+    let (dropped_templates, dropped_spares) = match drop_stale(admin, key).await {
         Ok(dropped) => dropped,
         Err(error) => {
             env.reporter.warn(&format!("could not drop older templates: {error:#}"));
-            Vec::new()
+            Default::default()
         }
     };
-    Ok(Created { database: name.to_owned(), template, build_seconds, clone_seconds, dropped_templates })
+    let (spare, spares_left) = taken.map_or((None, 0), |t| (Some(t.spare), t.left));
+    let database = name.to_owned();
+    Ok(Created {
+        database,
+        template,
+        build_seconds,
+        clone_seconds,
+        spare,
+        spares_left,
+        dropped_templates,
+        dropped_spares,
+    })
 }
 
 /// Builds the template under the exclusive lock: into `<template>_build`,
@@ -264,12 +292,14 @@ fn clone_comment(template: &str) -> String {
 
 /// Drops the other templates (and unfinished builds) made for the same
 /// tenants.toml and sample size (so `--sample` and plain templates of one
-/// project coexist), each only if nobody builds or clones it right now.
-async fn drop_stale(admin: &Client, key: &Key) -> Result<Vec<String>> {
+/// project coexist), with their spares, each only if nobody builds, clones
+/// or refills it right now; then the spares whose template is gone.
+async fn drop_stale(admin: &Client, key: &Key) -> Result<(Vec<String>, Vec<String>)> {
     let ours = key.config_file.display().to_string();
     let our_sample = key.sample_text();
-    let mut dropped = Vec::new();
-    for entry in entries(admin, false).await? {
+    let listed = entries(admin, false).await?;
+    let (mut templates, mut spares) = (Vec::new(), Vec::new());
+    for entry in &listed {
         let Kind::Template { hash, config, sample } = &entry.kind else { continue };
         if *hash == key.hash || *config != ours || *sample != our_sample {
             continue;
@@ -279,12 +309,19 @@ async fn drop_stale(admin: &Client, key: &Key) -> Result<Vec<String>> {
         if !free {
             continue;
         }
-        let result = drop_database(admin, &entry.name, entry.is_template).await;
+        let result = async {
+            spares.extend(pool::drop_spares_of(admin, &listed, hash).await?);
+            drop_database(admin, &entry.name, entry.is_template).await
+        }
+        .await;
         release(admin, &lock, false).await?;
         result?;
-        dropped.push(entry.name);
+        templates.push(entry.name.clone());
     }
-    Ok(dropped)
+    let gone = |l: &Listed| templates.contains(&l.name) || spares.contains(&l.name);
+    let still_listed: Vec<_> = listed.iter().filter(|l| !gone(l)).cloned().collect();
+    spares.extend(pool::drop_orphans(admin, &still_listed, key).await?);
+    Ok((templates, spares))
 }
 
 /// `DROP DATABASE IF EXISTS … WITH (FORCE)`, un-templating it first if asked.
