@@ -71,8 +71,9 @@ pub async fn create(
 ) -> Result<Made> {
     let env = Env { reporter, lock_timeout };
     let Wanted { config, config_file, name, sample } = *request;
-    template_db::ensure_absent(admin, name).await?;
-    let key = template_db::key(admin, config, config_file, sample).await?;
+    // Both in one flight (the client pipelines them).
+    let absent = template_db::ensure_absent(admin, name);
+    let ((), key) = tokio::try_join!(absent, template_db::key(admin, config, config_file, sample))?;
     let fill = async |building: &Target| fill(reporter, lock_timeout, building, config, sample).await;
     let created = template_db::create(&env, admin, target, &key, name, fill).await?;
     let Some(size) = sample else { return Ok(Made { created, seeded: None }) };

@@ -52,12 +52,6 @@ pub async fn run(ctx: &Context, args: &DbCreateArgs) -> Result<()> {
         "spare": created.spare, "pool": pool, "refilling": refilling, "dropped_spares": created.dropped_spares,
     }));
     print_created(ctx, &created, seconds);
-    if !ctx.printer.is_json() {
-        ctx.printer.data(format!("{url}\n"));
-    }
-    if without_password {
-        ctx.printer.note("the URL carries no password: psql and libpq take it from PGPASSWORD or ~/.pgpass");
-    }
     if let Some(seeded) = &seeded {
         ctx.printer.note(format!(
             "the sample of {} holds secrets (a sample key, passwords), so it is loaded into each database, \
@@ -74,6 +68,13 @@ pub async fn run(ctx: &Context, args: &DbCreateArgs) -> Result<()> {
     if !created.dropped_spares.is_empty() {
         let n = created.dropped_spares.len();
         ctx.printer.note(format!("dropped {n} stale spare{}", if n == 1 { "" } else { "s" }));
+    }
+    // Last on stdout, and kept by --quiet: the data a script needs next.
+    if !ctx.printer.is_json() {
+        ctx.printer.data(format!("{url}\n"));
+    }
+    if without_password {
+        ctx.printer.note("the URL carries no password: psql and libpq take it from PGPASSWORD or ~/.pgpass");
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use sha2::{Digest, Sha256};
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 use super::{BUILD_SUFFIX, HASH_HEX, TEMPLATE_COMMENT, TEMPLATE_PREFIX};
@@ -58,7 +59,8 @@ pub(super) fn lock_name(hash: &str) -> String {
 /// month: after the period turns, the next `db create` builds a new one).
 pub async fn key(admin: &Client, config: &Config, config_file: &Path, sample: Option<u32>) -> Result<Key> {
     let units = period_units(config, sample)?;
-    let row = admin.query_one(include_str!("../sql/template_db_server.sql"), &[&units]).await?;
+    let sql = include_str!("../sql/template_db_server.sql");
+    let row = admin.query_typed_one(sql, &[(&units, Type::TEXT_ARRAY)]).await?;
     let (version_num, periods): (i32, String) = (row.get("version_num"), row.get("periods"));
 
     let mut h = Fields(Sha256::new());

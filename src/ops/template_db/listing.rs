@@ -3,6 +3,7 @@
 //! dropping or recreating one.
 
 use anyhow::{Context as _, Result};
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 use super::pool::SPARE_INFIX;
@@ -44,7 +45,7 @@ pub async fn list(admin: &Client) -> Result<Vec<Listed>> {
 
 /// Like [`list`]; without sizes (0, ""), which cost a walk of every database's files.
 pub(super) async fn entries(admin: &Client, sizes: bool) -> Result<Vec<Listed>> {
-    let rows = admin.query(include_str!("../sql/template_db_list.sql"), &[&sizes]).await?;
+    let rows = admin.query_typed(include_str!("../sql/template_db_list.sql"), &[(&sizes, Type::BOOL)]).await?;
     let mut listed = Vec::with_capacity(rows.len());
     for row in rows {
         let name: String = row.get("name");

@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 use crate::error::{bad_input, failed, unavailable};
@@ -134,7 +135,9 @@ enum State {
 }
 
 async fn state(admin: &Client, name: &str) -> Result<Option<State>> {
-    let row = admin.query_opt("SELECT datistemplate FROM pg_catalog.pg_database WHERE datname = $1", &[&name]).await?;
+    // Typed: one round trip, no statement to prepare first.
+    let sql = "SELECT datistemplate FROM pg_catalog.pg_database WHERE datname = $1";
+    let row = admin.query_typed_opt(sql, &[(&name, Type::TEXT)]).await?;
     Ok(row.map(|r| if r.get(0) { State::Ready } else { State::Broken }))
 }
 
@@ -152,16 +155,28 @@ pub async fn create(
     let template = key.template();
     let lock = lock_name(&key.hash);
     let what = format!("template {template}");
-    acquire(env, admin, &lock, true, &what).await?;
+    // The lock, the spares and the template in one flight: a pooled
+    // `db create` is a handful of round trips, each worth saving.
+    let shared = crate::store::lock::Mode::Shared;
+    let (free, mut spares, mut ready) = tokio::try_join!(
+        crate::store::lock::session_try(admin, &lock, shared),
+        pool::spares_of(admin, &key.hash),
+        state(admin, &template),
+    )?;
+    if !free {
+        acquire(env, admin, &lock, true, &what).await?;
+        // Looked at before the lock was ours: look again.
+        (spares, ready) = tokio::try_join!(pool::spares_of(admin, &key.hash), state(admin, &template))?;
+    }
     let mut build_seconds = None;
     let mut taken = None;
     let result = async {
         let started = Instant::now();
-        if let Some(spare) = pool::take(admin, key, name).await? {
+        if let Some(spare) = pool::take(admin, key, name, &spares).await? {
             taken = Some(spare);
             return anyhow::Ok(started.elapsed().as_secs_f64());
         }
-        if state(admin, &template).await? != Some(State::Ready) {
+        if ready != Some(State::Ready) {
             // Exclusive to build; a shared holder asking for it would be
             // granted at once (a session never waits for itself).
             release(admin, &lock, true).await?;
@@ -182,9 +197,12 @@ pub async fn create(
         anyhow::Ok(started.elapsed().as_secs_f64())
     }
     .await;
-    admin.batch_execute("SELECT pg_advisory_unlock_all()").await?;
+    let unlock = async { admin.batch_execute("SELECT pg_advisory_unlock_all()").await.map_err(anyhow::Error::from) };
+    let (unlocked, listed) = tokio::join!(unlock, entries(admin, false));
+    unlocked?;
     let clone_seconds = result?;
-    let (dropped_templates, dropped_spares) = match drop_stale(admin, key).await {
+    let dropped = async { drop_stale(admin, key, &listed?).await };
+    let (dropped_templates, dropped_spares) = match dropped.await {
         Ok(dropped) => dropped,
         Err(error) => {
             env.reporter.warn(&format!("could not drop older templates: {error:#}"));
@@ -294,12 +312,11 @@ fn clone_comment(template: &str) -> String {
 /// tenants.toml and sample size (so `--sample` and plain templates of one
 /// project coexist), with their spares, each only if nobody builds, clones
 /// or refills it right now; then the spares whose template is gone.
-async fn drop_stale(admin: &Client, key: &Key) -> Result<(Vec<String>, Vec<String>)> {
+async fn drop_stale(admin: &Client, key: &Key, listed: &[Listed]) -> Result<(Vec<String>, Vec<String>)> {
     let ours = key.config_file.display().to_string();
     let our_sample = key.sample_text();
-    let listed = entries(admin, false).await?;
     let (mut templates, mut spares) = (Vec::new(), Vec::new());
-    for entry in &listed {
+    for entry in listed {
         let Kind::Template { hash, config, sample } = &entry.kind else { continue };
         if *hash == key.hash || *config != ours || *sample != our_sample {
             continue;
@@ -310,7 +327,7 @@ async fn drop_stale(admin: &Client, key: &Key) -> Result<(Vec<String>, Vec<Strin
             continue;
         }
         let result = async {
-            spares.extend(pool::drop_spares_of(admin, &listed, hash).await?);
+            spares.extend(pool::drop_spares_of(admin, listed, hash).await?);
             drop_database(admin, &entry.name, entry.is_template).await
         }
         .await;

@@ -23,6 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 use super::listing::{Kind, Listed};
@@ -67,16 +68,16 @@ fn pool_lock(hash: &str) -> String {
 }
 
 /// The spares of the template with `hash`, by name.
-async fn spares_of(admin: &Client, hash: &str) -> Result<Vec<String>> {
-    let rows = admin.query(include_str!("../sql/template_db_spares.sql"), &[&prefix(hash)]).await?;
+pub(super) async fn spares_of(admin: &Client, hash: &str) -> Result<Vec<String>> {
+    let prefix = prefix(hash);
+    let rows = admin.query_typed(include_str!("../sql/template_db_spares.sql"), &[(&prefix, Type::TEXT)]).await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// Renames a spare of `key`'s template to `name` and marks it as a clone, in
-/// one transaction; `None` when there is no spare left to take. The caller
-/// holds the template's lock in shared mode.
-pub(super) async fn take(admin: &Client, key: &Key, name: &str) -> Result<Option<Taken>> {
-    let spares = spares_of(admin, &key.hash).await?;
+/// Renames one of `spares` (of `key`'s template) to `name` and marks it as
+/// a clone, in one transaction; `None` when none is left to take. The
+/// caller holds the template's lock in shared mode.
+pub(super) async fn take(admin: &Client, key: &Key, name: &str, spares: &[String]) -> Result<Option<Taken>> {
     // Callers start at different spares, so that they seldom queue on one.
     let start = std::process::id() as usize % spares.len().max(1);
     let (spare_names, n) = (spares.iter().cycle().skip(start), spares.len());
