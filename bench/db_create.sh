@@ -62,7 +62,7 @@ build_ms=$(( (t1 - t0) / 1000000 ))
 
 : > clone.txt; : > scratch.txt
 for i in $(seq 1 "$N"); do
-  t0=$(now_ns); "$bin" -q db create "${tag}_ci_$i"; t1=$(now_ns)
+  t0=$(now_ns); "$bin" -q db create "${tag}_ci_$i" >/dev/null; t1=$(now_ns)
   echo $(( (t1 - t0) / 1000 )) >> clone.txt
 done
 for i in $(seq 1 "$M"); do

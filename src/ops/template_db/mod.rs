@@ -29,6 +29,7 @@
 mod key;
 mod listing;
 mod pool;
+mod stale;
 
 use std::time::{Duration, Instant};
 
@@ -45,9 +46,10 @@ use crate::pg::quote::{quote_ident, quote_literal};
 use key::lock_name;
 pub(crate) use key::{binary_identity, Fields};
 pub use key::{key, Key};
+use listing::entries;
 pub use listing::{drop_clone, list, recreate, Kind};
-use listing::{entries, Listed};
 pub use pool::{drop_spares, refill, Refilled};
+use stale::dropped_stale;
 
 /// Every template's name starts so; user databases may not.
 pub const TEMPLATE_PREFIX: &str = "provision_tpl_";
@@ -153,29 +155,39 @@ pub async fn create(
     fill: impl AsyncFnOnce(&Target) -> Result<()>,
 ) -> Result<Created> {
     let template = key.template();
+    // A spare first, in the same flight as the listing `drop_stale` needs
+    // afterwards (the client pipelines them; the listing runs after the take).
+    let started = Instant::now();
+    let (taken, listed) = tokio::join!(pool::take(admin, key, name), entries(admin, false));
+    if let Some(taken) = taken? {
+        let clone_seconds = started.elapsed().as_secs_f64();
+        let (dropped_templates, dropped_spares) = dropped_stale(env, admin, key, listed).await;
+        let (spare, spares_left) = (Some(taken.spare), taken.left);
+        let (database, build_seconds) = (name.to_owned(), None);
+        return Ok(Created {
+            database,
+            template,
+            build_seconds,
+            clone_seconds,
+            spare,
+            spares_left,
+            dropped_templates,
+            dropped_spares,
+        });
+    }
     let lock = lock_name(&key.hash);
     let what = format!("template {template}");
-    // The lock, the spares and the template in one flight: a pooled
-    // `db create` is a handful of round trips, each worth saving.
+    // The lock and the template's state in one flight.
     let shared = crate::store::lock::Mode::Shared;
-    let (free, mut spares, mut ready) = tokio::try_join!(
-        crate::store::lock::session_try(admin, &lock, shared),
-        pool::spares_of(admin, &key.hash),
-        state(admin, &template),
-    )?;
+    let (free, mut ready) =
+        tokio::try_join!(crate::store::lock::session_try(admin, &lock, shared), state(admin, &template))?;
     if !free {
         acquire(env, admin, &lock, true, &what).await?;
         // Looked at before the lock was ours: look again.
-        (spares, ready) = tokio::try_join!(pool::spares_of(admin, &key.hash), state(admin, &template))?;
+        ready = state(admin, &template).await?;
     }
     let mut build_seconds = None;
-    let mut taken = None;
     let result = async {
-        let started = Instant::now();
-        if let Some(spare) = pool::take(admin, key, name, &spares).await? {
-            taken = Some(spare);
-            return anyhow::Ok(started.elapsed().as_secs_f64());
-        }
         if ready != Some(State::Ready) {
             // Exclusive to build; a shared holder asking for it would be
             // granted at once (a session never waits for itself).
@@ -201,16 +213,8 @@ pub async fn create(
     let (unlocked, listed) = tokio::join!(unlock, entries(admin, false));
     unlocked?;
     let clone_seconds = result?;
-    let dropped = async { drop_stale(admin, key, &listed?).await };
-    let (dropped_templates, dropped_spares) = match dropped.await {
-        Ok(dropped) => dropped,
-        Err(error) => {
-            env.reporter.warn(&format!("could not drop older templates: {error:#}"));
-            Default::default()
-        }
-    };
-    let (spare, spares_left) = taken.map_or((None, 0), |t| (Some(t.spare), t.left));
-    let database = name.to_owned();
+    let (dropped_templates, dropped_spares) = dropped_stale(env, admin, key, listed).await;
+    let (database, spare, spares_left) = (name.to_owned(), None, 0);
     Ok(Created {
         database,
         template,
@@ -306,39 +310,6 @@ async fn clone(admin: &Client, key: &Key, name: &str) -> Result<()> {
 
 fn clone_comment(template: &str) -> String {
     format!("{CLONE_COMMENT}{template}")
-}
-
-/// Drops the other templates (and unfinished builds) made for the same
-/// tenants.toml and sample size (so `--sample` and plain templates of one
-/// project coexist), with their spares, each only if nobody builds, clones
-/// or refills it right now; then the spares whose template is gone.
-async fn drop_stale(admin: &Client, key: &Key, listed: &[Listed]) -> Result<(Vec<String>, Vec<String>)> {
-    let ours = key.config_file.display().to_string();
-    let our_sample = key.sample_text();
-    let (mut templates, mut spares) = (Vec::new(), Vec::new());
-    for entry in listed {
-        let Kind::Template { hash, config, sample } = &entry.kind else { continue };
-        if *hash == key.hash || *config != ours || *sample != our_sample {
-            continue;
-        }
-        let lock = lock_name(hash);
-        let free = crate::store::lock::session_try(admin, &lock, crate::store::lock::Mode::Exclusive).await?;
-        if !free {
-            continue;
-        }
-        let result = async {
-            spares.extend(pool::drop_spares_of(admin, listed, hash).await?);
-            drop_database(admin, &entry.name, entry.is_template).await
-        }
-        .await;
-        release(admin, &lock, false).await?;
-        result?;
-        templates.push(entry.name.clone());
-    }
-    let gone = |l: &Listed| templates.contains(&l.name) || spares.contains(&l.name);
-    let still_listed: Vec<_> = listed.iter().filter(|l| !gone(l)).cloned().collect();
-    spares.extend(pool::drop_orphans(admin, &still_listed, key).await?);
-    Ok((templates, spares))
 }
 
 /// `DROP DATABASE IF EXISTS … WITH (FORCE)`, un-templating it first if asked.

@@ -5,7 +5,7 @@
 //! - **A spare names its template.** `provision_tpl_<hash>_spare_<n>`: only
 //!   a caller whose inputs hash to `<hash>` takes it, so a spare of a stale
 //!   template is never handed out. Stale spares go with their template
-//!   ([`super::drop_stale`]), and spares whose template is gone are dropped
+//!   ([`super::stale`]), and spares whose template is gone are dropped
 //!   by the next `db create`.
 //! - **Nobody connects to a spare.** It is created `ALLOW_CONNECTIONS false`
 //!   (RENAME needs a database without sessions) and opened in the same
@@ -13,8 +13,9 @@
 //! - **One caller per spare.** The rename is the claim: PostgreSQL locks the
 //!   database before renaming it and looks it up again by name once it has
 //!   the lock, so of two callers renaming the same spare the second finds it
-//!   gone (`3D000`) and tries the next one. Takers hold the template's lock in
-//!   shared mode, as cloners do, so nobody drops the spares underneath them.
+//!   gone (`3D000`) and tries the next one. A spare someone drops meanwhile
+//!   is skipped the same way, so takers need no advisory lock: a take is one
+//!   round trip (template_db_take.sql).
 //! - **One refiller per template.** [`refill`] holds the pool's own lock
 //!   exclusively (`db drop --spares` too), and the template's in shared mode.
 
@@ -23,14 +24,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::Type;
-use tokio_postgres::Client;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::listing::{Kind, Listed};
 use super::{already_exists, clone_comment, lock_name, state, Key, State, TEMPLATE_PREFIX};
 use crate::error::unavailable;
 use crate::ops::Env;
-use crate::pg::quote::{quote_ident, quote_literal};
+use crate::pg::quote::quote_ident;
 use crate::store::lock::{self, Mode};
 
 /// Between the template's name and a spare's number.
@@ -41,7 +42,7 @@ pub(super) const SPARE_INFIX: &str = "_spare_";
 pub struct Taken {
     /// Its name as a spare.
     pub spare: String,
-    /// Spares of the template still in the pool, as seen before the take.
+    /// Spares of the template left in the pool just after the take.
     pub left: usize,
 }
 
@@ -74,29 +75,30 @@ pub(super) async fn spares_of(admin: &Client, hash: &str) -> Result<Vec<String>>
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// Renames one of `spares` (of `key`'s template) to `name` and marks it as
-/// a clone, in one transaction; `None` when none is left to take. The
-/// caller holds the template's lock in shared mode.
-pub(super) async fn take(admin: &Client, key: &Key, name: &str, spares: &[String]) -> Result<Option<Taken>> {
-    // Callers start at different spares, so that they seldom queue on one.
-    let start = std::process::id() as usize % spares.len().max(1);
-    let (spare_names, n) = (spares.iter().cycle().skip(start), spares.len());
-    let comment = quote_literal(&clone_comment(&key.template()));
-    for spare in spare_names.take(n) {
-        let (s, t) = (quote_ident(spare), quote_ident(name));
-        let sql = format!(
-            "ALTER DATABASE {s} RENAME TO {t}; ALTER DATABASE {t} WITH ALLOW_CONNECTIONS true; \
-             COMMENT ON DATABASE {t} IS {comment}"
-        );
-        match admin.batch_execute(&sql).await {
-            Ok(()) => return Ok(Some(Taken { spare: spare.clone(), left: n - 1 })),
-            // Taken (or dropped) by someone else since we listed it.
-            Err(e) if e.code() == Some(&SqlState::UNDEFINED_DATABASE) => continue,
-            Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) => return Err(already_exists(name)),
-            Err(e) => return Err(e).with_context(|| format!("cannot rename the spare {spare} to {name}")),
-        }
+/// Renames a spare of `key`'s template to `name`, opens it and marks it as
+/// a clone, in one transaction and one round trip (template_db_take.sql);
+/// `None` when no spare is left. Needs no lock: a spare dropped meanwhile
+/// (stale, or above the pool's size) is skipped like one taken.
+pub(super) async fn take(admin: &Client, key: &Key, name: &str) -> Result<Option<Taken>> {
+    let (prefix, comment) = (prefix(&key.hash), clone_comment(&key.template()));
+    let params: [(&(dyn ToSql + Sync), Type); 3] = [(&prefix, Type::TEXT), (&name, Type::TEXT), (&comment, Type::TEXT)];
+    // Sent together: the settings first, then the block that reads them.
+    let set = admin.query_typed(include_str!("../sql/template_db_take_params.sql"), &params);
+    let taken = admin.simple_query(include_str!("../sql/template_db_take.sql"));
+    let messages = match tokio::try_join!(set, taken) {
+        Ok((_, messages)) => messages,
+        Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) => return Err(already_exists(name)),
+        Err(e) => return Err(e).with_context(|| format!("cannot rename a spare of {} to {name}", key.template())),
+    };
+    let row = messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => Some(row),
+        _ => None,
+    });
+    let (spare, left) = row.map_or(("", "0"), |r| (r.get("taken").unwrap_or(""), r.get("left").unwrap_or("0")));
+    match spare {
+        "" => Ok(None),
+        spare => Ok(Some(Taken { spare: spare.to_owned(), left: left.parse().unwrap_or(0) })),
     }
-    Ok(None)
 }
 
 /// Brings the spares of `key`'s template to `size`: creates the missing ones
