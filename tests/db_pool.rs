@@ -93,7 +93,9 @@ fn parallel_creates_take_distinct_spares_and_each_gets_a_complete_database() {
     let template = template_of(&doc);
     let before = wait_for_spares(&db, &template, 4);
     for spare in &before {
-        assert_eq!(state_of(&db, spare), "false - 0", "a spare must be closed to connections and unused");
+        let state = state_of(&db, spare);
+        // Closed to connections, unused, and labelled with the inputs it was made from.
+        assert!(state.starts_with("false provision spare: quick ") && state.ends_with(" 0"), "{spare}: {state}");
     }
 
     // Five callers, four spares, and no refill (--pool 0): four renames and one clone.
@@ -253,4 +255,31 @@ fn create_prints_a_url_without_password_that_connects_and_refuses_bad_pools() {
         .one_line_error()
         .stderr_has("[db] pool");
     assert!(admin(&db, "SELECT datname::text FROM pg_database WHERE datname = 'ci_x'").is_empty());
+}
+
+#[test]
+fn an_edited_template_file_keeps_the_labelled_spares_from_being_taken() {
+    let db = TestDb::new();
+    let ws = own_workspace(&db, "\n[db]\npool = 1\n");
+    let templates = ws.own_templates();
+    let old = template_of(&create(&db, &ws, &[&format!("{}_a", db.name)]));
+    let stale = wait_for_spares(&db, &old, 1);
+    std::fs::write(
+        templates.join("agent_mitra/tenant/V9__ci_marker.sql.tera"),
+        "COMMENT ON SCHEMA {{ schema }} IS 'ci marker';\n",
+    )
+    .unwrap();
+    let b = format!("{}_b", db.name);
+    let doc = create(&db, &ws, &[&b]);
+    assert_eq!((doc["built_template"].as_bool(), doc["spare"].clone()), (Some(true), Value::Null), "{doc:#}");
+    assert_eq!(doc["dropped_spares"], serde_json::json!(stale));
+    let marker = "SELECT obj_description('lic_schema'::regnamespace, 'pg_namespace')";
+    assert_eq!(strings_in(&db, &b, marker), ["ci marker"]);
+    // The new spare is labelled with the new inputs: the next call takes it.
+    let new = template_of(&doc);
+    wait_for_spares(&db, &new, 1);
+    let c = format!("{}_c", db.name);
+    let doc = create(&db, &ws, &[&c]);
+    assert!(doc["spare"].as_str().is_some_and(|s| s.starts_with(&format!("{new}_spare_"))), "{doc:#}");
+    assert_eq!(strings_in(&db, &c, marker), ["ci marker"]);
 }

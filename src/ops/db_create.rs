@@ -30,7 +30,7 @@ use crate::ops::admin::AdminPassword;
 use crate::ops::provisioner::Settings;
 use crate::ops::sample::{self, Request};
 use crate::ops::seed::{self, Seed, SeedReporter, Seeded};
-use crate::ops::template_db::{self, Created, Refilled};
+use crate::ops::template_db::{self, Created, Refilled, Taken};
 use crate::ops::verify::VerifyReporter;
 use crate::ops::Env;
 use crate::pg::connection::Target;
@@ -93,7 +93,9 @@ pub async fn create(
 
 /// Brings the spares of the current template (of `config`, `sample`) to
 /// `size`: the pool `db create --pool` keeps. Does nothing when that template
-/// does not exist yet (the next `db create` builds it).
+/// does not exist yet (the next `db create` builds it). Labels the spares
+/// with the inputs' quick fingerprint when nothing changed while the key was
+/// computed (neither a file nor the period), so [`take_labelled`] finds them.
 pub async fn refill(
     reporter: &dyn VerifyReporter,
     lock_timeout: std::time::Duration,
@@ -102,8 +104,26 @@ pub async fn refill(
     size: u32,
 ) -> Result<Refilled> {
     let env = Env { reporter, lock_timeout };
+    let quick = || template_db::quick_fingerprint(config_file, &config.templates_dir, sample).ok();
+    let (before, periods) = (quick(), template_db::periods_now(admin).await?);
     let key = template_db::key(admin, config, config_file, sample).await?;
-    template_db::refill(&env, admin, &key, size).await
+    let stable = quick() == before && template_db::periods_now(admin).await? == periods;
+    let label = before.filter(|_| stable).map(|q| template_db::label(&q, &periods));
+    template_db::refill(&env, admin, &key, size, label.as_deref()).await
+}
+
+/// A spare made from exactly these inputs (tenants.toml at `config_file`,
+/// the files under `templates_dir`, this binary, `sample`), renamed to
+/// `name`, found without loading any blueprint; `None` when there is none
+/// (or the inputs cannot be read), and the caller goes the whole way.
+pub async fn take_labelled(
+    admin: &Client,
+    (config_file, templates_dir): (&Path, &Path),
+    sample: Option<u32>,
+    name: &str,
+) -> Result<Option<Taken>> {
+    let Ok(quick) = template_db::quick_fingerprint(config_file, templates_dir, sample) else { return Ok(None) };
+    template_db::take_labelled(admin, &quick, name).await
 }
 
 /// Whether a tenant of `blueprint` gets its sample in each clone rather

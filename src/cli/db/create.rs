@@ -13,6 +13,7 @@ use crate::cli::context::Context;
 use crate::cli::printer::strong;
 use crate::model::config::check_pool;
 use crate::ops::db_create::{self, Wanted};
+use crate::ops::seed::Seeded;
 use crate::ops::template_db::{self, Created};
 use crate::pg::connection::Target;
 
@@ -24,15 +25,58 @@ pub async fn run(ctx: &Context, args: &DbCreateArgs) -> Result<()> {
     if let Some(pool) = args.pool {
         check_pool(pool).map_err(|m| crate::error::bad_input(format!("--{m}")))?;
     }
+    let config_file = config_file(ctx);
+    // With a pool, first a spare labelled with these very inputs: it needs
+    // no blueprint loaded, most of what a pooled call would spend itself.
+    let pooled = args.pool.or_else(|| crate::model::config::db_pool(&config_file)).filter(|p| *p > 0);
+    let mut connected = None;
+    if let (Some(pool), None) = (pooled, args.sample) {
+        let target = ctx.server_target().await?;
+        let admin = ctx.connect_maintenance(&target).await?;
+        let explicit = ctx.global.config.is_some();
+        if let Ok(templates_dir) = crate::model::config::templates_dir(&config_file, explicit) {
+            let inputs = (config_file.as_path(), templates_dir.as_path());
+            if let Some(taken) = db_create::take_labelled(&admin, inputs, None, &args.name).await? {
+                let created = Created {
+                    database: args.name.clone(),
+                    template: taken.template,
+                    build_seconds: None,
+                    clone_seconds: started.elapsed().as_secs_f64(),
+                    spare: Some(taken.spare),
+                    spares_left: taken.left,
+                    dropped_templates: Vec::new(),
+                    dropped_spares: Vec::new(),
+                };
+                return finish(ctx, args, (&target, pool), created, None, started);
+            }
+        }
+        connected = Some((target, admin));
+    }
     let config = ctx.config()?;
     let pool = args.pool.or(config.db_pool).unwrap_or(0);
     db_create::check_sample(&config, args.sample)?;
-    let target = ctx.server_target().await?;
-    let admin = ctx.connect_maintenance(&target).await?;
-    let config_file = config_file(ctx);
+    let (target, admin) = match connected {
+        Some(both) => both,
+        None => {
+            let target = ctx.server_target().await?;
+            let admin = ctx.connect_maintenance(&target).await?;
+            (target, admin)
+        }
+    };
     let wanted = Wanted { config: &config, config_file: &config_file, name: &args.name, sample: args.sample };
     let made = db_create::create(&ctx.printer, ctx.lock_timeout(), (&admin, &target), &wanted).await?;
-    let (created, seeded) = (made.created, made.seeded);
+    finish(ctx, args, (&target, pool), made.created, made.seeded, started)
+}
+
+/// Starts the refill when the pool is short, then says what was made.
+fn finish(
+    ctx: &Context,
+    args: &DbCreateArgs,
+    (target, pool): (&Target, u32),
+    created: Created,
+    seeded: Option<Seeded>,
+    started: Instant,
+) -> Result<()> {
     let refilling = pool as usize > created.spares_left;
     if refilling {
         // The new database exists whatever happens to the refill; the next call starts another.
@@ -42,7 +86,7 @@ pub async fn run(ctx: &Context, args: &DbCreateArgs) -> Result<()> {
     }
     let seconds = started.elapsed().as_secs_f64();
 
-    let (url, without_password) = url_of(&target, &created.database);
+    let (url, without_password) = url_of(target, &created.database);
     ctx.printer.json(&json!({
         "database": created.database, "template": created.template, "url": url,
         "built_template": created.build_seconds.is_some(), "build_seconds": created.build_seconds,

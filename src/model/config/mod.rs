@@ -197,6 +197,23 @@ pub fn templates_dir(path: &Path, explicit: bool) -> Result<PathBuf> {
     Ok(base_dir(path).join(templates.as_deref().unwrap_or("templates")))
 }
 
+/// `[db] pool` of `path`, reading only that key (and no blueprint): for
+/// `db create`'s quick look for a spare, before the full, checked load.
+/// `None` when unset, unreadable or out of bounds (the full load says why).
+pub fn db_pool(path: &Path) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct DbOnly {
+        db: Option<PoolOnly>,
+    }
+    #[derive(Deserialize)]
+    struct PoolOnly {
+        pool: Option<u32>,
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let only: DbOnly = toml::from_str(&text).ok()?;
+    only.db?.pool.filter(|p| check_pool(*p).is_ok())
+}
+
 fn base_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),

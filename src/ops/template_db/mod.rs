@@ -45,10 +45,10 @@ use crate::pg::connection::Target;
 use crate::pg::quote::{quote_ident, quote_literal};
 use key::lock_name;
 pub(crate) use key::{binary_identity, Fields};
-pub use key::{key, Key};
+pub use key::{key, quick_fingerprint, Key};
 use listing::entries;
 pub use listing::{drop_clone, list, recreate, Kind};
-pub use pool::{drop_spares, refill, Refilled};
+pub use pool::{drop_spares, label, periods_now, refill, take_labelled, Refilled, Taken};
 use stale::dropped_stale;
 
 /// Every template's name starts so; user databases may not.

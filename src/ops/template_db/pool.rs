@@ -28,20 +28,24 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::listing::{Kind, Listed};
-use super::{already_exists, clone_comment, lock_name, state, Key, State, TEMPLATE_PREFIX};
+use super::{already_exists, lock_name, state, Key, State, CLONE_COMMENT, TEMPLATE_PREFIX};
 use crate::error::unavailable;
 use crate::ops::Env;
-use crate::pg::quote::quote_ident;
+use crate::pg::quote::{quote_ident, quote_literal};
 use crate::store::lock::{self, Mode};
 
 /// Between the template's name and a spare's number.
 pub(super) const SPARE_INFIX: &str = "_spare_";
+/// How a spare's comment starts: the label [`take_labelled`] looks for.
+const SPARE_LABEL: &str = "provision spare: quick ";
 
 /// The spare taken by a `db create`.
 #[derive(Debug, Clone)]
 pub struct Taken {
     /// Its name as a spare.
     pub spare: String,
+    /// The template it is a clone of.
+    pub template: String,
     /// Spares of the template left in the pool just after the take.
     pub left: usize,
 }
@@ -80,32 +84,54 @@ pub(super) async fn spares_of(admin: &Client, hash: &str) -> Result<Vec<String>>
 /// `None` when no spare is left. Needs no lock: a spare dropped meanwhile
 /// (stale, or above the pool's size) is skipped like one taken.
 pub(super) async fn take(admin: &Client, key: &Key, name: &str) -> Result<Option<Taken>> {
-    let (prefix, comment) = (prefix(&key.hash), clone_comment(&key.template()));
-    let params: [(&(dyn ToSql + Sync), Type); 3] = [(&prefix, Type::TEXT), (&name, Type::TEXT), (&comment, Type::TEXT)];
+    take_where(admin, (&prefix(&key.hash), ""), name).await
+}
+
+/// [`take`] before the key is known: a spare of any template whose label
+/// names `quick` ([`super::quick_fingerprint`]) and today's periods, so
+/// one made from exactly these inputs.
+pub async fn take_labelled(admin: &Client, quick: &str, name: &str) -> Result<Option<Taken>> {
+    take_where(admin, (TEMPLATE_PREFIX, &format!("{SPARE_LABEL}{quick}; periods ")), name).await
+}
+
+async fn take_where(admin: &Client, (prefix, label): (&str, &str), name: &str) -> Result<Option<Taken>> {
+    let params: [(&(dyn ToSql + Sync), Type); 4] =
+        [(&prefix, Type::TEXT), (&name, Type::TEXT), (&label, Type::TEXT), (&CLONE_COMMENT, Type::TEXT)];
     // Sent together: the settings first, then the block that reads them.
     let set = admin.query_typed(include_str!("../sql/template_db_take_params.sql"), &params);
     let taken = admin.simple_query(include_str!("../sql/template_db_take.sql"));
     let messages = match tokio::try_join!(set, taken) {
         Ok((_, messages)) => messages,
         Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) => return Err(already_exists(name)),
-        Err(e) => return Err(e).with_context(|| format!("cannot rename a spare of {} to {name}", key.template())),
+        Err(e) => return Err(e).with_context(|| format!("cannot rename a spare to {name}")),
     };
     let row = messages.iter().find_map(|m| match m {
         SimpleQueryMessage::Row(row) => Some(row),
         _ => None,
     });
     let (spare, left) = row.map_or(("", "0"), |r| (r.get("taken").unwrap_or(""), r.get("left").unwrap_or("0")));
-    match spare {
-        "" => Ok(None),
-        spare => Ok(Some(Taken { spare: spare.to_owned(), left: left.parse().unwrap_or(0) })),
-    }
+    let Some(template) = spare.split_once(SPARE_INFIX).map(|(t, _)| t.to_owned()) else { return Ok(None) };
+    Ok(Some(Taken { spare: spare.to_owned(), template, left: left.parse().unwrap_or(0) }))
+}
+
+/// The comment of a spare made from inputs of fingerprint `quick` in the
+/// current `periods` (template_db_periods.sql).
+pub fn label(quick: &str, periods: &str) -> String {
+    format!("{SPARE_LABEL}{quick}; periods {periods}")
+}
+
+/// The current periods of every interval, as a label records them.
+pub async fn periods_now(admin: &Client) -> Result<String> {
+    let row = admin.query_typed_one(include_str!("../sql/template_db_periods.sql"), &[]).await?;
+    Ok(row.get(0))
 }
 
 /// Brings the spares of `key`'s template to `size`: creates the missing ones
 /// (from the template, which must exist) and drops those above it. Waits
 /// for another refill of the same template; does nothing while the template
 /// is built or dropped (its lock is held exclusively).
-pub async fn refill(env: &Env<'_>, admin: &Client, key: &Key, size: u32) -> Result<Refilled> {
+/// Each new spare gets `label` as its comment, when given (see [`label`]).
+pub async fn refill(env: &Env<'_>, admin: &Client, key: &Key, size: u32, label: Option<&str>) -> Result<Refilled> {
     hold_pool(env, admin, &key.hash).await?;
     let result = async {
         if !lock::session_try(admin, &lock_name(&key.hash), Mode::Shared).await? {
@@ -116,7 +142,7 @@ pub async fn refill(env: &Env<'_>, admin: &Client, key: &Key, size: u32) -> Resu
             let why = format!("{} does not exist yet; the next `db create` builds it", key.template());
             return Ok(Refilled { skipped: Some(why), ..Refilled::default() });
         }
-        fill_to(admin, key, size as usize).await
+        fill_to(admin, key, size as usize, label).await
     }
     .await;
     admin.batch_execute("SELECT pg_advisory_unlock_all()").await?;
@@ -125,7 +151,7 @@ pub async fn refill(env: &Env<'_>, admin: &Client, key: &Key, size: u32) -> Resu
 
 /// The refill itself, under both locks. Takers may empty the pool while it
 /// runs, so it re-counts after each spare, a bounded number of times.
-async fn fill_to(admin: &Client, key: &Key, size: usize) -> Result<Refilled> {
+async fn fill_to(admin: &Client, key: &Key, size: usize, label: Option<&str>) -> Result<Refilled> {
     let mut done = Refilled::default();
     for _ in 0..size * 2 + 2 {
         let spares = spares_of(admin, &key.hash).await?;
@@ -146,6 +172,15 @@ async fn fill_to(admin: &Client, key: &Key, size: usize) -> Result<Refilled> {
             quote_ident(&key.template())
         );
         admin.batch_execute(&sql).await.with_context(|| format!("cannot create the spare {spare}"))?;
+        if let Some(label) = label {
+            // A spare taken meanwhile (by its hash) keeps the clone's comment.
+            let comment = format!("COMMENT ON DATABASE {} IS {}", quote_ident(&spare), quote_literal(label));
+            if let Err(e) = admin.batch_execute(&comment).await {
+                if e.code() != Some(&SqlState::UNDEFINED_DATABASE) {
+                    return Err(e).with_context(|| format!("cannot label the spare {spare}"));
+                }
+            }
+        }
         done.created.push(spare);
     }
     Ok(done)
