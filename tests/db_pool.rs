@@ -134,9 +134,12 @@ fn the_pool_of_tenants_toml_is_refilled_after_a_take_listed_and_dropped() {
     let template = template_of(&doc);
     let first = wait_for_spares(&db, &template, 2);
 
-    // A take renames one of them, and the detached refill makes the pool whole again.
-    let doc = create(&db, &ws, &[&b]);
+    // A take renames one of them (found by the label the refill gave it,
+    // before any blueprint is loaded), and the detached refill makes the pool whole again.
+    let out = db.provision().in_workspace(&ws).args(["--json", "-v", "db", "create", &b]).success();
+    let doc = out.json();
     let spare = doc["spare"].as_str().expect("a spare was taken").to_owned();
+    assert!(out.stderr.contains(&format!("took the spare {spare} by its label")), "{}", out.stderr);
     assert!(first.contains(&spare), "{spare} is not one of {first:?}");
     assert_eq!(doc["refilling"], true);
     assert!(!spares(&db, &template).contains(&spare));

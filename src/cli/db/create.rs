@@ -37,6 +37,7 @@ pub async fn run(ctx: &Context, args: &DbCreateArgs) -> Result<()> {
         if let Ok(templates_dir) = crate::model::config::templates_dir(&config_file, explicit) {
             let inputs = (config_file.as_path(), templates_dir.as_path());
             if let Some(taken) = db_create::take_labelled(&admin, inputs, None, &args.name).await? {
+                ctx.printer.detail(format!("took the spare {} by its label (no blueprint loaded)", taken.spare));
                 let created = Created {
                     database: args.name.clone(),
                     template: taken.template,
