@@ -7,6 +7,10 @@
 //!   template is never handed out. Stale spares go with their template
 //!   ([`super::stale`]), and spares whose template is gone are dropped
 //!   by the next `db create`.
+//! - **A label saves the key.** The refill writes on each spare a quick
+//!   fingerprint of the raw inputs and the current periods ([`label`]); a
+//!   pooled `db create` first takes a spare so labelled ([`take_labelled`])
+//!   before loading any blueprint, and only on a miss computes the key.
 //! - **Nobody connects to a spare.** It is created `ALLOW_CONNECTIONS false`
 //!   (RENAME needs a database without sessions) and opened in the same
 //!   transaction that renames it and marks it as a clone.
