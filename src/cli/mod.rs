@@ -78,6 +78,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Db(DbCommand::Create(args)) => db::create(ctx, &args).await,
         Command::Db(DbCommand::Drop(args)) => db::drop(ctx, &args).await,
         Command::Db(DbCommand::List) => db::list(ctx).await,
+        Command::Db(DbCommand::Refill(args)) => db::refill(ctx, &args).await,
         Command::Reset(args) => reset::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Grant(args)) => tenant::grant::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Render(args)) => tenant::render::run(ctx, &args),

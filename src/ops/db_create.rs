@@ -12,6 +12,10 @@
 //! sample is loaded into each clone instead, through `provision seed`'s own
 //! path ([`crate::ops::seed`]), so each clone has its own key and passwords,
 //! returned for the caller to show once on the embedded sandbox only.
+//!
+//! With a pool (`--pool N`, `[db] pool`), the clone is usually a spare
+//! renamed ([`crate::ops::template_db`]'s pool), and [`refill`] makes new
+//! spares afterwards, in a process of its own so the caller need not wait.
 
 use std::path::Path;
 
@@ -26,7 +30,7 @@ use crate::ops::admin::AdminPassword;
 use crate::ops::provisioner::Settings;
 use crate::ops::sample::{self, Request};
 use crate::ops::seed::{self, Seed, SeedReporter, Seeded};
-use crate::ops::template_db::{self, Created};
+use crate::ops::template_db::{self, Created, Refilled, Taken};
 use crate::ops::verify::VerifyReporter;
 use crate::ops::Env;
 use crate::pg::connection::Target;
@@ -67,8 +71,9 @@ pub async fn create(
 ) -> Result<Made> {
     let env = Env { reporter, lock_timeout };
     let Wanted { config, config_file, name, sample } = *request;
-    template_db::ensure_absent(admin, name).await?;
-    let key = template_db::key(admin, config, config_file, sample).await?;
+    // Both in one flight (the client pipelines them).
+    let absent = template_db::ensure_absent(admin, name);
+    let ((), key) = tokio::try_join!(absent, template_db::key(admin, config, config_file, sample))?;
     let fill = async |building: &Target| fill(reporter, lock_timeout, building, config, sample).await;
     let created = template_db::create(&env, admin, target, &key, name, fill).await?;
     let Some(size) = sample else { return Ok(Made { created, seeded: None }) };
@@ -84,6 +89,41 @@ pub async fn create(
             Err(error.context(format!("cannot load the per-database sample into {name}; {fate}")))
         }
     }
+}
+
+/// Brings the spares of the current template (of `config`, `sample`) to
+/// `size`: the pool `db create --pool` keeps. Does nothing when that template
+/// does not exist yet (the next `db create` builds it). Labels the spares
+/// with the inputs' quick fingerprint when nothing changed while the key was
+/// computed (neither a file nor the period), so [`take_labelled`] finds them.
+pub async fn refill(
+    reporter: &dyn VerifyReporter,
+    lock_timeout: std::time::Duration,
+    admin: &Client,
+    (config, config_file, sample): (&Config, &Path, Option<u32>),
+    size: u32,
+) -> Result<Refilled> {
+    let env = Env { reporter, lock_timeout };
+    let quick = || template_db::quick_fingerprint(config_file, &config.templates_dir, sample).ok();
+    let (before, periods) = (quick(), template_db::periods_now(admin).await?);
+    let key = template_db::key(admin, config, config_file, sample).await?;
+    let stable = quick() == before && template_db::periods_now(admin).await? == periods;
+    let label = before.filter(|_| stable).map(|q| template_db::label(&q, &periods));
+    template_db::refill(&env, admin, &key, size, label.as_deref()).await
+}
+
+/// A spare made from exactly these inputs (tenants.toml at `config_file`,
+/// the files under `templates_dir`, this binary, `sample`), renamed to
+/// `name`, found without loading any blueprint; `None` when there is none
+/// (or the inputs cannot be read), and the caller goes the whole way.
+pub async fn take_labelled(
+    admin: &Client,
+    (config_file, templates_dir): (&Path, &Path),
+    sample: Option<u32>,
+    name: &str,
+) -> Result<Option<Taken>> {
+    let Ok(quick) = template_db::quick_fingerprint(config_file, templates_dir, sample) else { return Ok(None) };
+    template_db::take_labelled(admin, &quick, name).await
 }
 
 /// Whether a tenant of `blueprint` gets its sample in each clone rather

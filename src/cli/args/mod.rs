@@ -261,14 +261,18 @@ pub struct SeedArgs {
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
     /// Create a fully provisioned database (shared + every tenant + reference data).
-    #[command(after_help = "Example:\n  provision db create ci_42\n  provision db create ci_big --sample 1000")]
+    #[command(after_help = "Example:\n  provision db create ci_42\n  provision db create ci_big --sample 1000\n  \
+        provision db create ci_43 --pool 3   # rename a spare, keep 3 ready")]
     Create(DbCreateArgs),
-    /// Drop a database made by `db create`.
-    #[command(after_help = "Example:\n  provision db drop ci_42")]
+    /// Drop a database made by `db create`, or every spare of the pool.
+    #[command(after_help = "Example:\n  provision db drop ci_42\n  provision db drop --spares")]
     Drop(DbNameArgs),
-    /// List databases made by `db create`, and the templates they clone.
+    /// List databases made by `db create`, the templates they clone, and the spares.
     #[command(after_help = "Example:\n  provision db list")]
     List,
+    /// Bring the pool of spares to N (what `db create --pool N` starts in the background).
+    #[command(hide = true)]
+    Refill(DbRefillArgs),
 }
 
 #[derive(Debug, Args)]
@@ -278,12 +282,29 @@ pub struct DbCreateArgs {
     /// Load sample data into the template (size per tenant, in its blueprint's [sample] unit).
     #[arg(long, value_name = "N")]
     pub sample: Option<u32>,
+    /// Keep N spare clones of the template ready, refilled in the background (default: tenants.toml [db] pool, else 0).
+    #[arg(long, value_name = "N")]
+    pub pool: Option<u32>,
 }
 
 #[derive(Debug, Args)]
 pub struct DbNameArgs {
     /// Database name.
-    pub name: String,
+    #[arg(required_unless_present = "spares")]
+    pub name: Option<String>,
+    /// Drop the spare databases of the pool instead.
+    #[arg(long, conflicts_with = "name")]
+    pub spares: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DbRefillArgs {
+    /// Spares to keep.
+    #[arg(long, value_name = "N")]
+    pub pool: u32,
+    /// The template's sample size, as `db create --sample` gave it.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<u32>,
 }
 
 #[derive(Debug, Args)]

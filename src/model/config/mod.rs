@@ -37,6 +37,23 @@ pub struct Config {
     pub default_partitions: PartitionOverrides,
     /// Tenants in code order.
     pub tenants: Vec<TenantSpec>,
+    /// `[db] pool`: spare clones of the current template that `db create`
+    /// keeps ready (`--pool` overrides it; unset means none).
+    pub db_pool: Option<u32>,
+}
+
+/// The largest `[db] pool` / `--pool`: every spare is a whole copy of the
+/// template on disk, so a typo must not fill the disk.
+pub const MAX_POOL: u32 = 100;
+
+/// Checks a pool size; the message names what to do.
+pub fn check_pool(pool: u32) -> Result<(), String> {
+    match pool {
+        0..=MAX_POOL => Ok(()),
+        _ => {
+            Err(format!("pool: at most {MAX_POOL} spare databases ({pool} given); each is a full copy of the template"))
+        }
+    }
 }
 
 impl Config {
@@ -60,6 +77,7 @@ impl Config {
             templates_dir,
             default_partitions: PartitionOverrides::default(),
             tenants: Vec::new(),
+            db_pool: None,
         }
     }
 
@@ -101,7 +119,11 @@ impl Config {
             archive: raw.defaults.archive,
         };
         check_partitions(&default_partitions).map_err(|m| at(None, &format!("[defaults] {m}")))?;
-        let mut config = Config { templates_dir, default_blueprint, default_partitions, tenants };
+        if let Some(pool) = raw.db.pool {
+            check_pool(pool).map_err(|m| at(None, &format!("[db] {m}")))?;
+        }
+        let db_pool = raw.db.pool;
+        let mut config = Config { templates_dir, default_blueprint, default_partitions, tenants, db_pool };
         config.check_blueprints().map_err(|e| bad_input(format!("{}: {e:#}", path.display())))?;
         for (spec, (attributes, span)) in config.tenants.iter_mut().zip(given) {
             let blueprint = crate::model::blueprint::Blueprint::load(&config.templates_dir, &spec.blueprint)?;
@@ -173,6 +195,23 @@ pub fn templates_dir(path: &Path, explicit: bool) -> Result<PathBuf> {
         Err(e) => return Err(bad_input(format!("cannot read {}: {e}", path.display()))),
     };
     Ok(base_dir(path).join(templates.as_deref().unwrap_or("templates")))
+}
+
+/// `[db] pool` of `path`, reading only that key (and no blueprint): for
+/// `db create`'s quick look for a spare, before the full, checked load.
+/// `None` when unset, unreadable or out of bounds (the full load says why).
+pub fn db_pool(path: &Path) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct DbOnly {
+        db: Option<PoolOnly>,
+    }
+    #[derive(Deserialize)]
+    struct PoolOnly {
+        pool: Option<u32>,
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let only: DbOnly = toml::from_str(&text).ok()?;
+    only.db?.pool.filter(|p| check_pool(*p).is_ok())
 }
 
 fn base_dir(path: &Path) -> PathBuf {

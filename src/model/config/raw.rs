@@ -15,6 +15,16 @@ pub(super) struct RawConfig {
     pub(super) defaults: RawDefaults,
     #[serde(default)]
     pub(super) tenants: BTreeMap<String, Spanned<RawTenant>>,
+    /// `[db]`: settings of `provision db create`.
+    #[serde(default)]
+    pub(super) db: RawDb,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDb {
+    /// Spare clones of the current template `db create` keeps ready.
+    pub(super) pool: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

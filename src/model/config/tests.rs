@@ -142,3 +142,17 @@ fn missing_default_file_is_empty_but_explicit_is_an_error() {
     assert!(Config::load(missing, false).unwrap().tenants.is_empty());
     assert_eq!(exit_code_of(&Config::load(missing, true).unwrap_err()), ExitCode::BadInput);
 }
+
+#[test]
+fn db_pool_is_read_and_bounded() {
+    let dir = demo_workspace();
+    assert_eq!(parse_in(dir.path(), "[tenants.lic]\nname = \"A\"\n").unwrap().db_pool, None);
+    assert_eq!(parse_in(dir.path(), "[db]\npool = 3\n").unwrap().db_pool, Some(3));
+    assert_eq!(parse_in(dir.path(), "[db]\npool = 0\n").unwrap().db_pool, Some(0));
+    let message = error(&format!("{}[db]\npool = 101\n", default_pack()));
+    assert!(message.contains("[db] pool: at most 100"), "{message}");
+    let message = error("[db]\npool = -1\n");
+    assert!(message.contains("pool: ") && message.contains(":2:"), "{message}");
+    let message = error("[db]\npol = 2\n");
+    assert!(message.contains("pol"), "{message}");
+}

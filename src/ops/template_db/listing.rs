@@ -1,9 +1,12 @@
 //! `db list`, `db drop` and `reset`: the databases provision made, told
-//! apart by their comments, and dropping or recreating one.
+//! apart by their comments (spares and templates by their names), and
+//! dropping or recreating one.
 
 use anyhow::{Context as _, Result};
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
+use super::pool::SPARE_INFIX;
 use super::{drop_database, CLONE_COMMENT, HASH_HEX, TEMPLATE_COMMENT, TEMPLATE_PREFIX};
 use crate::error::bad_input;
 use crate::pg::quote::quote_ident;
@@ -30,34 +33,23 @@ pub enum Kind {
         /// The tenants.toml it was made for.
         config: String,
     },
+    /// A spare clone of `template` (the template with `hash`), kept for the
+    /// next `db create` to rename (see [`super::pool`]).
+    Spare { hash: String, template: String },
 }
 
-/// The databases `db create` made and the templates, by name, with their sizes.
+/// The databases `db create` made, the templates and their spares, by name, with their sizes.
 pub async fn list(admin: &Client) -> Result<Vec<Listed>> {
     entries(admin, true).await
 }
 
 /// Like [`list`]; without sizes (0, ""), which cost a walk of every database's files.
 pub(super) async fn entries(admin: &Client, sizes: bool) -> Result<Vec<Listed>> {
-    let rows = admin.query(include_str!("../sql/template_db_list.sql"), &[&sizes]).await?;
+    let rows = admin.query_typed(include_str!("../sql/template_db_list.sql"), &[(&sizes, Type::BOOL)]).await?;
     let mut listed = Vec::with_capacity(rows.len());
     for row in rows {
         let name: String = row.get("name");
-        let comment: String = row.get("comment");
-        let kind = match comment.strip_prefix(CLONE_COMMENT) {
-            Some(template) => Kind::Clone { template: template.to_owned() },
-            None => {
-                let Some(hash) = name.strip_prefix(TEMPLATE_PREFIX).map(|rest| rest[..HASH_HEX].to_owned()) else {
-                    continue;
-                };
-                let (sample, config) = comment
-                    .strip_prefix(TEMPLATE_COMMENT)
-                    .and_then(|rest| rest.strip_prefix("sample "))
-                    .and_then(|rest| rest.split_once("; config "))
-                    .map_or((String::new(), String::new()), |(s, c)| (s.to_owned(), c.to_owned()));
-                Kind::Template { hash, sample, config }
-            }
-        };
+        let Some(kind) = kind_of(&name, &row.get::<_, String>("comment")) else { continue };
         listed.push(Listed {
             name,
             is_template: row.get("is_template"),
@@ -67,6 +59,25 @@ pub(super) async fn entries(admin: &Client, sizes: bool) -> Result<Vec<Listed>> 
         });
     }
     Ok(listed)
+}
+
+/// What a listed database is, from its name and comment.
+fn kind_of(name: &str, comment: &str) -> Option<Kind> {
+    if let Some(template) = comment.strip_prefix(CLONE_COMMENT) {
+        return Some(Kind::Clone { template: template.to_owned() });
+    }
+    // The query matched the whole name: the hash is there.
+    let rest = name.strip_prefix(TEMPLATE_PREFIX)?;
+    let hash = rest.get(..HASH_HEX)?.to_owned();
+    if rest[HASH_HEX..].starts_with(SPARE_INFIX) {
+        return Some(Kind::Spare { template: format!("{TEMPLATE_PREFIX}{hash}"), hash });
+    }
+    let (sample, config) = comment
+        .strip_prefix(TEMPLATE_COMMENT)
+        .and_then(|rest| rest.strip_prefix("sample "))
+        .and_then(|rest| rest.split_once("; config "))
+        .map_or((String::new(), String::new()), |(s, c)| (s.to_owned(), c.to_owned()));
+    Some(Kind::Template { hash, sample, config })
 }
 
 /// Drops a database `db create` made; returns the template it came from.

@@ -23,14 +23,19 @@
 //!   another process builds or clones it.
 //! - **Ours only.** Clones carry `COMMENT ON DATABASE … IS 'provision db
 //!   create: template …'`; `db drop` refuses any database without it.
+//! - **A pool, when asked for.** Spare clones of the current template are
+//!   renamed rather than copied ([`pool`]); stale ones go with their template.
 
 mod key;
 mod listing;
+mod pool;
+mod stale;
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 use crate::error::{bad_input, failed, unavailable};
@@ -40,9 +45,11 @@ use crate::pg::connection::Target;
 use crate::pg::quote::{quote_ident, quote_literal};
 use key::lock_name;
 pub(crate) use key::{binary_identity, Fields};
-pub use key::{key, Key};
+pub use key::{key, quick_fingerprint, Key};
 use listing::entries;
 pub use listing::{drop_clone, list, recreate, Kind};
+pub use pool::{drop_spares, label, periods_now, refill, take_labelled, Refilled, Taken};
+use stale::dropped_stale;
 
 /// Every template's name starts so; user databases may not.
 pub const TEMPLATE_PREFIX: &str = "provision_tpl_";
@@ -108,10 +115,16 @@ pub struct Created {
     pub template: String,
     /// Seconds the template build took, when this call built it.
     pub build_seconds: Option<f64>,
-    /// Seconds the clone took.
+    /// Seconds the clone (or the rename of a spare) took.
     pub clone_seconds: f64,
+    /// The spare renamed to the new database, if one was taken.
+    pub spare: Option<String>,
+    /// Spares of the template left after this call (as seen when it took one).
+    pub spares_left: usize,
     /// Older templates of the same tenants.toml dropped afterwards.
     pub dropped_templates: Vec<String>,
+    /// Spares of those templates, and of templates already gone, dropped afterwards.
+    pub dropped_spares: Vec<String>,
 }
 
 /// What a database of the template's name is.
@@ -124,12 +137,15 @@ enum State {
 }
 
 async fn state(admin: &Client, name: &str) -> Result<Option<State>> {
-    let row = admin.query_opt("SELECT datistemplate FROM pg_catalog.pg_database WHERE datname = $1", &[&name]).await?;
+    // Typed: one round trip, no statement to prepare first.
+    let sql = "SELECT datistemplate FROM pg_catalog.pg_database WHERE datname = $1";
+    let row = admin.query_typed_opt(sql, &[(&name, Type::TEXT)]).await?;
     Ok(row.map(|r| if r.get(0) { State::Ready } else { State::Broken }))
 }
 
-/// Creates database `name` from the template of `key`, building the
-/// template first (into a database `fill` provisions) when it does not exist.
+/// Creates database `name` from the template of `key`: renames one of its
+/// spares when there is one, else clones it, building the template first
+/// (into a database `fill` provisions) when it does not exist.
 pub async fn create(
     env: &Env<'_>,
     admin: &Client,
@@ -139,12 +155,40 @@ pub async fn create(
     fill: impl AsyncFnOnce(&Target) -> Result<()>,
 ) -> Result<Created> {
     let template = key.template();
+    // A spare first, in the same flight as the listing `drop_stale` needs
+    // afterwards (the client pipelines them; the listing runs after the take).
+    let started = Instant::now();
+    let (taken, listed) = tokio::join!(pool::take(admin, key, name), entries(admin, false));
+    if let Some(taken) = taken? {
+        let clone_seconds = started.elapsed().as_secs_f64();
+        let (dropped_templates, dropped_spares) = dropped_stale(env, admin, key, listed).await;
+        let (spare, spares_left) = (Some(taken.spare), taken.left);
+        let (database, build_seconds) = (name.to_owned(), None);
+        return Ok(Created {
+            database,
+            template,
+            build_seconds,
+            clone_seconds,
+            spare,
+            spares_left,
+            dropped_templates,
+            dropped_spares,
+        });
+    }
     let lock = lock_name(&key.hash);
     let what = format!("template {template}");
-    acquire(env, admin, &lock, true, &what).await?;
+    // The lock and the template's state in one flight.
+    let shared = crate::store::lock::Mode::Shared;
+    let (free, mut ready) =
+        tokio::try_join!(crate::store::lock::session_try(admin, &lock, shared), state(admin, &template))?;
+    if !free {
+        acquire(env, admin, &lock, true, &what).await?;
+        // Looked at before the lock was ours: look again.
+        ready = state(admin, &template).await?;
+    }
     let mut build_seconds = None;
     let result = async {
-        if state(admin, &template).await? != Some(State::Ready) {
+        if ready != Some(State::Ready) {
             // Exclusive to build; a shared holder asking for it would be
             // granted at once (a session never waits for itself).
             release(admin, &lock, true).await?;
@@ -165,16 +209,22 @@ pub async fn create(
         anyhow::Ok(started.elapsed().as_secs_f64())
     }
     .await;
-    admin.batch_execute("SELECT pg_advisory_unlock_all()").await?;
+    let unlock = async { admin.batch_execute("SELECT pg_advisory_unlock_all()").await.map_err(anyhow::Error::from) };
+    let (unlocked, listed) = tokio::join!(unlock, entries(admin, false));
+    unlocked?;
     let clone_seconds = result?;
-    let dropped_templates = match drop_stale(admin, key).await {
-        Ok(dropped) => dropped,
-        Err(error) => {
-            env.reporter.warn(&format!("could not drop older templates: {error:#}"));
-            Vec::new()
-        }
-    };
-    Ok(Created { database: name.to_owned(), template, build_seconds, clone_seconds, dropped_templates })
+    let (dropped_templates, dropped_spares) = dropped_stale(env, admin, key, listed).await;
+    let (database, spare, spares_left) = (name.to_owned(), None, 0);
+    Ok(Created {
+        database,
+        template,
+        build_seconds,
+        clone_seconds,
+        spare,
+        spares_left,
+        dropped_templates,
+        dropped_spares,
+    })
 }
 
 /// Builds the template under the exclusive lock: into `<template>_build`,
@@ -260,31 +310,6 @@ async fn clone(admin: &Client, key: &Key, name: &str) -> Result<()> {
 
 fn clone_comment(template: &str) -> String {
     format!("{CLONE_COMMENT}{template}")
-}
-
-/// Drops the other templates (and unfinished builds) made for the same
-/// tenants.toml and sample size (so `--sample` and plain templates of one
-/// project coexist), each only if nobody builds or clones it right now.
-async fn drop_stale(admin: &Client, key: &Key) -> Result<Vec<String>> {
-    let ours = key.config_file.display().to_string();
-    let our_sample = key.sample_text();
-    let mut dropped = Vec::new();
-    for entry in entries(admin, false).await? {
-        let Kind::Template { hash, config, sample } = &entry.kind else { continue };
-        if *hash == key.hash || *config != ours || *sample != our_sample {
-            continue;
-        }
-        let lock = lock_name(hash);
-        let free = crate::store::lock::session_try(admin, &lock, crate::store::lock::Mode::Exclusive).await?;
-        if !free {
-            continue;
-        }
-        let result = drop_database(admin, &entry.name, entry.is_template).await;
-        release(admin, &lock, false).await?;
-        result?;
-        dropped.push(entry.name);
-    }
-    Ok(dropped)
 }
 
 /// `DROP DATABASE IF EXISTS … WITH (FORCE)`, un-templating it first if asked.
