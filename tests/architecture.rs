@@ -33,6 +33,7 @@ const GENERIC: &[&str] = &[
     "emails",      // English: the administrators' e-mail addresses (cli/context.rs)
     "clients",     // PostgreSQL client connections (tokio_postgres::Client, a fleet's workers); cma has a clients table
     "cases",       // English ("the use cases"); cma has a cases table
+    "documents",   // the `--json` documents every command prints; claimflow and cma have documents tables
     // provision's own table shared.data_retention_policies (core V9), which rollover reads; intelipro_renewal's
     // tenant schema has the insurer's table of the same name
     "data_retention_policies",

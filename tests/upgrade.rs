@@ -119,6 +119,9 @@ fn an_edited_template_is_refused_then_repaired() {
     let removed = diff.lines().filter(|l| l.starts_with('-') && !l.starts_with("---")).count();
     assert_eq!((added, removed), (vec!["+", "+-- reviewed 2026-11-22"], 0), "{diff}");
     db.provision().in_workspace(&ws).arg("status").success().stdout_has("+-- reviewed 2026-11-22");
+    let dry = db.provision().in_workspace(&ws).args(["--json", "tenant", "upgrade", "lic", "--dry-run"]).output();
+    let dry: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
+    assert_eq!(dry["tenants"][0]["diffs"][0]["diff"].as_str(), Some(diff.as_str()), "{dry}");
     let before = db.scalar("SELECT checksum FROM lic_schema.refinery_schema_history WHERE version = 2");
     db.provision()
         .in_workspace(&ws)

@@ -57,7 +57,7 @@ pub(crate) fn print_report(printer: &Printer, report: &TenantSeeded) {
     if total == 0 {
         printer.line(format!("{tenant}: nothing new, the sample is already there ({:.2} s)", report.seconds));
     } else {
-        // Table names are not nouns to put in the singular ("1 agents"): rows per table.
+        // Table names are not nouns to put in the singular ("1 <table>s" reads wrong): rows per table.
         let counts: Vec<String> = report.inserted.0.iter().map(|(table, rows)| format!("{table} {rows}")).collect();
         let rows = crate::report::count(total, "row");
         printer.line(format!("{tenant}: inserted {rows} ({}) in {:.2} s", counts.join(", "), report.seconds));

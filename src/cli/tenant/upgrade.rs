@@ -23,7 +23,7 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
     let (mut client, target) = ctx.connect().await?;
     let survey = upgrade::survey(&ctx.env(), &mut client, &config, &wanted, args.dry_run.enabled).await?;
     if args.dry_run.enabled {
-        return dry_run(ctx, &survey);
+        return dry_run(ctx, &client, &survey).await;
     }
     let mut settings = ctx.settings(&AdminArgs { admin_password: None }, &target, &config);
     settings.upgrade = timeouts;
@@ -45,9 +45,9 @@ fn timeouts(args: &TenantUpgradeArgs) -> Result<UpgradeTimeouts> {
     })
 }
 
-fn dry_run(ctx: &Context, survey: &Survey) -> Result<()> {
+async fn dry_run(ctx: &Context, client: &tokio_postgres::Client, survey: &Survey) -> Result<()> {
     let mut plans = Vec::new();
-    for would in survey.dry_run() {
+    for would in survey.dry_run(client).await {
         let would = would?;
         ctx.printer.line(format!("-- tenant {} (at version {})", would.tenant, would.version));
         for gap in &would.incomplete {
@@ -55,6 +55,12 @@ fn dry_run(ctx: &Context, survey: &Survey) -> Result<()> {
         }
         for name in &would.edited {
             ctx.printer.line(format!("-- REFUSED: applied version {name} was edited since it ran"));
+        }
+        for diff in &would.diffs {
+            match &diff.diff {
+                Some(text) => ctx.printer.line(text.lines().map(|l| format!("-- {l}")).collect::<Vec<_>>().join("\n")),
+                None => ctx.printer.line(format!("-- ({}: what it ran was not recorded)", diff.name)),
+            }
         }
         for (name, sql) in would.pending.iter().zip(&would.pending_sql) {
             ctx.printer.line(format!("-- {name}\n{sql}\n"));

@@ -6,10 +6,13 @@ use anyhow::{Context as _, Result};
 use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
-use super::pool::SPARE_INFIX;
 use super::{drop_database, CLONE_COMMENT, HASH_HEX, TEMPLATE_COMMENT, TEMPLATE_PREFIX};
 use crate::error::bad_input;
 use crate::pg::quote::quote_ident;
+
+/// Between a template's name and a spare's number (the listing tells spares
+/// by it; the pool names them with it).
+pub(super) const SPARE_INFIX: &str = "_spare_";
 
 /// One database of `db list`.
 #[derive(Debug, Clone)]

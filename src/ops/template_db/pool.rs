@@ -31,15 +31,13 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use super::listing::{Kind, Listed};
+use super::listing::{Kind, Listed, SPARE_INFIX};
 use super::{already_exists, lock_name, state, Key, State, CLONE_COMMENT, TEMPLATE_PREFIX};
 use crate::error::unavailable;
 use crate::ops::Env;
 use crate::pg::quote::{quote_ident, quote_literal};
 use crate::store::lock::{self, Mode};
 
-/// Between the template's name and a spare's number.
-pub(super) const SPARE_INFIX: &str = "_spare_";
 /// How a spare's comment starts: the label [`take_labelled`] looks for.
 const SPARE_LABEL: &str = "provision spare: quick ";
 

@@ -134,26 +134,38 @@ pub struct WouldChange {
     pub pending_sql: Vec<String>,
     /// Applied versions edited since they ran: the upgrade refuses them.
     pub edited: Vec<String>,
+    /// What changed in each of them (see `template_diff`).
+    pub diffs: Vec<crate::ops::template_diff::VersionDiff>,
     pub incomplete: Vec<String>,
 }
 
 impl Survey {
     /// The dry run, tenant by tenant in order; a tenant whose templates do
-    /// not render gives its error in its place.
-    pub fn dry_run(&self) -> Vec<Result<WouldChange>> {
-        self.work.iter().map(|w| self.would_change(w)).collect()
+    /// not render gives its error in its place. Reads only.
+    pub async fn dry_run(&self, client: &Client) -> Vec<Result<WouldChange>> {
+        let mut changes = Vec::with_capacity(self.work.len());
+        for work in &self.work {
+            changes.push(self.would_change(client, work).await);
+        }
+        changes
     }
 
-    fn would_change(&self, work: &Work) -> Result<WouldChange> {
+    async fn would_change(&self, client: &Client, work: &Work) -> Result<WouldChange> {
         let tenant = &work.tenant;
         let identity = Identity { code: tenant.code.clone(), tenant_id: tenant.id };
-        let plan = Plan::new(&self.blueprints[&tenant.blueprint].render(&identity)?, &tenant.applied);
+        let blueprint = &self.blueprints[&tenant.blueprint];
+        let plan = Plan::new(&blueprint.render(&identity)?, &tenant.applied);
+        let diffs = match plan.edited.is_empty() {
+            true => Vec::new(),
+            false => crate::ops::template_diff::edited(client, tenant, blueprint, &plan.edited).await?,
+        };
         Ok(WouldChange {
             tenant: tenant.code.to_string(),
             version: tenant.version(),
             pending: plan.pending.iter().map(ToString::to_string).collect(),
             pending_sql: plan.pending.iter().map(|m| m.sql().unwrap_or_default().trim_end().to_owned()).collect(),
             edited: plan.edited.iter().map(|(name, _)| name.clone()).collect(),
+            diffs,
             incomplete: work.missing.clone(),
         })
     }
