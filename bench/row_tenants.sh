@@ -20,6 +20,10 @@ cargo build --release --quiet --manifest-path "$repo/Cargo.toml"
 bin="$repo/target/release/provision"
 row_bp=${BENCH_ROW_BLUEPRINT:-cma}
 schema_bp=${BENCH_SCHEMA_BLUEPRINT:-agent_mitra}
+# Attributes the row pack requires (cma: city and postcode), as name=value words.
+row_attrs=${BENCH_ROW_ATTRIBUTES:-$([ "$row_bp" = cma ] && echo "city=Leeds postcode=LS1")}
+set_args=(); toml_attrs=""
+for pair in $row_attrs; do set_args+=(--set "$pair"); toml_attrs+="${pair%%=*} = \"${pair#*=}\"\n"; done
 
 work=$(mktemp -d /tmp/provision-bench-XXXXXX)
 chmod 755 "$work"
@@ -46,7 +50,7 @@ ms() { awk -v t="$1" 'BEGIN {printf "%.1f", t/1000}'; }
 # Part 1: one row tenant and one schema tenant per round.
 : > row.txt; : > schema.txt
 for i in $(seq 1 "$N"); do
-  t0=$(now_ns); "$bin" -q tenant add "r$i" --name "Row $i" --no-verify --blueprint "$row_bp"; t1=$(now_ns)
+  t0=$(now_ns); "$bin" -q tenant add "r$i" --name "Row $i" --no-verify --blueprint "$row_bp" "${set_args[@]}"; t1=$(now_ns)
   "$bin" -q tenant add "s$i" --name "Schema $i" --no-verify --blueprint "$schema_bp"; t2=$(now_ns)
   echo $(( (t1 - t0) / 1000 )) >> row.txt
   echo $(( (t2 - t1) / 1000 )) >> schema.txt
@@ -61,7 +65,10 @@ for i in $(seq 1 "$N"); do "$bin" -q tenant remove "s$i" --yes --no-backup; done
 # Part 2: verify with SMALL, then LARGE, row tenants (declared in tenants.toml, made by `up`).
 declare_row_tenants() {
   { printf 'templates = "templates"\n'
-    for i in $(seq 1 "$1"); do printf '[tenants.r%s]\nname = "Row %s"\nblueprint = "%s"\n' "$i" "$i" "$row_bp"; done
+    for i in $(seq 1 "$1"); do
+      printf '[tenants.r%s]\nname = "Row %s"\nblueprint = "%s"\n' "$i" "$i" "$row_bp"
+      if [ -n "$toml_attrs" ]; then printf '[tenants.r%s.attributes]\n%b' "$i" "$toml_attrs"; fi
+    done
   } > tenants.toml
 }
 log="$work/.provision/server.log"

@@ -123,6 +123,7 @@ pub async fn plan_tenant(
             rule,
             rel,
             key: &facts.key,
+            key_type: facts.key_type.as_deref(),
             age: &ages[i],
             code: code.as_str(),
             log: log.as_deref(),
@@ -155,6 +156,8 @@ async fn audit_log(client: &Client, code: &TenantCode, blueprint: &Blueprint) ->
 /// The catalog's word on a rule's table (`sql/tables.sql`).
 struct TableFacts {
     key: Vec<String>,
+    /// The type of a one-column key, by which batches keep a cursor.
+    key_type: Option<String>,
     children: Vec<String>,
     guards: Vec<String>,
     bulk_allowed: bool,
@@ -173,7 +176,8 @@ impl TableFacts {
             return Err("the table has no primary key, by which batches walk it".to_owned());
         }
         let bulk_allowed = row.get::<_, bool>("superuser") && !row.get::<_, bool>("own_triggers");
-        Ok(TableFacts { key, children: row.get("children"), guards: row.get("guards"), bulk_allowed })
+        let key_type = row.get("key_type");
+        Ok(TableFacts { key, key_type, children: row.get("children"), guards: row.get("guards"), bulk_allowed })
     }
 }
 

@@ -87,10 +87,13 @@ async fn batches(client: &mut Client, job: &Job, options: &Options) -> Result<(i
         settings.push_str("; SET LOCAL session_replication_role = replica");
     }
     let (mut rows, mut batches) = (0, 0);
+    let mut after: Option<String> = None;
     loop {
         let tx = client.transaction().await?;
         tx.batch_execute(&settings).await?;
-        let changed: i64 = tx.query_one(&statement, &[&job.cutoff]).await?.get(0);
+        let done = tx.query_one(&statement, &[&job.cutoff, &after]).await?;
+        let changed: i64 = done.get(0);
+        after = done.get(1);
         tx.commit().await?;
         if changed > 0 {
             rows += changed;

@@ -17,6 +17,10 @@ pub(super) struct Parts<'a> {
     /// The qualified, quoted table.
     pub rel: String,
     pub key: &'a [String],
+    /// The type of a one-column key: batches then resume after the last key
+    /// the previous batch changed (`$2`), instead of reading again every row
+    /// done before (dead, or anonymised and still there) on each batch.
+    pub key_type: Option<&'a str>,
     pub age: &'a str,
     /// The tenant's salt row, by code (anonymising with hashes only).
     pub code: &'a str,
@@ -98,8 +102,19 @@ pub(super) fn batch(parts: &Parts) -> String {
             .replace("{action}", &quote_literal(action_name(parts.rule.action)))
             .replace("{age}", &quote_literal(parts.age))
     });
+    // $2: the last key the previous batch changed (NULL on the first); a composite key keeps no cursor.
+    let (after, last) = match (parts.key_type, parts.key) {
+        (Some(key_type), [key]) => {
+            let k = quote_ident(key);
+            let last = format!("SELECT {k}::text FROM batch ORDER BY {k} DESC LIMIT 1");
+            (format!("($2::text IS NULL OR t.{k} > $2::text::{key_type})"), last)
+        }
+        _ => ("$2::text IS NULL".to_owned(), "SELECT NULL::text".to_owned()),
+    };
     // The pack's condition goes in last, so no text of it is taken for a placeholder.
     include_str!("sql/batch.sql")
+        .replace("{after}", &after)
+        .replace("{last}", &last)
         .replace("{keys}", &listed(parts.key, ""))
         .replace("{rel}", &parts.rel)
         .replace("{limit}", &parts.limit.to_string())

@@ -6,12 +6,15 @@
 -- changed. Rows done no longer match the predicate (deleted, or anonymised:
 -- the predicate excludes rows whose columns are already NULL or a hash), so
 -- the next batch — or the next run after a crash — starts where this ended.
+-- Within a run, a batch starts after the last key the previous one changed
+-- ($2), so no batch reads again the rows done before it.
 -- plan.rs fills the placeholders with quoted identifiers and literals; $1 is
--- the cutoff (text).
+-- the cutoff (text), $2 the last key changed (text, NULL at first). Returns
+-- the rows changed and the last key among them.
 WITH batch AS (
-    SELECT {keys} FROM {rel} AS t WHERE {predicate} ORDER BY {keys} LIMIT {limit} FOR UPDATE
+    SELECT {keys} FROM {rel} AS t WHERE {after} AND {predicate} ORDER BY {keys} LIMIT {limit} FOR UPDATE
 ), {salt}changed AS (
     {change}
     RETURNING 1
 ){summary}
-SELECT count(*) FROM changed
+SELECT count(*), ({last}) FROM changed

@@ -9,6 +9,7 @@
 -- keeping the rows it still references (alias t: the table, c: the child):
 -- a row another row still points at outlives its age until that row goes,
 -- instead of failing the batch (retention periods are minimums).
+-- key_type: the type of a one-column primary key (a batch resumes after the last key it changed), else NULL.
 -- $1 schema name, $2 table names.
 SELECT t.name,
        c.oid IS NOT NULL AS present,
@@ -18,6 +19,10 @@ SELECT t.name,
                  CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(att, i)
                  JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.att
                  WHERE x.indrelid = c.oid AND x.indisprimary), '{}') AS key,
+       (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod)
+        FROM pg_catalog.pg_index x
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+        WHERE x.indrelid = c.oid AND x.indisprimary AND x.indnkeyatts = 1) AS key_type,
        coalesce((SELECT array_agg(DISTINCT r.relname::text ORDER BY r.relname::text)
                  FROM pg_catalog.pg_constraint f
                  JOIN pg_catalog.pg_class r ON r.oid = f.conrelid
