@@ -344,6 +344,15 @@ impl FleetProgress {
         }
     }
 
+    /// Worker `worker` finished `what`: its line says so (and stays so until
+    /// it starts the next), instead of showing a finished tenant as still
+    /// being worked on.
+    pub fn finished(&self, worker: usize, what: &str) {
+        if let Some(line) = self.lines.get(worker) {
+            line.set_message(what.to_owned());
+        }
+    }
+
     /// One item finished: a result line on stdout, or a tenant's failure
     /// on stderr, printed above the bars (or plainly without a terminal).
     pub fn done(&self, printer: &Printer, line: Result<String, (&str, String)>) {

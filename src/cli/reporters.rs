@@ -131,7 +131,7 @@ impl UpgradeReporter for UpgradeProgress<'_> {
         }
     }
 
-    fn tenant_finished(&self, code: &TenantCode, result: &anyhow::Result<Outcome>) {
+    fn tenant_finished(&self, worker: usize, code: &TenantCode, result: &anyhow::Result<Outcome>) {
         let line = match result {
             Ok(Outcome::Upgraded { from, version, applied, .. }) => {
                 Ok(format!("{:<16} upgraded {from} → {version} ({})", code.as_str(), applied.join(", ")))
@@ -148,6 +148,8 @@ impl UpgradeReporter for UpgradeProgress<'_> {
             Err(e) => Err((code.as_str(), crate::pg::connection::redact(&format!("{e:#}")))),
         };
         if let Some(fleet) = self.fleet.get() {
+            let state = if line.is_ok() { "done" } else { "failed" };
+            fleet.finished(worker, &format!("{code}: {state}"));
             fleet.done(self.printer, line);
         }
     }
@@ -223,8 +225,9 @@ impl UpReporter for UpProgress<'_> {
         }
     }
 
-    fn tenant_finished(&self) {
+    fn tenant_finished(&self, worker: usize, code: &str, failed: bool) {
         if let Some(fleet) = self.fleet.get() {
+            fleet.finished(worker, &format!("{code}: {}", if failed { "failed" } else { "done" }));
             fleet.tick();
         }
     }

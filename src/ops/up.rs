@@ -30,7 +30,8 @@ pub trait UpReporter: VerifyReporter {
     fn tenants_started(&self, _tenants: usize, _workers: usize) {}
     /// Worker `worker` starts on tenant `code`.
     fn tenant_started(&self, _worker: usize, _code: &str) {}
-    fn tenant_finished(&self) {}
+    /// Worker `worker` is done with tenant `code` (`failed`: with an error the report carries).
+    fn tenant_finished(&self, _worker: usize, _code: &str, _failed: bool) {}
     fn tenants_finished(&self) {}
 }
 
@@ -177,8 +178,9 @@ async fn build(
     let connect = async || target.connect().await;
     let done = crate::ops::fleet::for_each_fresh(clients, work, connect, async |worker, client, item| {
         reporter.tenant_started(worker, item.code());
+        let code = item.code().to_owned();
         let report = perform(reporter, settings, client, item, blueprints).await;
-        reporter.tenant_finished();
+        reporter.tenant_finished(worker, &code, report.error.is_some());
         crate::failpoint::hit("up.after_tenant");
         report
     })

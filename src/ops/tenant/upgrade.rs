@@ -30,7 +30,7 @@ pub trait UpgradeReporter: Reporter {
     fn upgrade_started(&self, _tenants: usize, _workers: usize) {}
     /// Worker `worker` starts on tenant `code`.
     fn tenant_started(&self, _worker: usize, _code: &TenantCode) {}
-    fn tenant_finished(&self, _code: &TenantCode, _result: &Result<Outcome>) {}
+    fn tenant_finished(&self, _worker: usize, _code: &TenantCode, _result: &Result<Outcome>) {}
     fn upgrade_finished(&self) {}
 }
 
@@ -207,7 +207,7 @@ pub async fn execute(
             };
             let result =
                 lock::while_held(client, Resource::Tenant(&tenant.code), settings.lock_timeout, reporter, work).await;
-            reporter.tenant_finished(&tenant.code, &result);
+            reporter.tenant_finished(worker, &tenant.code, &result);
             crate::failpoint::hit("tenant_upgrade.after_tenant");
             (tenant.code.as_str().to_owned(), result)
         })
