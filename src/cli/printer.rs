@@ -392,6 +392,20 @@ pub fn strong<D>(value: D) -> StyledObject<D> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn a_worker_line_shows_a_finished_tenant_as_finished_and_finish_clears_every_line() {
+        let printer = super::Printer::new(false, super::Verbosity::Normal);
+        let fleet = printer.fleet_progress(2, 2, "tenants");
+        fleet.working(0, "lic");
+        fleet.working(1, "hdfc");
+        fleet.finished(0, "lic: done");
+        fleet.tick();
+        assert_eq!((fleet.lines[0].message(), fleet.lines[1].message()), ("lic: done".into(), "hdfc".into()));
+        assert_eq!(fleet.overall.position(), 1);
+        fleet.finish();
+        assert!(fleet.lines.iter().chain([&fleet.overall]).all(|bar| bar.is_finished()));
+    }
+
+    #[test]
     fn a_message_s_own_warning_label_is_not_doubled() {
         assert_eq!(super::without_label("WARNING: password file \"x\" is ignored"), "password file \"x\" is ignored");
         assert_eq!(super::without_label("warning: w"), "w");
