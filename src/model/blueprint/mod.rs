@@ -11,6 +11,7 @@
 
 mod manifest;
 mod pack;
+mod row;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,9 +22,10 @@ use refinery_core::Migration;
 use uuid::Uuid;
 
 pub use manifest::{
-    EncryptedSpec, Interval, Manifest, PartitionSpec, RetentionAction, RetentionRule, RowSpec, SampleSpec, Scrub,
+    EncryptedSpec, Interval, Manifest, PartitionSpec, RetentionAction, RetentionRule, SampleSpec, Scrub,
 };
 pub use pack::{available, is_shipped, Origin, PackFile};
+pub use row::RowSpec;
 
 use crate::error::bad_input;
 use crate::model::config::PartitionOverrides;
