@@ -12,39 +12,21 @@ use support::{Outcome, TestDb, Workspace};
 
 const ONE_TENANT: &str = "[tenants.lic]\nname = \"LIC\"\n";
 
-/// The shipped tenants (lic, hdfc, icici), in a tenants.toml only this test has.
-fn own_workspace(db: &TestDb) -> Workspace {
-    let shipped = std::fs::read_to_string(support::repo().join("tenants.toml")).unwrap();
-    Workspace::new(&format!("{shipped}\n# test database {}\n", db.name))
-}
-
-/// First column of every row of `sql`, run in database `name` of the test server.
-fn strings_in(db: &TestDb, name: &str, sql: &str) -> Vec<String> {
-    let url = support::with_database(&db.url, name);
-    support::runtime().block_on(async {
-        let target = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
-        let client = target.connect().await.unwrap_or_else(|e| panic!("connect to {name}: {e:#}"));
-        let rows = client.query(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
-        rows.iter().map(|r| r.get::<_, Option<String>>(0).unwrap_or_default()).collect()
-    })
-}
-
 fn scalar_in(db: &TestDb, name: &str, sql: &str) -> String {
-    strings_in(db, name, sql).into_iter().next().unwrap_or_default()
+    db.strings_in(name, sql).into_iter().next().unwrap_or_default()
 }
 
 fn catalog_in(db: &TestDb, name: &str) -> Vec<String> {
-    strings_in(db, name, include_str!("sql/catalog_snapshot.sql"))
+    db.strings_in(name, include_str!("sql/catalog_snapshot.sql"))
 }
 
 fn schemas_in(db: &TestDb, name: &str) -> Vec<String> {
-    strings_in(db, name, "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE '%\\_schema' AND nspname <> 'information_schema' ORDER BY 1")
+    db.strings_in(name, "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE '%\\_schema' AND nspname <> 'information_schema' ORDER BY 1")
 }
 
 /// `datname datistemplate datallowconn` of the databases whose name starts with `prefix`.
 fn databases_like(db: &TestDb, prefix: &str) -> Vec<String> {
-    strings_in(
-        db,
+    db.strings_in(
         "postgres",
         &format!(
             "SELECT datname || ' ' || datistemplate || ' ' || datallowconn FROM pg_database \
@@ -60,7 +42,7 @@ fn create_json(db: &TestDb, ws: &Workspace, name: &str) -> Value {
 #[test]
 fn two_creates_in_parallel_build_the_template_once() {
     let db = TestDb::new();
-    let ws = own_workspace(&db);
+    let ws = db.own_shipped_workspace("");
     let names = [format!("{}_a", db.name), format!("{}_b", db.name)];
     let children: Vec<_> =
         names.iter().map(|n| db.provision().in_workspace(&ws).args(["--json", "db", "create", n]).spawn()).collect();
@@ -100,7 +82,7 @@ fn two_creates_in_parallel_build_the_template_once() {
 #[test]
 fn a_changed_template_builds_a_new_template_and_drops_the_old_one() {
     let db = TestDb::new();
-    let ws = own_workspace(&db);
+    let ws = db.own_shipped_workspace("");
     let templates = ws.own_templates();
     let first = create_json(&db, &ws, &format!("{}_1", db.name));
     assert_eq!(first["built_template"], true);
@@ -131,7 +113,7 @@ fn a_changed_template_builds_a_new_template_and_drops_the_old_one() {
 #[test]
 fn create_with_sample_list_and_drop() {
     let db = TestDb::new();
-    let ws = own_workspace(&db);
+    let ws = db.own_shipped_workspace("");
     let name = format!("{}_s", db.name);
     let built = db
         .provision()

@@ -14,25 +14,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::{Outcome, TestDb, Workspace};
 
-/// The shipped tenants (lic, hdfc, icici) plus `more`, in a tenants.toml only this test has.
-fn own_workspace(db: &TestDb, more: &str) -> Workspace {
-    let shipped = std::fs::read_to_string(support::repo().join("tenants.toml")).unwrap();
-    Workspace::new(&format!("{shipped}\n# test database {}\n{more}", db.name))
-}
-
-/// First column of every row of `sql`, run in database `name` of the test server.
-fn strings_in(db: &TestDb, name: &str, sql: &str) -> Vec<String> {
-    let url = support::with_database(&db.url, name);
-    support::runtime().block_on(async {
-        let target = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
-        let client = target.connect().await.unwrap_or_else(|e| panic!("connect to {name}: {e:#}"));
-        let rows = client.query(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
-        rows.iter().map(|r| r.get::<_, Option<String>>(0).unwrap_or_default()).collect()
-    })
-}
-
 fn admin(db: &TestDb, sql: &str) -> Vec<String> {
-    strings_in(db, "postgres", sql)
+    db.strings_in("postgres", sql)
 }
 
 /// The spares of `template` on the server, by name.
@@ -71,7 +54,7 @@ fn state_of(db: &TestDb, name: &str) -> String {
 }
 
 fn catalog_in(db: &TestDb, name: &str) -> Vec<String> {
-    strings_in(db, name, include_str!("sql/catalog_snapshot.sql"))
+    db.strings_in(name, include_str!("sql/catalog_snapshot.sql"))
 }
 
 fn create(db: &TestDb, ws: &Workspace, args: &[&str]) -> Value {
@@ -85,7 +68,7 @@ fn template_of(doc: &Value) -> String {
 #[test]
 fn parallel_creates_take_distinct_spares_and_each_gets_a_complete_database() {
     let db = TestDb::new();
-    let ws = own_workspace(&db, "");
+    let ws = db.own_shipped_workspace("");
     let first = format!("{}_first", db.name);
     let doc = create(&db, &ws, &[&first, "--pool", "4"]);
     assert_eq!((doc["built_template"].clone(), doc["spare"].clone()), (Value::Bool(true), Value::Null));
@@ -127,7 +110,7 @@ fn parallel_creates_take_distinct_spares_and_each_gets_a_complete_database() {
 #[test]
 fn the_pool_of_tenants_toml_is_refilled_after_a_take_listed_and_dropped() {
     let db = TestDb::new();
-    let ws = own_workspace(&db, "\n[db]\npool = 2\n");
+    let ws = db.own_shipped_workspace("\n[db]\npool = 2\n");
     let (a, b) = (format!("{}_a", db.name), format!("{}_b", db.name));
     let doc = create(&db, &ws, &[&a]);
     assert_eq!((doc["pool"].as_u64(), doc["refilling"].as_bool()), (Some(2), Some(true)));
@@ -180,7 +163,7 @@ fn the_pool_of_tenants_toml_is_refilled_after_a_take_listed_and_dropped() {
 #[test]
 fn a_stale_template_never_hands_out_its_spares_and_they_are_dropped() {
     let db = TestDb::new();
-    let ws = own_workspace(&db, "");
+    let ws = db.own_shipped_workspace("");
     let (a, b, c) = (format!("{}_a", db.name), format!("{}_b", db.name), format!("{}_c", db.name));
     let old = template_of(&create(&db, &ws, &[&a, "--pool", "2"]));
     let stale = wait_for_spares(&db, &old, 2);
@@ -199,13 +182,13 @@ fn a_stale_template_never_hands_out_its_spares_and_they_are_dropped() {
     assert_eq!(dropped, stale);
     assert!(spares(&db, &old).is_empty(), "stale spares are left");
     let sbi = "SELECT count(*)::text FROM pg_namespace WHERE nspname = 'sbi_schema'";
-    assert_eq!(strings_in(&db, &b, sbi), ["1"]);
+    assert_eq!(db.strings_in(&b, sbi), ["1"]);
 
     // The new pool fills from the new template, and its spares are current.
     wait_for_spares(&db, &new, 2);
     let doc = create(&db, &ws, &[&c, "--pool", "2"]);
     assert!(doc["spare"].as_str().is_some_and(|s| s.starts_with(&format!("{new}_spare_"))), "{doc:#}");
-    assert_eq!(strings_in(&db, &c, sbi), ["1"]);
+    assert_eq!(db.strings_in(&c, sbi), ["1"]);
     assert_eq!(catalog_in(&db, &c), catalog_in(&db, &b));
     wait_for_spares(&db, &new, 2);
 }
@@ -213,7 +196,7 @@ fn a_stale_template_never_hands_out_its_spares_and_they_are_dropped() {
 #[test]
 fn spares_whose_template_is_gone_are_dropped_by_the_next_create() {
     let db = TestDb::new();
-    let ws = own_workspace(&db, "");
+    let ws = db.own_shipped_workspace("");
     let old = template_of(&create(&db, &ws, &[&format!("{}_a", db.name), "--pool", "1"]));
     let orphan = wait_for_spares(&db, &old, 1);
     // As an older provision (or a DBA) would leave them: the template dropped, the spare not.
@@ -231,7 +214,7 @@ fn spares_whose_template_is_gone_are_dropped_by_the_next_create() {
 #[test]
 fn create_prints_a_url_without_password_that_connects_and_refuses_bad_pools() {
     let db = TestDb::new();
-    let ws = own_workspace(&db, "");
+    let ws = db.own_shipped_workspace("");
     let name = format!("{}_u", db.name);
     let out = db.provision().in_workspace(&ws).args(["db", "create", &name]).success();
     let url = out.stdout.lines().find(|l| l.starts_with("postgresql://")).expect("a URL line").to_owned();
@@ -263,7 +246,7 @@ fn create_prints_a_url_without_password_that_connects_and_refuses_bad_pools() {
 #[test]
 fn an_edited_template_file_keeps_the_labelled_spares_from_being_taken() {
     let db = TestDb::new();
-    let ws = own_workspace(&db, "\n[db]\npool = 1\n");
+    let ws = db.own_shipped_workspace("\n[db]\npool = 1\n");
     let templates = ws.own_templates();
     let old = template_of(&create(&db, &ws, &[&format!("{}_a", db.name)]));
     let stale = wait_for_spares(&db, &old, 1);
@@ -277,12 +260,12 @@ fn an_edited_template_file_keeps_the_labelled_spares_from_being_taken() {
     assert_eq!((doc["built_template"].as_bool(), doc["spare"].clone()), (Some(true), Value::Null), "{doc:#}");
     assert_eq!(doc["dropped_spares"], serde_json::json!(stale));
     let marker = "SELECT obj_description('lic_schema'::regnamespace, 'pg_namespace')";
-    assert_eq!(strings_in(&db, &b, marker), ["ci marker"]);
+    assert_eq!(db.strings_in(&b, marker), ["ci marker"]);
     // The new spare is labelled with the new inputs: the next call takes it.
     let new = template_of(&doc);
     wait_for_spares(&db, &new, 1);
     let c = format!("{}_c", db.name);
     let doc = create(&db, &ws, &[&c]);
     assert!(doc["spare"].as_str().is_some_and(|s| s.starts_with(&format!("{new}_spare_"))), "{doc:#}");
-    assert_eq!(strings_in(&db, &c, marker), ["ci marker"]);
+    assert_eq!(db.strings_in(&c, marker), ["ci marker"]);
 }

@@ -215,6 +215,26 @@ impl TestDb {
         rows.into_iter().map(|r| r.replace(schema, "S")).collect()
     }
 
+    /// First column of every row of `sql`, run in another database (`name`)
+    /// of the test server: the ones `db create` makes.
+    pub fn strings_in(&self, name: &str, sql: &str) -> Vec<String> {
+        let url = with_database(&self.url, name);
+        runtime().block_on(async {
+            let target = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+            let client = target.connect().await.unwrap_or_else(|e| panic!("connect to {name}: {e:#}"));
+            let rows = client.query(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+            rows.iter().map(|r| r.get::<_, Option<String>>(0).unwrap_or_default()).collect()
+        })
+    }
+
+    /// The shipped tenants (lic, hdfc, icici) plus `more`, in a
+    /// tenants.toml only this database's test has (`db create` names its
+    /// template after the file's text).
+    pub fn own_shipped_workspace(&self, more: &str) -> Workspace {
+        let shipped = std::fs::read_to_string(repo().join("tenants.toml")).unwrap();
+        Workspace::new(&format!("{shipped}\n# test database {}\n{more}", self.name))
+    }
+
     /// A runner for the binary pointed at this database.
     pub fn provision(&self) -> Run {
         Run::new().env("DATABASE_URL", &self.url)
