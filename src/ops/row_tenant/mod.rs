@@ -59,10 +59,12 @@ pub async fn create(tx: Transaction<'_>, spec: &TenantSpec, blueprint: &Blueprin
     let row = self::spec(blueprint)?;
     // Held to the policies, a non-superuser would insert into a table it cannot see: refuse instead.
     tx.batch_execute("SET LOCAL row_security = off").await?;
-    if !registry::snapshot(&tx, Some(&spec.code)).await?.is_empty() {
+    // Both only read: in flight together, one round trip.
+    let (registered, taken) = tokio::try_join!(registry::snapshot(&tx, Some(&spec.code)), key(&tx, row, &spec.code))?;
+    if !registered.is_empty() {
         return Ok(Outcome::AlreadyExists);
     }
-    if key(&tx, row, &spec.code).await?.is_some() {
+    if taken.is_some() {
         return Err(failed(format!(
             "cannot create tenant {}: {} already holds a row with {} = '{}' that is not registered; delete it first",
             spec.code,
