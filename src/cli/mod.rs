@@ -22,6 +22,7 @@ mod reset;
 mod retention;
 mod sandbox;
 mod seed;
+pub(crate) mod servers;
 mod status;
 mod tenant;
 mod up;

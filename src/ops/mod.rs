@@ -12,6 +12,7 @@ pub mod gate;
 pub mod health;
 pub mod keys;
 pub mod partitions;
+pub mod placement;
 pub mod provisioner;
 pub mod reset;
 pub mod retention;

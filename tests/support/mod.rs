@@ -20,6 +20,7 @@ pub mod branches;
 pub mod keys;
 pub mod ledger;
 mod run;
+pub mod servers;
 #[allow(unused_imports)] // each test binary uses its own part
 pub use run::{diff, Outcome, Run};
 

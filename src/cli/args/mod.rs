@@ -49,6 +49,10 @@ pub struct Global {
     #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// With `[servers.*]` in tenants.toml: work on this server only.
+    #[arg(long, global = true, env = "PROVISION_SERVER", value_name = "NAME")]
+    pub server: Option<String>,
+
     /// Print one JSON document on stdout (diagnostics stay on stderr).
     #[arg(long, global = true)]
     pub json: bool,

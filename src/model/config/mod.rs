@@ -7,8 +7,10 @@
 
 mod partitions;
 mod raw;
+mod servers;
 mod tenant;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -20,6 +22,7 @@ use crate::model::blueprint::available;
 use crate::model::tenant::TenantCode;
 use crate::pg::text::one_line;
 
+pub use servers::{ServerName, ServerSource, ServerSpec};
 pub use partitions::{check_partitions, PartitionOverrides, PartitionSettings};
 use raw::{line_column, name_the_key, RawConfig};
 pub use tenant::{check_blueprint_name, check_name, derived_tenant_id, TenantSpec};
@@ -40,6 +43,11 @@ pub struct Config {
     /// `[db] pool`: spare clones of the current template that `db create`
     /// keeps ready (`--pool` overrides it; unset means none).
     pub db_pool: Option<u32>,
+    /// `[servers.<name>]` in name order; empty means one server (the
+    /// global `--database-url`, or the embedded sandbox).
+    pub servers: Vec<ServerSpec>,
+    /// The server each tenant that names one (`server = "…"`) lives on.
+    pub placed: BTreeMap<TenantCode, ServerName>,
 }
 
 /// The largest `[db] pool` / `--pool`: every spare is a whole copy of the
@@ -78,6 +86,8 @@ impl Config {
             default_partitions: PartitionOverrides::default(),
             tenants: Vec::new(),
             db_pool: None,
+            servers: Vec::new(),
+            placed: BTreeMap::new(),
         }
     }
 
@@ -96,8 +106,26 @@ impl Config {
         let default_blueprint = raw.defaults.blueprint.clone().or_else(|| only_pack(&templates_dir));
         let mut tenants: Vec<TenantSpec> = Vec::with_capacity(raw.tenants.len());
         let mut given = Vec::with_capacity(raw.tenants.len());
+        let servers = servers::servers(raw.servers).map_err(|m| at(None, &m))?;
+        let mut placed = BTreeMap::new();
         for (code, entry) in raw.tenants {
             let span = Some(entry.span());
+            if let Some(server) = &entry.get_ref().server {
+                let message = match servers.iter().any(|s| s.name.as_str() == server) {
+                    true => None,
+                    false if servers.is_empty() => Some(format!(
+                        "[tenants.{code}] server: {server:?} is not declared; add [servers.{server}] with url_env = \"VARIABLE\""
+                    )),
+                    false => Some(format!(
+                        "[tenants.{code}] server: {server:?} is not declared; use one of {}",
+                        servers.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                    )),
+                };
+                if let Some(message) = message {
+                    return Err(at(span, &message));
+                }
+            }
+            let server = entry.get_ref().server.clone();
             let (spec, attributes) =
                 tenant_spec(&code, entry.into_inner(), default_blueprint.as_deref(), &templates_dir)
                     .map_err(|m| at(span.clone(), &format!("[tenants.{code}] {m}")))?;
@@ -109,6 +137,9 @@ impl Config {
                     spec.id, twin.code
                 );
                 return Err(at(span, &message));
+            }
+            if let Some(server) = server {
+                placed.insert(spec.code.clone(), ServerName::parse(&server).map_err(|m| at(span.clone(), &m))?);
             }
             tenants.push(spec);
             given.push((attributes, span));
@@ -123,7 +154,8 @@ impl Config {
             check_pool(pool).map_err(|m| at(None, &format!("[db] {m}")))?;
         }
         let db_pool = raw.db.pool;
-        let mut config = Config { templates_dir, default_blueprint, default_partitions, tenants, db_pool };
+        let mut config =
+            Config { templates_dir, default_blueprint, default_partitions, tenants, db_pool, servers, placed };
         config.check_blueprints().map_err(|e| bad_input(format!("{}: {e:#}", path.display())))?;
         for (spec, (attributes, span)) in config.tenants.iter_mut().zip(given) {
             let blueprint = crate::model::blueprint::Blueprint::load(&config.templates_dir, &spec.blueprint)?;
@@ -154,6 +186,18 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The declared server called `name`; the error lists the others.
+    pub fn server(&self, name: &str) -> Result<&ServerSpec> {
+        if let Some(server) = self.servers.iter().find(|s| s.name.as_str() == name) {
+            return Ok(server);
+        }
+        let names: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
+        Err(bad_input(match names.is_empty() {
+            true => format!("server {name:?}: tenants.toml declares no servers; add [servers.{name}] with url_env"),
+            false => format!("server {name:?} is not declared in tenants.toml; use one of {}", names.join(", ")),
+        }))
     }
 
     pub fn tenant(&self, code: &TenantCode) -> Option<&TenantSpec> {

@@ -18,6 +18,9 @@ pub(super) struct RawConfig {
     /// `[db]`: settings of `provision db create`.
     #[serde(default)]
     pub(super) db: RawDb,
+    /// `[servers.<name>]`: the servers tenants are placed across.
+    #[serde(default)]
+    pub(super) servers: BTreeMap<String, super::servers::RawServer>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +54,8 @@ pub(super) struct RawTenant {
     pub(super) premake: Option<u32>,
     pub(super) retention: Option<String>,
     pub(super) archive: Option<bool>,
+    /// The `[servers.<name>]` this tenant lives on.
+    pub(super) server: Option<String>,
 }
 
 /// toml's messages ("duplicate key", "invalid value: integer `-1`,

@@ -58,6 +58,7 @@ pub(super) fn tenant_spec(
     };
     check_name(&raw.name)?;
     let partitions = PartitionOverrides { premake: raw.premake, retention: raw.retention, archive: raw.archive };
+    // The server is checked against [servers] by the caller, which has them.
     check_partitions(&partitions)?;
     let spec = TenantSpec {
         code,

@@ -47,7 +47,7 @@ pub(crate) mod url;
 
 pub use libpq_env::ENV_VARS;
 pub use redact::redact;
-pub use resolve::resolve;
+pub use resolve::{resolve, resolve_with_origin};
 pub use target::Target;
 pub use tls::SslMode;
 

@@ -179,11 +179,12 @@ impl Sandbox {
     /// throwaway development and test database, never the real one.
     /// pgaudit is preloaded when it is installed, so blueprints that audit
     /// reads (`[audit] reads`) are audited here as in production.
+    /// `wal_level = logical`: `tenant move` publishes a tenant from here.
     fn server_options(&self, preload_pgaudit: bool) -> OsString {
         let mut options = OsString::from("-k ");
         options.push(shell_quote(self.socket_dir().as_os_str()));
         options.push(format!(
-            " -c listen_addresses='' -p {PORT} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            " -c listen_addresses='' -p {PORT} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=logical"
         ));
         if preload_pgaudit {
             options.push(format!(" -c shared_preload_libraries={READ_AUDIT_LIBRARY}"));
