@@ -4,16 +4,18 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
 use tokio_postgres::Client;
 
 use crate::cli::args::{AdminArgs, Global};
-use crate::cli::printer::{Printer, Verbosity};
+use crate::cli::printer::{Printer, PrinterScope, Verbosity};
 use crate::error::{bad_input, unavailable};
-use crate::model::config::Config;
+use crate::model::config::{Config, ServerName};
+use crate::model::tenant::TenantCode;
 use crate::ops::admin::{AdminPassword, AdminReport};
 use crate::ops::provisioner::Settings;
 use crate::pg::connection::{self, Target};
@@ -33,6 +35,19 @@ pub struct Context {
     /// command with several connections (`up --jobs N`) says each once.
     announced_sandbox: AtomicBool,
     warned_target: AtomicBool,
+    /// One server's part of a run across `[servers.*]` (see [`crate::cli::fanout`]).
+    pub scope: Option<Scope>,
+}
+
+/// What one server's part of a fan-out works on.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub server: ServerName,
+    pub target: Target,
+    /// The declared tenants placed on this server: the others are another server's.
+    pub tenants: BTreeSet<TenantCode>,
+    /// The template safety gate already passed for the whole run.
+    pub gate_passed: bool,
 }
 
 /// Why a command that may not create the sandbox found no database.
@@ -55,7 +70,18 @@ impl Context {
             server: Mutex::new(None),
             announced_sandbox: AtomicBool::new(false),
             warned_target: AtomicBool::new(false),
+            scope: None,
         }
+    }
+
+    /// This run's context for one server's part of a fan-out: the same
+    /// flags, a printer tagging its lines, and `scope` as its world.
+    pub fn for_server(&self, scope: Scope, printer: Arc<PrinterScope>) -> Context {
+        let mut context = Context::new(self.global.clone());
+        context.may_create_sandbox = false;
+        context.printer = self.printer.scoped(printer);
+        context.scope = Some(scope);
+        context
     }
 
     /// The server this run last reached (`database "x" as user "u" on host`),
@@ -78,8 +104,11 @@ impl Context {
             Some(path) => (path.as_path(), true),
             None => (Path::new("tenants.toml"), false),
         };
-        let config = Config::load(path, explicit)?;
+        let mut config = Config::load(path, explicit)?;
         config.check_blueprints().map_err(|e| bad_input(format!("{}: {e:#}", path.display())))?;
+        if let Some(scope) = &self.scope {
+            config.tenants.retain(|t| scope.tenants.contains(&t.code));
+        }
         Ok(config)
     }
 
@@ -132,6 +161,10 @@ impl Context {
 
     /// The configured target, or `None` for the embedded default.
     pub fn explicit_target(&self) -> Result<Option<Target>> {
+        if let Some(scope) = &self.scope {
+            self.remember_server(&scope.target);
+            return Ok(Some(scope.target.clone()));
+        }
         let target = connection::resolve(self.global.database_url.as_deref(), &|name| std::env::var(name).ok())?;
         if let Some(target) = &target {
             self.remember_server(target);

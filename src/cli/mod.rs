@@ -9,6 +9,7 @@ pub(crate) mod blueprint;
 mod completions;
 pub mod context;
 mod db;
+mod fanout;
 mod health;
 pub mod json;
 mod keys;
@@ -61,6 +62,7 @@ pub fn prints_data(command: &Command) -> bool {
 }
 
 pub async fn run(ctx: &Context, command: Command) -> Result<()> {
+    let Some(command) = fanout::run(ctx, command).await? else { return Ok(()) };
     match command {
         Command::Up(args) => up::run(ctx, &args).await,
         Command::Migrate(args) => migrate::run(ctx, args.enabled).await,

@@ -51,6 +51,19 @@ pub struct Printer {
     /// Set once a JSON document reached stdout: a failure after it (verify's
     /// drift, a rollover tenant that failed) must not add a second one.
     document_printed: Arc<AtomicBool>,
+    /// One server's part of a run across servers (see [`crate::cli::fanout`]).
+    scope: Option<Arc<PrinterScope>>,
+}
+
+/// How a server's part of a fan-out prints: every line tagged `[server]`,
+/// no progress bars (several servers' bars would fight), and its JSON
+/// document kept for the run's one document instead of printed.
+#[derive(Debug)]
+pub struct PrinterScope {
+    pub server: String,
+    /// Tag lines with `[server]` (a fleet run); a one-tenant command's single part is not tagged.
+    pub tagged: bool,
+    pub document: Mutex<Option<serde_json::Value>>,
 }
 
 /// The engine's messages go through the same rules as the CLI's own.
@@ -82,6 +95,7 @@ impl Printer {
             lines_are_data: false,
             stderr_is_terminal,
             document_printed: Arc::default(),
+            scope: None,
         }
     }
 
@@ -98,6 +112,41 @@ impl Printer {
         self
     }
 
+    /// This printer for one server's part of a fan-out.
+    pub fn scoped(&self, scope: Arc<PrinterScope>) -> Printer {
+        Printer { scope: Some(scope), document_printed: Arc::default(), ..self.clone() }
+    }
+
+    /// `[server] ` before each line of a server's part; nothing otherwise.
+    fn tagged(&self, text: &str) -> String {
+        match &self.scope {
+            None => text.to_owned(),
+            Some(scope) if !scope.tagged => text.to_owned(),
+            Some(scope) => text.split_inclusive('\n').map(|line| format!("[{}] {line}", scope.server)).collect(),
+        }
+    }
+
+    fn out(&self, text: &str) {
+        write_stdout(&self.tagged(text));
+    }
+
+    fn err(&self, text: &str) {
+        write_stderr(&self.tagged(text));
+    }
+
+    /// A JSON log line: `ts` (RFC 3339, UTC), `level`, `message`, `tenant`
+    /// when it is about one, and `server` when this is one server's part.
+    fn log(&self, level: &str, tenant: Option<&str>, message: &str) {
+        let mut line = serde_json::json!({ "ts": crate::cli::json::now(), "level": level, "message": message });
+        if let Some(tenant) = tenant {
+            line["tenant"] = serde_json::Value::from(tenant);
+        }
+        if let Some(scope) = &self.scope {
+            line["server"] = serde_json::Value::from(scope.server.as_str());
+        }
+        write_stderr(&format!("{line}\n"));
+    }
+
     pub fn is_json(&self) -> bool {
         self.json
     }
@@ -106,7 +155,7 @@ impl Printer {
     /// `--quiet` unless the lines are the command's data).
     pub fn line(&self, text: impl AsRef<str>) {
         if !self.json && (self.verbosity != Verbosity::Quiet || self.lines_are_data) {
-            write_stdout(&format!("{}\n", text.as_ref()));
+            self.out(&format!("{}\n", text.as_ref()));
         }
     }
 
@@ -114,7 +163,7 @@ impl Printer {
     /// line cron logs, so `--quiet` keeps it; `--json` has the document.
     pub fn summary(&self, text: impl AsRef<str>) {
         if !self.json {
-            write_stdout(&format!("{}\n", text.as_ref()));
+            self.out(&format!("{}\n", text.as_ref()));
         }
     }
 
@@ -127,7 +176,7 @@ impl Printer {
 
     /// Output that *is* the result (rendered SQL, a URL): always on stdout.
     pub fn data(&self, text: impl AsRef<str>) {
-        write_stdout(text.as_ref());
+        self.out(text.as_ref());
     }
 
     /// The `--json` document, on stdout.
@@ -141,7 +190,12 @@ impl Printer {
     /// json`); with `--json` it counts as the run's one document.
     pub fn document<T: Serialize>(&self, value: &T) {
         self.document_printed.store(true, Ordering::Relaxed);
-        write_stdout(&format!("{}\n", serde_json::to_string_pretty(value).expect("JSON output is serializable")));
+        if let Some(scope) = &self.scope {
+            let value = serde_json::to_value(value).expect("JSON output is serializable");
+            *scope.document.lock().expect("not poisoned") = Some(value);
+            return;
+        }
+        self.out(&format!("{}\n", serde_json::to_string_pretty(value).expect("JSON output is serializable")));
     }
 
     /// With `--json`, the error as the run's document when the command
@@ -166,8 +220,8 @@ impl Printer {
     pub fn note(&self, text: impl AsRef<str>) {
         if self.verbosity != Verbosity::Quiet {
             match self.log {
-                LogFormat::Text => write_stderr(&format!("{}\n", style(text.as_ref()).for_stderr().dim())),
-                LogFormat::Json => write_stderr(&log_line("info", None, text.as_ref())),
+                LogFormat::Text => self.err(&format!("{}\n", style(text.as_ref()).for_stderr().dim())),
+                LogFormat::Json => self.log("info", None, text.as_ref()),
             }
         }
     }
@@ -176,8 +230,8 @@ impl Printer {
     pub fn detail(&self, text: impl AsRef<str>) {
         if self.verbosity == Verbosity::Verbose {
             match self.log {
-                LogFormat::Text => write_stderr(&format!("{}\n", text.as_ref())),
-                LogFormat::Json => write_stderr(&log_line("debug", None, text.as_ref())),
+                LogFormat::Text => self.err(&format!("{}\n", text.as_ref())),
+                LogFormat::Json => self.log("debug", None, text.as_ref()),
             }
         }
     }
@@ -196,13 +250,13 @@ impl Printer {
     fn warning(&self, tenant: Option<&str>, text: &str) {
         let text = without_label(text);
         match (self.log, tenant) {
-            (LogFormat::Json, _) => write_stderr(&log_line("warn", tenant, text)),
-            (LogFormat::Text, None) => write_stderr(&format!("{} {text}\n", warning_label())),
+            (LogFormat::Json, _) => self.log("warn", tenant, text),
+            (LogFormat::Text, None) => self.err(&format!("{} {text}\n", warning_label())),
             // An engine message that already names the tenant keeps its own words.
             (LogFormat::Text, Some(code)) if names_tenant(text, code) => {
-                write_stderr(&format!("{} {text}\n", warning_label()))
+                self.err(&format!("{} {text}\n", warning_label()))
             }
-            (LogFormat::Text, Some(code)) => write_stderr(&format!("{} tenant {code}: {text}\n", warning_label())),
+            (LogFormat::Text, Some(code)) => self.err(&format!("{} tenant {code}: {text}\n", warning_label())),
         }
     }
 
@@ -210,8 +264,8 @@ impl Printer {
     /// a JSON log line of `level`: who verify skipped, verify's findings.
     pub fn always(&self, level: &str, tenant: Option<&str>, text: &str) {
         match self.log {
-            LogFormat::Text => write_stderr(&format!("{text}\n")),
-            LogFormat::Json => write_stderr(&log_line(level, tenant, text)),
+            LogFormat::Text => self.err(&format!("{text}\n")),
+            LogFormat::Json => self.log(level, tenant, text),
         }
     }
 
@@ -220,16 +274,20 @@ impl Printer {
         match self.log {
             LogFormat::Text => {
                 let label = style("error:").for_stderr().red().bold();
-                write_stderr(&format!("{label} {message}\n"));
+                self.err(&format!("{label} {message}\n"));
             }
-            LogFormat::Json => write_stderr(&log_line("error", None, message)),
+            LogFormat::Json => self.log("error", None, message),
         }
     }
 
     /// Whether progress bars draw: an interactive stderr, not `--json`,
     /// `--quiet` or JSON logs.
     pub fn shows_progress(&self) -> bool {
-        self.stderr_is_terminal && !self.json && self.verbosity != Verbosity::Quiet && self.log == LogFormat::Text
+        self.stderr_is_terminal
+            && !self.json
+            && self.verbosity != Verbosity::Quiet
+            && self.log == LogFormat::Text
+            && self.scope.as_ref().is_none_or(|s| !s.tagged)
     }
 
     /// Progress over many tenants on several workers: an overall bar plus one
@@ -302,16 +360,6 @@ fn without_label(text: &str) -> &str {
 
 fn warning_label() -> StyledObject<&'static str> {
     style("warning:").for_stderr().yellow().bold()
-}
-
-/// One JSON log line: `ts` (RFC 3339, UTC), `level`, `message` and, when
-/// the message is about one tenant, `tenant`.
-fn log_line(level: &str, tenant: Option<&str>, message: &str) -> String {
-    let mut line = serde_json::json!({ "ts": crate::cli::json::now(), "level": level, "message": message });
-    if let Some(tenant) = tenant {
-        line["tenant"] = serde_json::Value::from(tenant);
-    }
-    format!("{line}\n")
 }
 
 /// stderr is where errors go; when it is closed there is nobody to tell.

@@ -20,8 +20,13 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     let config = ctx.config()?;
     let (client, target) = ctx.connect().await?;
     let settings = ctx.settings(&args.admin, &target, &config);
-    let options =
-        Options { dry_run: args.dry_run.enabled, verify: !args.no_verify, strict: args.strict, jobs: args.jobs.get() };
+    let options = Options {
+        dry_run: args.dry_run.enabled,
+        verify: !args.no_verify,
+        strict: args.strict,
+        jobs: args.jobs.get(),
+        gate: ctx.scope.as_ref().is_none_or(|s| !s.gate_passed),
+    };
     let progress = UpProgress::new(&ctx.printer);
     let open = async || Ok(ctx.connect().await?.0);
     let report = up::up(&progress, (client, &target), open, &config, &settings, &options).await?;

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod completion;
 pub mod db_create;
 pub mod fleet;
+pub mod fleet_gate;
 pub mod gate;
 pub mod health;
 pub mod keys;

@@ -44,6 +44,8 @@ pub struct Options {
     pub strict: bool,
     /// Connections to build tenants on.
     pub jobs: usize,
+    /// Run the template safety gate (a run across servers ran it once already).
+    pub gate: bool,
 }
 
 /// What `up` did (or, in a dry run, would do).
@@ -109,7 +111,7 @@ pub async fn up(
     }
     crate::failpoint::hit("up.after_shared");
     let registered = registry::snapshot(&client, None).await?;
-    if !options.dry_run {
+    if !options.dry_run && options.gate {
         crate::ops::gate::before_up(&mut client, &env, config, &registered, options.strict).await?;
     }
     let blueprints = Blueprints::new(config);

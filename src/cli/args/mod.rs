@@ -39,7 +39,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Global {
     /// The tenants file.
     #[arg(long, global = true, env = "PROVISION_CONFIG", value_name = "FILE")]

@@ -104,7 +104,8 @@ pub fn place(servers: &[ServerView<'_>], tenants: &[(TenantCode, Option<ServerNa
             placement.unplaced.insert(code.clone(), unreachable.clone());
         } else {
             let relations = load.iter().map(|(name, n)| (name.to_string(), *n)).collect();
-            let (&least, _) = load.iter().min_by_key(|(name, n)| (**n, (*name).clone())).expect("a reachable server");
+            // Ties go to the first in name order (min_by_key keeps the first minimum).
+            let (&least, _) = load.iter().min_by_key(|(_, n)| **n).expect("a reachable server");
             *load.get_mut(least).expect("present") += average;
             placement.on.insert(code.clone(), (least.clone(), Reason::FewestRelations { relations }));
         }
