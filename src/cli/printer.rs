@@ -63,6 +63,9 @@ pub struct PrinterScope {
     pub server: String,
     /// Tag lines with `[server]` (a fleet run); a one-tenant command's single part is not tagged.
     pub tagged: bool,
+    /// The part's stdout, kept to be printed after the others' in server
+    /// order (a data command's tables must not interleave); `None` prints live.
+    pub buffer: Option<Mutex<String>>,
     pub document: Mutex<Option<serde_json::Value>>,
 }
 
@@ -127,7 +130,10 @@ impl Printer {
     }
 
     fn out(&self, text: &str) {
-        write_stdout(&self.tagged(text));
+        match self.scope.as_ref().and_then(|s| s.buffer.as_ref()) {
+            Some(buffer) => buffer.lock().expect("not poisoned").push_str(&self.tagged(text)),
+            None => write_stdout(&self.tagged(text)),
+        }
     }
 
     fn err(&self, text: &str) {
@@ -145,6 +151,11 @@ impl Printer {
             line["server"] = serde_json::Value::from(scope.server.as_str());
         }
         write_stderr(&format!("{line}\n"));
+    }
+
+    /// Whether this command's lines are its data (see [`Printer::with_data_lines`]).
+    pub fn lines_are_data(&self) -> bool {
+        self.lines_are_data
     }
 
     pub fn is_json(&self) -> bool {

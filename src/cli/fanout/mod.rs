@@ -44,6 +44,12 @@ pub async fn run(ctx: &Context, command: Command) -> Result<Option<Command>> {
     if config.servers.is_empty() {
         return Ok(Some(command));
     }
+    if ctx.global.database_url.is_some() {
+        ctx.printer.warn(
+            "--database-url / DATABASE_URL is ignored: tenants.toml declares [servers], whose url_env variables say \
+             where each server is (use --server NAME to work on one)",
+        );
+    }
     match shape {
         Shape::Fleet(codes) => fleet(ctx, &config, &codes).await.map(|()| None),
         Shape::Tenant(code) => tenant(ctx, &config, &code).await.map(|()| None),
@@ -76,6 +82,16 @@ async fn fleet(ctx: &Context, config: &crate::model::config::Config, codes: &[St
         part(ctx, scope, true)
     }))
     .await;
+    // Parts come back in server order: held tables print one server after the other.
+    let results = results
+        .into_iter()
+        .map(|part| {
+            if let Some(held) = &part.held {
+                ctx.printer.data(held);
+            }
+            (part.document, part.result)
+        })
+        .collect::<Vec<_>>();
     outcome::finish(ctx, &fleet, parts.iter().map(|s| s.spec.name.clone()).zip(results).collect())
 }
 
@@ -105,7 +121,7 @@ async fn tenant(ctx: &Context, config: &crate::model::config::Config, code: &str
     }
     outcome::say_placement(ctx, &code, name, reason);
     let scope = Scope { server: name.clone(), target: server.target.clone(), tenants: [code].into(), gate_passed: false };
-    let (document, result) = part(ctx, scope, false).await;
+    let Part { document, result, .. } = part(ctx, scope, false).await;
     outcome::print_single(ctx, name, reason, document);
     result
 }
@@ -120,7 +136,7 @@ async fn single(ctx: &Context, config: &crate::model::config::Config) -> Result<
         tenants: fleet.placement.tenants_on(&server.spec.name),
         gate_passed: false,
     };
-    let (document, result) = part(ctx, scope, false).await;
+    let Part { document, result, .. } = part(ctx, scope, false).await;
     if let Some(document) = document {
         ctx.printer.document(&document);
     }
@@ -128,19 +144,27 @@ async fn single(ctx: &Context, config: &crate::model::config::Config) -> Result<
 }
 
 /// One server's part: the command, parsed again from this process's
-/// arguments (each part needs its own), under `scope`. Returns its JSON
-/// document, if it made one, and its result.
-async fn part(ctx: &Context, scope: Scope, tagged: bool) -> (Option<serde_json::Value>, Result<()>) {
+/// arguments (each part needs its own), under `scope`.
+async fn part(ctx: &Context, scope: Scope, tagged: bool) -> Part {
     let server = scope.server.to_string();
-    let printer = Arc::new(PrinterScope { server, tagged, document: Mutex::new(None) });
+    let buffer = (tagged && ctx.printer.lines_are_data()).then(|| Mutex::new(String::new()));
+    let printer = Arc::new(PrinterScope { server, tagged, buffer, document: Mutex::new(None) });
     let context = ctx.for_server(scope, printer.clone());
     let command = match Cli::try_parse() {
         Ok(cli) => cli.command,
-        Err(e) => return (None, Err(bad_input(e.to_string()))),
+        Err(e) => return Part { document: None, held: None, result: Err(bad_input(e.to_string())) },
     };
     let result = Box::pin(crate::cli::run(&context, command)).await;
     let document = printer.document.lock().expect("not poisoned").take();
-    (document, result)
+    let held = printer.buffer.as_ref().map(|b| std::mem::take(&mut *b.lock().expect("not poisoned")));
+    Part { document, held, result }
+}
+
+/// What one server's part left: its JSON document, its held stdout, its result.
+struct Part {
+    document: Option<serde_json::Value>,
+    held: Option<String>,
+    result: Result<()>,
 }
 
 fn parse_codes(codes: &[String]) -> Result<Vec<TenantCode>> {
