@@ -152,3 +152,33 @@ fn tenants_toml_mistakes_about_servers_are_bad_input_and_change_nothing() {
         assert_eq!(server.registered(), Vec::<String>::new());
     }
 }
+
+#[test]
+fn the_template_gate_runs_once_for_the_fleet_and_an_unsafe_version_reaches_no_server() {
+    let fleet = Fleet::shared(2);
+    let ws = workspace(
+        &fleet,
+        "[tenants.gt_a]\nname = \"A\"\nserver = \"a\"\n\n[tenants.gt_b]\nname = \"B\"\nserver = \"b\"\n",
+    );
+    let templates = ws.own_templates();
+    fleet.provision(&ws).args(["up", "--no-verify"]).success();
+    let unsafe_version = "CREATE TABLE {{ schema }}.gate_unsafe (id int PRIMARY KEY, note text);\n";
+    std::fs::write(templates.join("agent_mitra/tenant/V9__gate_unsafe.sql.tera"), unsafe_version).unwrap();
+    let before: Vec<Vec<String>> = fleet.servers.iter().map(|s| s.strings(CATALOG)).collect();
+    for command in [&["up"][..], &["tenant", "upgrade", "--all"][..]] {
+        let out = fleet.provision(&ws).args(command).status(1).one_line_error();
+        // One refusal for the fleet, before any server's part ran.
+        assert!(out.stderr.contains("V9__gate_unsafe") && out.stderr.contains("row level security"), "{}", out.stderr);
+        assert!(!out.stdout.contains("[a]") && !out.stdout.contains("[b]"), "{}", out.stdout);
+        let after: Vec<Vec<String>> = fleet.servers.iter().map(|s| s.strings(CATALOG)).collect();
+        assert_eq!(before, after, "{command:?} changed a server although the gate refused");
+    }
+    let safe = "ALTER TABLE {{ schema }}.users ADD COLUMN gate_note text;\n";
+    std::fs::remove_file(templates.join("agent_mitra/tenant/V9__gate_unsafe.sql.tera")).unwrap();
+    std::fs::write(templates.join("agent_mitra/tenant/V9__gate_note.sql.tera"), safe).unwrap();
+    fleet.provision(&ws).args(["tenant", "upgrade", "--all"]).success();
+    for (server, code) in [("a", "gt_a"), ("b", "gt_b")] {
+        let sql = format!("SELECT max(version)::text FROM {code}_schema.refinery_schema_history");
+        assert_eq!(fleet.server(server).scalar(&sql), "9");
+    }
+}

@@ -30,7 +30,7 @@ pub async fn before_fleet(ctx: &Context, config: &Config, fleet: &Fleet) -> Resu
     for server in reachable {
         others.push(server.target.connect().await?);
     }
-    ctx.printer.note(format!("checking the templates once for every server (on server {})", first.spec.name));
+    ctx.printer.detail(format!("checking the templates once for every server (on server {})", first.spec.name));
     let others: Vec<&tokio_postgres::Client> = others.iter().collect();
     crate::ops::fleet_gate::check(&mut gate, &others, &ctx.env(), config, strict).await?;
     Ok(true)

@@ -29,7 +29,8 @@ pub async fn run(ctx: &Context, args: &TenantUpgradeArgs) -> Result<()> {
     settings.upgrade = timeouts;
     let progress = UpgradeProgress::new(&ctx.printer);
     let open = async || Ok(ctx.connect().await?.0);
-    let jobs = (args.strict, args.jobs.get());
+    let gate = ctx.scope.as_ref().is_none_or(|s| !s.gate_passed).then_some(args.strict);
+    let jobs = (gate, args.jobs.get());
     let upgraded = upgrade::execute(&progress, (client, &target), open, survey, &settings, jobs).await?;
     summarize(ctx, &upgraded);
     upgraded.verdict()

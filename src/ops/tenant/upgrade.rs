@@ -172,7 +172,8 @@ impl Survey {
 }
 
 /// Runs the survey's work: the gate first (refusing hazards, or all of
-/// them with `strict`), then each tenant under its lock on `client` plus up
+/// them with `Some(strict = true)`; `None` when a run across servers
+/// already passed it), then each tenant under its lock on `client` plus up
 /// to `jobs - 1` connections from `open` (a lost one is replaced from `target`).
 pub async fn execute(
     reporter: &dyn UpgradeReporter,
@@ -180,12 +181,14 @@ pub async fn execute(
     open: impl AsyncFn() -> Result<Client>,
     survey: Survey,
     settings: &Settings,
-    (strict, jobs): (bool, usize),
+    (gate, jobs): (Option<bool>, usize),
 ) -> Result<Upgraded> {
     let env = Env { reporter, lock_timeout: settings.lock_timeout };
     let Survey { work, total, blueprints, started } = survey;
     let tenants: Vec<&Registered> = work.iter().map(|w| &w.tenant).collect();
-    crate::ops::gate::before_upgrade(&mut client, &env, &tenants, &blueprints, strict).await?;
+    if let Some(strict) = gate {
+        crate::ops::gate::before_upgrade(&mut client, &env, &tenants, &blueprints, strict).await?;
+    }
     for blueprint in blueprints.values() {
         crate::store::template_sources::record(&client, blueprint).await?;
     }
