@@ -218,8 +218,9 @@ fn every_command_prints_the_document_docs_json_md_describes() {
     assert!(unused.is_empty(), "docs/json.md describes documents this test never checked: {unused:?}");
 }
 
-/// The shapes the other tests of this file check (a sandbox, the vault pack).
-const CHECKED_ELSEWHERE: &[&str] = &["sandbox_start", "sandbox_status", "sandbox_url", "sandbox_stop", "keys_rotate"];
+/// The shapes the other tests of this file check (a sandbox, the vault pack, servers).
+const CHECKED_ELSEWHERE: &[&str] =
+    &["sandbox_start", "sandbox_status", "sandbox_url", "sandbox_stop", "keys_rotate", "fleet"];
 
 #[test]
 fn the_sandbox_commands_and_reset_print_their_documents() {
@@ -247,6 +248,27 @@ fn the_sandbox_commands_and_reset_print_their_documents() {
     let stopped = docs.document("sandbox_stop", &json(&["sandbox", "stop"]).success());
     assert_eq!(stopped["stopped"], true, "{stopped:#}");
     assert_eq!(docs.used, ["sandbox_start", "sandbox_status", "sandbox_url", "up", "sandbox_stop"]);
+}
+
+#[test]
+fn a_fleet_command_wraps_each_servers_document_and_a_placed_tenant_add_says_where() {
+    let fleet = support::servers::Fleet::shared(2);
+    let ws = Workspace::new(&format!("{}\n[tenants.js_a]\nname = \"A\"\nserver = \"a\"\n", fleet.servers_toml()));
+    let mut docs = Checker { shapes: documented_shapes(), used: Vec::new() };
+    let json = |args: &[&str]| fleet.provision(&ws).arg("--json").args(args.to_vec());
+    let up = docs.document("fleet", &json(&["up", "--no-verify"]).success());
+    let servers = up["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 2, "{up:#}");
+    for entry in servers {
+        let mut one = Checker { shapes: documented_shapes(), used: Vec::new() };
+        let part = Outcome { code: 0, stdout: entry["document"].to_string(), stderr: String::new() };
+        one.document("up", &part);
+    }
+    let added = docs.document("tenant_add", &json(&["tenant", "add", "js_b", "--name", "B", "--no-verify"]).success());
+    assert_eq!((added["server"].as_str(), added["placement"]["rule"].as_str()), (Some("b"), Some("fewest_relations")));
+    assert_eq!(fleet.server("b").registered(), ["js_b"]);
+    let status = docs.document("fleet", &json(&["status"]).success());
+    assert_eq!(status["servers"][1]["document"]["tenants"][0]["tenant"], "js_b", "{status:#}");
 }
 
 #[test]

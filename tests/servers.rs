@@ -20,16 +20,17 @@ fn relations(server: &support::servers::FleetServer) -> i64 {
 #[test]
 fn up_places_named_tenants_on_their_server_and_new_ones_on_the_server_with_fewest_relations() {
     let fleet = Fleet::shared(2);
-    let ws = workspace(
-        &fleet,
-        "[tenants.pl_one]\nname = \"One\"\nserver = \"b\"\n\n[tenants.pl_two]\nname = \"Two\"\n",
-    );
+    let ws =
+        workspace(&fleet, "[tenants.pl_one]\nname = \"One\"\nserver = \"b\"\n\n[tenants.pl_two]\nname = \"Two\"\n");
     fleet.provision(&ws).args(["up", "--no-verify"]).success();
     // pl_one is declared for b. pl_two names none: b then holds pl_one and a
     // has fewer relations, so pl_two goes to a.
     assert_eq!(fleet.server("b").registered(), ["pl_one"]);
     assert_eq!(fleet.server("a").registered(), ["pl_two"]);
-    assert_eq!(fleet.server("a").scalar("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'pl_two_schema'"), "1");
+    assert_eq!(
+        fleet.server("a").scalar("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'pl_two_schema'"),
+        "1"
+    );
 
     // A new tenant goes to the server with fewer relations; --dry-run says
     // which and why, and creates nothing.
@@ -37,7 +38,8 @@ fn up_places_named_tenants_on_their_server_and_new_ones_on_the_server_with_fewes
     let least = if a <= b { "a" } else { "b" };
     let out = fleet.provision(&ws).args(["tenant", "add", "pl_three", "--name", "Three", "--dry-run"]).success();
     assert!(
-        out.stdout.starts_with(&format!("tenant pl_three goes to server {least}: the fewest relations (a {a}, b {b})\n")),
+        out.stdout
+            .starts_with(&format!("tenant pl_three goes to server {least}: the fewest relations (a {a}, b {b})\n")),
         "{}",
         out.stdout
     );
@@ -53,7 +55,8 @@ fn up_places_named_tenants_on_their_server_and_new_ones_on_the_server_with_fewes
 }
 
 /// Schemas and relations, for "nothing changed" on a server.
-const CATALOG: &str = "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+const CATALOG: &str =
+    "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') ORDER BY 1";
 
 #[test]

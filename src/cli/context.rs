@@ -2,9 +2,9 @@
 //! the database (the embedded sandbox when nothing else is given: created
 //! only by the commands allowed to, see [`Context::embedded_target`]).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -31,7 +31,7 @@ pub fn repo() -> PathBuf {
 
 /// provision's own variables that change what a run reads, how it waits or how it logs.
 const PROVISION_VARS: &[&str] =
-    &["PROVISION_CONFIG", "PROVISION_SANDBOX_USER", "PROVISION_LOCK_TIMEOUT", "PROVISION_LOG"];
+    &["PROVISION_CONFIG", "PROVISION_SANDBOX_USER", "PROVISION_LOCK_TIMEOUT", "PROVISION_LOG", "PROVISION_SERVER"];
 
 /// Variables that would make the binary connect somewhere else or read
 /// another configuration: the connection module's own list (its one

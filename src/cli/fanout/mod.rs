@@ -120,7 +120,8 @@ async fn tenant(ctx: &Context, config: &crate::model::config::Config, code: &str
         return Err(unavailable(format!("server {name} holds tenant {code} and cannot be reached: {why}")));
     }
     outcome::say_placement(ctx, &code, name, reason);
-    let scope = Scope { server: name.clone(), target: server.target.clone(), tenants: [code].into(), gate_passed: false };
+    let scope =
+        Scope { server: name.clone(), target: server.target.clone(), tenants: [code].into(), gate_passed: false };
     let Part { document, result, .. } = part(ctx, scope, false).await;
     outcome::print_single(ctx, name, reason, document);
     result

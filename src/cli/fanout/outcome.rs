@@ -51,10 +51,8 @@ pub fn say_placement(ctx: &Context, code: &TenantCode, server: &ServerName, reas
         Reason::Declared => ctx.printer.line(format!("tenant {code} goes to server {server} (tenants.toml says so)")),
         Reason::FewestRelations { relations } => {
             let counts: Vec<String> = relations.iter().map(|(s, n)| format!("{s} {n}")).collect();
-            ctx.printer.line(format!(
-                "tenant {code} goes to server {server}: the fewest relations ({})",
-                counts.join(", ")
-            ));
+            ctx.printer
+                .line(format!("tenant {code} goes to server {server}: the fewest relations ({})", counts.join(", ")));
         }
     }
 }

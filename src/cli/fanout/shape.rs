@@ -1,9 +1,7 @@
 //! Which commands run on every server, which on the server of one tenant,
 //! and which know nothing of servers.
 
-use crate::cli::args::{
-    Command, KeysCommand, PartitionsCommand, RetentionCommand, TenantCommand,
-};
+use crate::cli::args::{Command, KeysCommand, PartitionsCommand, RetentionCommand, TenantCommand};
 
 /// How a command runs when tenants.toml declares `[servers.*]`.
 #[derive(Debug, PartialEq, Eq)]
