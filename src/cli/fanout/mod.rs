@@ -24,6 +24,7 @@ use clap::Parser;
 use crate::cli::args::{Cli, Command};
 use crate::cli::context::{Context, Scope};
 use crate::cli::printer::PrinterScope;
+use outcome::Part;
 use crate::cli::servers;
 use crate::error::{bad_input, unavailable};
 use crate::model::config::ServerName;
@@ -83,16 +84,10 @@ async fn fleet(ctx: &Context, config: &crate::model::config::Config, codes: &[St
     }))
     .await;
     // Parts come back in server order: held tables print one server after the other.
-    let results = results
-        .into_iter()
-        .map(|part| {
-            if let Some(held) = &part.held {
-                ctx.printer.data(held);
-            }
-            (part.document, part.result)
-        })
-        .collect::<Vec<_>>();
-    outcome::finish(ctx, &fleet, parts.iter().map(|s| s.spec.name.clone()).zip(results).collect())
+    for held in results.iter().filter_map(|part| part.held.as_ref()) {
+        ctx.printer.data(held);
+    }
+    outcome::finish(ctx, &fleet, results)
 }
 
 /// A command about one tenant, on the server that holds it (or, for
@@ -153,19 +148,15 @@ async fn part(ctx: &Context, scope: Scope, tagged: bool) -> Part {
     let context = ctx.for_server(scope, printer.clone());
     let command = match Cli::try_parse() {
         Ok(cli) => cli.command,
-        Err(e) => return Part { document: None, held: None, result: Err(bad_input(e.to_string())) },
+        Err(e) => {
+            let server = context.scope.expect("a part has a scope").server;
+            return Part { server, document: None, held: None, result: Err(bad_input(e.to_string())) };
+        }
     };
     let result = Box::pin(crate::cli::run(&context, command)).await;
     let document = printer.document.lock().expect("not poisoned").take();
     let held = printer.buffer.as_ref().map(|b| std::mem::take(&mut *b.lock().expect("not poisoned")));
-    Part { document, held, result }
-}
-
-/// What one server's part left: its JSON document, its held stdout, its result.
-struct Part {
-    document: Option<serde_json::Value>,
-    held: Option<String>,
-    result: Result<()>,
+    Part { server: context.scope.expect("a part has a scope").server, document, held, result }
 }
 
 fn parse_codes(codes: &[String]) -> Result<Vec<TenantCode>> {

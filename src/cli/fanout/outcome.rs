@@ -68,8 +68,18 @@ pub fn print_single(ctx: &Context, server: &ServerName, reason: &Reason, documen
     }
 }
 
+/// What one server's part left.
+pub struct Part {
+    pub server: ServerName,
+    /// Its JSON document, if it made one.
+    pub document: Option<Value>,
+    /// Its stdout, when held to be printed in server order.
+    pub held: Option<String>,
+    pub result: Result<()>,
+}
+
 /// The end of a fleet run: one document, one summary line, one exit code.
-pub fn finish(ctx: &Context, fleet: &Fleet, parts: Vec<(ServerName, (Option<Value>, Result<()>))>) -> Result<()> {
+pub fn finish(ctx: &Context, fleet: &Fleet, parts: Vec<Part>) -> Result<()> {
     let mut entries = Vec::new();
     let mut problems: Vec<(ExitCode, String)> = Vec::new();
     for (server, why) in fleet.unreachable() {
@@ -77,7 +87,7 @@ pub fn finish(ctx: &Context, fleet: &Fleet, parts: Vec<(ServerName, (Option<Valu
         entries.push(json!({ "server": name, "outcome": "unreachable", "error": why }));
         problems.push((ExitCode::Unavailable, format!("server {name} unreachable: {why}")));
     }
-    for (server, (document, result)) in parts {
+    for Part { server, document, result, .. } in parts {
         let (outcome, error) = match &result {
             Ok(()) => ("ok", None),
             Err(e) => {
