@@ -100,16 +100,21 @@ impl Context {
     /// (whose absence just means "no tenants declared").
     /// Every declared tenant's blueprint is checked here, for every command.
     pub fn config(&self) -> Result<Config> {
-        let (path, explicit) = match &self.global.config {
-            Some(path) => (path.as_path(), true),
-            None => (Path::new("tenants.toml"), false),
-        };
+        let (path, explicit) = self.config_path();
         let mut config = Config::load(path, explicit)?;
         config.check_blueprints().map_err(|e| bad_input(format!("{}: {e:#}", path.display())))?;
         if let Some(scope) = &self.scope {
             config.tenants.retain(|t| scope.tenants.contains(&t.code));
         }
         Ok(config)
+    }
+
+    /// Where tenants.toml is, and whether it was given explicitly.
+    pub fn config_path(&self) -> (&Path, bool) {
+        match &self.global.config {
+            Some(path) => (path.as_path(), true),
+            None => (Path::new("tenants.toml"), false),
+        }
     }
 
     pub fn lock_timeout(&self) -> Duration {

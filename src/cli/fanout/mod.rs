@@ -37,7 +37,11 @@ pub use shape::{shape, Shape};
 /// server's part, or a command that knows nothing of servers).
 pub async fn run(ctx: &Context, command: Command) -> Result<Option<Command>> {
     let shape = shape(&command);
-    if ctx.scope.is_some() || shape == Shape::Local {
+    let one_server = !crate::model::config::declares_servers(ctx.config_path().0);
+    if ctx.scope.is_some() || shape == Shape::Local || (one_server && ctx.global.server.is_none()) {
+        return Ok(Some(command));
+    }
+    if shape == Shape::Single && ctx.global.server.is_none() {
         return Ok(Some(command));
     }
     let config = ctx.config()?;

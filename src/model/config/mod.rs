@@ -258,6 +258,19 @@ pub fn db_pool(path: &Path) -> Option<u32> {
     only.db?.pool.filter(|p| check_pool(*p).is_ok())
 }
 
+/// Whether `path` declares `[servers.*]`, reading only that key: every
+/// command asks before anything else, and a full load checks every
+/// blueprint, which a one-server run must not pay twice. Unreadable or
+/// invalid files answer false; the command's own load reports them.
+pub fn declares_servers(path: &Path) -> bool {
+    #[derive(Deserialize)]
+    struct ServersOnly {
+        servers: Option<toml::Table>,
+    }
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    toml::from_str::<ServersOnly>(&text).is_ok_and(|only| only.servers.is_some_and(|s| !s.is_empty()))
+}
+
 fn base_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
