@@ -112,8 +112,11 @@ fn verify_runs_on_every_server_and_a_drift_fails_naming_the_server_and_the_tenan
     fleet.provision(&ws).args(["verify"]).success();
     fleet.server("b").execute("ALTER TABLE vf_b_schema.users DISABLE ROW LEVEL SECURITY");
     let out = fleet.provision(&ws).args(["verify"]).status(1);
-    assert!(out.stderr.contains("error: server b: "), "{}", out.stderr);
-    assert!(out.stdout.contains("[b] ") && out.stdout.contains("vf_b"), "{}", out.stdout);
+    // One error line naming the server and the tenant.
+    let error = out.stderr.lines().last().unwrap_or_default();
+    assert!(error.starts_with("error: server b: verify: 2 problems in vf_b ("), "{}", out.stderr);
+    assert!(out.stdout.contains("[b] vf_b: rls row level security is not ENABLEd and FORCEd"), "{}", out.stdout);
+    assert!(out.stdout.ends_with("2 servers: a ok, b failed\n"), "{}", out.stdout);
     // --server narrows the run: a alone is clean.
     fleet.provision(&ws).args(["--server", "a", "verify"]).success();
 }
