@@ -188,3 +188,20 @@ fn the_template_gate_runs_once_for_the_fleet_and_an_unsafe_version_reaches_no_se
         assert_eq!(fleet.server(server).scalar(&sql), "9");
     }
 }
+
+#[test]
+fn a_server_given_as_a_libpq_service_is_reached_through_pg_service_conf() {
+    let fleet = Fleet::shared(2);
+    let b = fleet.server("b");
+    let query = b.url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let host = query.split('&').find_map(|kv| kv.strip_prefix("host=")).expect("a socket directory");
+    let ws = Workspace::new(&format!(
+        "[servers.a]\nurl_env = \"A_DATABASE_URL\"\n[servers.b]\nservice = \"fleet_b\"\n\n\
+         [tenants.svc_b]\nname = \"B\"\nserver = \"b\"\n"
+    ));
+    let services = ws.path().join("pg_service.conf");
+    std::fs::write(&services, format!("[fleet_b]\nhost={host}\nport=5432\ndbname={}\nuser=postgres\n", b.db)).unwrap();
+    fleet.provision(&ws).env("PGSERVICEFILE", &services).args(["up", "--no-verify"]).success();
+    assert_eq!(b.registered(), ["svc_b"]);
+    assert_eq!(fleet.server("a").registered(), Vec::<String>::new());
+}

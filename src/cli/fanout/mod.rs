@@ -24,11 +24,11 @@ use clap::Parser;
 use crate::cli::args::{Cli, Command};
 use crate::cli::context::{Context, Scope};
 use crate::cli::printer::PrinterScope;
-use outcome::Part;
 use crate::cli::servers;
 use crate::error::{bad_input, unavailable};
 use crate::model::config::ServerName;
 use crate::model::tenant::TenantCode;
+use outcome::Part;
 
 pub use shape::{shape, Shape};
 
