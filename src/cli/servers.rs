@@ -67,7 +67,7 @@ pub fn check_server_flag(ctx: &Context, config: &Config) -> Result<()> {
     }
 }
 
-/// Surveys every server of this run in parallel and places the declared
+/// Reads every server of this run in parallel and places the declared
 /// tenants, plus `extra` (a `tenant add` of a code tenants.toml lacks).
 pub async fn fleet(ctx: &Context, config: &Config, extra: &[(TenantCode, Option<ServerName>)]) -> Result<Fleet> {
     let chosen = match ctx.global.server.as_deref() {
@@ -75,14 +75,14 @@ pub async fn fleet(ctx: &Context, config: &Config, extra: &[(TenantCode, Option<
         None => None,
     };
     let targets = targets(config)?;
-    let surveys = futures_util::future::join_all(targets.iter().map(|(spec, target)| async move {
+    let answers = futures_util::future::join_all(targets.iter().map(|(spec, target)| async move {
         ctx.printer.detail(format!("surveying server {} ({})", spec.name, target.describe()));
         let client = target.connect().await.map_err(|e| format!("{e:#}"))?;
         placement::survey(&client).await.map_err(|e| format!("{e:#}"))
     }))
     .await;
     let servers: Vec<Server> =
-        targets.into_iter().zip(surveys).map(|((spec, target), survey)| Server { spec, target, survey }).collect();
+        targets.into_iter().zip(answers).map(|((spec, target), survey)| Server { spec, target, survey }).collect();
     let mut tenants: Vec<(TenantCode, Option<ServerName>)> =
         config.tenants.iter().map(|t| (t.code.clone(), config.placed.get(&t.code).cloned())).collect();
     tenants.extend(extra.iter().filter(|(code, _)| config.tenant(code).is_none()).cloned());

@@ -114,8 +114,8 @@ pub fn place(servers: &[ServerView<'_>], tenants: &[(TenantCode, Option<ServerNa
 
 /// Relations per registered tenant across the reachable fleet (at least 1).
 fn average_tenant(servers: &[ServerView<'_>]) -> i64 {
-    let surveys = servers.iter().filter_map(|s| s.survey.as_ref().ok());
-    let (relations, tenants) = surveys.fold((0, 0), |(r, t), s| (r + s.relations, t + s.tenants.len() as i64));
+    let answered = servers.iter().filter_map(|s| s.survey.as_ref().ok());
+    let (relations, tenants) = answered.fold((0, 0), |(r, t), s| (r + s.relations, t + s.tenants.len() as i64));
     match tenants {
         0 => 1,
         _ => (relations / tenants).max(1),

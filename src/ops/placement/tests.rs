@@ -1,4 +1,4 @@
-//! The placement rule on made-up surveys: registry first, then the declared
+//! The placement rule on made-up server readings: registry first, then the declared
 //! server, then the fewest relations; nothing placed while a server that
 //! may hold the tenant is unreachable.
 
