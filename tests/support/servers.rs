@@ -75,7 +75,10 @@ impl Fleet {
     pub fn shared(n: usize) -> Fleet {
         assert!(n <= MAX_SHARED, "at most {MAX_SHARED} shared servers");
         let clusters = SHARED.get_or_init(|| (0..MAX_SHARED).map(|_| Cluster::start()).collect());
-        Fleet { servers: clusters.iter().take(n).enumerate().map(|(i, c)| database_on(c, i)).collect(), private: vec![] }
+        Fleet {
+            servers: clusters.iter().take(n).enumerate().map(|(i, c)| database_on(c, i)).collect(),
+            private: vec![],
+        }
     }
 
     /// `n` servers of this test's own, which it may stop.

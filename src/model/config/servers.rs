@@ -168,7 +168,8 @@ mod tests {
 
     #[test]
     fn a_missing_variable_names_the_server_and_the_variable() {
-        let spec = ServerSpec { name: ServerName::parse("eu1").unwrap(), source: ServerSource::UrlEnv("EU1_URL".into()) };
+        let spec =
+            ServerSpec { name: ServerName::parse("eu1").unwrap(), source: ServerSource::UrlEnv("EU1_URL".into()) };
         let error = spec.target(&|_| None).unwrap_err().to_string();
         assert_eq!(error, "server eu1: the variable EU1_URL is not set; export it with the server's postgresql:// URL");
     }

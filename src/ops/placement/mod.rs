@@ -77,8 +77,7 @@ impl Placement {
 /// Places `tenants` (code, declared server) on `servers` (see the module doc).
 pub fn place(servers: &[ServerView<'_>], tenants: &[(TenantCode, Option<ServerName>)]) -> Placement {
     let mut placement = Placement::default();
-    let unreachable: Vec<ServerName> =
-        servers.iter().filter(|s| s.survey.is_err()).map(|s| s.name.clone()).collect();
+    let unreachable: Vec<ServerName> = servers.iter().filter(|s| s.survey.is_err()).map(|s| s.name.clone()).collect();
     let mut load: BTreeMap<&ServerName, i64> =
         servers.iter().filter_map(|s| Some((s.name, s.survey.as_ref().ok()?.relations))).collect();
     let average = average_tenant(servers);
