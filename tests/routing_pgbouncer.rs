@@ -49,6 +49,7 @@ fn an_app_login_reaches_its_tenant_through_the_alias_and_follows_it_to_another_s
     assert_eq!(std::fs::read_to_string(bouncer.routing_file()).unwrap(), expected_section(&[("hdfc", b), ("lic", a)]));
     bouncer.reload();
     assert_eq!(bouncer.read_as(&login, "lic", &tenant_id(a, "lic")), (a.db.clone(), vec!["on-a@lic.example".into()]));
+    assert_a_plain_set_leaks_to_the_next_client(&bouncer, &login);
 
     // The tenant's registry entry relocates: removed from a, created on b.
     remove_tenant(&plain, a, "lic");
@@ -101,6 +102,21 @@ fn without_servers_the_one_database_holds_every_tenant_on_stdout_and_in_json() {
                            "out": null})
     );
     run().args(["--server", "a", "routing", "pgbouncer"]).stderr_regex("error: --server a: [^\n]*\n").status(2);
+}
+
+/// Why the README insists on `set_config(…, true)`: behind transaction
+/// pooling (one server connection here) a plain SET outlives its client,
+/// and the next client of that connection runs with it; a setting made for
+/// the transaction only ends with it.
+fn assert_a_plain_set_leaks_to_the_next_client(bouncer: &PgBouncer, login: &str) {
+    let leaked = "11111111-1111-1111-1111-111111111111";
+    bouncer.simple_as(login, "lic", &format!("SET app.tenant_id = '{leaked}'"));
+    let next = bouncer.simple_as(login, "lic", "SELECT current_setting('app.tenant_id', true)");
+    assert_eq!(next, [leaked], "another client's session setting reached this one");
+    bouncer.simple_as(login, "lic", "RESET app.tenant_id");
+    bouncer.simple_as(login, "lic", &format!("BEGIN; SELECT set_config('app.tenant_id', '{leaked}', true); COMMIT"));
+    let next = bouncer.simple_as(login, "lic", "SELECT coalesce(current_setting('app.tenant_id', true), '')");
+    assert_eq!(next, [""], "a per-transaction setting ends with its transaction");
 }
 
 /// Regenerates the routing file from every server and RELOADs PgBouncer
@@ -161,7 +177,9 @@ fn expected_section(aliases: &[(&str, &FleetServer)]) -> String {
     text
 }
 
-/// A real PgBouncer in a directory of its own: transaction pooling, md5
+/// A real PgBouncer in a directory of its own: transaction pooling (one
+/// server connection per alias and login, so which client follows which is
+/// known), md5
 /// logins from an auth_file, the routing file `%include`d, and the test's
 /// login as its admin (for RELOAD). Stopped when dropped.
 struct PgBouncer {
@@ -181,7 +199,7 @@ impl PgBouncer {
         std::fs::write(path.join("tenants.ini"), "[databases]\n").unwrap();
         let ini = format!(
             "[pgbouncer]\nlisten_port = {PORT}\nunix_socket_dir = {dir}\nauth_type = md5\nauth_file = {dir}/users.txt\n\
-             admin_users = {login}\npool_mode = transaction\n%include {dir}/tenants.ini\n",
+             admin_users = {login}\npool_mode = transaction\ndefault_pool_size = 1\n%include {dir}/tenants.ini\n",
             dir = path.display()
         );
         std::fs::write(path.join("pgbouncer.ini"), ini).unwrap();
@@ -253,6 +271,21 @@ impl PgBouncer {
                 .unwrap_or_else(|e| panic!("read {alias}_schema.users: {e:?}"));
             tx.commit().await.unwrap();
             (database, rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    /// One client: connects as `login` to `alias`, runs `sql` (simple
+    /// protocol), disconnects; the first column of the last statement's rows.
+    fn simple_as(&self, login: &str, alias: &str, sql: &str) -> Vec<String> {
+        runtime().block_on(async {
+            let (client, connection) = self.config(login, alias).connect(tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            let messages = client.simple_query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+            let rows = messages.iter().filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(row.get(0).unwrap_or_default().to_owned()),
+                _ => None,
+            });
+            rows.collect()
         })
     }
 
