@@ -63,13 +63,13 @@ async fn every_server(ctx: &Context, config: &Config) -> Result<Routing> {
     if !down.is_empty() {
         return Err(unavailable(format!(
             "cannot read {}: nothing written, since a routing file without its tenants would drop them; \
-             start it or fix its url_env, then run again",
+             check that it runs and what its url_env or service gives, then run again",
             down.join(", ")
         )));
     }
-    let surveys: Vec<(&str, &crate::pg::connection::Target, &Survey)> =
+    let registries: Vec<(&str, &crate::pg::connection::Target, &Survey)> =
         fleet.reachable().filter_map(|s| Some((s.spec.name.as_str(), &s.target, s.survey.as_ref().ok()?))).collect();
-    let sources: Vec<Source<'_>> = surveys
+    let sources: Vec<Source<'_>> = registries
         .iter()
         .map(|(name, target, survey)| Source { server: Some(name), target, tenants: &survey.tenants })
         .collect();
