@@ -102,6 +102,18 @@ fn without_servers_the_one_database_holds_every_tenant_on_stdout_and_in_json() {
                            "out": null})
     );
     run().args(["--server", "a", "routing", "pgbouncer"]).stderr_regex("error: --server a: [^\n]*\n").status(2);
+    // A host list (libpq's failover) routes to its first host, and says so.
+    let list = format!("host={host},/nonexistent port={port},{port} user=postgres dbname={}", a.db);
+    fleet
+        .provision(&ws)
+        .env("DATABASE_URL", &list)
+        .args(["routing", "pgbouncer"])
+        .stdout(&text)
+        .stderr(&format!(
+            "warning: the database lists 2 hosts; its tenants' aliases use the first ({host}:{port}), since \
+             PgBouncer takes a host list round robin rather than as a failover list\n"
+        ))
+        .success();
 }
 
 /// Why the README insists on `set_config(…, true)`: behind transaction

@@ -17,6 +17,7 @@ use crate::error::{bad_input, failed, unavailable};
 use crate::model::config::Config;
 use crate::ops::placement::{self, Survey};
 use crate::ops::routing::{self, Routing, Source};
+use crate::pg::connection::Target;
 
 pub async fn pgbouncer(ctx: &Context, args: &RoutingPgbouncerArgs) -> Result<()> {
     let config = ctx.config()?;
@@ -53,6 +54,7 @@ pub async fn pgbouncer(ctx: &Context, args: &RoutingPgbouncerArgs) -> Result<()>
 async fn one_database(ctx: &Context) -> Result<Routing> {
     let (client, target) = ctx.connect().await?;
     let survey = placement::survey(&client).await?;
+    warn_host_list(ctx, None, &target);
     routing::route(&[Source { server: None, target: &target, tenants: &survey.tenants }])
 }
 
@@ -67,13 +69,30 @@ async fn every_server(ctx: &Context, config: &Config) -> Result<Routing> {
             down.join(", ")
         )));
     }
-    let registries: Vec<(&str, &crate::pg::connection::Target, &Survey)> =
+    let registries: Vec<(&str, &Target, &Survey)> =
         fleet.reachable().filter_map(|s| Some((s.spec.name.as_str(), &s.target, s.survey.as_ref().ok()?))).collect();
     let sources: Vec<Source<'_>> = registries
         .iter()
         .map(|(name, target, survey)| Source { server: Some(name), target, tenants: &survey.tenants })
         .collect();
+    for source in &sources {
+        warn_host_list(ctx, source.server, source.target);
+    }
     routing::route(&sources)
+}
+
+/// A server given as a host list (libpq's failover) is routed to its first
+/// host only: PgBouncer would take the list round robin, writes included.
+fn warn_host_list(ctx: &Context, server: Option<&str>, target: &Target) {
+    if target.host_count() > 1 {
+        let (host, port) = target.host_port();
+        let which = server.map_or("the database".to_owned(), |name| format!("server {name}"));
+        ctx.printer.warn(format!(
+            "{which} lists {} hosts; its tenants' aliases use the first ({host}:{port}), since PgBouncer takes a \
+             host list round robin rather than as a failover list",
+            target.host_count()
+        ));
+    }
 }
 
 /// Writes `text` to a temporary file beside `out` and renames it into
