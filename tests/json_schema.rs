@@ -156,6 +156,8 @@ fn every_command_prints_the_document_docs_json_md_describes() {
     docs.document("health", &json(&["health"]).output());
     docs.document("seed", &json(&["seed", "--tenant", "lic", "--sample", "10"]).success());
     docs.document("tenant_list", &json(&["tenant", "list"]).success());
+    let routing = docs.document("routing_pgbouncer", &json(&["routing", "pgbouncer"]).success());
+    assert_eq!(routing["aliases"][0]["tenant"], "hdfc", "{routing:#}");
     docs.document("tenant_backup", &json(&["tenant", "backup", "lic", "--out", "lic.sql"]).success());
     docs.document("tenant_render", &json(&["tenant", "render", "lic"]).success());
     docs.document("blueprint_list", &json(&["blueprint", "list"]).success());

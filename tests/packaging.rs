@@ -12,7 +12,7 @@ use regex::Regex;
 use support::{repo, Run};
 
 /// The command groups, each with subcommands of its own.
-const GROUPS: &[&str] = &["tenant", "db", "partitions", "sandbox", "blueprint", "keys", "retention"];
+const GROUPS: &[&str] = &["tenant", "db", "partitions", "sandbox", "blueprint", "keys", "retention", "routing"];
 
 /// The subcommands `provision <path> --help` lists under "Commands:"
 /// (without clap's `help`), read from the help text the user sees.

@@ -21,6 +21,7 @@ pub mod printer;
 mod reporters;
 mod reset;
 mod retention;
+mod routing;
 mod sandbox;
 mod seed;
 pub(crate) mod servers;
@@ -35,8 +36,8 @@ use anyhow::Result;
 use clap::Parser;
 
 use crate::cli::args::{
-    BlueprintCommand, Command, DbCommand, KeysCommand, PartitionsCommand, RetentionCommand, SandboxCommand,
-    TenantCommand,
+    BlueprintCommand, Command, DbCommand, KeysCommand, PartitionsCommand, RetentionCommand, RoutingCommand,
+    SandboxCommand, TenantCommand,
 };
 use crate::cli::context::Context;
 use crate::error::{exit_code_of, lost_connection};
@@ -92,6 +93,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Blueprint(BlueprintCommand::Show(args)) => blueprint::show::run(ctx, &args),
         Command::Blueprint(BlueprintCommand::Init(args)) => blueprint::init::run(ctx, &args),
         Command::Keys(KeysCommand::Rotate(args)) => keys::rotate::run(ctx, &args).await,
+        Command::Routing(RoutingCommand::Pgbouncer(args)) => routing::pgbouncer(ctx, &args).await,
         Command::Completions(args) => completions::run(ctx, &args),
         Command::Man(args) => man::run(ctx, &args),
     }

@@ -18,6 +18,7 @@ pub mod provisioner;
 pub mod reset;
 pub mod retention;
 pub mod rollover;
+pub mod routing;
 pub mod row_tenant;
 pub mod sample;
 pub mod seed;

@@ -7,12 +7,14 @@ use clap::{Args, Parser, Subcommand};
 mod cron;
 mod keys;
 mod packaging;
+mod routing;
 mod tenant;
 
 pub use super::options::{DryRunOpts, JobOpts, TenantOpts};
 pub use cron::*;
 pub use keys::*;
 pub use packaging::*;
+pub use routing::*;
 pub use tenant::*;
 
 /// What `provision --version` says: the version, then the commit and the
@@ -170,6 +172,13 @@ pub enum Command {
         after_help = "Example:\n  provision retention run --dry-run\n  provision retention run --tenant lic --batch 5000"
     )]
     Retention(RetentionCommand),
+
+    /// Routing applications to their tenant's server: the PgBouncer [databases] section.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  provision routing pgbouncer --out /etc/pgbouncer/tenants.ini\n  provision --json routing pgbouncer"
+    )]
+    Routing(RoutingCommand),
 
     /// Print a shell completion script, generated from this command tree.
     #[command(after_help = "Example:\n  \

@@ -185,6 +185,12 @@ impl Target {
         (host, endpoint.port)
     }
 
+    /// How many servers the target lists (`host=a,b`): a pooler that routes
+    /// by one address takes [`Target::host_port`]'s first.
+    pub fn host_count(&self) -> usize {
+        self.endpoints.len()
+    }
+
     pub(super) fn places(&self) -> String {
         self.endpoints.iter().map(Endpoint::display).collect::<Vec<_>>().join(", ")
     }
