@@ -39,6 +39,7 @@ pub fn shape(command: &Command) -> Shape {
         | Command::Sandbox(_)
         | Command::Blueprint(_)
         | Command::Completions(_)
-        | Command::Man(_) => Shape::Local,
+        | Command::Man(_)
+        | Command::Routing(_) => Shape::Local,
     }
 }

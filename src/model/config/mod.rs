@@ -24,7 +24,7 @@ use crate::pg::text::one_line;
 
 pub use partitions::{check_partitions, PartitionOverrides, PartitionSettings};
 use raw::{line_column, name_the_key, RawConfig};
-pub use servers::{ServerName, ServerSource, ServerSpec};
+pub use servers::{ServerName, ServerSpec};
 pub use tenant::{check_blueprint_name, check_name, derived_tenant_id, TenantSpec};
 use tenant::{pick_blueprint, tenant_spec};
 
