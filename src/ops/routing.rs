@@ -4,8 +4,9 @@
 //! Pure: the servers' registries (read by the caller) in, text out. Each
 //! registry is the truth for the tenants it holds (see
 //! [`crate::ops::placement`]): a tenant registered `active`, `inactive` or
-//! `suspended` on a server is routed there; a `moved` row is the copy a move
-//! left behind and routes nothing. No user or password is ever written:
+//! `suspended` on a server is routed there; a `moving` row (a move still
+//! filling the target) and a `moved` row (the copy a move left behind) route
+//! nothing ([`crate::ops::placement::serves`]). No user or password is ever written:
 //! PgBouncer logs in with the client's own name and authenticates it with
 //! its `auth_file` or `auth_query`, so the file can be world-readable and
 //! kept in version control.
@@ -17,9 +18,6 @@ use serde::Serialize;
 
 use crate::error::failed;
 use crate::pg::connection::Target;
-
-/// The registry status of a copy a move left behind (it holds nothing).
-const MOVED: &str = "moved";
 
 /// PgBouncer's admin console: no alias may take its name.
 const ADMIN_CONSOLE: &str = "pgbouncer";
@@ -60,7 +58,7 @@ pub fn route(sources: &[Source<'_>]) -> Result<Routing> {
     let mut by_code: BTreeMap<&str, Alias> = BTreeMap::new();
     for source in sources {
         let (host, port) = source.target.host_port();
-        for (code, _) in source.tenants.iter().filter(|(_, status)| status != MOVED) {
+        for (code, _) in source.tenants.iter().filter(|(_, status)| crate::ops::placement::serves(status)) {
             let alias = Alias {
                 tenant: code.clone(),
                 server: source.server.map(str::to_owned),
@@ -70,7 +68,7 @@ pub fn route(sources: &[Source<'_>]) -> Result<Routing> {
             };
             if let Some(first) = by_code.insert(code, alias) {
                 return Err(failed(format!(
-                    "tenant {code} is registered on both server {} and server {} (neither copy is 'moved'): \
+                    "tenant {code} is registered on both server {} and server {} (both copies serve): \
                      finish or undo its move, then regenerate the routing",
                     first.server.as_deref().unwrap_or("?"),
                     source.server.unwrap_or("?"),

@@ -1,7 +1,7 @@
 //! Where tenants live when `tenants.toml` declares `[servers.*]`.
 //!
 //! Each server's registry is the truth for the tenants it holds: a tenant
-//! registered (and not `moved`) on a server lives there, whatever
+//! registered (and neither `moving` nor `moved`, see [`serves`]) on a server lives there, whatever
 //! tenants.toml says; a declared `server = "…"` that disagrees is reported,
 //! never acted on (moving is `tenant move`'s job). A tenant found nowhere
 //! goes to the server it names, else to the server with the fewest
@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::model::config::ServerName;
 use crate::model::tenant::TenantCode;
 
-pub use survey::{survey, Survey};
+pub use survey::{serves, survey, Survey};
 
 /// One server as placement saw it.
 pub struct ServerView<'a> {
@@ -57,7 +57,7 @@ pub struct Misplaced {
 pub struct Placement {
     pub on: BTreeMap<TenantCode, (ServerName, Reason)>,
     pub misplaced: Vec<Misplaced>,
-    /// Registered on more than one server (neither copy `moved`).
+    /// Registered on more than one server (each copy serving).
     pub duplicated: BTreeMap<TenantCode, Vec<ServerName>>,
     /// Found nowhere and not placeable now: the unreachable servers that may hold it.
     pub unplaced: BTreeMap<TenantCode, Vec<ServerName>>,

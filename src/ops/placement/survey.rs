@@ -15,10 +15,18 @@ pub struct Survey {
 }
 
 impl Survey {
-    /// Whether the registry holds `code` as a live tenant (not a `moved` copy).
+    /// Whether the registry holds `code` as a live tenant (see [`serves`]).
     pub fn holds(&self, code: &TenantCode) -> bool {
-        self.tenants.iter().any(|(c, status)| c == code.as_str() && status != "moved")
+        self.tenants.iter().any(|(c, status)| c == code.as_str() && serves(status))
     }
+}
+
+/// Whether a registry entry of this status is where its tenant lives: not
+/// the target's copy a move is still filling (`moving`), nor the source's
+/// copy a finished move left behind (`moved`). The one rule placement and
+/// routing share.
+pub fn serves(status: &str) -> bool {
+    !matches!(status, "moving" | "moved")
 }
 
 /// Reads the survey on `client` (two statements: the registry may not exist).
