@@ -19,7 +19,7 @@ WITH log AS (
 SELECT format('%I.%I', n.nspname, c.relname) AS name,
        c.relkind::text AS kind,
        c.relispartition AS is_partition,
-       coalesce(format('%I.%I', pn.nspname, p.relname), '') AS parent,
+       CASE WHEN p.oid IS NULL THEN '' ELSE format('%I.%I', pn.nspname, p.relname) END AS parent,
        coalesce(pg_catalog.pg_get_expr(c.relpartbound, c.oid), '') AS bound,
        pg_catalog.pg_get_userbyid(coalesce(p.relowner, c.relowner))::text AS owner
 FROM rels r
@@ -28,4 +28,5 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid = c.oid AND c.relispartition
 LEFT JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
 LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
+WHERE c.relkind IN ('r', 'p', 'S')
 ORDER BY c.relispartition, 1
