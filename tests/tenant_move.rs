@@ -12,8 +12,7 @@ mod support;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use provision::failpoint;
-use support::access::{app_login, PASSWORD};
+use support::access::PASSWORD;
 use support::servers::{Fleet, FleetServer};
 use support::{Run, Workspace};
 
@@ -89,6 +88,111 @@ fn a_live_move_keeps_every_row_and_switches_the_registries() {
     assert_eq!(traces(b, "mv1"), ["audit log mv1_audit_log", "registry active", "schema mv1_schema"]);
     let backup = doc["backup"]["file"].as_str().expect("a backup");
     assert!(ws.path().join(backup).is_file() || std::path::Path::new(backup).is_file(), "{backup}");
-    // A re-run has nothing left to do.
+    // A re-run has nothing left to do; both servers verify clean, the moved entry included.
     move_run(&fleet, &ws, "mv1", &[]).stdout("tenant mv1 is already on server b; nothing to move\n").success();
+    for server in [a, b] {
+        Run::new().in_workspace(&ws).args(["--database-url", &server.url, "verify"]).success();
+    }
+}
+
+/// A LOGIN role on server a granted `<code>_app` there (`tenant grant`).
+fn app_login_on_a(fleet: &Fleet, ws: &Workspace, code: &str) -> String {
+    let a = fleet.server("a");
+    let login = format!("login_{}_{code}", a.db);
+    a.execute(&format!("CREATE ROLE {login} LOGIN PASSWORD '{PASSWORD}'"));
+    Run::new().in_workspace(ws).args(["--database-url", &a.url, "tenant", "grant", code, &login]).success();
+    login
+}
+
+/// Connects to the database at `url` as `login`.
+async fn connect_as(url: &str, login: &str) -> tokio_postgres::Client {
+    let url = support::with_user(url, login, PASSWORD);
+    let target = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
+    target.connect().await.expect("connect as the login")
+}
+
+/// One insert as the application does it: its tenant id set for the transaction.
+async fn app_insert(client: &tokio_postgres::Client, tenant_id: &str, marker: &str) -> Result<(), tokio_postgres::Error> {
+    let code = marker.split('-').next().unwrap_or_default();
+    let sql = format!(
+        "BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true); \
+         INSERT INTO {code}_schema.user_events (event_type, \"timestamp\") VALUES ('{marker}', localtimestamp); COMMIT"
+    );
+    let result = client.batch_execute(&sql).await;
+    if result.is_err() {
+        client.batch_execute("ROLLBACK").await.expect("end the failed transaction");
+    }
+    result
+}
+
+#[test]
+fn a_move_with_an_application_writing_loses_and_duplicates_nothing() {
+    let _serial = serial();
+    let fleet = Fleet::shared(2);
+    let (a, b) = (fleet.server("a"), fleet.server("b"));
+    let ws = tenant_on_a(&fleet, "mv2");
+    let login = app_login_on_a(&fleet, &ws, "mv2");
+    let tenant_id = a.scalar("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = 'mv2'");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let writer = {
+        let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
+        let (url, login, tenant_id) = (a.url.clone(), login.clone(), tenant_id.clone());
+        std::thread::spawn(move || {
+            support::runtime().block_on(async {
+                let client = connect_as(&url, &login).await;
+                let mut n = 0u64;
+                // Until the move is over, and 20 more after it (those fail: the source is read-only now).
+                let mut after = 0;
+                while after < 20 {
+                    n += 1;
+                    match app_insert(&client, &tenant_id, &format!("mv2-{n}")).await {
+                        Ok(()) => ok.fetch_add(1, Ordering::SeqCst),
+                        Err(_) => failed.fetch_add(1, Ordering::SeqCst),
+                    };
+                    if stop.load(Ordering::SeqCst) {
+                        after += 1;
+                    }
+                }
+            })
+        })
+    };
+    while ok.load(Ordering::SeqCst) < 50 {
+        std::thread::yield_now();
+    }
+    let out = move_run(&fleet, &ws, "mv2", &["--keep-source", "--json"]).success();
+    stop.store(true, Ordering::SeqCst);
+    writer.join().unwrap();
+    let (ok, failed) = (ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
+    eprintln!("application inserts: {ok} succeeded, {failed} failed (after the switch, on the read-only source)");
+    let doc = out.json();
+    assert_eq!(doc["outcome"], "moved", "{doc}");
+    assert_eq!(doc["logins_missing"], serde_json::json!([login]), "{doc}");
+    let written = format!("SELECT count(*)::text || ' ' || count(DISTINCT event_type)::text FROM mv2_schema.user_events WHERE event_type LIKE 'mv2-%'");
+    assert_eq!(b.scalar(&written), format!("{ok} {ok}"), "every insert that succeeded is on the target once");
+    assert_eq!(contents(b, "mv2"), contents(a, "mv2"), "the target equals the source's final (kept) copy");
+    assert!(failed >= 20, "the inserts after the switch fail on the source ({failed})");
+}
+
+#[test]
+fn an_offline_move_copies_with_pg_dump_and_keeps_a_read_only_source() {
+    let _serial = serial();
+    let fleet = Fleet::shared(2);
+    let (a, b) = (fleet.server("a"), fleet.server("b"));
+    let ws = tenant_on_a(&fleet, "mv3");
+    let login = app_login_on_a(&fleet, &ws, "mv3");
+    let before = contents(a, "mv3");
+    let doc = move_run(&fleet, &ws, "mv3", &["--offline", "--keep-source", "--json"]).success().json();
+    assert_eq!(doc["outcome"], "moved", "{doc}");
+    assert_eq!(contents(b, "mv3"), before);
+    assert_eq!(contents(a, "mv3"), before);
+    assert_eq!(traces(a, "mv3"), ["audit log mv3_audit_log", "move done", "registry moved", "schema mv3_schema"]);
+    assert_eq!(traces(b, "mv3"), ["audit log mv3_audit_log", "registry active", "schema mv3_schema"]);
+    // The source is read-only for the application now.
+    let tenant_id = a.scalar("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = 'mv3'");
+    let refused = support::runtime().block_on(async {
+        let client = connect_as(&a.url, &login).await;
+        app_insert(&client, &tenant_id, "mv3-late").await.map_err(|e| e.code().cloned())
+    });
+    assert_eq!(refused, Err(Some(tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)));
 }
