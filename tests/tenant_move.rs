@@ -65,6 +65,7 @@ fn traces(server: &FleetServer, code: &str) -> Vec<String> {
          UNION ALL SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname = '{code}_schema' \
          UNION ALL SELECT 'audit log ' || relname FROM pg_class WHERE oid = to_regclass('audit.{code}_audit_log') \
          UNION ALL SELECT 'registry ' || status FROM shared.tenants WHERE tenant_code = '{code}' \
+         UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname IN ('{code}_owner', '{code}_app', '{code}_ro') \
          UNION ALL SELECT 'move ' || step || CASE WHEN finished_at IS NULL THEN ' unfinished' ELSE '' END \
            FROM shared.tenant_moves WHERE tenant_code = '{code}' \
          ORDER BY 1"
@@ -85,7 +86,7 @@ fn a_live_move_keeps_every_row_and_switches_the_registries() {
     eprintln!("freeze of a small tenant: {} ms", doc["freeze_ms"]);
     assert_eq!(contents(b, "mv1"), before);
     assert_eq!(traces(a, "mv1"), ["move done", "registry moved"]);
-    assert_eq!(traces(b, "mv1"), ["audit log mv1_audit_log", "registry active", "schema mv1_schema"]);
+    assert_eq!(traces(b, "mv1"), [&*"audit log mv1_audit_log", "registry active", "role mv1_app", "role mv1_owner", "role mv1_ro", "schema mv1_schema"]);
     let backup = doc["backup"]["file"].as_str().expect("a backup");
     assert!(ws.path().join(backup).is_file() || std::path::Path::new(backup).is_file(), "{backup}");
     // A re-run has nothing left to do; both servers verify clean, the moved entry included.
@@ -186,8 +187,10 @@ fn an_offline_move_copies_with_pg_dump_and_keeps_a_read_only_source() {
     assert_eq!(doc["outcome"], "moved", "{doc}");
     assert_eq!(contents(b, "mv3"), before);
     assert_eq!(contents(a, "mv3"), before);
-    assert_eq!(traces(a, "mv3"), ["audit log mv3_audit_log", "move done", "registry moved", "schema mv3_schema"]);
-    assert_eq!(traces(b, "mv3"), ["audit log mv3_audit_log", "registry active", "schema mv3_schema"]);
+    let roles = ["role mv3_app", "role mv3_owner", "role mv3_ro"];
+    let kept = [&["audit log mv3_audit_log", "move done", "registry moved"][..], &roles, &["schema mv3_schema"]].concat();
+    assert_eq!(traces(a, "mv3"), kept);
+    assert_eq!(traces(b, "mv3"), [&["audit log mv3_audit_log", "registry active"][..], &roles, &["schema mv3_schema"]].concat());
     // The source is read-only for the application now.
     let tenant_id = a.scalar("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = 'mv3'");
     let refused = support::runtime().block_on(async {
@@ -195,4 +198,110 @@ fn an_offline_move_copies_with_pg_dump_and_keeps_a_read_only_source() {
         app_insert(&client, &tenant_id, "mv3-late").await.map_err(|e| e.code().cloned())
     });
     assert_eq!(refused, Err(Some(tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)));
+}
+
+/// Every failpoint of a move, in the order a move reaches them.
+fn move_points() -> Vec<&'static str> {
+    provision::failpoint::ALL.iter().copied().filter(|p| p.starts_with("tenant_move.")).collect()
+}
+
+/// Before the switch the source is authoritative.
+fn before_switch(point: &str) -> bool {
+    !matches!(point, "tenant_move.after_switch" | "tenant_move.after_cleanup")
+}
+
+/// One server's state of tenant `code` with the code replaced by `X` and
+/// UUIDs masked, so two tenants' moves compare: traces, rows per table, and
+/// the catalog of the schema and audit log.
+fn normalized(server: &FleetServer, code: &str) -> Vec<String> {
+    let catalog = include_str!("sql/catalog_snapshot.sql").trim_end().trim_end_matches(';').to_owned();
+    let objects = server.strings(&format!(
+        "SELECT x FROM ({catalog}) s(x) WHERE x LIKE '{code}\\_schema.%' OR x LIKE 'audit.{code}\\_audit\\_log%'"
+    ));
+    let rows = contents(server, code).into_iter().map(|r| r.split(':').next().unwrap_or_default().to_owned());
+    let uuid = regex::Regex::new("[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}").unwrap();
+    let mut all: Vec<String> = traces(server, code)
+        .into_iter()
+        .chain(rows)
+        .chain(objects)
+        .map(|line| uuid.replace_all(&line.replace(code, "X"), "<uuid>").into_owned())
+        .collect();
+    all.sort();
+    all
+}
+
+/// The tenant is fully usable on server a: registered active, its rows
+/// readable and a write through the application's login accepted (rolled
+/// back, so the row counts stay comparable).
+fn assert_usable_on_a(fleet: &Fleet, code: &str, login: &str) {
+    let a = fleet.server("a");
+    assert_eq!(a.scalar(&format!("SELECT status::text FROM shared.tenants WHERE tenant_code = '{code}'")), "active");
+    let tenant_id = a.scalar(&format!("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = '{code}'"));
+    support::runtime().block_on(async {
+        let client = connect_as(&a.url, login).await;
+        let sql = format!(
+            "BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true); \
+             INSERT INTO {code}_schema.user_events (event_type, \"timestamp\") VALUES ('probe', localtimestamp)"
+        );
+        client.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{code}: the application cannot write on a: {e:?}"));
+        let seen = client.query_one(&format!("SELECT count(*) FROM {code}_schema.user_events"), &[]).await.unwrap();
+        assert!(seen.get::<_, i64>(0) > 40, "{code}: the application reads its rows");
+        client.batch_execute("ROLLBACK").await.unwrap();
+    });
+}
+
+/// Runs the move armed to die at `point`; the run must abort there.
+fn killed_at(fleet: &Fleet, ws: &Workspace, code: &str, point: &str) {
+    let out = move_run(fleet, ws, code, &[]).env(provision::failpoint::VARIABLE, point).output();
+    assert_ne!(out.code, 0, "{point}: the move was not killed:\n{}", out.stderr);
+    assert!(out.stderr.contains(&format!("failpoint {point}: aborting")), "{point}:\n{}", out.stderr);
+}
+
+#[test]
+fn a_move_killed_at_every_step_is_finished_by_a_rerun_or_undone_by_abort() {
+    let _serial = serial();
+    let fleet = Fleet::shared(2);
+    let (a, b) = (fleet.server("a"), fleet.server("b"));
+    let ws = tenant_on_a(&fleet, "mvref");
+    app_login_on_a(&fleet, &ws, "mvref");
+    move_run(&fleet, &ws, "mvref", &[]).success();
+    let expected = (normalized(a, "mvref"), normalized(b, "mvref"));
+    assert!(expected.1.len() > 200 && expected.1.iter().any(|l| l.starts_with("X_schema.users col")), "{:?}", expected.1);
+    let points = move_points();
+    assert_eq!(points.len(), 6, "{points:?}");
+    for (i, point) in points.iter().enumerate() {
+        // A re-run finishes the move.
+        let code = format!("mvr{i}");
+        let ws = tenant_on_a(&fleet, &code);
+        let login = app_login_on_a(&fleet, &ws, &code);
+        killed_at(&fleet, &ws, &code, point);
+        if before_switch(point) {
+            assert_usable_on_a(&fleet, &code, &login);
+        } else {
+            assert_eq!(b.scalar(&format!("SELECT status::text FROM shared.tenants WHERE tenant_code = '{code}'")), "active");
+        }
+        move_run(&fleet, &ws, &code, &[]).success();
+        assert_eq!((normalized(a, &code), normalized(b, &code)), expected, "{point}: re-run");
+
+        // --abort undoes it (before the switch) or refuses (after it).
+        let code = format!("mva{i}");
+        let ws = tenant_on_a(&fleet, &code);
+        let login = app_login_on_a(&fleet, &ws, &code);
+        let before = contents(a, &code);
+        killed_at(&fleet, &ws, &code, point);
+        if before_switch(point) {
+            move_run(&fleet, &ws, &code, &["--abort"]).success();
+            let roles = [format!("role {code}_app"), format!("role {code}_owner"), format!("role {code}_ro")];
+            let kept = [vec![format!("audit log {code}_audit_log"), "registry active".to_owned()], roles.to_vec(), vec![format!("schema {code}_schema")]].concat();
+            assert_eq!(traces(a, &code), kept, "{point}: abort leaves the source as it was");
+            assert_eq!(traces(b, &code), Vec::<String>::new(), "{point}: abort leaves nothing on the target");
+            assert_eq!(contents(a, &code), before, "{point}");
+            assert_usable_on_a(&fleet, &code, &login);
+        } else {
+            let refused = move_run(&fleet, &ws, &code, &["--abort"]).status(1);
+            assert!(refused.stderr.contains("is past its switch"), "{point}:\n{}", refused.stderr);
+            move_run(&fleet, &ws, &code, &[]).success();
+            assert_eq!((normalized(a, &code), normalized(b, &code)), expected, "{point}: re-run after a refused abort");
+        }
+    }
 }

@@ -55,7 +55,8 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
         let spec = target::spec_of(&src, &tenant, request.config).await?;
         let pair = (&mut dst, &to.target);
         target::provision(reporter, pair, request.config, (&spec, &blueprint), request.settings, &relations).await?;
-        record(&src, code, Step::Provisioned, &mut done, "tenant_move.after_provision").await?;
+        record(&src, code, Step::Provisioned, &mut done).await?;
+        failpoint::hit("tenant_move.after_provision");
     }
     if step < Step::Switched {
         let frozen = match offline {
@@ -75,7 +76,8 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
     }
     if step < Step::Cleaned {
         replicate::drop_all(&src, Some(&dst), code).await?;
-        record(&src, code, Step::Cleaned, &mut done, "tenant_move.after_cleanup").await?;
+        record(&src, code, Step::Cleaned, &mut done).await?;
+        failpoint::hit("tenant_move.after_cleanup");
     }
     finish(reporter, &mut src, from, code, request, &mut done).await?;
     Ok(done)
@@ -95,12 +97,14 @@ async fn live(
     if step < Step::Published {
         reporter.step(&format!("publishing tenant {code} on server {}", from.name));
         replicate::publish(src, code).await?;
-        record(src, code, Step::Published, done, "tenant_move.after_publication").await?;
+        record(src, code, Step::Published, done).await?;
+        failpoint::hit("tenant_move.after_publication");
     }
     if step < Step::Subscribed {
         reporter.step(&format!("subscribing server {} to it", to.name));
         replicate::subscribe(src, dst, &from.target, code).await?;
-        record(src, code, Step::Subscribed, done, "tenant_move.after_subscription").await?;
+        record(src, code, Step::Subscribed, done).await?;
+        failpoint::hit("tenant_move.after_subscription");
     }
     reporter.step(&format!("copying tenant {code} to server {}", to.name));
     replicate::catch_up(reporter, (src, dst), code, to, relations).await?;
@@ -218,11 +222,10 @@ async fn clean_target(src: &Client, dst: &mut Client, code: &TenantCode) -> Resu
     Ok(())
 }
 
-/// Records `step` on the source, then passes its failpoint.
-async fn record(src: &Client, code: &TenantCode, step: Step, done: &mut Moved, point: &str) -> Result<()> {
+/// Records `step` on the source (its failpoint follows at the caller).
+async fn record(src: &Client, code: &TenantCode, step: Step, done: &mut Moved) -> Result<()> {
     state::set(src, code, step).await?;
     done.steps.push(step);
-    failpoint::hit(point);
     Ok(())
 }
 
