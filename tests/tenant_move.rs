@@ -81,8 +81,11 @@ fn a_live_move_keeps_every_row_and_switches_the_registries() {
     let before = contents(a, "mv1");
     let out = move_run(&fleet, &ws, "mv1", &["--json"]).success();
     let doc = out.json();
+    assert_documented(&doc);
     assert_eq!(doc["outcome"], "moved", "{doc}");
     assert_eq!((doc["from"].as_str(), doc["to"].as_str()), (Some("a"), Some("b")));
+    let steps = ["provisioned", "published", "subscribed", "caught_up", "switched", "cleaned", "done"];
+    assert_eq!(doc["steps"], serde_json::json!(steps));
     eprintln!("freeze of a small tenant: {} ms", doc["freeze_ms"]);
     assert_eq!(contents(b, "mv1"), before);
     assert_eq!(traces(a, "mv1"), ["move done", "registry moved"]);
@@ -93,6 +96,37 @@ fn a_live_move_keeps_every_row_and_switches_the_registries() {
     move_run(&fleet, &ws, "mv1", &[]).stdout("tenant mv1 is already on server b; nothing to move\n").success();
     for server in [a, b] {
         Run::new().in_workspace(&ws).args(["--database-url", &server.url, "verify"]).success();
+    }
+}
+
+/// The document has exactly the keys of docs/json.md's `tenant_move` shape,
+/// with values of their types (tests/json_schema.rs checks the other shapes).
+fn assert_documented(doc: &serde_json::Value) {
+    let text = std::fs::read_to_string(support::repo().join("docs/json.md")).unwrap();
+    let body = text.split("```json shape=tenant_move\n").nth(1).and_then(|t| t.split("```").next()).expect("the shape");
+    let shape: serde_json::Value = serde_json::from_str(body).unwrap();
+    let (shape, doc) = (shape.as_object().unwrap(), doc.as_object().expect("an object"));
+    let mut keys: Vec<&String> = doc.keys().collect();
+    let mut documented: Vec<&String> = shape.keys().collect();
+    keys.sort();
+    documented.sort();
+    assert_eq!(keys, documented);
+    for (key, types) in shape {
+        let value = &doc[key];
+        let fits = |t: &str| match t {
+            "string" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            "object" => value.is_object(),
+            "null" => value.is_null(),
+            _ => false,
+        };
+        let ok = match types {
+            serde_json::Value::String(types) => types.split('|').any(fits),
+            _ => value.as_array().is_some_and(|items| items.iter().all(|v| v.is_string())),
+        };
+        assert!(ok, "{key}: {value} is not {types}");
     }
 }
 
@@ -167,6 +201,7 @@ fn a_move_with_an_application_writing_loses_and_duplicates_nothing() {
     let (ok, failed) = (ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
     eprintln!("application inserts: {ok} succeeded, {failed} failed (after the switch, on the read-only source)");
     let doc = out.json();
+    assert_documented(&doc);
     assert_eq!(doc["outcome"], "moved", "{doc}");
     assert_eq!(doc["logins_missing"], serde_json::json!([login]), "{doc}");
     let written = format!("SELECT count(*)::text || ' ' || count(DISTINCT event_type)::text FROM mv2_schema.user_events WHERE event_type LIKE 'mv2-%'");
@@ -304,4 +339,35 @@ fn a_move_killed_at_every_step_is_finished_by_a_rerun_or_undone_by_abort() {
             assert_eq!((normalized(a, &code), normalized(b, &code)), expected, "{point}: re-run after a refused abort");
         }
     }
+}
+
+#[test]
+fn a_freeze_past_max_freeze_is_rolled_back_and_the_move_aborted() {
+    let _serial = serial();
+    let fleet = Fleet::shared(2);
+    let (a, b) = (fleet.server("a"), fleet.server("b"));
+    let ws = tenant_on_a(&fleet, "mv4");
+    let login = app_login_on_a(&fleet, &ws, "mv4");
+    let before = (contents(a, "mv4"), traces(a, "mv4"));
+    // A writer's lock the freeze must wait for, in a transaction without an xid
+    // (so making the slot, which waits for running transactions, does not).
+    let out = a.with(async |c| {
+        c.batch_execute("BEGIN; LOCK TABLE mv4_schema.user_events IN ROW EXCLUSIVE MODE").await.unwrap();
+        let out = move_run(&fleet, &ws, "mv4", &["--max-freeze", "0.5"]).status(1);
+        c.batch_execute("ROLLBACK").await.unwrap();
+        out
+    });
+    assert!(
+        out.stderr.contains(
+            "the write freeze reached --max-freeze (0.5 s) while locking the tenant's tables against writes; the move \
+             was rolled back and aborted: tenant mv4 stays on server a, writable"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!((contents(a, "mv4"), traces(a, "mv4")), before);
+    assert_eq!(traces(b, "mv4"), Vec::<String>::new());
+    assert_usable_on_a(&fleet, "mv4", &login);
+    move_run(&fleet, &ws, "mv4", &[]).success();
+    assert_eq!(contents(b, "mv4"), before.0);
 }

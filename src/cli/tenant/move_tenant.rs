@@ -84,7 +84,8 @@ fn report(ctx: &Context, code: &TenantCode, done: &Moved, seconds: f64) -> Resul
     let steps: Vec<&str> = done.steps.iter().map(|s| s.as_str()).collect();
     let backup = done.backup.as_ref().map(|w| json!({ "file": display_path(&w.path), "size_bytes": w.size_bytes }));
     ctx.printer.json(&json!({
-        "tenant": code.as_str(), "outcome": done.outcome, "from": done.from, "to": done.to, "rows": done.rows,
+        "tenant": code.as_str(), "outcome": done.outcome, "from": (!done.from.is_empty()).then_some(&done.from),
+        "to": done.to, "rows": done.rows,
         "freeze_ms": done.freeze_ms, "seconds": seconds, "steps": steps,
         "resumed_from": done.resumed_from.map(|s| s.as_str()), "backup": backup, "source_kept": done.kept_source,
         "logins_missing": done.missing_logins,

@@ -54,14 +54,22 @@ impl Clock {
     async fn step<T>(&self, what: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
         let Some(limit) = self.limit else { return work.await };
         let left = limit.saturating_sub(self.started.elapsed());
+        let too_long =
+            || failed(format!("the write freeze reached --max-freeze ({:.1} s) while {what}", limit.as_secs_f64()));
         match tokio::time::timeout(left, work).await {
+            // The server's own bound (lock_timeout, statement_timeout) may end the step first.
+            Ok(Err(e)) if timed_out(&e) => Err(too_long()),
             Ok(done) => done,
-            Err(_) => Err(failed(format!(
-                "the write freeze reached --max-freeze ({:.1} s) while {what}",
-                limit.as_secs_f64()
-            ))),
+            Err(_) => Err(too_long()),
         }
     }
+}
+
+/// Whether `error` is the server ending a statement at its lock or statement timeout.
+fn timed_out(error: &anyhow::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    let code = error.downcast_ref::<tokio_postgres::Error>().and_then(|e| e.code());
+    matches!(code, Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE || *c == SqlState::QUERY_CANCELED)
 }
 
 /// Freezes the tenant's writes on `source`, brings `target` level, compares
