@@ -89,7 +89,17 @@ fn a_live_move_keeps_every_row_and_switches_the_registries() {
     eprintln!("freeze of a small tenant: {} ms", doc["freeze_ms"]);
     assert_eq!(contents(b, "mv1"), before);
     assert_eq!(traces(a, "mv1"), ["move done", "registry moved"]);
-    assert_eq!(traces(b, "mv1"), [&*"audit log mv1_audit_log", "registry active", "role mv1_app", "role mv1_owner", "role mv1_ro", "schema mv1_schema"]);
+    assert_eq!(
+        traces(b, "mv1"),
+        [
+            "audit log mv1_audit_log",
+            "registry active",
+            "role mv1_app",
+            "role mv1_owner",
+            "role mv1_ro",
+            "schema mv1_schema"
+        ]
+    );
     let backup = doc["backup"]["file"].as_str().expect("a backup");
     assert!(ws.path().join(backup).is_file() || std::path::Path::new(backup).is_file(), "{backup}");
     // A re-run has nothing left to do; both servers verify clean, the moved entry included.
@@ -147,7 +157,11 @@ async fn connect_as(url: &str, login: &str) -> tokio_postgres::Client {
 }
 
 /// One insert as the application does it: its tenant id set for the transaction.
-async fn app_insert(client: &tokio_postgres::Client, tenant_id: &str, marker: &str) -> Result<(), tokio_postgres::Error> {
+async fn app_insert(
+    client: &tokio_postgres::Client,
+    tenant_id: &str,
+    marker: &str,
+) -> Result<(), tokio_postgres::Error> {
     let code = marker.split('-').next().unwrap_or_default();
     let sql = format!(
         "BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true); \
@@ -204,8 +218,9 @@ fn a_move_with_an_application_writing_loses_and_duplicates_nothing() {
     assert_documented(&doc);
     assert_eq!(doc["outcome"], "moved", "{doc}");
     assert_eq!(doc["logins_missing"], serde_json::json!([login]), "{doc}");
-    let written = format!("SELECT count(*)::text || ' ' || count(DISTINCT event_type)::text FROM mv2_schema.user_events WHERE event_type LIKE 'mv2-%'");
-    assert_eq!(b.scalar(&written), format!("{ok} {ok}"), "every insert that succeeded is on the target once");
+    let written = "SELECT count(*)::text || ' ' || count(DISTINCT event_type)::text FROM mv2_schema.user_events \
+                   WHERE event_type LIKE 'mv2-%'";
+    assert_eq!(b.scalar(written), format!("{ok} {ok}"), "every insert that succeeded is on the target once");
     assert_eq!(contents(b, "mv2"), contents(a, "mv2"), "the target equals the source's final (kept) copy");
     assert!(failed >= 20, "the inserts after the switch fail on the source ({failed})");
 }
@@ -223,9 +238,13 @@ fn an_offline_move_copies_with_pg_dump_and_keeps_a_read_only_source() {
     assert_eq!(contents(b, "mv3"), before);
     assert_eq!(contents(a, "mv3"), before);
     let roles = ["role mv3_app", "role mv3_owner", "role mv3_ro"];
-    let kept = [&["audit log mv3_audit_log", "move done", "registry moved"][..], &roles, &["schema mv3_schema"]].concat();
+    let kept =
+        [&["audit log mv3_audit_log", "move done", "registry moved"][..], &roles, &["schema mv3_schema"]].concat();
     assert_eq!(traces(a, "mv3"), kept);
-    assert_eq!(traces(b, "mv3"), [&["audit log mv3_audit_log", "registry active"][..], &roles, &["schema mv3_schema"]].concat());
+    assert_eq!(
+        traces(b, "mv3"),
+        [&["audit log mv3_audit_log", "registry active"][..], &roles, &["schema mv3_schema"]].concat()
+    );
     // The source is read-only for the application now.
     let tenant_id = a.scalar("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = 'mv3'");
     let refused = support::runtime().block_on(async {
@@ -301,7 +320,11 @@ fn a_move_killed_at_every_step_is_finished_by_a_rerun_or_undone_by_abort() {
     app_login_on_a(&fleet, &ws, "mvref");
     move_run(&fleet, &ws, "mvref", &[]).success();
     let expected = (normalized(a, "mvref"), normalized(b, "mvref"));
-    assert!(expected.1.len() > 200 && expected.1.iter().any(|l| l.starts_with("X_schema.users col")), "{:?}", expected.1);
+    assert!(
+        expected.1.len() > 200 && expected.1.iter().any(|l| l.starts_with("X_schema.users col")),
+        "{:?}",
+        expected.1
+    );
     let points = move_points();
     assert_eq!(points.len(), 6, "{points:?}");
     for (i, point) in points.iter().enumerate() {
@@ -313,7 +336,10 @@ fn a_move_killed_at_every_step_is_finished_by_a_rerun_or_undone_by_abort() {
         if before_switch(point) {
             assert_usable_on_a(&fleet, &code, &login);
         } else {
-            assert_eq!(b.scalar(&format!("SELECT status::text FROM shared.tenants WHERE tenant_code = '{code}'")), "active");
+            assert_eq!(
+                b.scalar(&format!("SELECT status::text FROM shared.tenants WHERE tenant_code = '{code}'")),
+                "active"
+            );
         }
         move_run(&fleet, &ws, &code, &[]).success();
         assert_eq!((normalized(a, &code), normalized(b, &code)), expected, "{point}: re-run");
@@ -327,7 +353,12 @@ fn a_move_killed_at_every_step_is_finished_by_a_rerun_or_undone_by_abort() {
         if before_switch(point) {
             move_run(&fleet, &ws, &code, &["--abort"]).success();
             let roles = [format!("role {code}_app"), format!("role {code}_owner"), format!("role {code}_ro")];
-            let kept = [vec![format!("audit log {code}_audit_log"), "registry active".to_owned()], roles.to_vec(), vec![format!("schema {code}_schema")]].concat();
+            let kept = [
+                vec![format!("audit log {code}_audit_log"), "registry active".to_owned()],
+                roles.to_vec(),
+                vec![format!("schema {code}_schema")],
+            ]
+            .concat();
             assert_eq!(traces(a, &code), kept, "{point}: abort leaves the source as it was");
             assert_eq!(traces(b, &code), Vec::<String>::new(), "{point}: abort leaves nothing on the target");
             assert_eq!(contents(a, &code), before, "{point}");

@@ -190,7 +190,11 @@ pub async fn abort(code: &TenantCode, to: &str, servers: &[Side]) -> Result<Move
     let to_side = side(servers, to)?;
     let (from, recorded) = match super::locate(code, to, servers).await? {
         Location::Source(i, Some(recorded)) => (&servers[i], recorded),
-        _ => return Err(bad_input(format!("tenant {code}: no unfinished move to server {to} is recorded; nothing to abort"))),
+        _ => {
+            return Err(bad_input(format!(
+                "tenant {code}: no unfinished move to server {to} is recorded; nothing to abort"
+            )))
+        }
     };
     if recorded.step >= Step::Switched {
         return Err(failed(format!(
@@ -230,13 +234,22 @@ async fn record(src: &Client, code: &TenantCode, step: Step, done: &mut Moved) -
 }
 
 /// The tenant as the source registers it, if a move of it may proceed.
-async fn movable(src: &Client, code: &TenantCode, recorded: Option<&Recorded>, request: &Request<'_>) -> Result<Registered> {
-    let tenant = registry::snapshot(src, Some(code)).await?.into_iter().next().ok_or_else(|| registry::not_registered(code))?;
+async fn movable(
+    src: &Client,
+    code: &TenantCode,
+    recorded: Option<&Recorded>,
+    request: &Request<'_>,
+) -> Result<Registered> {
+    let tenant =
+        registry::snapshot(src, Some(code)).await?.into_iter().next().ok_or_else(|| registry::not_registered(code))?;
     if tenant.row {
         return Err(bad_input(format!("tenant {code} is a row tenant; `tenant move` moves schema tenants only")));
     }
     if recorded.is_none() && !tenant.is_active() {
-        return Err(failed(format!("tenant {code} is {} on its server; only an active tenant is moved", tenant.status)));
+        return Err(failed(format!(
+            "tenant {code} is {} on its server; only an active tenant is moved",
+            tenant.status
+        )));
     }
     let blueprint = Blueprint::load(&request.config.templates_dir, &tenant.blueprint)?;
     let newest = blueprint.steps.iter().map(|s| s.version).max().unwrap_or(0);

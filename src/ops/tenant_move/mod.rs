@@ -156,7 +156,10 @@ pub(crate) async fn locate(code: &TenantCode, to: &str, servers: &[Side]) -> Res
         ([], false) => Err(bad_input(format!("tenant {code} is registered on no declared server; nothing to move"))),
         (many, _) => {
             let names: Vec<&str> = many.iter().map(|i| servers[*i].name.as_str()).collect();
-            Err(failed(format!("tenant {code} is registered on several servers ({}); nothing was moved", names.join(", "))))
+            Err(failed(format!(
+                "tenant {code} is registered on several servers ({}); nothing was moved",
+                names.join(", ")
+            )))
         }
     }
 }

@@ -18,8 +18,8 @@ use tokio_postgres::Transaction;
 
 use super::relations::Relations;
 use crate::error::failed;
-use crate::pg::connection::Target;
 use crate::pg::connection::redact;
+use crate::pg::connection::Target;
 use crate::pg::tools::PgDump;
 
 /// What the offline copy needs.

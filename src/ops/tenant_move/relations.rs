@@ -71,7 +71,8 @@ pub const TEXT_SETTINGS: &str = "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle
 /// Rows and checksum of each of `tables`, by name. The caller's transaction
 /// has set [`TEXT_SETTINGS`].
 pub async fn checksums(client: &impl GenericClient, tables: &[String]) -> Result<BTreeMap<String, Sum>> {
-    let rows = client.query(include_str!("sql/checksums.sql"), &[&tables]).await.context("cannot checksum the tables")?;
+    let rows =
+        client.query(include_str!("sql/checksums.sql"), &[&tables]).await.context("cannot checksum the tables")?;
     Ok(rows.iter().map(|r| (r.get(0), Sum { rows: r.get(1), checksum: r.get(2) })).collect())
 }
 

@@ -34,7 +34,11 @@ pub struct ServerFacts {
 
 pub async fn facts(client: &Client) -> Result<ServerFacts> {
     let row = client.query_one(include_str!("sql/server_checks.sql"), &[]).await?;
-    Ok(ServerFacts { wal_level: row.get(0), superuser: row.get::<_, Option<bool>>(1).unwrap_or(false), major: row.get::<_, i32>(2) as u32 })
+    Ok(ServerFacts {
+        wal_level: row.get(0),
+        superuser: row.get::<_, Option<bool>>(1).unwrap_or(false),
+        major: row.get::<_, i32>(2) as u32,
+    })
 }
 
 /// The one line that says what to change on a source without logical WAL.
@@ -62,7 +66,11 @@ pub async fn check_identity(source: &Client, code: &TenantCode) -> Result<()> {
 }
 
 /// Runs the statement a `sql/*.sql` query formats, if it returns one.
-async fn run_formatted(client: &Client, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> Result<()> {
+async fn run_formatted(
+    client: &Client,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<()> {
     for row in client.query(sql, params).await? {
         let statement: String = row.get(0);
         client.batch_execute(&statement).await?;
@@ -164,7 +172,8 @@ pub async fn catch_up(
         }
         if syncing == 0 && tables_count > 0 {
             let at = ready_at.get_or_insert(current);
-            let confirmed: bool = source.query_one(include_str!("sql/slot_confirmed.sql"), &[&name, &*at]).await?.get(0);
+            let confirmed: bool =
+                source.query_one(include_str!("sql/slot_confirmed.sql"), &[&name, &*at]).await?.get(0);
             if confirmed {
                 reporter.copy_finished();
                 return Ok(());
@@ -213,7 +222,8 @@ pub async fn drop_all(source: &Client, target: Option<&Client>, code: &TenantCod
 /// Drops the move's slots on the source, waiting a little for a walsender
 /// that is still letting go of one (the subscription was just disabled).
 async fn drop_slots(source: &Client, name: &str, sync_slots: &str) -> Result<()> {
-    let remaining = "SELECT count(*) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 OR ($2 <> '' AND slot_name LIKE $2)";
+    let remaining =
+        "SELECT count(*) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 OR ($2 <> '' AND slot_name LIKE $2)";
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         source.query(include_str!("sql/slot_drop.sql"), &[&name, &sync_slots]).await?;
@@ -250,6 +260,9 @@ mod tests {
             .unwrap()
             .unwrap();
         let conninfo = conninfo(&target);
-        assert!(conninfo.contains("host='db.example' port='5433' user='u' dbname='app' password='p\\'w'"), "{conninfo}");
+        assert!(
+            conninfo.contains("host='db.example' port='5433' user='u' dbname='app' password='p\\'w'"),
+            "{conninfo}"
+        );
     }
 }

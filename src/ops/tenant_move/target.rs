@@ -76,7 +76,12 @@ pub async fn provision(
 /// Empties the new copy (its administrator and any rows its versions
 /// inserted come from the source instead), adds the source's partitions it
 /// lacks and registers it `moving`, in one transaction.
-async fn prepare(reporter: &dyn MoveReporter, client: &mut Client, code: &TenantCode, source: &Relations) -> Result<()> {
+async fn prepare(
+    reporter: &dyn MoveReporter,
+    client: &mut Client,
+    code: &TenantCode,
+    source: &Relations,
+) -> Result<()> {
     let tx = client.transaction().await?;
     let names: Vec<&str> = source.partitions.iter().map(|p| p.name.as_str()).collect();
     let parents: Vec<&str> = source.partitions.iter().map(|p| p.parent.as_str()).collect();
