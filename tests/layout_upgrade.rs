@@ -67,7 +67,8 @@ fn image(db: &TestDb) -> Vec<String> {
 
 /// Whether a catalog row names an object that a core version newer than the
 /// previous-release fixture creates (V14: column encryption; V16: retention
-/// periods and salts; V17: row tenancy's functions; V18: template sources).
+/// periods and salts; V17: row tenancy's functions; V18: template sources;
+/// V19: tenant moves).
 fn added_by_newer_core_versions(row: &str) -> bool {
     const NEWER: &[&str] = &[
         "shared.ciphertext ",
@@ -86,6 +87,8 @@ fn added_by_newer_core_versions(row: &str) -> bool {
         "comment pg_proc  0 Row tenancy: ",
         "shared.template_sources",
         "comment pg_class shared.template_sources ",
+        "shared.tenant_moves",
+        "comment pg_class shared.tenant_moves ",
     ];
     NEWER.iter().any(|name| row.starts_with(name))
 }
