@@ -4,8 +4,9 @@
 -- not active); 'moved' marks the source's entry once the target has taken over, so the registry still says where the
 -- tenant went instead of forgetting it had been here.
 ALTER TABLE shared.tenants DROP CONSTRAINT IF EXISTS tenants_status_check;
+-- Compared as text: PostgreSQL then prints the CHECK the same way before and after a pg_dump round trip.
 ALTER TABLE shared.tenants ADD CONSTRAINT tenants_status_check
-    CHECK (status IN ('active', 'inactive', 'suspended', 'moving', 'moved'));
+    CHECK (status::text IN ('active', 'inactive', 'suspended', 'moving', 'moved'));
 
 -- seed: no such table; a move spans two servers and several transactions, so the source records how far it got: a
 -- re-run resumes from there and `tenant move --abort` knows what to clean up. One row per tenant moved away from this
@@ -17,7 +18,7 @@ CREATE TABLE IF NOT EXISTS shared.tenant_moves (
     target_server VARCHAR(40) NOT NULL,
     offline BOOLEAN NOT NULL DEFAULT false,
     step VARCHAR(20) NOT NULL
-        CHECK (step IN ('started', 'provisioned', 'published', 'subscribed', 'caught_up', 'switched', 'cleaned', 'done')),
+        CHECK (step::text IN ('started', 'provisioned', 'published', 'subscribed', 'caught_up', 'switched', 'cleaned', 'done')),
     publication_name NAME,
     subscription_name NAME,
     started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
