@@ -59,8 +59,12 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
         failpoint::hit("tenant_move.after_provision");
     }
     if step < Step::Switched {
+        if !offline {
+            // A failure here leaves the move recorded for a re-run to resume.
+            replicate_steps(reporter, (&mut src, &mut dst), (from, to), step, &relations, &mut done).await?;
+        }
         let frozen = match offline {
-            false => live(reporter, (&mut src, &mut dst), (from, to), step, &relations, request, &mut done).await,
+            false => live(reporter, (&mut src, &mut dst), from, &relations, request).await,
             true => dumped(reporter, (&mut src, &mut dst), (from, to), &relations, request).await,
         };
         let frozen = match frozen {
@@ -68,7 +72,7 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
             Err(e) => return Err(after_failed_freeze(&mut src, &mut dst, code, from, e).await),
         };
         (done.rows, done.freeze_ms) = (frozen.rows, Some(frozen.freeze_ms));
-        done.steps.extend([Step::CaughtUp, Step::Switched]);
+        done.steps.push(Step::Switched);
         failpoint::hit("tenant_move.after_switch");
     } else {
         // Killed between the source's and the target's commit, or after.
@@ -83,17 +87,16 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
     Ok(done)
 }
 
-/// Steps 2–5 of a live move, from `step` on.
-async fn live(
+/// Steps 2–3 of a live move, from `step` on.
+async fn replicate_steps(
     reporter: &dyn MoveReporter,
     (src, dst): (&mut Client, &mut Client),
     (from, to): (&Side, &Side),
     step: Step,
     relations: &Relations,
-    request: &Request<'_>,
     done: &mut Moved,
-) -> Result<freeze::Frozen> {
-    let code = request.code;
+) -> Result<()> {
+    let code = &relations.code;
     if step < Step::Published {
         reporter.step(&format!("publishing tenant {code} on server {}", from.name));
         replicate::publish(src, code).await?;
@@ -109,9 +112,21 @@ async fn live(
     reporter.step(&format!("copying tenant {code} to server {}", to.name));
     replicate::catch_up(reporter, (src, dst), code, to, relations).await?;
     if step < Step::CaughtUp {
-        state::set(&*src, code, Step::CaughtUp).await?;
+        record(src, code, Step::CaughtUp, done).await?;
     }
     failpoint::hit("tenant_move.after_catch_up");
+    Ok(())
+}
+
+/// Steps 4–5 of a live move: the freeze, the comparison and the switch.
+async fn live(
+    reporter: &dyn MoveReporter,
+    (src, dst): (&mut Client, &mut Client),
+    from: &Side,
+    relations: &Relations,
+    request: &Request<'_>,
+) -> Result<freeze::Frozen> {
+    let code = request.code;
     reporter.step(&format!("freezing writes of tenant {code} on server {} and switching", from.name));
     let slot = replicate::object_name(code);
     let copy = Copy::Live { slot: &slot };

@@ -20,8 +20,9 @@ pub struct Partition {
 }
 
 /// The tenant's relations in one database, as qualified, quoted names.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Relations {
+    pub code: TenantCode,
     /// Tables that are not partitions (a partitioned one stands for its partitions).
     pub tables: Vec<String>,
     pub partitions: Vec<Partition>,
@@ -34,7 +35,8 @@ impl Relations {
             .query(include_str!("sql/relations.sql"), &[&code.schema_name(), &code.audit_log_name()])
             .await
             .with_context(|| format!("cannot read the relations of tenant {code}"))?;
-        let mut relations = Relations::default();
+        let mut relations =
+            Relations { code: code.clone(), tables: Vec::new(), partitions: Vec::new(), sequences: Vec::new() };
         for row in rows {
             let (name, kind, partition): (String, String, bool) = (row.get(0), row.get(1), row.get(2));
             match (kind.as_str(), partition) {

@@ -101,8 +101,10 @@ async fn prepare(
             }
         }
     }
-    // The TRUNCATE guard of new audit partitions (statement triggers are not cloned).
-    tx.execute("SELECT audit.ensure_audit_log($1)", &[&code.as_str()]).await?;
+    // The TRUNCATE guard of new audit partitions (statement triggers are not
+    // cloned); a pack that audits nothing has no log to guard.
+    let guard = "SELECT audit.ensure_audit_log($1) WHERE to_regclass(format('audit.%I', $2::text)) IS NOT NULL";
+    tx.execute(guard, &[&code.as_str(), &code.audit_log_name()]).await?;
     let tables = Relations::read(&tx, code).await?.tables;
     if !tables.is_empty() {
         // replica: the audit log's append-only guards do not fire for this copy's own emptying.
