@@ -32,31 +32,12 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
     let offline = recorded.as_ref().map_or(request.offline, |r| r.offline);
     let mut done = moved(Outcome::Moved, &from.name, &to.name);
     done.resumed_from = recorded.as_ref().map(|r| r.step);
-    let step = match &recorded {
-        Some(r) => r.step,
-        None => {
-            if !offline {
-                replicate::check_identity(&src, code).await?;
-            }
-            target::check_free(&dst, code, &to.name).await?;
-            state::begin(&src, code, &to.name, offline).await?;
-            Step::Started
-        }
-    };
+    let step = first_step((&src, &dst), to, code, recorded.as_ref(), offline).await?;
     done.missing_logins = cleanup::missing_logins(&src, &dst, code).await?;
     let relations = Relations::read(&src, code).await?;
     if step < Step::Provisioned {
-        if recorded.is_some() {
-            // An interrupted provisioning: its copy is redone from scratch.
-            clean_target(&src, &mut dst, code).await?;
-        }
-        reporter.step(&format!("provisioning tenant {code} on server {}", to.name));
-        let blueprint = Blueprint::load(&request.config.templates_dir, &tenant.blueprint)?;
-        let spec = target::spec_of(&src, &tenant, request.config).await?;
-        let pair = (&mut dst, &to.target);
-        target::provision(reporter, pair, request.config, (&spec, &blueprint), request.settings, &relations).await?;
-        record(&src, code, Step::Provisioned, &mut done).await?;
-        failpoint::hit("tenant_move.after_provision");
+        let resumed = recorded.is_some();
+        provision_step(reporter, (&src, &mut dst), to, (&tenant, &relations), request, resumed, &mut done).await?;
     }
     if step < Step::Switched {
         if !offline {
@@ -85,6 +66,50 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
     }
     finish(reporter, &mut src, from, code, request, &mut done).await?;
     Ok(done)
+}
+
+/// The step a move starts from: the recorded one, or, after the checks a
+/// new move makes, a new record.
+async fn first_step(
+    (src, dst): (&Client, &Client),
+    to: &Side,
+    code: &TenantCode,
+    recorded: Option<&Recorded>,
+    offline: bool,
+) -> Result<Step> {
+    if let Some(recorded) = recorded {
+        return Ok(recorded.step);
+    }
+    if !offline {
+        replicate::check_identity(src, code).await?;
+    }
+    target::check_free(dst, code, &to.name).await?;
+    state::begin(src, code, &to.name, offline).await?;
+    Ok(Step::Started)
+}
+
+/// Step 1; an interrupted provisioning (`resumed`) is redone from scratch.
+async fn provision_step(
+    reporter: &dyn MoveReporter,
+    (src, dst): (&Client, &mut Client),
+    to: &Side,
+    (tenant, relations): (&Registered, &Relations),
+    request: &Request<'_>,
+    resumed: bool,
+    done: &mut Moved,
+) -> Result<()> {
+    let code = request.code;
+    if resumed {
+        clean_target(src, dst, code).await?;
+    }
+    reporter.step(&format!("provisioning tenant {code} on server {}", to.name));
+    let blueprint = Blueprint::load(&request.config.templates_dir, &tenant.blueprint)?;
+    let spec = target::spec_of(src, tenant, request.config).await?;
+    let pair = (dst, &to.target);
+    target::provision(reporter, pair, request.config, (&spec, &blueprint), request.settings, relations).await?;
+    record(src, code, Step::Provisioned, done).await?;
+    failpoint::hit("tenant_move.after_provision");
+    Ok(())
 }
 
 /// Steps 2–3 of a live move, from `step` on.
