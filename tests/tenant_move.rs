@@ -346,6 +346,10 @@ fn a_move_killed_at_every_step_is_finished_by_a_rerun_or_undone_by_abort() {
         killed_at(&fleet, &ws, &code, point);
         if before_switch(point) {
             assert_usable_on_a(&fleet, &code, &login);
+            // A copy being filled (`moving`, or not yet registered) makes no server's verify fail.
+            for server in [a, b] {
+                Run::new().in_workspace(&ws).args(["--database-url", &server.url, "verify"]).success();
+            }
         } else {
             assert_eq!(
                 b.scalar(&format!("SELECT status::text FROM shared.tenants WHERE tenant_code = '{code}'")),
