@@ -455,3 +455,21 @@ fn sequences_are_where_the_sources_were_at_the_switch() {
     assert_eq!(sequences(b, "mv5"), positions);
     assert_eq!(b.scalar("INSERT INTO mv5_schema.counters (label) VALUES ('after') RETURNING counter_id::text"), "26");
 }
+
+#[test]
+fn a_tenant_another_process_works_on_is_not_moved() {
+    let _serial = serial();
+    let fleet = Fleet::shared(2);
+    let (a, b) = (fleet.server("a"), fleet.server("b"));
+    let ws = tenant_on_a(&fleet, "mv6");
+    let before = traces(a, "mv6");
+    a.with(async |c| {
+        support::begin_holding_tenant_lock(c, "mv6").await;
+        move_run(&fleet, &ws, "mv6", &[]).status(3).one_line_error().stderr_has(
+            "tenant mv6 is busy on server a: another provision process (a move, an upgrade, a rollover) holds its lock",
+        );
+        c.batch_execute("ROLLBACK").await.unwrap();
+    });
+    assert_eq!(traces(a, "mv6"), before);
+    assert_eq!(b.registered(), Vec::<String>::new(), "nothing was provisioned on b");
+}

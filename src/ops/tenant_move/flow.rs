@@ -8,7 +8,7 @@ use super::freeze::{self, Copy};
 use super::relations::Relations;
 use super::state::{self, Recorded, Step};
 use super::{cleanup, offline, replicate, target, Location, MoveReporter, Moved, Outcome, Request, Side};
-use crate::error::{bad_input, failed};
+use crate::error::{bad_input, failed, unavailable};
 use crate::failpoint;
 use crate::model::blueprint::Blueprint;
 use crate::model::tenant::TenantCode;
@@ -28,6 +28,7 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
     let in_use = crate::ops::shared_parts::in_use(&src, request.config).await?;
     let known = crate::ops::shared_parts::parts(&in_use);
     crate::store::shared::apply_core(&mut src, request.settings.lock_timeout, reporter, &known).await?;
+    hold_tenant(&src, code, from).await?;
     let tenant = movable(&src, code, recorded.as_ref(), request).await?;
     let offline = recorded.as_ref().map_or(request.offline, |r| r.offline);
     let mut done = moved(Outcome::Moved, &from.name, &to.name);
@@ -243,6 +244,7 @@ pub async fn abort(code: &TenantCode, to: &str, servers: &[Side]) -> Result<Move
         )));
     }
     let (mut src, mut dst) = (from.target.connect().await?, to_side.target.connect().await?);
+    hold_tenant(&src, code, from).await?;
     abort_both(&mut src, &mut dst, code).await?;
     let mut done = moved(Outcome::Aborted, &from.name, to);
     done.resumed_from = Some(recorded.step);
@@ -302,6 +304,21 @@ async fn movable(
         )));
     }
     Ok(tenant)
+}
+
+/// Takes the tenant's lock on the source for the rest of the session: one
+/// move of a tenant at a time, and no upgrade or rollover of it on the
+/// source while it moves (they wait, as for any other work on the tenant).
+async fn hold_tenant(src: &Client, code: &TenantCode, from: &Side) -> Result<()> {
+    use crate::store::lock::{self, Mode};
+    match lock::session_try(src, &lock::tenant_key(code), Mode::Exclusive).await? {
+        true => Ok(()),
+        false => Err(unavailable(format!(
+            "tenant {code} is busy on server {}: another provision process (a move, an upgrade, a rollover) holds its \
+             lock; retry when it is done",
+            from.name
+        ))),
+    }
 }
 
 /// Both servers: superusers, distinct databases, and the source with logical WAL for a live move.

@@ -39,7 +39,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::error::{bad_input, failed};
+use crate::error::{bad_input, failed, unavailable};
 use crate::model::config::Config;
 use crate::model::tenant::TenantCode;
 use crate::ops::backup::Written;
@@ -126,8 +126,17 @@ pub(crate) enum Location {
 /// else the one other than `to` where it is registered and not moved.
 pub(crate) async fn locate(code: &TenantCode, to: &str, servers: &[Side]) -> Result<Location> {
     let (mut live, mut pending, mut there) = (Vec::new(), None, false);
+    let mut unreachable = Vec::new();
     for (i, side) in servers.iter().enumerate() {
-        let client = side.target.connect().await?;
+        // A server that is down cannot be the target; it may be the source, which the error then says.
+        let client = match side.target.connect().await {
+            Ok(client) => client,
+            Err(e) if side.name != to => {
+                unreachable.push(format!("{} ({e:#})", side.name));
+                continue;
+            }
+            Err(e) => return Err(e.context(format!("server {to}"))),
+        };
         let status = state::status(&client, code).await?;
         if side.name == to {
             there = status.as_deref() == Some("active");
@@ -153,7 +162,13 @@ pub(crate) async fn locate(code: &TenantCode, to: &str, servers: &[Side]) -> Res
     match (live.as_slice(), there) {
         ([one], _) => Ok(Location::Source(*one, None)),
         ([], true) => Ok(Location::AlreadyThere),
-        ([], false) => Err(bad_input(format!("tenant {code} is registered on no declared server; nothing to move"))),
+        ([], false) if unreachable.is_empty() => {
+            Err(bad_input(format!("tenant {code} is registered on no declared server; nothing to move")))
+        }
+        ([], false) => Err(unavailable(format!(
+            "tenant {code} is registered on no server that answered; these did not: {}",
+            unreachable.join(", ")
+        ))),
         (many, _) => {
             let names: Vec<&str> = many.iter().map(|i| servers[*i].name.as_str()).collect();
             Err(failed(format!(
