@@ -473,3 +473,28 @@ fn a_tenant_another_process_works_on_is_not_moved() {
     assert_eq!(traces(a, "mv6"), before);
     assert_eq!(b.registered(), Vec::<String>::new(), "nothing was provisioned on b");
 }
+
+#[test]
+fn an_offline_move_killed_after_provisioning_is_finished_by_a_rerun() {
+    let _serial = serial();
+    let fleet = Fleet::shared(2);
+    let (a, b) = (fleet.server("a"), fleet.server("b"));
+    let ws = tenant_on_a(&fleet, "mv7");
+    let login = app_login_on_a(&fleet, &ws, "mv7");
+    let before = contents(a, "mv7");
+    let out = move_run(&fleet, &ws, "mv7", &["--offline"])
+        .env(provision::failpoint::VARIABLE, "tenant_move.after_provision")
+        .output();
+    assert!(out.stderr.contains("failpoint tenant_move.after_provision: aborting"), "{}", out.stderr);
+    assert_usable_on_a(&fleet, "mv7", &login);
+    assert_eq!(
+        traces(a, "mv7").iter().filter(|t| t.starts_with("move")).collect::<Vec<_>>(),
+        ["move provisioned unfinished"]
+    );
+    // The re-run goes on offline, as recorded, without being told again.
+    let doc = move_run(&fleet, &ws, "mv7", &["--json"]).success().json();
+    assert_eq!(doc["resumed_from"], "provisioned", "{doc}");
+    assert_eq!(doc["steps"], serde_json::json!(["switched", "cleaned", "done"]), "{doc}");
+    assert_eq!(contents(b, "mv7"), before);
+    assert_eq!(traces(a, "mv7"), ["move done", "registry moved"]);
+}
