@@ -117,6 +117,11 @@ fn a_live_move_keeps_every_row_and_switches_the_registries() {
         Run::new().in_workspace(&ws).args(["--database-url", &server.url, "verify"]).success();
         Run::new().in_workspace(&ws).args(["--database-url", &server.url, "status"]).success();
     }
+    // And back: the moved entry on a gives way to the tenant coming home.
+    fleet.provision(&ws).args(["tenant", "move", "mv1", "--to", "a", "--keep-source"]).success();
+    assert_eq!(contents(a, "mv1"), before);
+    assert_eq!(a.scalar("SELECT status::text FROM shared.tenants WHERE tenant_code = 'mv1'"), "active");
+    assert_eq!(b.scalar("SELECT status::text FROM shared.tenants WHERE tenant_code = 'mv1'"), "moved");
 }
 
 /// The document has exactly the keys of docs/json.md's `tenant_move` shape,

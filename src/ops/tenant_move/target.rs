@@ -37,20 +37,26 @@ pub async fn spec_of(source: &Client, tenant: &Registered, config: &Config) -> R
     })
 }
 
-/// Refuses a target that already has something of the tenant a move did not make.
+/// Refuses a target that already has something of the tenant a move did
+/// not make. The `moved` entry an earlier move away from it left is fine
+/// once that copy is gone: moving the tenant back replaces it.
 pub async fn check_free(target: &Client, code: &TenantCode, server: &str) -> Result<()> {
-    if let Some(status) = state::status(target, code).await? {
-        return Err(failed(format!(
-            "server {server} already registers tenant {code} (status {status}); nothing was changed"
-        )));
+    match state::status(target, code).await? {
+        None => {}
+        Some(status) if status == "moved" => {}
+        Some(status) => {
+            return Err(failed(format!(
+                "server {server} already registers tenant {code} (status {status}); nothing was changed"
+            )))
+        }
     }
     let kept = "SELECT to_regclass(format('audit.%I', $1::text)) IS NOT NULL OR \
                 EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $2)";
     let found: bool = target.query_one(kept, &[&code.audit_log_name(), &code.schema_name()]).await?.get(0);
     match found {
         true => Err(failed(format!(
-            "server {server} still has schema {} or audit.{} of an earlier tenant {code} (kept for retention); \
-             nothing was changed",
+            "server {server} still has schema {} or audit.{} (a source copy kept by an earlier move, or a log kept \
+             for retention); nothing was changed",
             code.schema_name(),
             code.audit_log_name()
         ))),
@@ -67,10 +73,24 @@ pub async fn provision(
     settings: &Settings,
     source: &Relations,
 ) -> Result<()> {
+    forget_moved_entry(client, &spec.code).await?;
     crate::ops::tenant::add::add(reporter, (client, target), config, (spec, blueprint), settings, false)
         .await
         .with_context(|| format!("cannot provision tenant {} on the target", spec.code))?;
     prepare(reporter, client, &spec.code, source).await
+}
+
+/// Deletes the `moved` entry an earlier move away from this server left
+/// (its backup history is kept, detached, as `tenant remove` keeps it).
+async fn forget_moved_entry(client: &mut Client, code: &TenantCode) -> Result<()> {
+    let tx = client.transaction().await?;
+    let old = crate::store::registry::snapshot(&tx, Some(code)).await?.into_iter().next();
+    if let Some(old) = old.filter(|t| t.status == "moved") {
+        crate::ops::backup::keep_history(&tx, old.id).await?;
+        crate::store::registry::remove(&tx, code).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Empties the new copy (its administrator and any rows its versions
