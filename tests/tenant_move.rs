@@ -503,3 +503,19 @@ fn an_offline_move_killed_after_provisioning_is_finished_by_a_rerun() {
     assert_eq!(contents(b, "mv7"), before);
     assert_eq!(traces(a, "mv7"), ["move done", "registry moved"]);
 }
+
+#[test]
+fn a_move_needs_declared_servers_and_a_sane_max_freeze() {
+    let ws = Workspace::new("");
+    Run::new()
+        .in_workspace(&ws)
+        .args(["tenant", "move", "lic", "--to", "b"])
+        .status(2)
+        .one_line_error()
+        .stderr_has("tenant move needs the servers in tenants.toml: declare [servers.<name>]");
+    let ws = Workspace::new("[servers.a]\nurl_env = \"A_URL\"\n[servers.b]\nurl_env = \"B_URL\"\n");
+    let run = |args: &[&str]| Run::new().in_workspace(&ws).args(["tenant", "move", "lic"]).args(args.to_vec());
+    run(&["--to", "b", "--max-freeze", "0"]).status(2).one_line_error().stderr_has("--max-freeze 0: give a number");
+    run(&["--to", "c"]).status(2).one_line_error();
+    run(&["--to", "b", "--abort", "--offline"]).status(2);
+}
