@@ -155,7 +155,8 @@ async fn live(
     let code = request.code;
     reporter.step(&format!("freezing writes of tenant {code} on server {} and switching", from.name));
     let slot = replicate::object_name(code);
-    let copy = Copy::Live { slot: &slot };
+    let flusher = from.target.connect().await?;
+    let copy = Copy::Live { slot: &slot, flusher: &flusher };
     freeze::freeze_and_switch((src, dst), code, relations, copy, Some(request.max_freeze)).await
 }
 

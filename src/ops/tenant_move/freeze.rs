@@ -31,8 +31,9 @@ use crate::model::tenant::TenantCode;
 
 /// What happens between the freeze and the comparison.
 pub enum Copy<'a> {
-    /// Wait until the subscription through this slot has applied everything.
-    Live { slot: &'a str },
+    /// Wait until the subscription through this slot has applied everything;
+    /// `flusher` is another session on the source (see [`applied`]).
+    Live { slot: &'a str, flusher: &'a Client },
     /// Copy now, from the frozen transaction's snapshot (`--offline`).
     Dump(&'a super::offline::Dump<'a>),
 }
@@ -92,9 +93,9 @@ pub async fn freeze_and_switch(
     let lock = format!("LOCK TABLE {} IN EXCLUSIVE MODE", tables.join(", "));
     clock.step("locking the tenant's tables against writes", async { Ok(src.batch_execute(&lock).await?) }).await?;
     match copy {
-        Copy::Live { slot } => {
+        Copy::Live { slot, flusher } => {
             let waiting = "waiting for the target to apply the source's last changes";
-            clock.step(waiting, applied(&src, slot)).await?;
+            clock.step(waiting, applied(&src, flusher, slot)).await?;
         }
         Copy::Dump(dump) => dump.run(&src).await?,
     }
@@ -122,8 +123,12 @@ pub async fn freeze_and_switch(
 
 /// Waits until the subscriber has confirmed the slot up to the source's
 /// current WAL position, which (tables locked) covers every tenant write.
-async fn applied(src: &Transaction<'_>, slot: &str) -> Result<()> {
+/// The walsender sends only flushed WAL: on a server with asynchronous
+/// commits the last writes may wait for the WAL writer, so a one-xid
+/// transaction committed synchronously by `flusher` flushes them now.
+async fn applied(src: &Transaction<'_>, flusher: &Client, slot: &str) -> Result<()> {
     let lsn: String = src.query_one("SELECT pg_catalog.pg_current_wal_lsn()::text", &[]).await?.get(0);
+    flusher.batch_execute("SET synchronous_commit = on; SELECT pg_catalog.txid_current()").await?;
     loop {
         let done: bool = src.query_one(include_str!("sql/slot_confirmed.sql"), &[&slot, &lsn]).await?.get(0);
         if done {
