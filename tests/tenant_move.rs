@@ -228,8 +228,12 @@ fn a_move_with_an_application_writing_loses_and_duplicates_nothing() {
     stop.store(true, Ordering::SeqCst);
     writer.join().unwrap();
     let (ok, failed) = (ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
-    eprintln!("application inserts: {ok} succeeded, {failed} failed (after the switch, on the read-only source)");
     let doc = out.json();
+    eprintln!(
+        "application inserts: {ok} succeeded, {failed} failed (after the switch, on the read-only source); \
+         writes frozen {} ms",
+        doc["freeze_ms"]
+    );
     assert_documented(&doc);
     assert_eq!(doc["outcome"], "moved", "{doc}");
     assert_eq!(doc["logins_missing"], serde_json::json!([login]), "{doc}");
