@@ -458,7 +458,12 @@ fn sequences_are_where_the_sources_were_at_the_switch() {
         "INSERT INTO mv5_schema.counters (label) SELECT 'c' || g FROM generate_series(1, 25) AS g;
          SELECT nextval('mv5_schema.ticket_numbers') FROM generate_series(1, 7)",
     );
-    move_run(&fleet, &ws, "mv5", &["--keep-source"]).success();
+    move_run(&fleet, &ws, "mv5", &["--keep-source"])
+        .stdout_regex(concat!(
+            r"moved tenant mv5 from server a to server b: 26 rows, writes frozen \d+ ms \(\d+ ms [a-z' ]+\), ",
+            r"in [0-9.]+ s; the copy on server a is kept, read-only for mv5_app\n"
+        ))
+        .success();
     let positions = sequences(a, "mv5");
     assert_eq!(positions.len(), 2, "{positions:?}");
     assert_eq!(sequences(b, "mv5"), positions);

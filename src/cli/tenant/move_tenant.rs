@@ -111,7 +111,11 @@ fn report(ctx: &Context, code: &TenantCode, done: &Moved, seconds: f64) -> Resul
                 ),
                 (None, false) => format!("the copy on server {from} was dropped"),
             };
-            let frozen = done.freeze_ms.map_or(String::new(), |ms| format!(", writes frozen {ms} ms"));
+            let frozen = match (done.freeze_ms, &done.slowest) {
+                (Some(ms), Some((step, longest))) => format!(", writes frozen {ms} ms ({longest} ms {step})"),
+                (Some(ms), None) => format!(", writes frozen {ms} ms"),
+                (None, _) => String::new(),
+            };
             ctx.printer.line(format!(
                 "{} tenant {} from server {from} to server {to}: {}{frozen}, in {seconds:.1} s; {source}",
                 good("moved"),

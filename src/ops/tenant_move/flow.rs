@@ -53,7 +53,7 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
             Ok(frozen) => frozen,
             Err(e) => return Err(after_failed_freeze(&mut src, &mut dst, code, from, e).await),
         };
-        (done.rows, done.freeze_ms) = (frozen.rows, Some(frozen.freeze_ms));
+        (done.rows, done.freeze_ms, done.slowest) = (frozen.rows, Some(frozen.freeze_ms), frozen.slowest);
         done.steps.push(Step::Switched);
         failpoint::hit("tenant_move.after_switch");
     } else {
@@ -353,5 +353,6 @@ fn moved(outcome: Outcome, from: &str, to: &str) -> Moved {
         backup: None,
         missing_logins: Vec::new(),
         kept_source: false,
+        slowest: None,
     }
 }

@@ -39,20 +39,36 @@ pub enum Copy<'a> {
 }
 
 /// A switched move.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Frozen {
     pub freeze_ms: u64,
     pub rows: u64,
+    /// The step of the freeze that took longest, and its milliseconds.
+    pub slowest: Option<(String, u64)>,
 }
 
 /// Bounds each step by what is left of `--max-freeze` (none for `--offline`).
 struct Clock {
     started: Instant,
     limit: Option<Duration>,
+    /// The step that took longest so far, and its milliseconds.
+    slowest: std::sync::Mutex<Option<(String, u64)>>,
 }
 
 impl Clock {
     async fn step<T>(&self, what: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+        let started = Instant::now();
+        let done = self.bounded(what, work).await;
+        if let Ok(mut slowest) = self.slowest.lock() {
+            let ms = started.elapsed().as_millis() as u64;
+            if slowest.as_ref().is_none_or(|(_, longest)| ms > *longest) {
+                *slowest = Some((what.to_owned(), ms));
+            }
+        }
+        done
+    }
+
+    async fn bounded<T>(&self, what: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
         let Some(limit) = self.limit else { return work.await };
         let left = limit.saturating_sub(self.started.elapsed());
         let too_long =
@@ -82,7 +98,7 @@ pub async fn freeze_and_switch(
     copy: Copy<'_>,
     max_freeze: Option<Duration>,
 ) -> Result<Frozen> {
-    let clock = Clock { started: Instant::now(), limit: max_freeze };
+    let clock = Clock { started: Instant::now(), limit: max_freeze, slowest: Default::default() };
     let src = source.transaction().await?;
     let dst = target.transaction().await?;
     let bound = max_freeze.map_or("0".to_owned(), |d| d.as_millis().max(1).to_string());
@@ -118,7 +134,8 @@ pub async fn freeze_and_switch(
     let freeze_ms = clock.started.elapsed().as_millis() as u64;
     // The source said `moved`: the target's activation is what a re-run completes.
     dst.commit().await?;
-    Ok(Frozen { freeze_ms, rows: relations::total_rows(&ours) })
+    let slowest = clock.slowest.lock().ok().and_then(|s| s.clone());
+    Ok(Frozen { freeze_ms, rows: relations::total_rows(&ours), slowest })
 }
 
 /// Waits until the subscriber has confirmed the slot up to the source's

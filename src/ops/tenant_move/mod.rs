@@ -111,6 +111,8 @@ pub struct Moved {
     pub missing_logins: Vec<String>,
     /// The source copy was kept (`--keep-source`).
     pub kept_source: bool,
+    /// The freeze's longest step and its milliseconds.
+    pub slowest: Option<(String, u64)>,
 }
 
 /// Where `code` is among `servers`, for a move to `to`.

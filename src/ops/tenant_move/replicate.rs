@@ -149,7 +149,10 @@ pub async fn catch_up(
     reporter.copy_started(estimate);
     let (mut last, mut since) = ((0u64, -1i64, -1i64), Instant::now());
     let mut warned_errors = 0i64;
-    let mut ready_at: Option<String> = None;
+    // Confirmed twice: up to where the source was once every table was
+    // ready, then up to where it was at that confirmation, so the freeze
+    // starts with at most one poll's worth of writes left to apply.
+    let (mut ready_at, mut confirmations): (Option<String>, u8) = (None, 0);
     loop {
         let progress = target.query_opt(include_str!("sql/subscription_progress.sql"), &[&name]).await?;
         let Some(progress) = progress else {
@@ -171,12 +174,16 @@ pub async fn catch_up(
             ));
         }
         if syncing == 0 && tables_count > 0 {
-            let at = ready_at.get_or_insert(current);
+            let at = ready_at.get_or_insert(current.clone());
             let confirmed: bool =
                 source.query_one(include_str!("sql/slot_confirmed.sql"), &[&name, &*at]).await?.get(0);
-            if confirmed {
+            if confirmed && confirmations == 1 {
                 reporter.copy_finished();
                 return Ok(());
+            }
+            if confirmed {
+                (ready_at, confirmations) = (Some(current), 1);
+                continue;
             }
         }
         let now = (rows, syncing, lag);
