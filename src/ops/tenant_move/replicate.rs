@@ -204,9 +204,7 @@ pub async fn catch_up(
 
 /// The live rows the statistics count in `tables` (an estimate for the bar).
 async fn live_rows(client: &Client, tables: &[String]) -> Result<u64> {
-    let sql = "SELECT coalesce(sum(n_live_tup), 0)::bigint FROM pg_catalog.pg_stat_user_tables \
-               WHERE relid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) AS t)";
-    let rows: i64 = client.query_one(sql, &[&tables]).await?.get(0);
+    let rows: i64 = client.query_one(include_str!("sql/live_rows.sql"), &[&tables]).await?.get(0);
     Ok(rows.max(0) as u64)
 }
 
@@ -229,12 +227,10 @@ pub async fn drop_all(source: &Client, target: Option<&Client>, code: &TenantCod
 /// Drops the move's slots on the source, waiting a little for a walsender
 /// that is still letting go of one (the subscription was just disabled).
 async fn drop_slots(source: &Client, name: &str, sync_slots: &str) -> Result<()> {
-    let remaining =
-        "SELECT count(*) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 OR ($2 <> '' AND slot_name LIKE $2)";
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         source.query(include_str!("sql/slot_drop.sql"), &[&name, &sync_slots]).await?;
-        let left: i64 = source.query_one(remaining, &[&name, &sync_slots]).await?.get(0);
+        let left: i64 = source.query_one(include_str!("sql/slots_left.sql"), &[&name, &sync_slots]).await?.get(0);
         if left == 0 {
             return Ok(());
         }

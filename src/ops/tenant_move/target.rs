@@ -22,9 +22,10 @@ use crate::store::registry::Registered;
 /// The spec that rebuilds `tenant` elsewhere: its registry identity, the
 /// attributes recorded with it, and tenants.toml's partition overrides.
 pub async fn spec_of(source: &Client, tenant: &Registered, config: &Config) -> Result<TenantSpec> {
-    let sql = "SELECT substr(config_key, 11), config_value #>> '{}' FROM shared.tenant_config \
-               WHERE tenant_id = $1 AND config_key LIKE 'attribute.%'";
-    let rows = source.query(sql, &[&tenant.id]).await.context("cannot read the tenant's attributes")?;
+    let rows = source
+        .query(include_str!("sql/attributes.sql"), &[&tenant.id])
+        .await
+        .context("cannot read the tenant's attributes")?;
     let attributes = rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1).unwrap_or_default()));
     Ok(TenantSpec {
         code: tenant.code.clone(),
@@ -50,9 +51,10 @@ pub async fn check_free(target: &Client, code: &TenantCode, server: &str) -> Res
             )))
         }
     }
-    let kept = "SELECT to_regclass(format('audit.%I', $1::text)) IS NOT NULL OR \
-                EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $2)";
-    let found: bool = target.query_one(kept, &[&code.audit_log_name(), &code.schema_name()]).await?.get(0);
+    let found: bool = target
+        .query_one(include_str!("sql/leftovers.sql"), &[&code.audit_log_name(), &code.schema_name()])
+        .await?
+        .get(0);
     match found {
         true => Err(failed(format!(
             "server {server} still has schema {} or audit.{} (a source copy kept by an earlier move, or a log kept \
@@ -121,10 +123,7 @@ async fn prepare(
             }
         }
     }
-    // The TRUNCATE guard of new audit partitions (statement triggers are not
-    // cloned); a pack that audits nothing has no log to guard.
-    let guard = "SELECT audit.ensure_audit_log($1) WHERE to_regclass(format('audit.%I', $2::text)) IS NOT NULL";
-    tx.execute(guard, &[&code.as_str(), &code.audit_log_name()]).await?;
+    tx.execute(include_str!("sql/audit_guards.sql"), &[&code.as_str(), &code.audit_log_name()]).await?;
     let tables = Relations::read(&tx, code).await?.tables;
     if !tables.is_empty() {
         // replica: the audit log's append-only guards do not fire for this copy's own emptying.
