@@ -49,7 +49,7 @@ pub const ALL: &[&str] = &[
     "keys.after_batch",
     // retention run
     "retention.after_batch",
-    // tenant move (tests/tenant_move.rs: two servers, so not in tests/crash.rs)
+    // tenant move (tests/tenant_move_crash.rs: two servers, so not in tests/crash.rs)
     "tenant_move.after_provision",
     "tenant_move.after_publication",
     "tenant_move.after_subscription",

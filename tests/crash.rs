@@ -280,7 +280,7 @@ fn in_parallel<T: Send, R: Send>(jobs: Vec<T>, work: impl Fn(T) -> R + Sync) -> 
 }
 
 /// Points of an operation across two servers: their crash scenarios are
-/// tests/tenant_move.rs's, which kills a move at each of them.
+/// tests/tenant_move_crash.rs's, which kills a move at each of them.
 const ON_TWO_SERVERS: &str = "tenant_move.";
 
 #[test]

@@ -1,85 +1,18 @@
 //! `tenant move` between two servers of a test fleet (tests/support/servers.rs):
 //! a live move with an application writing all along (nothing lost or
-//! duplicated: counts and checksums), a move killed at every failpoint
-//! (the source stays usable; a re-run finishes it, `--abort` removes every
-//! trace, both compared with an uninterrupted move), and `--offline`.
-//!
-//! The moves of this binary run one at a time ([`SERIAL`]): they share two
-//! clusters, and each takes replication slots and workers there.
+//! duplicated: counts and checksums), `--offline`, a freeze past
+//! `--max-freeze`, sequences, and the refusals. A move killed at every
+//! failpoint is tests/tenant_move_crash.rs's.
 
 mod support;
+mod tenant_move_common;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use support::access::PASSWORD;
-use support::servers::{Fleet, FleetServer};
+use support::servers::Fleet;
 use support::{Run, Workspace};
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A workspace declaring the fleet's servers, and tenant `code` created on
-/// server a with some rows in a plain table, a partitioned one and the
-/// audit log.
-fn tenant_on_a(fleet: &Fleet, code: &str) -> Workspace {
-    let ws = Workspace::new(&fleet.servers_toml());
-    let a = fleet.server("a");
-    Run::new().in_workspace(&ws).args(["--database-url", &a.url, "tenant", "add", code, "--name", code]).success();
-    a.execute(&format!(
-        "INSERT INTO {code}_schema.user_events (event_type, \"timestamp\") \
-         SELECT 'seed', localtimestamp - g * interval '1 hour' FROM generate_series(1, 40) AS g;
-         INSERT INTO {code}_schema.roles (role_name, role_description) SELECT 'r' || g, 'seed' FROM generate_series(1, 5) AS g"
-    ));
-    ws
-}
-
-fn move_run(fleet: &Fleet, ws: &Workspace, code: &str, extra: &[&str]) -> Run {
-    fleet.provision(ws).args(["tenant", "move", code, "--to", "b"]).args(extra)
-}
-
-/// Rows and checksum of every table of the tenant (schema and audit log) on one server.
-fn contents(server: &FleetServer, code: &str) -> Vec<String> {
-    server.strings(&format!(
-        "SELECT c.oid::regclass::text || ' ' || (xpath('/row/x/text()', query_to_xml(format( \
-           'SELECT count(*) || '':'' || coalesce(sum(hashtextextended(r::text, 0)), 0) AS x FROM %s r', c.oid::regclass), \
-           false, true, '')))[1]::text \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
-           AND (n.nspname = '{code}_schema' OR (n.nspname = 'audit' AND c.relname = '{code}_audit_log')) \
-         ORDER BY 1"
-    ))
-}
-
-/// Every sequence of the tenant (schema and audit log) with its position.
-fn sequences(server: &FleetServer, code: &str) -> Vec<String> {
-    server.strings(&format!(
-        "SELECT c.oid::regclass::text || ' ' || coalesce(pg_sequence_last_value(c.oid)::text, 'unused') \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind = 'S' AND (n.nspname = '{code}_schema' OR c.relname LIKE '{code}\\_audit\\_log%') ORDER BY 1"
-    ))
-}
-
-/// What a move may leave behind on a server: publications, subscriptions,
-/// slots, the tenant's schema and audit log, its registry entry and move row.
-fn traces(server: &FleetServer, code: &str) -> Vec<String> {
-    server.strings(&format!(
-        "SELECT 'publication ' || pubname FROM pg_publication \
-         UNION ALL SELECT 'subscription ' || subname FROM pg_subscription s \
-           JOIN pg_database d ON d.oid = s.subdbid AND d.datname = current_database() \
-         UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots WHERE database = current_database() \
-         UNION ALL SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname = '{code}_schema' \
-         UNION ALL SELECT 'audit log ' || relname FROM pg_class WHERE oid = to_regclass('audit.{code}_audit_log') \
-         UNION ALL SELECT 'registry ' || status FROM shared.tenants WHERE tenant_code = '{code}' \
-         UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname IN ('{code}_owner', '{code}_app', '{code}_ro') \
-         UNION ALL SELECT 'move ' || step || CASE WHEN finished_at IS NULL THEN ' unfinished' ELSE '' END \
-           FROM shared.tenant_moves WHERE tenant_code = '{code}' \
-         ORDER BY 1"
-    ))
-}
+use tenant_move_common::*;
 
 #[test]
 fn a_live_move_keeps_every_row_and_switches_the_registries() {
@@ -122,71 +55,6 @@ fn a_live_move_keeps_every_row_and_switches_the_registries() {
     assert_eq!(contents(a, "mv1"), before);
     assert_eq!(a.scalar("SELECT status::text FROM shared.tenants WHERE tenant_code = 'mv1'"), "active");
     assert_eq!(b.scalar("SELECT status::text FROM shared.tenants WHERE tenant_code = 'mv1'"), "moved");
-}
-
-/// The document has exactly the keys of docs/json.md's `tenant_move` shape,
-/// with values of their types (tests/json_schema.rs checks the other shapes).
-fn assert_documented(doc: &serde_json::Value) {
-    let text = std::fs::read_to_string(support::repo().join("docs/json.md")).unwrap();
-    let body = text.split("```json shape=tenant_move\n").nth(1).and_then(|t| t.split("```").next()).expect("the shape");
-    let shape: serde_json::Value = serde_json::from_str(body).unwrap();
-    let (shape, doc) = (shape.as_object().unwrap(), doc.as_object().expect("an object"));
-    let mut keys: Vec<&String> = doc.keys().collect();
-    let mut documented: Vec<&String> = shape.keys().collect();
-    keys.sort();
-    documented.sort();
-    assert_eq!(keys, documented);
-    for (key, types) in shape {
-        let value = &doc[key];
-        let fits = |t: &str| match t {
-            "string" => value.is_string(),
-            "integer" => value.is_i64() || value.is_u64(),
-            "number" => value.is_number(),
-            "boolean" => value.is_boolean(),
-            "object" => value.is_object(),
-            "null" => value.is_null(),
-            _ => false,
-        };
-        let ok = match types {
-            serde_json::Value::String(types) => types.split('|').any(fits),
-            _ => value.as_array().is_some_and(|items| items.iter().all(|v| v.is_string())),
-        };
-        assert!(ok, "{key}: {value} is not {types}");
-    }
-}
-
-/// A LOGIN role on server a granted `<code>_app` there (`tenant grant`).
-fn app_login_on_a(fleet: &Fleet, ws: &Workspace, code: &str) -> String {
-    let a = fleet.server("a");
-    let login = format!("login_{}_{code}", a.db);
-    a.execute(&format!("CREATE ROLE {login} LOGIN PASSWORD '{PASSWORD}'"));
-    Run::new().in_workspace(ws).args(["--database-url", &a.url, "tenant", "grant", code, &login]).success();
-    login
-}
-
-/// Connects to the database at `url` as `login`.
-async fn connect_as(url: &str, login: &str) -> tokio_postgres::Client {
-    let url = support::with_user(url, login, PASSWORD);
-    let target = provision::resolve(Some(&url), &|_| None).unwrap().expect("a target");
-    target.connect().await.expect("connect as the login")
-}
-
-/// One insert as the application does it: its tenant id set for the transaction.
-async fn app_insert(
-    client: &tokio_postgres::Client,
-    tenant_id: &str,
-    marker: &str,
-) -> Result<(), tokio_postgres::Error> {
-    let code = marker.split('-').next().unwrap_or_default();
-    let sql = format!(
-        "BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true); \
-         INSERT INTO {code}_schema.user_events (event_type, \"timestamp\") VALUES ('{marker}', localtimestamp); COMMIT"
-    );
-    let result = client.batch_execute(&sql).await;
-    if result.is_err() {
-        client.batch_execute("ROLLBACK").await.expect("end the failed transaction");
-    }
-    result
 }
 
 #[test]
@@ -272,128 +140,6 @@ fn an_offline_move_copies_with_pg_dump_and_keeps_a_read_only_source() {
         app_insert(&client, &tenant_id, "mv3-late").await.map_err(|e| e.code().cloned())
     });
     assert_eq!(refused, Err(Some(tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)));
-}
-
-/// Every failpoint of a move, in the order a move reaches them.
-fn move_points() -> Vec<&'static str> {
-    provision::failpoint::ALL.iter().copied().filter(|p| p.starts_with("tenant_move.")).collect()
-}
-
-/// Before the switch the source is authoritative.
-fn before_switch(point: &str) -> bool {
-    !matches!(point, "tenant_move.after_switch" | "tenant_move.after_cleanup")
-}
-
-/// One server's state of tenant `code` with the code replaced by `X` and
-/// UUIDs masked, so two tenants' moves compare: traces, rows per table, and
-/// the catalog of the schema and audit log.
-fn normalized(server: &FleetServer, code: &str) -> Vec<String> {
-    let catalog = include_str!("sql/catalog_snapshot.sql").trim_end().trim_end_matches(';').to_owned();
-    let objects = server.strings(&format!(
-        "SELECT x FROM ({catalog}) s(x) WHERE x LIKE '{code}\\_schema.%' OR x LIKE 'audit.{code}\\_audit\\_log%'"
-    ));
-    let rows = contents(server, code).into_iter().map(|r| r.split(':').next().unwrap_or_default().to_owned());
-    let uuid = regex::Regex::new("[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}").unwrap();
-    let mut all: Vec<String> = traces(server, code)
-        .into_iter()
-        .chain(rows)
-        .chain(objects)
-        .map(|line| uuid.replace_all(&line.replace(code, "X"), "<uuid>").into_owned())
-        .collect();
-    all.sort();
-    all
-}
-
-/// The tenant is fully usable on server a: registered active, its rows
-/// readable and a write through the application's login accepted (rolled
-/// back, so the row counts stay comparable).
-fn assert_usable_on_a(fleet: &Fleet, code: &str, login: &str) {
-    let a = fleet.server("a");
-    assert_eq!(a.scalar(&format!("SELECT status::text FROM shared.tenants WHERE tenant_code = '{code}'")), "active");
-    let tenant_id = a.scalar(&format!("SELECT tenant_id::text FROM shared.tenants WHERE tenant_code = '{code}'"));
-    support::runtime().block_on(async {
-        let client = connect_as(&a.url, login).await;
-        let sql = format!(
-            "BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true); \
-             INSERT INTO {code}_schema.user_events (event_type, \"timestamp\") VALUES ('probe', localtimestamp)"
-        );
-        client.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{code}: the application cannot write on a: {e:?}"));
-        let seen = client.query_one(&format!("SELECT count(*) FROM {code}_schema.user_events"), &[]).await.unwrap();
-        assert!(seen.get::<_, i64>(0) > 40, "{code}: the application reads its rows");
-        client.batch_execute("ROLLBACK").await.unwrap();
-    });
-}
-
-/// Runs the move armed to die at `point`; the run must abort there.
-fn killed_at(fleet: &Fleet, ws: &Workspace, code: &str, point: &str) {
-    let out = move_run(fleet, ws, code, &[]).env(provision::failpoint::VARIABLE, point).output();
-    assert_ne!(out.code, 0, "{point}: the move was not killed:\n{}", out.stderr);
-    assert!(out.stderr.contains(&format!("failpoint {point}: aborting")), "{point}:\n{}", out.stderr);
-}
-
-#[test]
-fn a_move_killed_at_every_step_is_finished_by_a_rerun_or_undone_by_abort() {
-    let _serial = serial();
-    let fleet = Fleet::shared(2);
-    let (a, b) = (fleet.server("a"), fleet.server("b"));
-    let ws = tenant_on_a(&fleet, "mvref");
-    app_login_on_a(&fleet, &ws, "mvref");
-    move_run(&fleet, &ws, "mvref", &[]).success();
-    let expected = (normalized(a, "mvref"), normalized(b, "mvref"));
-    assert!(
-        expected.1.len() > 200 && expected.1.iter().any(|l| l.starts_with("X_schema.users col")),
-        "{:?}",
-        expected.1
-    );
-    let points = move_points();
-    assert_eq!(points.len(), 6, "{points:?}");
-    for (i, point) in points.iter().enumerate() {
-        // A re-run finishes the move.
-        let code = format!("mvr{i}");
-        let ws = tenant_on_a(&fleet, &code);
-        let login = app_login_on_a(&fleet, &ws, &code);
-        killed_at(&fleet, &ws, &code, point);
-        if before_switch(point) {
-            assert_usable_on_a(&fleet, &code, &login);
-            // A copy being filled (`moving`, or not yet registered) makes no server's verify fail.
-            for server in [a, b] {
-                Run::new().in_workspace(&ws).args(["--database-url", &server.url, "verify"]).success();
-            }
-        } else {
-            assert_eq!(
-                b.scalar(&format!("SELECT status::text FROM shared.tenants WHERE tenant_code = '{code}'")),
-                "active"
-            );
-        }
-        move_run(&fleet, &ws, &code, &[]).success();
-        assert_eq!((normalized(a, &code), normalized(b, &code)), expected, "{point}: re-run");
-
-        // --abort undoes it (before the switch) or refuses (after it).
-        let code = format!("mva{i}");
-        let ws = tenant_on_a(&fleet, &code);
-        let login = app_login_on_a(&fleet, &ws, &code);
-        let before = contents(a, &code);
-        killed_at(&fleet, &ws, &code, point);
-        if before_switch(point) {
-            move_run(&fleet, &ws, &code, &["--abort"]).success();
-            let roles = [format!("role {code}_app"), format!("role {code}_owner"), format!("role {code}_ro")];
-            let kept = [
-                vec![format!("audit log {code}_audit_log"), "registry active".to_owned()],
-                roles.to_vec(),
-                vec![format!("schema {code}_schema")],
-            ]
-            .concat();
-            assert_eq!(traces(a, &code), kept, "{point}: abort leaves the source as it was");
-            assert_eq!(traces(b, &code), Vec::<String>::new(), "{point}: abort leaves nothing on the target");
-            assert_eq!(contents(a, &code), before, "{point}");
-            assert_usable_on_a(&fleet, &code, &login);
-        } else {
-            let refused = move_run(&fleet, &ws, &code, &["--abort"]).status(1);
-            assert!(refused.stderr.contains("is past its switch"), "{point}:\n{}", refused.stderr);
-            move_run(&fleet, &ws, &code, &[]).success();
-            assert_eq!((normalized(a, &code), normalized(b, &code)), expected, "{point}: re-run after a refused abort");
-        }
-    }
 }
 
 #[test]
@@ -486,31 +232,6 @@ fn a_tenant_another_process_works_on_is_not_moved() {
     });
     assert_eq!(traces(a, "mv6"), before);
     assert_eq!(b.registered(), Vec::<String>::new(), "nothing was provisioned on b");
-}
-
-#[test]
-fn an_offline_move_killed_after_provisioning_is_finished_by_a_rerun() {
-    let _serial = serial();
-    let fleet = Fleet::shared(2);
-    let (a, b) = (fleet.server("a"), fleet.server("b"));
-    let ws = tenant_on_a(&fleet, "mv7");
-    let login = app_login_on_a(&fleet, &ws, "mv7");
-    let before = contents(a, "mv7");
-    let out = move_run(&fleet, &ws, "mv7", &["--offline"])
-        .env(provision::failpoint::VARIABLE, "tenant_move.after_provision")
-        .output();
-    assert!(out.stderr.contains("failpoint tenant_move.after_provision: aborting"), "{}", out.stderr);
-    assert_usable_on_a(&fleet, "mv7", &login);
-    assert_eq!(
-        traces(a, "mv7").iter().filter(|t| t.starts_with("move")).collect::<Vec<_>>(),
-        ["move provisioned unfinished"]
-    );
-    // The re-run goes on offline, as recorded, without being told again.
-    let doc = move_run(&fleet, &ws, "mv7", &["--json"]).success().json();
-    assert_eq!(doc["resumed_from"], "provisioned", "{doc}");
-    assert_eq!(doc["steps"], serde_json::json!(["switched", "cleaned", "done"]), "{doc}");
-    assert_eq!(contents(b, "mv7"), before);
-    assert_eq!(traces(a, "mv7"), ["move done", "registry moved"]);
 }
 
 #[test]
