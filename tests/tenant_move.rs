@@ -249,3 +249,24 @@ fn a_move_needs_declared_servers_and_a_sane_max_freeze() {
     run(&["--to", "c"]).status(2).one_line_error();
     run(&["--to", "b", "--abort", "--offline"]).status(2);
 }
+
+#[test]
+fn the_sources_password_reaches_the_subscription_but_no_output() {
+    let _serial = serial();
+    let fleet = Fleet::shared(2);
+    let b = fleet.server("b");
+    let ws = tenant_on_a(&fleet, "mv8");
+    // The test clusters trust local connections: the password is carried, never checked.
+    let secret = "s3cret-move-pw";
+    let mut run = Run::new().in_workspace(&ws);
+    for server in &fleet.servers {
+        run = run.env(&server.variable(), support::with_user(&server.url, "postgres", secret));
+    }
+    let out = run.args(["--verbose", "tenant", "move", "mv8", "--to", "b", "--keep-source"]).success();
+    assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret), "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        b.scalar("SELECT count(*)::text FROM pg_subscription"),
+        "0",
+        "the subscription (and its conninfo) is gone"
+    );
+}

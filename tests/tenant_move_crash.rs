@@ -54,7 +54,9 @@ fn a_move_killed_at_every_step_is_finished_by_a_rerun_or_undone_by_abort() {
         let before = contents(a, &code);
         killed_at(&fleet, &ws, &code, point);
         if before_switch(point) {
-            move_run(&fleet, &ws, &code, &["--abort"]).success();
+            let doc = move_run(&fleet, &ws, &code, &["--abort", "--json"]).success().json();
+            assert_documented(&doc);
+            assert_eq!((doc["outcome"].as_str(), doc["from"].as_str()), (Some("aborted"), Some("a")), "{doc}");
             let roles = [format!("role {code}_app"), format!("role {code}_owner"), format!("role {code}_ro")];
             let kept = [
                 vec![format!("audit log {code}_audit_log"), "registry active".to_owned()],
