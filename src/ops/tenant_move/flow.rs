@@ -186,9 +186,17 @@ async fn after_failed_freeze(
     from: &Side,
     error: anyhow::Error,
 ) -> anyhow::Error {
-    let switched = state::read(&*src, code).await.ok().flatten().is_none_or(|r| r.step >= Step::Switched);
-    if switched {
-        return error.context(format!("tenant {code} was switched; re-run the same command to finish the move"));
+    match state::read(&*src, code).await {
+        Err(unknown) => {
+            return error.context(format!(
+                "tenant {code}: whether the switch happened could not be read ({unknown:#}); re-run the same command, \
+                 which finishes the move or resumes it"
+            ))
+        }
+        Ok(recorded) if recorded.as_ref().is_none_or(|r| r.step >= Step::Switched) => {
+            return error.context(format!("tenant {code} was switched; re-run the same command to finish the move"))
+        }
+        Ok(_) => {}
     }
     match abort_both(src, dst, code).await {
         Ok(()) => failed(format!(
