@@ -50,6 +50,10 @@ fn a_live_move_keeps_every_row_and_switches_the_registries() {
         Run::new().in_workspace(&ws).args(["--database-url", &server.url, "verify"]).success();
         Run::new().in_workspace(&ws).args(["--database-url", &server.url, "status"]).success();
     }
+    // `up` on the source, with the tenant declared, does not build it again there.
+    let declared = Workspace::new("[tenants.mv1]\nname = \"mv1\"\n");
+    Run::new().in_workspace(&declared).args(["--database-url", &a.url, "up"]).success();
+    assert_eq!(traces(a, "mv1"), ["move done", "registry moved"]);
     // And back: the moved entry on a gives way to the tenant coming home.
     fleet.provision(&ws).args(["tenant", "move", "mv1", "--to", "a", "--keep-source"]).success();
     assert_eq!(contents(a, "mv1"), before);
