@@ -49,6 +49,13 @@ pub const ALL: &[&str] = &[
     "keys.after_batch",
     // retention run
     "retention.after_batch",
+    // tenant move (tests/tenant_move_crash.rs: two servers, so not in tests/crash.rs)
+    "tenant_move.after_provision",
+    "tenant_move.after_publication",
+    "tenant_move.after_subscription",
+    "tenant_move.after_catch_up",
+    "tenant_move.after_switch",
+    "tenant_move.after_cleanup",
 ];
 
 /// Aborts the process if `name` is the armed failpoint (and this is the

@@ -279,10 +279,15 @@ fn in_parallel<T: Send, R: Send>(jobs: Vec<T>, work: impl Fn(T) -> R + Sync) -> 
     results.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Points of an operation across two servers: their crash scenarios are
+/// tests/tenant_move_crash.rs's, which kills a move at each of them.
+const ON_TWO_SERVERS: &str = "tenant_move.";
+
 #[test]
 fn every_failpoint_has_a_scenario() {
     let covered: Vec<&str> = SCENARIOS.iter().map(|s| s.point.split('@').next().unwrap()).collect();
-    let missing: Vec<&&str> = failpoint::ALL.iter().filter(|p| !covered.contains(p)).collect();
+    let missing: Vec<&&str> =
+        failpoint::ALL.iter().filter(|p| !covered.contains(p) && !p.starts_with(ON_TWO_SERVERS)).collect();
     assert!(missing.is_empty(), "failpoints without a crash scenario: {missing:?}");
     let unknown: Vec<&&str> = covered.iter().filter(|p| !failpoint::ALL.contains(p)).collect();
     assert!(unknown.is_empty(), "scenarios for unknown failpoints: {unknown:?}");

@@ -88,6 +88,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Tenant(TenantCommand::Render(args)) => tenant::render::run(ctx, &args),
         Command::Tenant(TenantCommand::Remove(args)) => tenant::remove::run(ctx, &args).await,
         Command::Tenant(TenantCommand::Activate(args)) => tenant::activate::run(ctx, &args).await,
+        Command::Tenant(TenantCommand::Move(args)) => tenant::move_tenant::run(ctx, &args).await,
         Command::Sandbox(command) => sandbox::run(ctx, command).await,
         Command::Blueprint(BlueprintCommand::List) => blueprint::list::run(ctx),
         Command::Blueprint(BlueprintCommand::Show(args)) => blueprint::show::run(ctx, &args),

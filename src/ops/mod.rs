@@ -29,6 +29,7 @@ pub mod steps;
 pub mod template_db;
 pub mod template_diff;
 pub mod tenant;
+pub mod tenant_move;
 pub mod up;
 pub mod upgrade;
 pub mod verify;

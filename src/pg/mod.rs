@@ -4,7 +4,6 @@
 
 pub mod connection;
 pub mod owned_ddl;
-pub mod pgbouncer;
 pub mod quote;
 pub mod sandbox;
 pub mod script;

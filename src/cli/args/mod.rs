@@ -124,7 +124,7 @@ pub enum Command {
     )]
     Partitions(PartitionsCommand),
 
-    /// Tenants: add, list, upgrade, repair, backup, render, grant, remove, activate.
+    /// Tenants: add, list, upgrade, repair, backup, render, grant, remove, activate, move.
     #[command(
         subcommand,
         after_help = "Example:\n  provision tenant add hdfc\n  provision tenant list\n  provision tenant upgrade --all --jobs 4"

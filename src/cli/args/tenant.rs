@@ -54,6 +54,12 @@ pub enum TenantCommand {
     /// Bring back a tenant deactivated by `tenant remove --keep-data`.
     #[command(after_help = "Example:\n  provision tenant activate icici")]
     Activate(TenantActivateArgs),
+
+    /// Move a schema tenant and its audit log to another declared server (logical replication, or pg_dump with --offline).
+    #[command(
+        after_help = "Example:\n  provision tenant move lic --to eu2\n  provision tenant move lic --to eu2 --offline --keep-source\n  provision tenant move lic --to eu2 --abort   # undo an unfinished move"
+    )]
+    Move(TenantMoveArgs),
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +121,30 @@ pub struct TenantRemoveArgs {
     /// Where the backup goes (default: ./<code>-<timestamp>.sql).
     #[arg(long, value_name = "FILE")]
     pub backup_out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantMoveArgs {
+    /// Tenant code.
+    pub code: String,
+    /// The server to move it to ([servers.<name>] in tenants.toml).
+    #[arg(long, value_name = "SERVER")]
+    pub to: String,
+    /// Copy with pg_dump | psql while the tenant's writes are frozen for the whole copy (no wal_level = logical needed).
+    #[arg(long)]
+    pub offline: bool,
+    /// Keep the source copy (read-only for the app role, registered `moved`) instead of dropping it after a backup.
+    #[arg(long)]
+    pub keep_source: bool,
+    /// The longest the tenant's writes may be frozen at the switch; past it the move aborts and unfreezes.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub max_freeze: f64,
+    /// Where the source copy's backup goes (default: ./<code>-<timestamp>.sql).
+    #[arg(long, value_name = "FILE", conflicts_with = "keep_source")]
+    pub backup_out: Option<std::path::PathBuf>,
+    /// Undo an unfinished move (before its switch): drop the target copy, subscription, publication and slot.
+    #[arg(long, conflicts_with_all = ["offline", "keep_source", "backup_out"])]
+    pub abort: bool,
 }
 
 #[derive(Debug, Args)]

@@ -40,6 +40,7 @@ pub fn shape(command: &Command) -> Shape {
         | Command::Blueprint(_)
         | Command::Completions(_)
         | Command::Man(_)
-        | Command::Routing(_) => Shape::Local,
+        | Command::Routing(_)
+        | Command::Tenant(TenantCommand::Move(_)) => Shape::Local,
     }
 }

@@ -5,6 +5,7 @@ pub(crate) mod add;
 pub(crate) mod backup;
 pub(crate) mod grant;
 pub(crate) mod list;
+pub(crate) mod move_tenant;
 pub(crate) mod remove;
 pub(crate) mod render;
 pub(crate) mod repair;

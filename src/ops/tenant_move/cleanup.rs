@@ -1,0 +1,73 @@
+//! After the switch: the source copy is dropped after a backup (unless
+//! `--keep-source`), exactly as `tenant remove` takes its final backup (in
+//! the dropping transaction, tables locked, under the tenant's lock), but
+//! the registry entry stays, `moved`, so the registry still says where the
+//! tenant went. The audit log goes too: the target holds it now, and the
+//! backup holds the source's copy. Also here: the logins a target lacks.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use tokio_postgres::Client;
+
+use super::state;
+use super::MoveReporter;
+use crate::model::tenant::TenantCode;
+use crate::ops::backup::{self, PgDump, Written};
+use crate::pg::connection::Target;
+use crate::store::registry;
+
+/// What dropping the source copy did.
+pub struct Dropped {
+    pub backup: Option<Written>,
+}
+
+/// Backs up and drops the source copy of `code`, then marks the move done,
+/// all in one transaction: a kill before its commit drops nothing.
+pub async fn drop_source(
+    reporter: &dyn MoveReporter,
+    lock_timeout: Duration,
+    (client, target): (&mut Client, &Target),
+    code: &TenantCode,
+    (pg_dump, out): (&PgDump, &Path),
+) -> Result<Dropped> {
+    let tenant = registry::snapshot(&*client, Some(code)).await?.into_iter().next();
+    let history = target.connect().await?;
+    let tx = crate::ops::provisioner::begin_locked(client, code, lock_timeout, reporter).await?;
+    let mut written = None;
+    if let Some(tenant) = tenant.filter(|t| t.schema_exists) {
+        backup::freeze(&tx, code).await?;
+        let started = Instant::now();
+        let result = backup::write(&tx, target, pg_dump, &tenant, out, lock_timeout).await;
+        if let Err(e) = backup::record(&history, &tenant, out, started.elapsed(), result.as_ref()).await {
+            reporter.warn(&format!("the backup of tenant {code} was not recorded in shared.backup_history: {e:#}"));
+        }
+        let done = result.map_err(|e| {
+            e.context(format!("backup of tenant {code} on the source failed; the source copy was kept"))
+        })?;
+        for warning in &done.warnings {
+            reporter.warn(warning);
+        }
+        written = Some(done);
+    }
+    for row in tx.query(include_str!("sql/copy_drop.sql"), &[&code.schema_name(), &code.audit_log_name()]).await? {
+        tx.batch_execute(row.get::<_, &str>(0)).await?;
+    }
+    // Another database of that cluster may still use them: then they stay.
+    crate::store::roles::drop(&tx, code).await?;
+    state::finish(&tx, code).await?;
+    tx.commit().await?;
+    Ok(Dropped { backup: written })
+}
+
+/// The logins granted the tenant's app or read-only role on the source but
+/// not on the target (roles are per cluster: a move does not carry them).
+pub async fn missing_logins(source: &Client, target: &Client, code: &TenantCode) -> Result<Vec<String>> {
+    let roles = vec![code.app_role(), code.ro_role()];
+    let logins = async |client: &Client| -> Result<Vec<String>> {
+        Ok(client.query(include_str!("sql/logins.sql"), &[&roles]).await?.iter().map(|r| r.get(0)).collect())
+    };
+    let (here, there) = (logins(source).await?, logins(target).await?);
+    Ok(here.into_iter().filter(|l| !there.contains(l)).collect())
+}
