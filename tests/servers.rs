@@ -195,10 +195,10 @@ fn a_server_given_as_a_libpq_service_is_reached_through_pg_service_conf() {
     let b = fleet.server("b");
     let query = b.url.split_once('?').map(|(_, q)| q).unwrap_or_default();
     let host = query.split('&').find_map(|kv| kv.strip_prefix("host=")).expect("a socket directory");
-    let ws = Workspace::new(&format!(
+    let ws = Workspace::new(
         "[servers.a]\nurl_env = \"A_DATABASE_URL\"\n[servers.b]\nservice = \"fleet_b\"\n\n\
-         [tenants.svc_b]\nname = \"B\"\nserver = \"b\"\n"
-    ));
+         [tenants.svc_b]\nname = \"B\"\nserver = \"b\"\n",
+    );
     let services = ws.path().join("pg_service.conf");
     std::fs::write(&services, format!("[fleet_b]\nhost={host}\nport=5432\ndbname={}\nuser=postgres\n", b.db)).unwrap();
     fleet.provision(&ws).env("PGSERVICEFILE", &services).args(["up", "--no-verify"]).success();
