@@ -47,8 +47,8 @@ fn a_live_move_keeps_every_row_and_switches_the_registries() {
     // A re-run has nothing left to do; both servers verify clean, the moved entry included.
     move_run(&fleet, &ws, "mv1", &[]).stdout("tenant mv1 is already on server b; nothing to move\n").success();
     for server in [a, b] {
-        Run::new().in_workspace(&ws).args(["--database-url", &server.url, "verify"]).success();
-        Run::new().in_workspace(&ws).args(["--database-url", &server.url, "status"]).success();
+        fleet.provision(&ws).args(["--server", &server.name, "verify"]).success();
+        fleet.provision(&ws).args(["--server", &server.name, "status"]).success();
     }
     // `up` on the source, with the tenant declared, does not build it again there.
     let declared = Workspace::new("[tenants.mv1]\nname = \"mv1\"\n");
@@ -203,7 +203,7 @@ fn sequences_are_where_the_sources_were_at_the_switch() {
     std::fs::write(pack.join("blueprint.toml"), "name = \"counters\"\ndescription = \"ids from sequences\"\n").unwrap();
     std::fs::write(pack.join("tenant/V1__counters.sql.tera"), COUNTERS).unwrap();
     let add = ["tenant", "add", "mv5", "--name", "mv5", "--blueprint", "counters"];
-    Run::new().in_workspace(&ws).args(["--database-url", &a.url]).args(add).success();
+    fleet.provision(&ws).args(["--server", "a"]).args(add).success();
     a.execute(
         "INSERT INTO mv5_schema.counters (label) SELECT 'c' || g FROM generate_series(1, 25) AS g;
          SELECT nextval('mv5_schema.ticket_numbers') FROM generate_series(1, 7)",

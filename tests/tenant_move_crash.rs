@@ -7,7 +7,6 @@ mod support;
 mod tenant_move_common;
 
 use support::servers::Fleet;
-use support::Run;
 use tenant_move_common::*;
 
 #[test]
@@ -36,7 +35,7 @@ fn a_move_killed_at_every_step_is_finished_by_a_rerun_or_undone_by_abort() {
             assert_usable_on_a(&fleet, &code, &login);
             // A copy being filled (`moving`, or not yet registered) makes no server's verify fail.
             for server in [a, b] {
-                Run::new().in_workspace(&ws).args(["--database-url", &server.url, "verify"]).success();
+                fleet.provision(&ws).args(["--server", &server.name, "verify"]).success();
             }
         } else {
             assert_eq!(

@@ -24,7 +24,7 @@ pub fn serial() -> MutexGuard<'static, ()> {
 pub fn tenant_on_a(fleet: &Fleet, code: &str) -> Workspace {
     let ws = Workspace::new(&fleet.servers_toml());
     let a = fleet.server("a");
-    Run::new().in_workspace(&ws).args(["--database-url", &a.url, "tenant", "add", code, "--name", code]).success();
+    fleet.provision(&ws).args(["--server", "a", "tenant", "add", code, "--name", code]).success();
     a.execute(&format!(
         "INSERT INTO {code}_schema.user_events (event_type, \"timestamp\") \
          SELECT 'seed', localtimestamp - g * interval '1 hour' FROM generate_series(1, 40) AS g;
@@ -113,7 +113,7 @@ pub fn app_login_on_a(fleet: &Fleet, ws: &Workspace, code: &str) -> String {
     let a = fleet.server("a");
     let login = format!("login_{}_{code}", a.db);
     a.execute(&format!("CREATE ROLE {login} LOGIN PASSWORD '{PASSWORD}'"));
-    Run::new().in_workspace(ws).args(["--database-url", &a.url, "tenant", "grant", code, &login]).success();
+    fleet.provision(ws).args(["tenant", "grant", code, &login]).success();
     login
 }
 
