@@ -147,7 +147,8 @@ pub(crate) async fn locate(code: &TenantCode, to: &str, servers: &[Side]) -> Res
         match state::read(&client, code).await? {
             Some(recorded) if pending.is_none() => pending = Some((i, recorded)),
             Some(_) => return Err(failed(format!("tenant {code}: more than one server records a move of it"))),
-            None if status.as_deref().is_some_and(|s| s != "moved" && s != "moving") => live.push(i),
+            // Placement's rule of where a tenant lives, its one owner.
+            None if status.as_deref().is_some_and(crate::ops::placement::serves) => live.push(i),
             None => {}
         }
     }
