@@ -56,6 +56,8 @@ pub const ALL: &[&str] = &[
     "tenant_move.after_catch_up",
     "tenant_move.after_switch",
     "tenant_move.after_cleanup",
+    // tenant move --pgbouncer: switched, the alias still paused (tests/routing_pgbouncer.rs)
+    "cutover.while_paused",
 ];
 
 /// Aborts the process if `name` is the armed failpoint (and this is the

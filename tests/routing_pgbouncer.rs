@@ -2,16 +2,23 @@
 //! `pgbouncer`, transaction pooling): an application login reaches its
 //! tenant's rows through the alias, and after the tenant's registry entry
 //! moves to another server, regenerating the file and a RELOAD send new
-//! connections there. Also: an unreachable server writes nothing.
+//! connections there. `tenant move --pgbouncer` does that itself: an
+//! application writing through PgBouncer all along the move gets no error,
+//! and a move killed while the alias is paused is resumed by its re-run.
+//! Also: an unreachable server writes nothing.
 
 mod support;
+mod tenant_move_common;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use support::access::PASSWORD;
 use support::servers::{Fleet, FleetServer};
 use support::{runtime, Workspace};
+use tenant_move_common::{contents, killed_at, move_run, serial, tenant_on_a};
 
 const PGBOUNCER: &str = "/usr/sbin/pgbouncer";
 /// PgBouncer listens on a Unix socket in its own directory, so no port is shared.
@@ -59,6 +66,109 @@ fn an_app_login_reaches_its_tenant_through_the_alias_and_follows_it_to_another_s
     regenerate_and_reload(&fleet, &servers, &bouncer);
     assert_eq!(std::fs::read_to_string(bouncer.routing_file()).unwrap(), expected_section(&[("hdfc", b), ("lic", b)]));
     assert_eq!(bouncer.read_as(&login, "lic", &tenant_id(b, "lic")), (b.db.clone(), vec!["on-b@lic.example".into()]));
+}
+
+#[test]
+fn a_move_with_the_cutover_sends_a_writing_client_to_the_new_server_without_an_error() {
+    let _serial = serial();
+    let fleet = Fleet::shared(2);
+    let (a, b) = (fleet.server("a"), fleet.server("b"));
+    let ws = tenant_on_a(&fleet, "cut1");
+    let login = login_on_both(&fleet, &ws, "cut1");
+    let bouncer = PgBouncer::start(&login);
+    regenerate_and_reload(&fleet, &ws, &bouncer);
+    let id = tenant_id(a, "cut1");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    // One client connected through PgBouncer before the move, inserting until it is over and 20 more times.
+    let writer = {
+        let (stop, ok, failed, config, id) =
+            (stop.clone(), ok.clone(), failed.clone(), bouncer.config(&login, "cut1"), id.clone());
+        std::thread::spawn(move || {
+            runtime().block_on(async {
+                let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(connection);
+                let (mut n, mut after) = (0u64, 0);
+                while after < 20 {
+                    n += 1;
+                    match tenant_move_common::app_insert(&client, &id, &format!("cut1-{n}")).await {
+                        Ok(()) => ok.fetch_add(1, Ordering::SeqCst),
+                        Err(e) => {
+                            eprintln!("insert {n}: {e:?}");
+                            failed.fetch_add(1, Ordering::SeqCst)
+                        }
+                    };
+                    after += u32::from(stop.load(Ordering::SeqCst));
+                }
+            })
+        })
+    };
+    while ok.load(Ordering::SeqCst) < 50 {
+        std::thread::yield_now();
+    }
+    let doc = move_run(&fleet, &ws, "cut1", &["--json", "--routing-out"])
+        .arg(bouncer.routing_file())
+        .env("PROVISION_PGBOUNCER_URL", bouncer.console_url())
+        .success()
+        .json();
+    stop.store(true, Ordering::SeqCst);
+    writer.join().unwrap();
+    let (ok, failed) = (ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
+    eprintln!("through PgBouncer: {ok} inserts, {failed} failed; clients held {} ms", doc["paused_ms"]);
+    tenant_move_common::assert_documented(&doc);
+    assert_eq!(doc["outcome"], "moved", "{doc}");
+    assert!(doc["paused_ms"].as_u64().is_some(), "{doc}");
+    assert_eq!(doc["logins_missing"], serde_json::json!([]), "the login exists on b: the move granted it there");
+    assert_eq!(failed, 0, "no insert failed through PgBouncer");
+    let written = "SELECT count(*)::text || ' ' || count(DISTINCT event_type)::text FROM cut1_schema.user_events \
+                   WHERE event_type LIKE 'cut1-%'";
+    assert_eq!(b.scalar(written), format!("{ok} {ok}"), "every insert is on the new server, once");
+    let granted = format!(
+        "SELECT count(*)::text FROM pg_auth_members WHERE member = '{login}'::regrole AND roleid = 'cut1_app'::regrole"
+    );
+    assert_eq!(b.scalar(&granted), "1", "the login is granted the tenant on b");
+    assert_eq!(std::fs::read_to_string(bouncer.routing_file()).unwrap(), expected_section(&[("cut1", b)]));
+    assert_eq!(bouncer.paused("cut1"), "0", "the alias is resumed");
+    assert_eq!(bouncer.read_as(&login, "cut1", &id).0, b.db, "a new client reaches server b");
+    assert_eq!(a.scalar("SELECT status::text FROM shared.tenants WHERE tenant_code = 'cut1'"), "moved");
+}
+
+#[test]
+fn a_move_killed_while_its_alias_is_paused_is_resumed_and_routed_by_the_re_run() {
+    let _serial = serial();
+    let fleet = Fleet::shared(2);
+    let (a, b) = (fleet.server("a"), fleet.server("b"));
+    let ws = tenant_on_a(&fleet, "cut2");
+    let login = login_on_both(&fleet, &ws, "cut2");
+    let bouncer = PgBouncer::start(&login);
+    regenerate_and_reload(&fleet, &ws, &bouncer);
+    let before = contents(a, "cut2");
+    let cutover = |run: support::Run| {
+        run.args(["--routing-out"]).arg(bouncer.routing_file()).env("PROVISION_PGBOUNCER_URL", bouncer.console_url())
+    };
+    let out = cutover(move_run(&fleet, &ws, "cut2", &[]))
+        .env(provision::failpoint::VARIABLE, "cutover.while_paused")
+        .output();
+    assert!(out.stderr.contains("failpoint cutover.while_paused: aborting"), "{}", out.stderr);
+    assert_eq!(bouncer.paused("cut2"), "1", "the killed run left the alias paused");
+    assert_eq!(std::fs::read_to_string(bouncer.routing_file()).unwrap(), expected_section(&[("cut2", a)]));
+    let doc = cutover(move_run(&fleet, &ws, "cut2", &["--json"])).success().json();
+    assert_eq!(doc["resumed_from"], "switched", "{doc}");
+    assert_eq!(bouncer.paused("cut2"), "0", "the re-run resumed the alias");
+    assert_eq!(std::fs::read_to_string(bouncer.routing_file()).unwrap(), expected_section(&[("cut2", b)]));
+    assert_eq!(contents(b, "cut2"), before);
+    assert_eq!(bouncer.read_as(&login, "cut2", &tenant_id(b, "cut2")).0, b.db);
+    // Killed before the switch: the alias stays on a, and --abort lifts the pause.
+    let ws3 = tenant_on_a(&fleet, "cut3");
+    login_grant(&fleet, &ws3, "cut3", &login);
+    regenerate_and_reload(&fleet, &ws3, &bouncer);
+    killed_at(&fleet, &ws3, "cut3", "tenant_move.after_catch_up");
+    bouncer.admin_query("PAUSE cut3").unwrap();
+    cutover(fleet.provision(&ws3).args(["tenant", "move", "cut3", "--to", "b", "--abort"]))
+        .stderr("resumed alias cut3 on PgBouncer (an interrupted move had paused it)\n")
+        .success();
+    assert_eq!(bouncer.paused("cut3"), "0");
+    assert_eq!(bouncer.read_as(&login, "cut3", &tenant_id(a, "cut3")).0, a.db);
 }
 
 #[test]
@@ -136,6 +246,20 @@ fn assert_a_plain_set_leaks_to_the_next_client(bouncer: &PgBouncer, login: &str)
 fn regenerate_and_reload(fleet: &Fleet, ws: &Workspace, bouncer: &PgBouncer) {
     fleet.provision(ws).args(["routing", "pgbouncer", "--out"]).arg(bouncer.routing_file()).success();
     bouncer.reload();
+}
+
+/// A LOGIN role with the test password on both servers, granted `code` on a.
+fn login_on_both(fleet: &Fleet, ws: &Workspace, code: &str) -> String {
+    let login = format!("login_{}_{code}", fleet.server("a").db);
+    for server in &fleet.servers {
+        server.execute(&format!("CREATE ROLE {login} LOGIN PASSWORD '{PASSWORD}'"));
+    }
+    login_grant(fleet, ws, code, &login);
+    login
+}
+
+fn login_grant(fleet: &Fleet, ws: &Workspace, code: &str, login: &str) {
+    fleet.provision(ws).args(["--server", "a", "tenant", "grant", code, login]).success();
 }
 
 fn add_tenant(ws: &Workspace, server: &FleetServer, code: &str) {
@@ -255,6 +379,26 @@ impl PgBouncer {
             let (client, connection) = self.config(&self.admin, "pgbouncer").connect(tokio_postgres::NoTls).await?;
             tokio::spawn(connection);
             client.simple_query(sql).await.map(drop)
+        })
+    }
+
+    /// The admin console as `tenant move --pgbouncer` takes it.
+    fn console_url(&self) -> String {
+        format!("postgresql://{}:{PASSWORD}@/pgbouncer?host={}&port={PORT}", self.admin, self.dir.path().display())
+    }
+
+    /// SHOW DATABASES' `paused` column for `alias` ("1" while paused).
+    fn paused(&self, alias: &str) -> String {
+        runtime().block_on(async {
+            let (client, connection) =
+                self.config(&self.admin, "pgbouncer").connect(tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            let rows = client.simple_query("SHOW DATABASES").await.unwrap();
+            let row = rows.iter().find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) if row.get("name") == Some(alias) => Some(row),
+                _ => None,
+            });
+            row.and_then(|r| r.get("paused")).unwrap_or_else(|| panic!("no alias {alias}")).to_owned()
         })
     }
 

@@ -5,15 +5,13 @@
 //! anything is written, because a routing file without that server's
 //! tenants would send their applications nowhere after the next RELOAD.
 
-use std::path::Path;
-
 use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::args::RoutingPgbouncerArgs;
 use crate::cli::context::{display_path, Context};
 use crate::cli::servers;
-use crate::error::{bad_input, failed, unavailable};
+use crate::error::{bad_input, unavailable};
 use crate::model::config::Config;
 use crate::ops::placement::{self, Survey};
 use crate::ops::routing::{self, Routing, Source};
@@ -33,7 +31,7 @@ pub async fn pgbouncer(ctx: &Context, args: &RoutingPgbouncerArgs) -> Result<()>
     };
     let text = routing::pgbouncer(&routing)?;
     if let Some(out) = &args.out {
-        write_atomically(out, &text)?;
+        routing::write_atomically(out, &text)?;
     }
     let shown = args.out.as_deref().map(display_path);
     ctx.printer.json(&json!({ "aliases": routing.aliases, "out": shown }));
@@ -93,24 +91,6 @@ fn warn_host_list(ctx: &Context, server: Option<&str>, target: &Target) {
             target.host_count()
         ));
     }
-}
-
-/// Writes `text` to a temporary file beside `out` and renames it into
-/// place: PgBouncer, reloading at any moment, reads the old file or the
-/// new one, never half of one.
-fn write_atomically(out: &Path, text: &str) -> Result<()> {
-    let name = out.file_name().ok_or_else(|| bad_input(format!("--out {}: not a file name", out.display())))?;
-    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let temporary = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    let written = std::fs::write(&temporary, text)
-        .and_then(|()| std::fs::File::open(&temporary)?.sync_all())
-        .and_then(|()| std::fs::rename(&temporary, out));
-    if let Err(error) = written {
-        let _ = std::fs::remove_file(&temporary);
-        let shown = out.display();
-        return Err(failed(format!("cannot write {shown}: {error}; check that its directory exists and is writable")));
-    }
-    Ok(())
 }
 
 fn plural(n: usize) -> String {

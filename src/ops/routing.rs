@@ -1,7 +1,8 @@
 //! Routing applications to the server that holds their tenant: the
 //! PgBouncer `[databases]` section `provision routing pgbouncer` writes.
 //!
-//! Pure: the servers' registries (read by the caller) in, text out. Each
+//! [`route`] and [`pgbouncer`] are pure: registries in, text out; [`rewrite`]
+//! reads the registries itself and writes the file (a move's cutover). Each
 //! registry is the truth for the tenants it holds (see
 //! [`crate::ops::placement`]): a tenant registered `active`, `inactive` or
 //! `suspended` on a server is routed there; a `moving` row (a move still
@@ -12,11 +13,12 @@
 //! kept in version control.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::error::failed;
+use crate::error::{bad_input, failed};
 use crate::pg::connection::Target;
 
 /// PgBouncer's admin console: no alias may take its name.
@@ -112,6 +114,44 @@ pub fn pgbouncer(routing: &Routing) -> Result<String> {
         ));
     }
     Ok(text)
+}
+
+/// Reads every server's registry now and writes the routing file: a
+/// move's cutover, right after its switch. All or nothing, as
+/// `provision routing pgbouncer --out`: a server that cannot be read
+/// writes nothing. The number of aliases written.
+pub async fn rewrite(servers: &[(&str, &Target)], out: &Path) -> Result<usize> {
+    let mut registries = Vec::with_capacity(servers.len());
+    for (name, target) in servers {
+        let client = target.connect().await.map_err(|e| e.context(format!("server {name}")))?;
+        registries.push(crate::ops::placement::survey(&client).await?);
+    }
+    let sources: Vec<Source<'_>> = servers
+        .iter()
+        .zip(&registries)
+        .map(|((name, target), survey)| Source { server: Some(name), target, tenants: &survey.tenants })
+        .collect();
+    let routing = route(&sources)?;
+    write_atomically(out, &pgbouncer(&routing)?)?;
+    Ok(routing.aliases.len())
+}
+
+/// Writes `text` to a temporary file beside `out` and renames it into
+/// place: PgBouncer, reloading at any moment, reads the old file or the
+/// new one, never half of one.
+pub fn write_atomically(out: &Path, text: &str) -> Result<()> {
+    let name = out.file_name().ok_or_else(|| bad_input(format!("{}: not a file name", out.display())))?;
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let temporary = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let written = std::fs::write(&temporary, text)
+        .and_then(|()| std::fs::File::open(&temporary)?.sync_all())
+        .and_then(|()| std::fs::rename(&temporary, out));
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temporary);
+        let shown = out.display();
+        return Err(failed(format!("cannot write {shown}: {error}; check that its directory exists and is writable")));
+    }
+    Ok(())
 }
 
 /// A value as PgBouncer's connection-string parser reads it: bare unless it

@@ -1,9 +1,11 @@
 //! PostgreSQL itself: connection resolution, the embedded sandbox, finding
 //! PostgreSQL's programs (`tools`), acting as an object's owner, and
-//! splitting SQL into statements. Knows nothing of tenants or blueprints.
+//! splitting SQL into statements, PgBouncer's admin console. Knows nothing of
+//! tenants or blueprints.
 
 pub mod connection;
 pub mod owned_ddl;
+pub mod pgbouncer;
 pub mod quote;
 pub mod sandbox;
 pub mod script;

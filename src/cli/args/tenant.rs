@@ -145,6 +145,14 @@ pub struct TenantMoveArgs {
     /// Undo an unfinished move (before its switch): drop the target copy, subscription, publication and slot.
     #[arg(long, conflicts_with_all = ["offline", "keep_source", "backup_out"])]
     pub abort: bool,
+    /// PgBouncer's admin console (postgresql://ADMIN@HOST:6432/pgbouncer): the tenant's alias is paused around the
+    /// freeze and routed to the target at the switch, so its clients wait instead of failing. Needs --routing-out.
+    #[arg(long, value_name = "URL", env = "PROVISION_PGBOUNCER_URL", hide_env_values = true)]
+    pub pgbouncer: Option<String>,
+    /// The routing file that PgBouncer %includes (as `provision routing pgbouncer --out` writes it), rewritten at
+    /// the switch.
+    #[arg(long, value_name = "FILE", requires = "pgbouncer")]
+    pub routing_out: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -20,7 +20,7 @@ use crate::ops::admin::AdminPassword;
 use crate::ops::backup::{self, human_size, PgDump};
 use crate::ops::provisioner::Settings;
 use crate::ops::tenant::add::AddReporter;
-use crate::ops::tenant_move::{self, MoveReporter, Moved, Outcome, Request, Side};
+use crate::ops::tenant_move::{self, Cutover, MoveReporter, Moved, Outcome, Request, Side};
 use crate::ops::verify::VerifyReporter;
 use crate::report::Reporter;
 
@@ -42,8 +42,14 @@ pub async fn run(ctx: &Context, args: &TenantMoveArgs) -> Result<()> {
         .into_iter()
         .map(|(spec, target)| Side { name: spec.name.to_string(), target })
         .collect();
+    let cutover = cutover(args)?;
     if args.abort {
         let done = tenant_move::abort(&code, &to, &servers).await?;
+        if let Some(cutover) = &cutover {
+            if cutover.release(&code).await? {
+                ctx.printer.note(format!("resumed alias {code} on PgBouncer (an interrupted move had paused it)"));
+            }
+        }
         return report(ctx, &code, &done, started.elapsed().as_secs_f64());
     }
     let pg_dump = match args.offline || !args.keep_source {
@@ -72,11 +78,26 @@ pub async fn run(ctx: &Context, args: &TenantMoveArgs) -> Result<()> {
         settings: &settings,
         pg_dump: pg_dump.as_ref(),
         backup_out,
+        cutover,
     };
     let progress = MoveProgress { printer: &ctx.printer, bar: Mutex::new(None) };
     let done = tenant_move::run(&progress, &request, &servers).await;
     progress.copy_finished();
     report(ctx, &code, &done?, started.elapsed().as_secs_f64())
+}
+
+/// `--pgbouncer URL --routing-out FILE`, checked: both or neither.
+fn cutover(args: &TenantMoveArgs) -> Result<Option<Cutover>> {
+    let Some(url) = &args.pgbouncer else { return Ok(None) };
+    let Some(routing_file) = args.routing_out.clone() else {
+        return Err(bad_input(
+            "--pgbouncer needs --routing-out FILE: the routing file PgBouncer %includes, rewritten at the switch",
+        ));
+    };
+    let origin = crate::pg::connection::Origin::Option("--pgbouncer");
+    let console = crate::pg::connection::resolve_with_origin(Some(url), origin, &|key| std::env::var(key).ok())?
+        .ok_or_else(|| bad_input("--pgbouncer: give PgBouncer's admin console URL"))?;
+    Ok(Some(Cutover { console, routing_file }))
 }
 
 /// The result line and the JSON document (docs/json.md, "tenant move").
@@ -86,7 +107,7 @@ fn report(ctx: &Context, code: &TenantCode, done: &Moved, seconds: f64) -> Resul
     ctx.printer.json(&json!({
         "tenant": code.as_str(), "outcome": done.outcome, "from": (!done.from.is_empty()).then_some(&done.from),
         "to": done.to, "rows": done.rows,
-        "freeze_ms": done.freeze_ms, "seconds": seconds, "steps": steps,
+        "freeze_ms": done.freeze_ms, "paused_ms": done.paused_ms, "seconds": seconds, "steps": steps,
         "resumed_from": done.resumed_from.map(|s| s.as_str()), "backup": backup, "source_kept": done.kept_source,
         "logins_missing": done.missing_logins,
     }));
@@ -111,11 +132,14 @@ fn report(ctx: &Context, code: &TenantCode, done: &Moved, seconds: f64) -> Resul
                 ),
                 (None, false) => format!("the copy on server {from} was dropped"),
             };
-            let frozen = match (done.freeze_ms, &done.slowest) {
+            let mut frozen = match (done.freeze_ms, &done.slowest) {
                 (Some(ms), Some((step, longest))) => format!(", writes frozen {ms} ms ({longest} ms {step})"),
                 (Some(ms), None) => format!(", writes frozen {ms} ms"),
                 (None, _) => String::new(),
             };
+            if let Some(ms) = done.paused_ms {
+                frozen.push_str(&format!(", clients held by PgBouncer {ms} ms"));
+            }
             ctx.printer.line(format!(
                 "{} tenant {} from server {from} to server {to}: {}{frozen}, in {seconds:.1} s; {source}",
                 good("moved"),

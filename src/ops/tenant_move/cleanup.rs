@@ -3,7 +3,8 @@
 //! the dropping transaction, tables locked, under the tenant's lock), but
 //! the registry entry stays, `moved`, so the registry still says where the
 //! tenant went. The audit log goes too: the target holds it now, and the
-//! backup holds the source's copy. Also here: the logins a target lacks.
+//! backup holds the source's copy. Also here: the tenant's logins, granted
+//! on the target where they exist.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -61,13 +62,24 @@ pub async fn drop_source(
     Ok(Dropped { backup: written })
 }
 
-/// The logins granted the tenant's app or read-only role on the source but
-/// not on the target (roles are per cluster: a move does not carry them).
-pub async fn missing_logins(source: &Client, target: &Client, code: &TenantCode) -> Result<Vec<String>> {
-    let roles = vec![code.app_role(), code.ro_role()];
-    let logins = async |client: &Client| -> Result<Vec<String>> {
-        Ok(client.query(include_str!("sql/logins.sql"), &[&roles]).await?.iter().map(|r| r.get(0)).collect())
-    };
-    let (here, there) = (logins(source).await?, logins(target).await?);
-    Ok(here.into_iter().filter(|l| !there.contains(l)).collect())
+/// Grants on the target what the source grants the tenant's logins, for
+/// each login that exists there too: roles belong to a cluster, so a move
+/// cannot create them, but the applications' logins usually exist on every
+/// server. Returns the logins the target lacks. Idempotent (a re-run grants again).
+pub async fn carry_logins(source: &Client, target: &Client, code: &TenantCode) -> Result<Vec<String>> {
+    let (app, ro) = (code.app_role(), code.ro_role());
+    let grants = source.query(include_str!("sql/logins.sql"), &[&app, &ro]).await?;
+    let mut missing = Vec::new();
+    for grant in &grants {
+        let (login, granted): (String, String) = (grant.get(0), grant.get(1));
+        let exists: bool = target.query_one(include_str!("sql/login_exists.sql"), &[&login]).await?.get(0);
+        match exists {
+            true => {
+                crate::store::roles::grant(target, code, &login, granted == ro).await?;
+            }
+            false if !missing.contains(&login) => missing.push(login),
+            false => {}
+        }
+    }
+    Ok(missing)
 }

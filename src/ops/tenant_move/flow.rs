@@ -34,31 +34,56 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
     let mut done = moved(Outcome::Moved, &from.name, &to.name);
     done.resumed_from = recorded.as_ref().map(|r| r.step);
     let step = first_step((&src, &dst), to, code, recorded.as_ref(), offline).await?;
-    done.missing_logins = cleanup::missing_logins(&src, &dst, code).await?;
     let relations = Relations::read(&src, code).await?;
     if step < Step::Provisioned {
         let resumed = recorded.is_some();
         provision_step(reporter, (&src, &mut dst), to, (&tenant, &relations), request, resumed, &mut done).await?;
     }
+    done.missing_logins = cleanup::carry_logins(&src, &dst, code).await?;
     if step < Step::Switched {
         if !offline {
             // A failure here leaves the move recorded for a re-run to resume.
             replicate_steps(reporter, (&mut src, &mut dst), (from, to), step, &relations, &mut done).await?;
         }
+        let paused = match &request.cutover {
+            Some(cutover) => {
+                reporter.step(&format!("pausing alias {code} on PgBouncer"));
+                Some(cutover.pause(code, request.max_freeze).await?)
+            }
+            None => None,
+        };
         let frozen = match offline {
             false => live(reporter, (&mut src, &mut dst), from, &relations, request).await,
             true => dumped(reporter, (&mut src, &mut dst), (from, to), &relations, request).await,
         };
         let frozen = match frozen {
             Ok(frozen) => frozen,
-            Err(e) => return Err(after_failed_freeze(&mut src, &mut dst, code, from, e).await),
+            Err(e) => {
+                let e = after_failed_freeze(&mut src, &mut dst, code, from, e).await;
+                if let Some(Err(lifting)) = match paused {
+                    Some(paused) => Some(paused.resume().await),
+                    None => None,
+                } {
+                    return Err(failed(format!("{e:#}; {lifting:#}")));
+                }
+                return Err(e);
+            }
         };
         (done.rows, done.freeze_ms, done.slowest) = (frozen.rows, Some(frozen.freeze_ms), frozen.slowest);
         done.steps.push(Step::Switched);
+        if let Some(paused) = paused {
+            failpoint::hit("cutover.while_paused");
+            reporter.step(&format!("routing alias {code} to server {} and resuming it", to.name));
+            done.paused_ms = Some(paused.reroute(servers).await?);
+        }
         failpoint::hit("tenant_move.after_switch");
     } else {
         // Killed between the source's and the target's commit, or after.
         freeze::activate(&dst, code).await?;
+        if let Some(cutover) = &request.cutover {
+            reporter.step(&format!("routing alias {code} to server {} on PgBouncer", to.name));
+            cutover.reroute_only(servers, code).await?;
+        }
     }
     if step < Step::Cleaned {
         replicate::drop_all(&src, Some(&dst), code).await?;
@@ -362,5 +387,6 @@ fn moved(outcome: Outcome, from: &str, to: &str) -> Moved {
         missing_logins: Vec::new(),
         kept_source: false,
         slowest: None,
+        paused_ms: None,
     }
 }

@@ -22,9 +22,12 @@
 //! removes everything the move made. A failure during the freeze (past
 //! `--max-freeze`, or copies that differ) rolls the freeze back and aborts
 //! the move. `--offline` replaces steps 2–3 with `pg_dump | psql` inside the
-//! freeze ([`offline`]). Ops never prints: progress goes to [`MoveReporter`].
+//! freeze ([`offline`]). With `--pgbouncer`, the tenant's PgBouncer alias
+//! is paused around the freeze and pointed at the target ([`cutover`]).
+//! Ops never prints: progress goes to [`MoveReporter`].
 
 mod cleanup;
+mod cutover;
 mod flow;
 mod freeze;
 mod offline;
@@ -48,6 +51,7 @@ use crate::ops::tenant::add::AddReporter;
 use crate::pg::connection::Target;
 use crate::pg::tools::PgDump;
 
+pub use cutover::Cutover;
 pub use flow::{abort, run};
 pub use state::Step;
 
@@ -82,6 +86,8 @@ pub struct Request<'a> {
     pub pg_dump: Option<&'a PgDump>,
     /// Where the source copy's backup goes.
     pub backup_out: PathBuf,
+    /// The applications' PgBouncer, cut over with the switch (`--pgbouncer`).
+    pub cutover: Option<Cutover>,
 }
 
 /// How a move ended.
@@ -113,6 +119,8 @@ pub struct Moved {
     pub kept_source: bool,
     /// The freeze's longest step and its milliseconds.
     pub slowest: Option<(String, u64)>,
+    /// How long PgBouncer held the tenant's clients (the cutover's pause).
+    pub paused_ms: Option<u64>,
 }
 
 /// Where `code` is among `servers`, for a move to `to`.

@@ -58,6 +58,8 @@ pub enum Origin {
     DatabaseUrl,
     Libpq,
     Sandbox,
+    /// Another option of the command that takes a URL (`--pgbouncer`).
+    Option(&'static str),
 }
 
 impl Origin {
@@ -67,6 +69,7 @@ impl Origin {
             Origin::Flag => "--database-url",
             Origin::DatabaseUrl => "DATABASE_URL",
             Origin::Libpq | Origin::Sandbox => "the database URL",
+            Origin::Option(name) => name,
         }
     }
 }
