@@ -114,7 +114,10 @@ fn a_move_with_the_cutover_sends_a_writing_client_to_the_new_server_without_an_e
     stop.store(true, Ordering::SeqCst);
     writer.join().unwrap();
     let (ok, failed) = (ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
-    eprintln!("through PgBouncer: {ok} inserts, {failed} failed; clients held {} ms", doc["paused_ms"]);
+    eprintln!(
+        "through PgBouncer: {ok} inserts, {failed} failed; writes frozen {} ms, clients held {} ms",
+        doc["freeze_ms"], doc["paused_ms"]
+    );
     tenant_move_common::assert_documented(&doc);
     assert_eq!(doc["outcome"], "moved", "{doc}");
     assert!(doc["paused_ms"].as_u64().is_some(), "{doc}");

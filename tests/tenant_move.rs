@@ -274,3 +274,25 @@ fn the_sources_password_reaches_the_subscription_but_no_output() {
         "the subscription (and its conninfo) is gone"
     );
 }
+
+#[test]
+fn rows_with_enum_columns_compare_equal_on_a_server_whose_type_oids_differ() {
+    let _serial = serial();
+    let fleet = Fleet::shared(2);
+    let (a, b) = (fleet.server("a"), fleet.server("b"));
+    let ws = tenant_on_a(&fleet, "mvenum");
+    a.execute(
+        "INSERT INTO mvenum_schema.users (password_hash, role, status) \
+         SELECT 'h' || g, 'regional_manager', 'suspended' FROM generate_series(1, 3) AS g",
+    );
+    // Enum labels get new OIDs on the target; burn some so they cannot match a's by chance.
+    b.execute("CREATE TYPE oid_pad AS ENUM ('a', 'b', 'c', 'd', 'e'); DROP TYPE oid_pad");
+    let enum_columns = "SELECT count(*)::text FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+                        WHERE a.attrelid = 'mvenum_schema.users'::regclass AND t.typtype = 'e'";
+    assert_ne!(a.scalar(enum_columns), "0");
+    let before = contents(a, "mvenum");
+    let doc = move_run(&fleet, &ws, "mvenum", &["--json"]).success().json();
+    assert_eq!(doc["outcome"], "moved", "{doc}");
+    assert_eq!(contents(b, "mvenum"), before);
+    assert_eq!(b.scalar("SELECT count(*)::text FROM mvenum_schema.users WHERE status = 'suspended'"), "3");
+}

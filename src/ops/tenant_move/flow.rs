@@ -34,7 +34,8 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
     let mut done = moved(Outcome::Moved, &from.name, &to.name);
     done.resumed_from = recorded.as_ref().map(|r| r.step);
     let step = first_step((&src, &dst), to, code, recorded.as_ref(), offline).await?;
-    let relations = Relations::read(&src, code).await?;
+    let mut relations = Relations::read(&src, code).await?;
+    relations.probe_hashing(&src).await?;
     if step < Step::Provisioned {
         let resumed = recorded.is_some();
         provision_step(reporter, (&src, &mut dst), to, (&tenant, &relations), request, resumed, &mut done).await?;

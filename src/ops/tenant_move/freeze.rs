@@ -117,8 +117,7 @@ pub async fn freeze_and_switch(
     }
     clock.step("setting the target's sequences", sequences(&src, &dst, &relations.sequences)).await?;
     let comparing = async {
-        let (a, b) =
-            tokio::join!(relations::checksums(&src, &relations.tables), relations::checksums(&dst, &relations.tables));
+        let (a, b) = tokio::join!(relations::checksums(&src, relations), relations::checksums(&dst, relations));
         Ok((a?, b?))
     };
     let (ours, theirs) = clock.step("comparing row counts and checksums", comparing).await?;
@@ -139,20 +138,25 @@ pub async fn freeze_and_switch(
 }
 
 /// Waits until the subscriber has confirmed the slot up to the source's
-/// current WAL position, which (tables locked) covers every tenant write.
-/// The walsender sends only flushed WAL: on a server with asynchronous
-/// commits the last writes may wait for the WAL writer, so a one-xid
-/// transaction committed synchronously by `flusher` flushes them now.
+/// WAL insert position, which (tables locked) covers every tenant write.
+/// The insert position, not the write one: with asynchronous commits the
+/// last tenant commits may be inserted, their locks released, and not yet
+/// written. The walsender sends only flushed WAL, on the WAL writer's time,
+/// so every 50 ms of waiting [`replicate::nudge`] flushes it now (from other
+/// sessions: the freeze's own transactions must stay open).
 async fn applied(src: &Transaction<'_>, flusher: &Client, slot: &str) -> Result<()> {
-    let lsn: String = src.query_one("SELECT pg_catalog.pg_current_wal_lsn()::text", &[]).await?.get(0);
-    flusher.batch_execute("SET synchronous_commit = on; SELECT pg_catalog.txid_current()").await?;
-    loop {
+    let lsn: String = src.query_one("SELECT pg_catalog.pg_current_wal_insert_lsn()::text", &[]).await?.get(0);
+    for tick in 0u64.. {
+        if tick % 5 == 0 {
+            super::replicate::nudge(flusher).await?;
+        }
         let done: bool = src.query_one(include_str!("sql/slot_confirmed.sql"), &[&slot, &lsn]).await?.get(0);
         if done {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    unreachable!("the loop returns")
 }
 
 /// The target's sequences where the source's are.

@@ -131,6 +131,16 @@ pub fn conninfo(from: &Target) -> String {
         .join(" ")
 }
 
+/// Flushes the source's WAL now rather than on its WAL writer's time
+/// (`wal_writer_delay`, 200 ms): the walsender sends only flushed WAL, and
+/// the source's last writes may have committed asynchronously. A
+/// transaction commits synchronously only when it wrote WAL, so this one
+/// writes a logical decoding message (no table; the subscription does not
+/// ask for messages, so nothing reaches the target).
+pub async fn nudge(source: &Client) -> Result<()> {
+    source.batch_execute(include_str!("sql/flush_wal.sql")).await.context("cannot flush the source's WAL")
+}
+
 /// How long the copy may make no progress at all before the move gives up.
 const STALLED: Duration = Duration::from_secs(120);
 
@@ -149,10 +159,7 @@ pub async fn catch_up(
     reporter.copy_started(estimate);
     let (mut last, mut since) = ((0u64, -1i64, -1i64), Instant::now());
     let mut warned_errors = 0i64;
-    // Confirmed twice: up to where the source was once every table was
-    // ready, then up to where it was at that confirmation, so the freeze
-    // starts with at most one poll's worth of writes left to apply.
-    let (mut ready_at, mut confirmations): (Option<String>, u8) = (None, 0);
+    let mut rounds = Rounds::default();
     loop {
         let progress = target.query_opt(include_str!("sql/subscription_progress.sql"), &[&name]).await?;
         let Some(progress) = progress else {
@@ -173,18 +180,9 @@ pub async fn catch_up(
                 to.name
             ));
         }
-        if syncing == 0 && tables_count > 0 {
-            let at = ready_at.get_or_insert(current.clone());
-            let confirmed: bool =
-                source.query_one(include_str!("sql/slot_confirmed.sql"), &[&name, &*at]).await?.get(0);
-            if confirmed && confirmations == 1 {
-                reporter.copy_finished();
-                return Ok(());
-            }
-            if confirmed {
-                (ready_at, confirmations) = (Some(current), 1);
-                continue;
-            }
+        if syncing == 0 && tables_count > 0 && rounds.caught_up((source, target), &name, &current).await? {
+            reporter.copy_finished();
+            return Ok(());
         }
         let now = (rows, syncing, lag);
         if now != last {
@@ -198,7 +196,52 @@ pub async fn catch_up(
                 to.name
             )));
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(rounds.poll()).await;
+    }
+}
+
+/// A round confirmed this fast means the target applies as fast as the source writes.
+const CLOSE_ENOUGH: Duration = Duration::from_millis(300);
+/// Rounds before the freeze starts anyway (the target applies slower than
+/// the source writes: the freeze waits for the rest, within --max-freeze).
+const MAX_ROUNDS: u32 = 10;
+
+/// Rounds of "has the target confirmed the WAL position the source had
+/// when the round began?", once every table is copied. The first covers the
+/// copy; later ones go on until one is confirmed within [`CLOSE_ENOUGH`] (or
+/// [`MAX_ROUNDS`]), so the freeze starts with little left to apply: what is
+/// left is applied while the tenant's writers wait.
+#[derive(Default)]
+struct Rounds {
+    /// The position this round waits for, and when the round began.
+    at: Option<(String, Instant)>,
+    confirmed: u32,
+}
+
+impl Rounds {
+    /// Whether the copy is caught up; `current` is the source's position now.
+    async fn caught_up(&mut self, (source, target): (&Client, &Client), slot: &str, current: &str) -> Result<bool> {
+        let Some((lsn, began)) = &self.at else {
+            run_formatted(target, include_str!("sql/subscription_commit_now.sql"), &[&slot]).await?;
+            self.at = Some((current.to_owned(), Instant::now()));
+            return Ok(false);
+        };
+        let confirmed: bool = source.query_one(include_str!("sql/slot_confirmed.sql"), &[&slot, lsn]).await?.get(0);
+        if !confirmed {
+            nudge(source).await?;
+            return Ok(false);
+        }
+        self.confirmed += 1;
+        if self.confirmed >= 2 && (began.elapsed() <= CLOSE_ENOUGH || self.confirmed >= MAX_ROUNDS) {
+            return Ok(true);
+        }
+        self.at = Some((current.to_owned(), Instant::now()));
+        Ok(false)
+    }
+
+    /// How long to wait before the next look: shorter once the rounds began.
+    fn poll(&self) -> Duration {
+        Duration::from_millis(if self.at.is_some() { 50 } else { 200 })
     }
 }
 
