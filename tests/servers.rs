@@ -205,3 +205,16 @@ fn a_server_given_as_a_libpq_service_is_reached_through_pg_service_conf() {
     assert_eq!(b.registered(), ["svc_b"]);
     assert_eq!(fleet.server("a").registered(), Vec::<String>::new());
 }
+
+#[test]
+fn server_flag_places_a_declared_tenant_that_names_no_server() {
+    let fleet = Fleet::shared(2);
+    let ws = workspace(&fleet, "[tenants.pl_flag]\nname = \"Flag\"\n");
+    // Ask for the server placement's own rule would not pick.
+    let (a, b) = (relations(fleet.server("a")), relations(fleet.server("b")));
+    let other = if a <= b { "b" } else { "a" };
+    fleet.provision(&ws).args(["--server", other, "tenant", "add", "pl_flag", "--no-verify"]).success();
+    assert!(fleet.server(other).registered().contains(&"pl_flag".to_owned()));
+    let least = if other == "a" { "b" } else { "a" };
+    assert!(!fleet.server(least).registered().contains(&"pl_flag".to_owned()));
+}

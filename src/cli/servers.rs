@@ -68,7 +68,8 @@ pub fn check_server_flag(ctx: &Context, config: &Config) -> Result<()> {
 }
 
 /// Reads every server of this run in parallel and places the declared
-/// tenants, plus `extra` (a `tenant add` of a code tenants.toml lacks).
+/// tenants, plus `extra` (a `tenant add` of a code tenants.toml lacks, or
+/// the `--server` a declared one without `server =` is added on).
 pub async fn fleet(ctx: &Context, config: &Config, extra: &[(TenantCode, Option<ServerName>)]) -> Result<Fleet> {
     let chosen = match ctx.global.server.as_deref() {
         Some(name) => Some(config.server(name)?.name.clone()),
@@ -83,8 +84,14 @@ pub async fn fleet(ctx: &Context, config: &Config, extra: &[(TenantCode, Option<
     .await;
     let servers: Vec<Server> =
         targets.into_iter().zip(answers).map(|((spec, target), survey)| Server { spec, target, survey }).collect();
-    let mut tenants: Vec<(TenantCode, Option<ServerName>)> =
-        config.tenants.iter().map(|t| (t.code.clone(), config.placed.get(&t.code).cloned())).collect();
+    // A declared tenant without `server =` goes where `extra` asks (`--server
+    // NAME tenant add`), else by placement's rule; the registry still wins.
+    let asked = |code: &TenantCode| extra.iter().find(|(c, _)| c == code).and_then(|(_, s)| s.clone());
+    let mut tenants: Vec<(TenantCode, Option<ServerName>)> = config
+        .tenants
+        .iter()
+        .map(|t| (t.code.clone(), config.placed.get(&t.code).cloned().or_else(|| asked(&t.code))))
+        .collect();
     tenants.extend(extra.iter().filter(|(code, _)| config.tenant(code).is_none()).cloned());
     let views: Vec<ServerView<'_>> =
         servers.iter().map(|s| ServerView { name: &s.spec.name, survey: &s.survey }).collect();
