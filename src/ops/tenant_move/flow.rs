@@ -24,7 +24,7 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
         Location::Source(i, recorded) => (&servers[i], recorded),
     };
     let (mut src, mut dst) = (from.target.connect().await?, to.target.connect().await?);
-    check_servers(&src, &dst, from, request.offline || recorded.as_ref().is_some_and(|r| r.offline)).await?;
+    check_servers(&src, &dst, (from, to), request.offline || recorded.as_ref().is_some_and(|r| r.offline)).await?;
     let in_use = crate::ops::shared_parts::in_use(&src, request.config).await?;
     let known = crate::ops::shared_parts::parts(&in_use);
     crate::store::shared::apply_core(&mut src, request.settings.lock_timeout, reporter, &known).await?;
@@ -60,7 +60,7 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
         let frozen = match frozen {
             Ok(frozen) => frozen,
             Err(e) => {
-                let e = after_failed_freeze(&mut src, &mut dst, code, from, e).await;
+                let e = after_failed_freeze((&mut src, &mut dst), code, (from, to), e).await;
                 if let Some(Err(lifting)) = match paused {
                     Some(paused) => Some(paused.resume().await),
                     None => None,
@@ -206,10 +206,9 @@ async fn dumped(
 /// aborted (the source stays authoritative). One that failed after the
 /// source committed the switch is for a re-run to finish.
 async fn after_failed_freeze(
-    src: &mut Client,
-    dst: &mut Client,
+    (src, dst): (&mut Client, &mut Client),
     code: &TenantCode,
-    from: &Side,
+    (from, to): (&Side, &Side),
     error: anyhow::Error,
 ) -> anyhow::Error {
     match state::read(&*src, code).await {
@@ -231,8 +230,8 @@ async fn after_failed_freeze(
         )),
         Err(cleanup) => failed(format!(
             "{error:#}; tenant {code} stays on server {}, writable, but cleaning up failed ({cleanup:#}): run \
-             `provision tenant move {code} --abort`",
-            from.name
+             `provision tenant move {code} --to {} --abort`",
+            from.name, to.name
         )),
     }
 }
@@ -357,10 +356,17 @@ async fn hold_tenant(src: &Client, code: &TenantCode, from: &Side) -> Result<()>
 }
 
 /// Both servers: superusers, distinct databases, and the source with logical WAL for a live move.
-async fn check_servers(src: &Client, dst: &Client, from: &Side, offline: bool) -> Result<()> {
+async fn check_servers(src: &Client, dst: &Client, (from, to): (&Side, &Side), offline: bool) -> Result<()> {
     let (a, b) = (replicate::facts(src).await?, replicate::facts(dst).await?);
     if !a.superuser || !b.superuser {
         return Err(failed("tenant move needs a superuser connection on both servers (publications, subscriptions)"));
+    }
+    let (here, there) = (replicate::identity(src).await?, replicate::identity(dst).await?);
+    if here == there {
+        return Err(bad_input(format!(
+            "servers {} and {} are the same database ({}); --to must name another server",
+            from.name, to.name, here.1
+        )));
     }
     if !offline && a.wal_level != "logical" {
         return Err(failed(replicate::wal_level_message(&from.name, &a.wal_level)));

@@ -113,7 +113,7 @@ pub async fn freeze_and_switch(
             let waiting = "waiting for the target to apply the source's last changes";
             clock.step(waiting, applied(&src, flusher, slot)).await?;
         }
-        Copy::Dump(dump) => dump.run(&src).await?,
+        Copy::Dump(dump) => clock.step("copying with pg_dump", dump.run(&src)).await?,
     }
     clock.step("setting the target's sequences", sequences(&src, &dst, &relations.sequences)).await?;
     let comparing = async {

@@ -41,6 +41,12 @@ pub async fn facts(client: &Client) -> Result<ServerFacts> {
     })
 }
 
+/// The cluster (system identifier) and database a connection reaches.
+pub async fn identity(client: &Client) -> Result<(String, String)> {
+    let row = client.query_one(include_str!("sql/server_identity.sql"), &[]).await?;
+    Ok((row.get(0), row.get(1)))
+}
+
 /// The one line that says what to change on a source without logical WAL.
 pub fn wal_level_message(server: &str, wal_level: &str) -> String {
     format!(
