@@ -10,11 +10,18 @@
 # PostgreSQL of this machine, so the three-server run shares the same two
 # cores: what it can win is the per-server catalog growth, not CPU.
 #
-# Part 2 (online move) and part 3 (--offline move): see bench/scale_out_move.sh.
+# Part 2 (a move of a 1M-row tenant under pgbench write load, online, with
+# and without the PgBouncer cutover) and part 3 (the same move --offline)
+# run after part 1, on servers of their own: bench/scale_out_move.sh ROWS.
 #
-# Usage: bench/scale_out.sh [N]   (default 900; e.g. 90 for a quick check)
+# Usage: bench/scale_out.sh [N] [ROWS]   (defaults 900 and 1000000; e.g. 90
+# 100000 for a quick check). PARTS=move runs parts 2-3 only, PARTS=placement
+# part 1 only.
 set -euo pipefail
 N=${1:-900}
+ROWS=${2:-1000000}
+PARTS=${PARTS:-all}
+if [ "$PARTS" = move ]; then exec "$(dirname "$0")/scale_out_move.sh" "$ROWS"; fi
 per=$(( N / 3 ))
 N=$(( per * 3 ))
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,3 +88,8 @@ for s in a b c; do
 done
 [ "$total" = "$N" ] || { echo "the fleet holds $total tenants, expected $N" >&2; exit 1; }
 awk -v f="$fleet_us" -v s="$single_us" 'BEGIN {printf "\nwall time, 3 servers / 1 server: %.2fx\n", f/s}'
+
+if [ "$PARTS" = all ]; then
+  cleanup; trap - EXIT
+  "$repo/bench/scale_out_move.sh" "$ROWS"
+fi

@@ -29,6 +29,9 @@ fn a_live_move_keeps_every_row_and_switches_the_registries() {
     let steps = ["provisioned", "published", "subscribed", "caught_up", "switched", "cleaned", "done"];
     assert_eq!(doc["steps"], serde_json::json!(steps));
     eprintln!("freeze of a small tenant: {} ms", doc["freeze_ms"]);
+    let slowest = doc["freeze_slowest"]["ms"].as_u64().expect("the freeze's slowest step");
+    assert!(slowest <= doc["freeze_ms"].as_u64().unwrap(), "{doc}");
+    assert!(doc["freeze_slowest"]["step"].as_str().is_some_and(|s| !s.is_empty()), "{doc}");
     assert_eq!(contents(b, "mv1"), before);
     assert_eq!(traces(a, "mv1"), ["move done", "registry moved"]);
     assert_eq!(

@@ -104,10 +104,11 @@ fn cutover(args: &TenantMoveArgs) -> Result<Option<Cutover>> {
 fn report(ctx: &Context, code: &TenantCode, done: &Moved, seconds: f64) -> Result<()> {
     let steps: Vec<&str> = done.steps.iter().map(|s| s.as_str()).collect();
     let backup = done.backup.as_ref().map(|w| json!({ "file": display_path(&w.path), "size_bytes": w.size_bytes }));
+    let slowest = done.slowest.as_ref().map(|(step, ms)| json!({ "step": step, "ms": ms }));
     ctx.printer.json(&json!({
         "tenant": code.as_str(), "outcome": done.outcome, "from": (!done.from.is_empty()).then_some(&done.from),
         "to": done.to, "rows": done.rows,
-        "freeze_ms": done.freeze_ms, "paused_ms": done.paused_ms, "seconds": seconds, "steps": steps,
+        "freeze_ms": done.freeze_ms, "freeze_slowest": slowest, "paused_ms": done.paused_ms, "seconds": seconds, "steps": steps,
         "resumed_from": done.resumed_from.map(|s| s.as_str()), "backup": backup, "source_kept": done.kept_source,
         "logins_missing": done.missing_logins,
     }));
