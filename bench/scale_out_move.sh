@@ -41,6 +41,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+cd "$work"  # the moves' backups of the source copies land here
 unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSSLMODE PGSERVICE PGOPTIONS DATABASE_URL PROVISION_SERVER
 for s in a b; do
   mkdir -p "$work/$s"; chmod 755 "$work/$s"
