@@ -296,7 +296,9 @@ fn advisory_lock_keys_are_made_in_one_place() {
             continue;
         }
         for (number, line) in source.text.lines().enumerate() {
-            if spelled.is_match(code_only(line)) {
+            // A row's checksum (tenant move) hashes text too, but makes no key.
+            let row_checksum = source.path == "src/ops/tenant_move/sql/checksums.sql" && line.contains("(r::text, 0)");
+            if spelled.is_match(code_only(line)) && !row_checksum {
                 offences.push(format!("{}:{}: {}", source.path, number + 1, line.trim()));
             }
         }
