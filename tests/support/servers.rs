@@ -164,3 +164,25 @@ fn database_on(cluster: &Cluster, index: usize) -> FleetServer {
     });
     FleetServer { url: with_database(&cluster.admin_url, &db), target: cluster.admin.with_dbname(&db), name, db }
 }
+
+impl Fleet {
+    /// `n` servers that are `n` databases of ONE shared cluster (roles,
+    /// slots and subscriptions are that cluster's), named `a`, `b`…
+    pub fn one_cluster(n: usize) -> Fleet {
+        let clusters = SHARED.get_or_init(|| (0..MAX_SHARED).map(|_| Cluster::start()).collect());
+        Fleet { servers: (0..n).map(|i| database_on(&clusters[0], i)).collect(), private: vec![] }
+    }
+
+    /// Servers `a` and `b` that are two names of ONE database on a shared
+    /// cluster; b's URL is spelled differently (an application name), so
+    /// only the server itself can tell they are the same.
+    pub fn same_database() -> Fleet {
+        let mut fleet = Fleet::shared(1);
+        let a = &fleet.servers[0];
+        let separator = if a.url.contains('?') { '&' } else { '?' };
+        let url = format!("{}{separator}application_name=alias_b", a.url);
+        let b = FleetServer { name: "b".to_owned(), db: a.db.clone(), url, target: a.target.clone() };
+        fleet.servers.push(b);
+        fleet
+    }
+}

@@ -198,3 +198,18 @@ pub fn killed_at(fleet: &Fleet, ws: &Workspace, code: &str, point: &str) {
     assert_ne!(out.code, 0, "{point}: the move was not killed:\n{}", out.stderr);
     assert!(out.stderr.contains(&format!("failpoint {point}: aborting")), "{point}:\n{}", out.stderr);
 }
+
+/// A move's replication objects for tenant `code` as the server's whole
+/// cluster sees them: its publication (this database), its subscription and
+/// slot (the cluster's, whichever database holds them), and the table-sync
+/// slots a subscription leaves on this database when its server stops mid-copy.
+pub fn replication_objects(server: &FleetServer, code: &str) -> Vec<String> {
+    server.strings(&format!(
+        "SELECT 'publication ' || pubname FROM pg_publication WHERE pubname = 'pmove_{code}' \
+         UNION ALL SELECT 'subscription ' || subname || ' in ' || d.datname FROM pg_subscription s \
+           JOIN pg_database d ON d.oid = s.subdbid WHERE s.subname = 'pmove_{code}' \
+         UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots \
+           WHERE slot_name = 'pmove_{code}' OR (slot_name LIKE 'pg\\_%\\_sync\\_%' AND database = current_database()) \
+         ORDER BY 1"
+    ))
+}

@@ -24,27 +24,46 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
         Location::Source(i, recorded) => (&servers[i], recorded),
     };
     let (mut src, mut dst) = (from.target.connect().await?, to.target.connect().await?);
-    check_servers(&src, &dst, (from, to), request.offline || recorded.as_ref().is_some_and(|r| r.offline)).await?;
-    let in_use = crate::ops::shared_parts::in_use(&src, request.config).await?;
+    let result = steps(reporter, request, servers, (from, to), recorded, (&mut src, &mut dst)).await;
+    result.map_err(|e| match (src.is_closed(), dst.is_closed()) {
+        // The cause says the connection was lost; this says to which server.
+        (true, _) => e.context(format!("tenant {code}: lost server {}", from.name)),
+        (false, true) => e.context(format!("tenant {code}: lost server {}", to.name)),
+        (false, false) => e,
+    })
+}
+
+/// The move itself, on open connections to both servers.
+async fn steps(
+    reporter: &dyn MoveReporter,
+    request: &Request<'_>,
+    servers: &[Side],
+    (from, to): (&Side, &Side),
+    recorded: Option<Recorded>,
+    (src, dst): (&mut Client, &mut Client),
+) -> Result<Moved> {
+    let code = request.code;
+    check_servers(&*src, &*dst, (from, to), request.offline || recorded.as_ref().is_some_and(|r| r.offline)).await?;
+    let in_use = crate::ops::shared_parts::in_use(&*src, request.config).await?;
     let known = crate::ops::shared_parts::parts(&in_use);
-    crate::store::shared::apply_core(&mut src, request.settings.lock_timeout, reporter, &known).await?;
-    hold_tenant(&src, code, from).await?;
-    let tenant = movable(&src, code, recorded.as_ref(), request).await?;
+    crate::store::shared::apply_core(&mut *src, request.settings.lock_timeout, reporter, &known).await?;
+    hold_tenant(&*src, code, from).await?;
+    let tenant = movable(&*src, code, recorded.as_ref(), request).await?;
     let offline = recorded.as_ref().map_or(request.offline, |r| r.offline);
     let mut done = moved(Outcome::Moved, &from.name, &to.name);
     done.resumed_from = recorded.as_ref().map(|r| r.step);
-    let step = first_step((&src, &dst), to, code, recorded.as_ref(), offline).await?;
-    let mut relations = Relations::read(&src, code).await?;
-    relations.probe_hashing(&src).await?;
+    let step = first_step((&*src, &*dst), to, code, recorded.as_ref(), offline).await?;
+    let mut relations = Relations::read(&*src, code).await?;
+    relations.probe_hashing(&*src).await?;
     if step < Step::Provisioned {
         let resumed = recorded.is_some();
-        provision_step(reporter, (&src, &mut dst), to, (&tenant, &relations), request, resumed, &mut done).await?;
+        provision_step(reporter, (&*src, &mut *dst), to, (&tenant, &relations), request, resumed, &mut done).await?;
     }
-    done.missing_logins = cleanup::carry_logins(&src, &dst, code).await?;
+    done.missing_logins = cleanup::carry_logins(&*src, &*dst, code).await?;
     if step < Step::Switched {
         if !offline {
             // A failure here leaves the move recorded for a re-run to resume.
-            replicate_steps(reporter, (&mut src, &mut dst), (from, to), step, &relations, &mut done).await?;
+            replicate_steps(reporter, (&mut *src, &mut *dst), (from, to), step, &relations, &mut done).await?;
         }
         let paused = match &request.cutover {
             Some(cutover) => {
@@ -54,13 +73,13 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
             None => None,
         };
         let frozen = match offline {
-            false => live(reporter, (&mut src, &mut dst), from, &relations, request).await,
-            true => dumped(reporter, (&mut src, &mut dst), (from, to), &relations, request).await,
+            false => live(reporter, (&mut *src, &mut *dst), from, &relations, request).await,
+            true => dumped(reporter, (&mut *src, &mut *dst), (from, to), &relations, request).await,
         };
         let frozen = match frozen {
             Ok(frozen) => frozen,
             Err(e) => {
-                let e = after_failed_freeze((&mut src, &mut dst), code, (from, to), e).await;
+                let e = after_failed_freeze((&mut *src, &mut *dst), code, (from, to), e).await;
                 if let Some(Err(lifting)) = match paused {
                     Some(paused) => Some(paused.resume().await),
                     None => None,
@@ -80,18 +99,18 @@ pub async fn run(reporter: &dyn MoveReporter, request: &Request<'_>, servers: &[
         failpoint::hit("tenant_move.after_switch");
     } else {
         // Killed between the source's and the target's commit, or after.
-        freeze::activate(&dst, code).await?;
+        freeze::activate(&*dst, code).await?;
         if let Some(cutover) = &request.cutover {
             reporter.step(&format!("routing alias {code} to server {} on PgBouncer", to.name));
             cutover.reroute_only(servers, code).await?;
         }
     }
     if step < Step::Cleaned {
-        replicate::drop_all(&src, Some(&dst), code).await?;
-        record(&src, code, Step::Cleaned, &mut done).await?;
+        replicate::drop_all(&*src, Some(&*dst), code).await?;
+        record(&*src, code, Step::Cleaned, &mut done).await?;
         failpoint::hit("tenant_move.after_cleanup");
     }
-    finish(reporter, &mut src, from, code, request, &mut done).await?;
+    finish(reporter, &mut *src, from, code, request, &mut done).await?;
     Ok(done)
 }
 
@@ -160,6 +179,10 @@ async fn replicate_steps(
         replicate::subscribe(src, dst, &from.target, code).await?;
         record(src, code, Step::Subscribed, done).await?;
         failpoint::hit("tenant_move.after_subscription");
+    }
+    if step == Step::Subscribed && !replicate::copy_finished(dst, code).await? {
+        reporter.step(&format!("copying tenant {code} again: an interrupted run left the copy unfinished"));
+        replicate::restart_copy((src, dst), &from.target, code, relations).await?;
     }
     reporter.step(&format!("copying tenant {code} to server {}", to.name));
     replicate::catch_up(reporter, (src, dst), code, to, relations).await?;

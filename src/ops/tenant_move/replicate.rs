@@ -257,6 +257,34 @@ async fn live_rows(client: &Client, tables: &[String]) -> Result<u64> {
     Ok(rows.max(0) as u64)
 }
 
+/// Whether a subscription left by an interrupted run has copied every
+/// table (each `ready`). Anything else is copied again ([`restart_copy`]):
+/// PostgreSQL 15 can lose a table sync's state when the target stops
+/// between dropping the sync slot on the source and committing that the
+/// table is done, and that table then never finishes.
+pub async fn copy_finished(target: &Client, code: &TenantCode) -> Result<bool> {
+    let progress = target.query_opt(include_str!("sql/subscription_progress.sql"), &[&object_name(code)]).await?;
+    Ok(progress.is_some_and(|p| p.get::<_, i64>(0) == 0 && p.get::<_, i64>(1) > 0))
+}
+
+/// Starts the copy again: drops the subscription, publication and slots,
+/// empties the target's tables, then publishes and subscribes anew.
+pub async fn restart_copy(
+    (source, target): (&Client, &mut Client),
+    from: &Target,
+    code: &TenantCode,
+    relations: &Relations,
+) -> Result<()> {
+    drop_all(source, Some(target), code).await?;
+    let tx = target.transaction().await?;
+    for row in tx.query(include_str!("sql/copy_truncate.sql"), &[&relations.all_tables()]).await? {
+        tx.batch_execute(row.get::<_, &str>(0)).await.context("cannot empty the target's copy")?;
+    }
+    tx.commit().await?;
+    publish(source, code).await?;
+    subscribe(source, target, from, code).await
+}
+
 /// Drops the subscription on the target (when reachable) and the
 /// publication and slots on the source; each only if it exists.
 pub async fn drop_all(source: &Client, target: Option<&Client>, code: &TenantCode) -> Result<()> {
