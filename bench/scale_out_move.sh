@@ -36,7 +36,8 @@ work=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/provision-move-XXXXXX")
 chmod 755 "$work"
 bouncer_pid=""
 cleanup() {
-  [ -n "$bouncer_pid" ] && kill "$bouncer_pid" 2>/dev/null || true
+  # $! is the subshell running as_user; PgBouncer is its child, found by its config.
+  [ -n "$bouncer_pid" ] && pkill -f "$work/pgbouncer/pgbouncer.ini" 2>/dev/null || true
   for s in a b; do (cd "$work/$s" 2>/dev/null && "$bin" -q sandbox stop >/dev/null 2>&1 || true); done
   rm -rf "$work"
 }
