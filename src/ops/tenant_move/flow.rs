@@ -7,7 +7,7 @@ use tokio_postgres::Client;
 use super::freeze::{self, Copy};
 use super::relations::Relations;
 use super::state::{self, Recorded, Step};
-use super::{cleanup, offline, replicate, target, Location, MoveReporter, Moved, Outcome, Request, Side};
+use super::{checks, cleanup, offline, replicate, target, Location, MoveReporter, Moved, Outcome, Request, Side};
 use crate::error::{bad_input, failed, unavailable};
 use crate::failpoint;
 use crate::model::blueprint::Blueprint;
@@ -43,7 +43,7 @@ async fn steps(
     (src, dst): (&mut Client, &mut Client),
 ) -> Result<Moved> {
     let code = request.code;
-    check_servers(&*src, &*dst, (from, to), request.offline || recorded.as_ref().is_some_and(|r| r.offline)).await?;
+    checks::servers(&*src, &*dst, (from, to), request.offline || recorded.as_ref().is_some_and(|r| r.offline)).await?;
     let in_use = crate::ops::shared_parts::in_use(&*src, request.config).await?;
     let known = crate::ops::shared_parts::parts(&in_use);
     crate::store::shared::apply_core(&mut *src, request.settings.lock_timeout, reporter, &known).await?;
@@ -53,8 +53,7 @@ async fn steps(
     let mut done = moved(Outcome::Moved, &from.name, &to.name);
     done.resumed_from = recorded.as_ref().map(|r| r.step);
     let step = first_step((&*src, &*dst), to, code, recorded.as_ref(), offline).await?;
-    let mut relations = Relations::read(&*src, code).await?;
-    relations.probe_hashing(&*src).await?;
+    let relations = Relations::read(&*src, code).await?;
     if step < Step::Provisioned {
         let resumed = recorded.is_some();
         provision_step(reporter, (&*src, &mut *dst), to, (&tenant, &relations), request, resumed, &mut done).await?;
@@ -127,7 +126,7 @@ async fn first_step(
         return Ok(recorded.step);
     }
     if !offline {
-        replicate::check_identity(src, code).await?;
+        checks::replica_identity(src, code).await?;
     }
     target::check_free(dst, code, &to.name).await?;
     state::begin(src, code, &to.name, offline).await?;
@@ -219,7 +218,7 @@ async fn dumped(
 ) -> Result<freeze::Frozen> {
     let code = request.code;
     let pg_dump = request.pg_dump.ok_or_else(|| failed("an offline move needs pg_dump"))?;
-    let server_major = replicate::facts(src).await?.major;
+    let server_major = checks::facts(src).await?.major;
     let dump = offline::Dump { pg_dump, from: &from.target, to: &to.target, relations, server_major };
     reporter.step(&format!("freezing writes of tenant {code} on server {} and copying it with pg_dump", from.name));
     freeze::freeze_and_switch((src, dst), code, relations, Copy::Dump(&dump), None).await
@@ -376,25 +375,6 @@ async fn hold_tenant(src: &Client, code: &TenantCode, from: &Side) -> Result<()>
             from.name
         ))),
     }
-}
-
-/// Both servers: superusers, distinct databases, and the source with logical WAL for a live move.
-async fn check_servers(src: &Client, dst: &Client, (from, to): (&Side, &Side), offline: bool) -> Result<()> {
-    let (a, b) = (replicate::facts(src).await?, replicate::facts(dst).await?);
-    if !a.superuser || !b.superuser {
-        return Err(failed("tenant move needs a superuser connection on both servers (publications, subscriptions)"));
-    }
-    let (here, there) = (replicate::identity(src).await?, replicate::identity(dst).await?);
-    if here == there {
-        return Err(bad_input(format!(
-            "servers {} and {} are the same database ({}); --to must name another server",
-            from.name, to.name, here.1
-        )));
-    }
-    if !offline && a.wal_level != "logical" {
-        return Err(failed(replicate::wal_level_message(&from.name, &a.wal_level)));
-    }
-    Ok(())
 }
 
 fn side<'a>(servers: &'a [Side], name: &str) -> Result<&'a Side> {

@@ -26,6 +26,7 @@
 //! is paused around the freeze and pointed at the target ([`cutover`]).
 //! Ops never prints: progress goes to [`MoveReporter`].
 
+mod checks;
 mod cleanup;
 mod cutover;
 mod flow;

@@ -25,52 +25,6 @@ pub fn object_name(code: &TenantCode) -> String {
     format!("pmove_{code}")
 }
 
-/// What a move needs to know about one server.
-pub struct ServerFacts {
-    pub wal_level: String,
-    pub superuser: bool,
-    pub major: u32,
-}
-
-pub async fn facts(client: &Client) -> Result<ServerFacts> {
-    let row = client.query_one(include_str!("sql/server_checks.sql"), &[]).await?;
-    Ok(ServerFacts {
-        wal_level: row.get(0),
-        superuser: row.get::<_, Option<bool>>(1).unwrap_or(false),
-        major: row.get::<_, i32>(2) as u32,
-    })
-}
-
-/// The cluster (system identifier) and database a connection reaches.
-pub async fn identity(client: &Client) -> Result<(String, String)> {
-    let row = client.query_one(include_str!("sql/server_identity.sql"), &[]).await?;
-    Ok((row.get(0), row.get(1)))
-}
-
-/// The one line that says what to change on a source without logical WAL.
-pub fn wal_level_message(server: &str, wal_level: &str) -> String {
-    format!(
-        "server {server} has wal_level = {wal_level}; a move needs logical: run ALTER SYSTEM SET wal_level = logical \
-         on it and restart it (or use --offline)"
-    )
-}
-
-/// Refuses a live move from a source whose tables would refuse UPDATE and
-/// DELETE once published (no primary key, no replica identity).
-pub async fn check_identity(source: &Client, code: &TenantCode) -> Result<()> {
-    let rows = source.query(include_str!("sql/identity_missing.sql"), &[&code.schema_name()]).await?;
-    let tables: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-    match tables.is_empty() {
-        true => Ok(()),
-        false => Err(failed(format!(
-            "tenant {code}: {} {} no primary key or replica identity, so publishing it would make its UPDATEs and \
-             DELETEs fail on the source; add one (ALTER TABLE … REPLICA IDENTITY FULL), or use --offline",
-            tables.join(", "),
-            if tables.len() == 1 { "has" } else { "have" }
-        ))),
-    }
-}
-
 /// Runs the statement a `sql/*.sql` query formats, if it returns one.
 async fn run_formatted(
     client: &Client,
@@ -324,15 +278,6 @@ async fn drop_slots(source: &Client, name: &str, sync_slots: &str) -> Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_source_without_logical_wal_is_told_exactly_what_to_change() {
-        assert_eq!(
-            wal_level_message("a", "replica"),
-            "server a has wal_level = replica; a move needs logical: run ALTER SYSTEM SET wal_level = logical on it \
-             and restart it (or use --offline)"
-        );
-    }
 
     #[test]
     fn the_conninfo_quotes_every_value() {
